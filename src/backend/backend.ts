@@ -1,0 +1,58 @@
+// The backend contract: the short list of kernels every backend (ref, native, ...) implements.
+//
+// Kernels take strided views (storage + layout) and return new contiguous storage. Everything
+// else (softmax, layer norm, GELU, attention, cross-entropy) is composed from these in tensor/.
+// A backend may add fused kernels later, but only behind a benchmark win, with the composed
+// version kept as its test oracle.
+
+import type { DType, TypedArray } from '../core/dtype.js';
+import type { Layout } from '../core/layout.js';
+
+/** Flat memory owned by a backend. Opaque to everyone but that backend. */
+export interface Storage {
+  readonly dtype: DType;
+  readonly length: number;
+}
+
+/** A strided view: what every kernel reads. */
+export interface View {
+  readonly storage: Storage;
+  readonly layout: Layout;
+}
+
+/** Element-wise functions of one input. `step` is x > 0 ? 1 : 0 (relu's derivative). */
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'relu' | 'step' | 'erf' | 'abs' | 'recip';
+/** Element-wise functions of two inputs of one dtype; comparisons give 1 or 0 in that dtype. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'eq' | 'lt' | 'gt';
+/** Reductions over one axis; `argmax` gives int32 indices. */
+export type ReduceOp = 'sum' | 'max' | 'argmax';
+
+export interface Backend {
+  readonly name: string;
+
+  /** A zero-filled buffer. */
+  alloc(dtype: DType, length: number): Storage;
+  /** Copies a typed array in. */
+  fromArray(data: TypedArray): Storage;
+  /** Copies a view out as a new contiguous typed array. */
+  toArray(x: View): TypedArray;
+
+  /** Contiguous copy of a view, optionally cast to another dtype. */
+  copy(x: View, dtype?: DType): Storage;
+  /** out[i] = op(x[i]); out is contiguous with x's shape. */
+  unary(op: UnaryOp, x: View): Storage;
+  /** out[i] = op(a[i], b[i]); a and b have the same shape (broadcast with zero strides). */
+  binary(op: BinaryOp, a: View, b: View): Storage;
+  /** out[i] = cond[i] != 0 ? a[i] : b[i]; all three have the same shape. */
+  where(cond: View, a: View, b: View): Storage;
+  /** Reduces `axis`, which stays in the output with size 1. */
+  reduce(op: ReduceOp, x: View, axis: number): Storage;
+  /** Batched matrix product: a [N, M, K] · b [N, K, P] → out [N, M, P] contiguous. */
+  matmul(a: View, b: View): Storage;
+  /** Rows of a 2-D table: table [R, C], ids int32 [N] → out [N, C]. Ids out of range throw. */
+  indexSelect(table: View, ids: View): Storage;
+  /** Writes src into the strided region dst, in place (concat, slice gradients, optimizer updates, KV caches). */
+  assign(dst: View, src: View): void;
+  /** The adjoint of indexSelect: out [rows, C] zeros, then out[ids[n]] += src[n] for src [N, C]. */
+  indexAdd(src: View, ids: View, rows: number): Storage;
+}

@@ -1,0 +1,8 @@
+// qkv: the Transformer of "Attention Is All You Need" in TypeScript.
+
+export * from './core/errors.js';
+export type { DType, FloatDType, TypedArray } from './core/dtype.js';
+export { Rng } from './core/rng.js';
+export type { Backend, Storage, View } from './backend/backend.js';
+export { refBackend } from './backend/ref.js';
+export * from './tensor/index.js';

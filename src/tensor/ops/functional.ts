@@ -1,0 +1,91 @@
+// Composed functions of neural networks: softmax, layer norm, GELU, dropout, cross-entropy.
+// Each is built from differentiable primitives, so its gradient comes for free; a backend may
+// later add a fused kernel, with this composition kept as its test oracle.
+
+import { DTypeError, ShapeError, fmtShape } from '../../core/errors.js';
+import { allocArray } from '../../core/dtype.js';
+import type { Rng } from '../../core/rng.js';
+import { Tensor } from '../tensor.js';
+import { scalarLike } from './elementwise.js';
+
+/** softmax(x)_i = e^{x_i - max x} / Σ_j e^{x_j - max x} along `axis`. */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  const e = x.sub(x.max(axis, true).detach()).exp();
+  return e.div(e.sum(axis, true));
+}
+
+/** log softmax(x)_i = x_i - max x - log Σ_j e^{x_j - max x}. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const shifted = x.sub(x.max(axis, true).detach());
+  return shifted.sub(shifted.exp().sum(axis, true).log());
+}
+
+/** LayerNorm over the last axis: (x - μ) / √(σ² + ε) · γ + β, with the biased variance. */
+export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  const mu = x.mean(-1, true);
+  const centred = x.sub(mu);
+  const variance = centred.mul(centred).mean(-1, true);
+  let y = centred.div(variance.add(eps).sqrt());
+  if (weight) y = y.mul(weight);
+  if (bias) y = y.add(bias);
+  return y;
+}
+
+/** GELU, exact: x · Φ(x) = ½x(1 + erf(x/√2)). */
+export function gelu(x: Tensor): Tensor {
+  return x.mul(x.mul(Math.SQRT1_2).erf().add(1)).mul(0.5);
+}
+
+/** GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export function geluTanh(x: Tensor): Tensor {
+  const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+  return x.mul(inner.tanh().add(1)).mul(0.5);
+}
+
+/**
+ * Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p), so
+ * evaluation needs no rescaling. Identity when not training or p = 0.
+ */
+export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tensor {
+  if (!training || p === 0) return x;
+  if (p < 0 || p >= 1) throw new ShapeError(`dropout: p must be in [0, 1), got ${p}`);
+  const keep = allocArray(x.dtype, x.size);
+  const scale = 1 / (1 - p);
+  for (let i = 0; i < keep.length; i++) keep[i] = rng.uniform() >= p ? scale : 0;
+  return x.mul(Tensor.fromStorage(x.backend.fromArray(keep), x.shape, x.backend));
+}
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this are skipped (torch's default, -100). */
+  ignoreIndex?: number;
+  /** ε of label smoothing: the target becomes (1-ε)·one-hot + ε/V. */
+  labelSmoothing?: number;
+  /** 'mean' over non-ignored targets (default), or 'sum'. */
+  reduction?: 'mean' | 'sum';
+}
+
+/**
+ * Cross-entropy of logits [N, V] against int32 targets [N], as torch.nn.functional.cross_entropy:
+ * loss_n = -Σ_v q_{n,v} log softmax(logits_n)_v with q the (smoothed) target distribution.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const { ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = opts;
+  if (logits.ndim !== 2) throw new ShapeError(`crossEntropy: logits must be [N, V], got ${fmtShape(logits.shape)}`);
+  if (targets.dtype !== 'int32') throw new DTypeError(`crossEntropy: targets must be int32, got ${targets.dtype}`);
+  const [N, V] = logits.shape;
+  if (targets.size !== N) throw new ShapeError(`crossEntropy: ${N} rows of logits but targets ${fmtShape(targets.shape)}`);
+  const t = targets.toArray();
+  const q = allocArray(logits.dtype, N * V);
+  let count = 0;
+  for (let n = 0; n < N; n++) {
+    if (t[n] === ignoreIndex) continue;
+    if (t[n] < 0 || t[n] >= V) throw new ShapeError(`crossEntropy: target ${t[n]} at row ${n} is out of range [0, ${V})`);
+    count++;
+    for (let v = 0; v < V; v++) q[n * V + v] = labelSmoothing / V;
+    q[n * V + t[n]] += 1 - labelSmoothing;
+  }
+  const qt = Tensor.fromStorage(logits.backend.fromArray(q), [N, V], logits.backend);
+  const total = logSoftmax(logits, -1).mul(qt).sum().neg();
+  if (reduction === 'sum') return total;
+  return total.div(scalarLike(total, count));
+}

@@ -1,0 +1,226 @@
+// The Tensor: a view (layout) of backend storage, plus what autograd needs to know about it.
+//
+// Memory: a tensor owns nothing it must free by hand. Storage is released when no tensor refers
+// to it (the garbage collector for ref; the native backend ties its buffers to the same objects).
+// The graph of a training step is reachable only from the loss, so it goes when the loss goes.
+
+import type { Backend, Storage } from '../backend/backend.js';
+import { DType, TypedArray } from '../core/dtype.js';
+import { GradError, ShapeError, fmtShape } from '../core/errors.js';
+import { Layout, contiguousLayout, isContiguous } from '../core/layout.js';
+import { numel } from '../core/shape.js';
+import { isGradEnabled, noGrad } from './grad-mode.js';
+import * as ew from './ops/elementwise.js';
+import * as red from './ops/reduce.js';
+import * as sh from './ops/shape.js';
+import * as mm from './ops/matmul.js';
+import * as ix from './ops/index.js';
+
+/** How a tensor was computed: its inputs and the function that maps its gradient to theirs. */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Gradients for each input (null where an input needs none), given the output's gradient. */
+  readonly backward: (grad: Tensor) => (Tensor | null)[];
+}
+
+/** A number or a tensor: scalars broadcast like 0-d tensors of the other operand's dtype. */
+export type TensorLike = Tensor | number;
+
+export class Tensor {
+  /** True for leaves whose gradient is wanted, and for anything computed from them. */
+  requiresGrad = false;
+  /** Accumulated gradient of a leaf after backward(). */
+  grad: Tensor | null = null;
+  /** How this tensor was made (null for leaves and for results computed under noGrad). */
+  node: GradNode | null = null;
+
+  constructor(
+    readonly storage: Storage,
+    readonly layout: Layout,
+    readonly backend: Backend,
+  ) {}
+
+  /** Wraps freshly computed contiguous storage. */
+  static fromStorage(storage: Storage, shape: readonly number[], backend: Backend): Tensor {
+    if (numel(shape) !== storage.length) {
+      throw new ShapeError(`Tensor: shape ${fmtShape(shape)} needs ${numel(shape)} elements, storage has ${storage.length}`);
+    }
+    return new Tensor(storage, contiguousLayout(shape), backend);
+  }
+
+  /**
+   * The result of an op: attaches the backward closure when any input needs a gradient and
+   * grad mode is on. Every op in ops/ ends with this.
+   */
+  static result(op: string, storage: Storage, shape: readonly number[], inputs: readonly Tensor[], backward: GradNode['backward'], backend: Backend): Tensor {
+    return Tensor.track(op, Tensor.fromStorage(storage, shape, backend), inputs, backward);
+  }
+
+  /** Attaches a grad node to a tensor (used directly by views, which share storage). */
+  static track(op: string, out: Tensor, inputs: readonly Tensor[], backward: GradNode['backward']): Tensor {
+    if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+      out.requiresGrad = true;
+      out.node = { op, inputs, backward };
+    }
+    return out;
+  }
+
+  get shape(): readonly number[] { return this.layout.shape; }
+  get ndim(): number { return this.layout.shape.length; }
+  get size(): number { return numel(this.layout.shape); }
+  get dtype(): DType { return this.storage.dtype; }
+  get isContiguous(): boolean { return isContiguous(this.layout); }
+
+  /** Size of one axis (negative counts from the end). */
+  dim(axis: number): number {
+    return this.shape[axis < 0 ? axis + this.ndim : axis];
+  }
+
+  /** A contiguous copy of the values, row-major. */
+  toArray(): TypedArray {
+    return this.backend.toArray(this);
+  }
+
+  /** Values as nested JavaScript arrays, for printing and tests. */
+  toList(): unknown {
+    const flat = Array.from(this.toArray());
+    const build = (dim: number, off: number): unknown => {
+      if (dim === this.ndim) return flat[off];
+      const stride = numel(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new ShapeError(`item: tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, expected 1`);
+    return this.toArray()[0];
+  }
+
+  /** Marks a leaf as wanting a gradient (returns this, for chaining). */
+  requireGrad(flag = true): this {
+    if (this.node) throw new GradError('requireGrad: only leaf tensors can be marked; this one was computed by ' + this.node.op);
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** The same values, cut off from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.layout, this.backend);
+  }
+
+  /**
+   * Reverse-mode differentiation from this tensor. Leaves accumulate into .grad, as in PyTorch.
+   * A non-scalar needs the gradient of the loss with respect to it.
+   */
+  backward(grad?: Tensor): void {
+    if (!this.requiresGrad) throw new GradError('backward: this tensor does not require grad (no input was marked requireGrad, or it was computed under noGrad)');
+    if (!grad && this.size !== 1) throw new GradError(`backward: tensor of shape ${fmtShape(this.shape)} is not a scalar; pass its gradient`);
+    const seed = grad ?? ew.onesLike(this);
+    noGrad(() => runBackward(this, seed));
+  }
+
+  /** Writes `src` (broadcast to this shape) into this tensor's storage, in place, outside autograd. */
+  assign(src: Tensor): this {
+    const s = src.shape.length === this.ndim && src.shape.every((d, i) => d === this.shape[i]) ? src : src.expand(this.shape);
+    this.backend.assign(this, s);
+    return this;
+  }
+
+  // Element-wise arithmetic (ops/elementwise.ts).
+  add(o: TensorLike): Tensor { return ew.add(this, o); }
+  sub(o: TensorLike): Tensor { return ew.sub(this, o); }
+  mul(o: TensorLike): Tensor { return ew.mul(this, o); }
+  div(o: TensorLike): Tensor { return ew.div(this, o); }
+  pow(o: TensorLike): Tensor { return ew.pow(this, o); }
+  maximum(o: TensorLike): Tensor { return ew.maximum(this, o); }
+  minimum(o: TensorLike): Tensor { return ew.minimum(this, o); }
+  eq(o: TensorLike): Tensor { return ew.compare('eq', this, o); }
+  lt(o: TensorLike): Tensor { return ew.compare('lt', this, o); }
+  gt(o: TensorLike): Tensor { return ew.compare('gt', this, o); }
+  neg(): Tensor { return ew.neg(this); }
+  exp(): Tensor { return ew.exp(this); }
+  log(): Tensor { return ew.log(this); }
+  sqrt(): Tensor { return ew.sqrt(this); }
+  tanh(): Tensor { return ew.tanh(this); }
+  relu(): Tensor { return ew.relu(this); }
+  erf(): Tensor { return ew.erf(this); }
+  abs(): Tensor { return ew.abs(this); }
+  sigmoid(): Tensor { return ew.sigmoid(this); }
+  /** Cast to another dtype (a copy; gradients flow between float dtypes). */
+  to(dtype: DType): Tensor { return ew.cast(this, dtype); }
+
+  // Reductions (ops/reduce.ts).
+  sum(axes?: number | readonly number[], keepdim = false): Tensor { return red.sum(this, axes, keepdim); }
+  mean(axes?: number | readonly number[], keepdim = false): Tensor { return red.mean(this, axes, keepdim); }
+  max(axis: number, keepdim = false): Tensor { return red.max(this, axis, keepdim); }
+  argmax(axis: number, keepdim = false): Tensor { return red.argmax(this, axis, keepdim); }
+
+  // Views and copies (ops/shape.ts).
+  reshape(shape: readonly number[]): Tensor { return sh.reshape(this, shape); }
+  permute(axes: readonly number[]): Tensor { return sh.permute(this, axes); }
+  transpose(a = -2, b = -1): Tensor { return sh.transpose(this, a, b); }
+  narrow(axis: number, start: number, length: number): Tensor { return sh.narrow(this, axis, start, length); }
+  expand(shape: readonly number[]): Tensor { return sh.expand(this, shape); }
+  unsqueeze(axis: number): Tensor { return sh.unsqueeze(this, axis); }
+  squeeze(axis: number): Tensor { return sh.squeeze(this, axis); }
+  contiguous(): Tensor { return sh.contiguous(this); }
+  split(sizes: number | readonly number[], axis = 0): Tensor[] { return sh.split(this, sizes, axis); }
+
+  // Linear algebra and indexing.
+  matmul(o: Tensor): Tensor { return mm.matmul(this, o); }
+  /** Where mask is non-zero, `value`; elsewhere this (mask broadcasts). */
+  maskedFill(mask: Tensor, value: number): Tensor { return ix.maskedFill(this, mask, value); }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.backend.name})`;
+  }
+}
+
+/** Walks the graph from `root` in reverse topological order, passing gradients to inputs. */
+function runBackward(root: Tensor, seed: Tensor): void {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // Iterative DFS: deep graphs (long training unrolls) must not overflow the stack.
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.node?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const child = inputs[i];
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const t = order[k];
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    if (!t.node) {
+      t.grad = t.grad ? t.grad.add(g) : g;
+      continue;
+    }
+    const inGrads = t.node.backward(g);
+    t.node.inputs.forEach((input, j) => {
+      const gi = inGrads[j];
+      if (!gi || !input.requiresGrad) return;
+      if (gi.shape.length !== input.ndim || gi.shape.some((d, q) => d !== input.shape[q])) {
+        throw new GradError(`backward of ${t.node!.op}: gradient shape ${fmtShape(gi.shape)} does not match input ${fmtShape(input.shape)}`);
+      }
+      const prev = grads.get(input);
+      grads.set(input, prev ? prev.add(gi) : gi);
+    });
+  }
+}
