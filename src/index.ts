@@ -6,3 +6,4 @@ export { Rng } from './core/rng.js';
 export type { Backend, Storage, View } from './backend/backend.js';
 export { refBackend } from './backend/ref.js';
 export * from './tensor/index.js';
+export * from './optim/index.js';

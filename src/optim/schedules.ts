@@ -1,0 +1,120 @@
+// Learning-rate schedules as pure functions of the step, and the LrScheduler that applies one.
+
+import { ArgumentError } from '../core/errors.js';
+import type { Optimizer } from './optimizer.js';
+
+/** The learning rate of step `step` (counted from 1: the first update is step 1). */
+export type Schedule = (step: number) => number;
+
+export interface NoamOptions {
+  /** The model width d_model. */
+  dModel: number;
+  /** Steps of linear warm-up (the paper uses 4000). */
+  warmup: number;
+  /** Overall scale (default 1, the paper's). */
+  factor?: number;
+}
+
+/**
+ * The paper's schedule (eq. 3): linear warm-up for `warmup` steps, then decay ∝ 1/√step.
+ *
+ *   lrate = factor · d_model^−0.5 · min(step^−0.5, step · warmup_steps^−1.5)
+ *
+ * @example
+ * const lr = noamSchedule({ dModel: 512, warmup: 4000 });
+ * lr(4000); // ≈ 7.0e-4, the peak
+ */
+export function noamSchedule({ dModel, warmup, factor = 1 }: NoamOptions): Schedule {
+  checkPositive('noamSchedule', 'dModel', dModel);
+  checkPositive('noamSchedule', 'warmup', warmup);
+  checkPositive('noamSchedule', 'factor', factor);
+  return (step) => {
+    checkStep('noamSchedule', step);
+    return factor * dModel ** -0.5 * Math.min(step ** -0.5, step * warmup ** -1.5);
+  };
+}
+
+export interface CosineOptions {
+  /** Peak learning rate, reached at the end of warm-up. */
+  baseLr: number;
+  /** Steps of linear warm-up from baseLr/warmup to baseLr (0 for none). */
+  warmup: number;
+  /** The step at which the decay reaches minLr; later steps stay there. */
+  totalSteps: number;
+  /** Floor of the decay (default 0). */
+  minLr?: number;
+}
+
+/**
+ * Linear warm-up to `baseLr`, then half a cosine down to `minLr` at `totalSteps`.
+ *
+ *   step ≤ warmup:  baseLr · step / warmup
+ *   after:          minLr + ½(baseLr − minLr)(1 + cos(π · (step − warmup) / (totalSteps − warmup)))
+ *
+ * @example
+ * const lr = cosineSchedule({ baseLr: 3e-4, warmup: 100, totalSteps: 5000, minLr: 3e-5 });
+ */
+export function cosineSchedule({ baseLr, warmup, totalSteps, minLr = 0 }: CosineOptions): Schedule {
+  checkPositive('cosineSchedule', 'baseLr', baseLr);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new ArgumentError(`cosineSchedule: warmup is ${warmup}, expected an integer ≥ 0`);
+  if (!Number.isInteger(totalSteps) || totalSteps <= warmup) {
+    throw new ArgumentError(`cosineSchedule: totalSteps is ${totalSteps}, expected an integer > warmup (${warmup})`);
+  }
+  if (!(minLr >= 0 && minLr <= baseLr)) throw new ArgumentError(`cosineSchedule: minLr is ${minLr}, expected a number in [0, baseLr = ${baseLr}]`);
+  return (step) => {
+    checkStep('cosineSchedule', step);
+    if (step <= warmup) return (baseLr * step) / warmup;
+    const progress = Math.min(1, (step - warmup) / (totalSteps - warmup));
+    return minLr + 0.5 * (baseLr - minLr) * (1 + Math.cos(Math.PI * progress));
+  };
+}
+
+/**
+ * The same rate at every step.
+ *
+ * @example
+ * const lr = constantSchedule(1e-3);
+ */
+export function constantSchedule(lr: number): Schedule {
+  if (!(Number.isFinite(lr) && lr >= 0)) throw new ArgumentError(`constantSchedule: lr is ${lr}, expected a finite number ≥ 0`);
+  return (step) => {
+    checkStep('constantSchedule', step);
+    return lr;
+  };
+}
+
+/**
+ * Sets `optimizer.lr` from a schedule. The rate it sets is always that of the optimizer's next
+ * step (`optimizer.stepCount + 1`), so it needs no state of its own: calling `step()` before or
+ * after `optimizer.step()` gives the same rates, and restoring the optimizer restores the schedule.
+ *
+ * @example
+ * const opt = new Adam(params, PAPER_ADAM);
+ * const sched = new LrScheduler(opt, noamSchedule({ dModel: 512, warmup: 4000 }));
+ * for (const batch of batches) {
+ *   lossOf(batch).backward();
+ *   opt.step();
+ *   opt.zeroGrad();
+ *   sched.step();
+ * }
+ */
+export class LrScheduler {
+  constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
+    this.step();
+  }
+
+  /** Sets and returns the learning rate of the optimizer's next step. */
+  step(): number {
+    const lr = this.schedule(this.optimizer.stepCount + 1);
+    this.optimizer.lr = lr;
+    return lr;
+  }
+}
+
+function checkPositive(who: string, name: string, value: number): void {
+  if (!(Number.isFinite(value) && value > 0)) throw new ArgumentError(`${who}: ${name} is ${value}, expected a finite number > 0`);
+}
+
+function checkStep(who: string, step: number): void {
+  if (!Number.isInteger(step) || step < 1) throw new ArgumentError(`${who}: step is ${step}, expected an integer ≥ 1 (steps count from 1)`);
+}
