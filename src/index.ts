@@ -7,3 +7,6 @@ export type { Backend, Storage, View } from './backend/backend.js';
 export { refBackend } from './backend/ref.js';
 export * from './tensor/index.js';
 export * from './optim/index.js';
+export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
+export type { SafetensorsFile, ParseSafetensorsOptions } from './io/safetensors.js';
+export { writeFileAtomic, writeDirAtomic, loadSafetensorsFile, saveSafetensorsFile } from './node/atomic-write.js';
