@@ -1,0 +1,50 @@
+// The decoder stack: N identical layers (`layers.0` ... `layers.N-1`) and an optional final `norm`.
+
+import type { Tensor } from '../tensor/index.js';
+import { DecoderLayerCallOptions, TransformerDecoderLayer } from './decoder-layer.js';
+import type { TransformerEncoderOptions } from './encoder.js';
+import { LayerNorm } from './layer-norm.js';
+import { Module, ModuleList } from './module.js';
+
+export interface DecoderOutput {
+  /** [B, T, D] */
+  output: Tensor;
+  /** One [B, H, T, T] per layer, when asked for. */
+  selfAttentions?: Tensor[];
+  /** One [B, H, T, S] per layer, when asked for. */
+  crossAttentions?: Tensor[];
+}
+
+/**
+ * N decoder layers in sequence (torch.nn.TransformerDecoder's names).
+ *
+ * @example
+ * const dec = new TransformerDecoder(16, 4, 2, { dFF: 32, rng: new Rng(0) });
+ * const { output } = dec.forward(tgt, memory, { tgtMask: causalMask(T), memoryKeyPaddingMask });
+ */
+export class TransformerDecoder extends Module {
+  readonly layers: ModuleList<TransformerDecoderLayer>;
+  readonly norm: LayerNorm | null;
+
+  constructor(dModel: number, numHeads: number, numLayers: number, opts: TransformerEncoderOptions) {
+    super();
+    this.layers = this.addModule('layers', new ModuleList<TransformerDecoderLayer>());
+    for (let i = 0; i < numLayers; i++) this.layers.append(new TransformerDecoderLayer(dModel, numHeads, opts));
+    this.norm = opts.finalNorm ? this.addModule('norm', new LayerNorm(dModel, opts)) : null;
+  }
+
+  /** tgt [B, T, D], memory [B, S, D] → [B, T, D] */
+  forward(tgt: Tensor, memory: Tensor, opts: DecoderLayerCallOptions = {}): DecoderOutput {
+    let x = tgt;
+    const self: Tensor[] = [];
+    const cross: Tensor[] = [];
+    for (const layer of this.layers) {
+      const r = layer.forward(x, memory, opts);
+      x = r.output;
+      if (r.selfAttention) self.push(r.selfAttention);
+      if (r.crossAttention) cross.push(r.crossAttention);
+    }
+    if (this.norm) x = this.norm.forward(x);
+    return opts.needWeights ? { output: x, selfAttentions: self, crossAttentions: cross } : { output: x };
+  }
+}

@@ -1,0 +1,98 @@
+// One encoder layer (paper §3.1): self-attention, then the feed-forward network, each wrapped
+// in a residual connection and layer normalisation. Names as torch.nn.TransformerEncoderLayer.
+
+import type { Rng } from '../core/rng.js';
+import type { Tensor } from '../tensor/index.js';
+import { MultiHeadAttention } from './attention.js';
+import { Dropout } from './dropout.js';
+import { Activation, FeedForward } from './feed-forward.js';
+import type { ParamOptions } from './init.js';
+import { LayerNorm } from './layer-norm.js';
+import type { Linear } from './linear.js';
+import { Module } from './module.js';
+
+/** Options shared by encoder and decoder layers; defaults are the paper's base model. */
+export interface TransformerLayerOptions extends ParamOptions {
+  /** d_ff, the inner size of the feed-forward network (default 2048). */
+  dFF?: number;
+  /** P_drop (default 0.1): on each sublayer's output, inside attention, and inside the FFN. */
+  dropout?: number;
+  activation?: Activation;
+  /** Pre-norm, x + Sublayer(LN(x)), instead of the paper's post-norm LN(x + Sublayer(x)). */
+  normFirst?: boolean;
+  /** LayerNorm ε (default 1e-5). */
+  eps?: number;
+  /** Generator of dropout masks (default: `rng`). */
+  dropoutRng?: Rng;
+}
+
+export interface EncoderLayerCallOptions {
+  /** [S, S] or broadcastable to [B, H, S, S]; 1 = not allowed. */
+  srcMask?: Tensor | null;
+  /** [B, S], 1 at padding. */
+  srcKeyPaddingMask?: Tensor | null;
+  needWeights?: boolean;
+}
+
+export interface EncoderLayerOutput {
+  /** [B, S, D] */
+  output: Tensor;
+  /** [B, H, S, S], when asked for. */
+  selfAttention?: Tensor;
+}
+
+/**
+ * Post-norm (the paper):  x = LN(x + Dropout(SelfAttn(x)));  x = LN(x + Dropout(FFN(x)))
+ * Pre-norm (normFirst):   x = x + Dropout(SelfAttn(LN(x)));  x = x + Dropout(FFN(LN(x)))
+ *
+ * @example
+ * const layer = new TransformerEncoderLayer(16, 4, { dFF: 32, dropout: 0, rng: new Rng(0) });
+ * const { output } = layer.forward(x, { srcKeyPaddingMask: paddingMask([5, 3], 5) });
+ */
+export class TransformerEncoderLayer extends Module {
+  readonly selfAttn: MultiHeadAttention;
+  readonly ff: FeedForward;
+  readonly linear1: Linear;
+  readonly linear2: Linear;
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
+  readonly dropout1: Dropout;
+  readonly dropout2: Dropout;
+  readonly normFirst: boolean;
+
+  constructor(readonly dModel: number, readonly numHeads: number, opts: TransformerLayerOptions) {
+    super();
+    const p = opts.dropout ?? 0.1;
+    const dropRng = opts.dropoutRng ?? opts.rng;
+    this.normFirst = opts.normFirst ?? false;
+    this.selfAttn = this.addModule('self_attn', new MultiHeadAttention(dModel, numHeads, { ...opts, dropout: p, dropoutRng: dropRng }));
+    // The feed-forward parts sit directly on the layer, under torch's names.
+    this.ff = new FeedForward(dModel, opts.dFF ?? 2048, { ...opts, dropout: p, dropoutRng: dropRng });
+    this.linear1 = this.addModule('linear1', this.ff.linear1);
+    this.addModule('dropout', this.ff.dropout);
+    this.linear2 = this.addModule('linear2', this.ff.linear2);
+    this.norm1 = this.addModule('norm1', new LayerNorm(dModel, opts));
+    this.norm2 = this.addModule('norm2', new LayerNorm(dModel, opts));
+    this.dropout1 = this.addModule('dropout1', new Dropout(p, dropRng));
+    this.dropout2 = this.addModule('dropout2', new Dropout(p, dropRng));
+  }
+
+  /** src [B, S, D] → [B, S, D] */
+  forward(src: Tensor, opts: EncoderLayerCallOptions = {}): EncoderLayerOutput {
+    const selfAttn = (x: Tensor) => this.selfAttn.forward(x, x, x, {
+      attnMask: opts.srcMask, keyPaddingMask: opts.srcKeyPaddingMask, needWeights: opts.needWeights,
+    });
+    let x = src;
+    let sa;
+    if (this.normFirst) {
+      sa = selfAttn(this.norm1.forward(x));
+      x = x.add(this.dropout1.forward(sa.output));
+      x = x.add(this.dropout2.forward(this.ff.forward(this.norm2.forward(x))));
+    } else {
+      sa = selfAttn(x);
+      x = this.norm1.forward(x.add(this.dropout1.forward(sa.output)));
+      x = this.norm2.forward(x.add(this.dropout2.forward(this.ff.forward(x))));
+    }
+    return opts.needWeights ? { output: x, selfAttention: sa.weights } : { output: x };
+  }
+}

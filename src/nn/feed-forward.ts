@@ -1,0 +1,60 @@
+// Position-wise feed-forward network (paper §3.3): FFN(x) = max(0, x·W1 + b1)·W2 + b2.
+
+import type { Rng } from '../core/rng.js';
+import { ArgumentError } from '../core/errors.js';
+import { Tensor, gelu } from '../tensor/index.js';
+import { Dropout } from './dropout.js';
+import type { ParamOptions } from './init.js';
+import { Linear } from './linear.js';
+import { Module } from './module.js';
+
+/** The non-linearity between the two projections: the paper's ReLU, or GELU (BERT, GPT). */
+export type Activation = 'relu' | 'gelu';
+
+export function activate(x: Tensor, activation: Activation): Tensor {
+  switch (activation) {
+    case 'relu': return x.relu();
+    case 'gelu': return gelu(x);
+    default: throw new ArgumentError(`activation: '${activation as string}' is not 'relu' or 'gelu'`);
+  }
+}
+
+export interface FeedForwardOptions extends ParamOptions {
+  activation?: Activation;
+  /** Dropout after the activation (default 0). */
+  dropout?: number;
+  /** Generator of the dropout masks (default: `rng`). */
+  dropoutRng?: Rng;
+}
+
+/**
+ * linear1 [D → F] → activation → dropout → linear2 [F → D], applied to each position alike.
+ * Its parts keep torch's names (linear1, dropout, linear2); a Transformer layer registers them
+ * directly on itself, as torch.nn.TransformerEncoderLayer does.
+ *
+ * @example
+ * const ff = new FeedForward(16, 32, { rng: new Rng(0), activation: 'gelu' });
+ * ff.forward(x).shape; // same as x: [B, T, 16]
+ */
+export class FeedForward extends Module {
+  readonly linear1: Linear;
+  readonly dropout: Dropout;
+  readonly linear2: Linear;
+  readonly activation: Activation;
+
+  constructor(dModel: number, dFF: number, opts: FeedForwardOptions) {
+    super();
+    this.activation = opts.activation ?? 'relu';
+    if (this.activation !== 'relu' && this.activation !== 'gelu') {
+      throw new ArgumentError(`FeedForward: activation '${this.activation as string}' is not 'relu' or 'gelu'`);
+    }
+    this.linear1 = this.addModule('linear1', new Linear(dModel, dFF, opts));
+    this.dropout = this.addModule('dropout', new Dropout(opts.dropout ?? 0, opts.dropoutRng ?? opts.rng));
+    this.linear2 = this.addModule('linear2', new Linear(dFF, dModel, opts));
+  }
+
+  /** x [B, T, D] → [B, T, D] */
+  forward(x: Tensor): Tensor {
+    return this.linear2.forward(this.dropout.forward(activate(this.linear1.forward(x), this.activation)));
+  }
+}
