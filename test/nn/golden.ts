@@ -1,0 +1,60 @@
+// Loads the PyTorch golden fixtures (scripts/gen_golden.py) and compares tensors scale-relatively.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseSafetensors } from '../../src/io/safetensors.js';
+import type { Tensor } from '../../src/tensor/index.js';
+
+const DIR = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
+
+export interface Golden {
+  /** The parameters, under qkv's state-dict names (every key without '@'). */
+  params: Map<string, Tensor>;
+  /** A non-parameter entry: '@in.x', '@out', '@attn.self_attn', '@grad.norm1.weight', ... */
+  get(key: string): Tensor;
+  has(key: string): boolean;
+  keys(prefix: string): string[];
+  case: Record<string, unknown>;
+}
+
+export function loadGolden(file: string): Golden {
+  const { tensors, metadata } = parseSafetensors(readFileSync(DIR + file), { source: file });
+  const params = new Map([...tensors].filter(([k]) => !k.startsWith('@')));
+  return {
+    params,
+    get(key) {
+      const t = tensors.get(key);
+      if (!t) throw new Error(`${file}: no tensor '${key}'`);
+      return t;
+    },
+    has: (key) => tensors.has(key),
+    keys: (prefix) => [...tensors.keys()].filter((k) => k.startsWith(prefix)),
+    case: JSON.parse(metadata.case),
+  };
+}
+
+/** The largest error seen per kind, for the summary line the golden tests print. */
+export const worst = { forward: 0, attention: 0, gradient: 0 };
+
+/**
+ * Asserts max |actual - expected| <= tol · max |expected| (the error relative to the tensor's
+ * scale) and returns that ratio.
+ */
+export function expectClose(actual: Tensor | undefined, expected: Tensor, tol: number, label: string, kind: keyof typeof worst): number {
+  assert.ok(actual, `${label}: missing`);
+  assert.deepEqual([...actual.shape], [...expected.shape], `${label}: shape`);
+  const a = actual.toArray();
+  const e = expected.toArray();
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < e.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - e[i]));
+    scale = Math.max(scale, Math.abs(e[i]));
+  }
+  assert.ok(Number.isFinite(err), `${label}: non-finite values`);
+  const ratio = scale > 0 ? err / scale : err;
+  assert.ok(ratio <= tol, `${label}: max error ${err.toExponential(3)} is ${ratio.toExponential(3)} of the scale ${scale.toExponential(3)}, allowed ${tol}`);
+  worst[kind] = Math.max(worst[kind], ratio);
+  return ratio;
+}
