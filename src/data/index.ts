@@ -1,0 +1,13 @@
+// The data room's public face: packaged datasets, deterministic splits, batching.
+
+export { fnv1a32, splitOf, splitByKey, DEFAULT_THRESHOLDS } from './split.js';
+export type { SplitName, Splits, SplitThresholds } from './split.js';
+export { DatasetMissingError } from './errors.js';
+export { parseCmudict, splitCmudict, loadCmudict } from './cmudict.js';
+export type { CmudictEntry } from './cmudict.js';
+export { DING_PATH, cleanDingText, isSentencePair, isPhrasePair, parseDingLine, parseDing, splitDing, loadDing } from './ding.js';
+export type { TranslationPair, DingLine, DingSplitOptions } from './ding.js';
+export { sotuKey, splitSotu, loadSotu } from './sotu.js';
+export type { SotuSpeech } from './sotu.js';
+export { planBatches, padSequences, pairLength, collatePairs, pairBatches, lmChunkCount, lmBatches } from './batching.js';
+export type { BatchPlanOptions, Padded, SeqPair, PairSpecialIds, PairBatch, PairBatchOptions, LmBatchOptions, LmBatch } from './batching.js';
