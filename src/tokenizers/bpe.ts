@@ -179,10 +179,7 @@ export class ByteLevelBPE extends BaseTokenizer {
 
   /** tokenizer.json as Hugging Face writes it for GPT-2: ByteLevel pre-tokenizer and decoder, BPE model. */
   toJSON(): object {
-    const vocab = Object.create(null) as Record<string, number>; // a token may be '__proto__'
-    this.tokens.forEach((t, i) => {
-      if (!(t in vocab)) vocab[t] = i;
-    });
+    const vocab = this.hfVocab();
     const byteLevel = (useRegex: boolean) => ({
       type: 'ByteLevel',
       add_prefix_space: this.addPrefixSpace,

@@ -39,7 +39,8 @@ export const BYTE_TO_CHAR: readonly string[] = Object.freeze(bytesToUnicode());
 export const CHAR_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8'); // invalid sequences become U+FFFD, as in Hugging Face
+// Invalid sequences become U+FFFD, as in Hugging Face; ignoreBOM keeps a leading U+FEFF in the text.
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Text to its UTF-8 bytes written in the byte-level alphabet: `'a b'` → `'aĠb'`. */
 export function toByteChars(text: string): string {

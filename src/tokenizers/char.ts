@@ -83,10 +83,7 @@ export class CharTokenizer extends BaseTokenizer {
 
   /** tokenizer.json: WordLevel over code points, a Split pre-tokenizer, and a Fuse decoder. */
   toJSON(): object {
-    const vocab = Object.create(null) as Record<string, number>; // a token may be '__proto__'
-    this.tokens.forEach((t, i) => {
-      if (!(t in vocab)) vocab[t] = i;
-    });
+    const vocab = this.hfVocab();
     return {
       ...this.hfHeader(),
       normalizer: null,

@@ -73,10 +73,7 @@ export class SymbolTokenizer extends BaseTokenizer {
 
   /** tokenizer.json: WordLevel with a WhitespaceSplit pre-tokenizer; no decoder, so HF joins with spaces. */
   toJSON(): object {
-    const vocab = Object.create(null) as Record<string, number>; // a token may be '__proto__'
-    this.tokens.forEach((t, i) => {
-      if (!(t in vocab)) vocab[t] = i;
-    });
+    const vocab = this.hfVocab();
     return {
       ...this.hfHeader(),
       normalizer: null,

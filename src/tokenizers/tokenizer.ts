@@ -236,6 +236,11 @@ export abstract class BaseTokenizer implements Tokenizer {
     return { type: 'TemplateProcessing', single, pair, special_tokens: specialTokens };
   }
 
+  /** The model's `vocab` object, token → id. Object.fromEntries makes even `__proto__` an own key. */
+  protected hfVocab(): Record<string, number> {
+    return Object.fromEntries([...this.ids].sort((a, b) => a[1] - b[1]));
+  }
+
   /** The fields of tokenizer.json that come before the model-specific ones. */
   protected hfHeader(): Record<string, unknown> {
     return { version: '1.0', truncation: null, padding: null, added_tokens: this.hfAddedTokens() };
