@@ -10,3 +10,4 @@ export * from './optim/index.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
 export type { SafetensorsFile, ParseSafetensorsOptions } from './io/safetensors.js';
 export { writeFileAtomic, writeDirAtomic, loadSafetensorsFile, saveSafetensorsFile } from './node/atomic-write.js';
+export * from './data/index.js';
