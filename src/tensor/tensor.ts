@@ -118,6 +118,9 @@ export class Tensor {
   backward(grad?: Tensor): void {
     if (!this.requiresGrad) throw new GradError('backward: this tensor does not require grad (no input was marked requireGrad, or it was computed under noGrad)');
     if (!grad && this.size !== 1) throw new GradError(`backward: tensor of shape ${fmtShape(this.shape)} is not a scalar; pass its gradient`);
+    if (grad && (grad.dtype !== this.dtype || grad.ndim !== this.ndim || grad.shape.some((d, i) => d !== this.shape[i]))) {
+      throw new GradError(`backward: gradient ${fmtShape(grad.shape)} ${grad.dtype} does not match tensor ${fmtShape(this.shape)} ${this.dtype}`);
+    }
     const seed = grad ?? ew.onesLike(this);
     noGrad(() => runBackward(this, seed));
   }

@@ -67,6 +67,13 @@ describe('autograd: analytic cases', () => {
     assert.throws(() => x.mul(2).backward(), (e: unknown) => e instanceof GradError && /\[3\]/.test((e as Error).message));
   });
 
+  it('backward with a gradient of the wrong shape or dtype throws GradError naming both', () => {
+    const x = leaf([1, 2, 3]);
+    assert.throws(() => x.mul(x).backward(tensor([1], { dtype: 'float64' })), (e: unknown) => e instanceof GradError && /\[1\]/.test((e as Error).message) && /\[3\]/.test((e as Error).message));
+    assert.throws(() => x.mul(x).backward(tensor([1, 1, 1], { dtype: 'float32' })), (e: unknown) => e instanceof GradError && /float32/.test((e as Error).message));
+    assert.equal(x.grad, null);
+  });
+
   it('backward of a tensor that needs no grad throws GradError', () => {
     assert.throws(() => tensor([1, 2]).sum().backward(), GradError);
   });

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { refBackend } from '../../src/backend/ref.js';
 import { crossEntropy, dropout, layerNorm, logSoftmax, maskedFill, softmax, tensor } from '../../src/tensor/index.js';
-import { gradcheck, randn64 } from '../helpers/gradcheck.js';
+import { assertClose } from '../helpers/assert-close.js';
+import { gradcheck, randn64, t64 } from '../helpers/gradcheck.js';
 
 const rng = () => new Rng(3);
 const ids = (xs: number[]) => tensor(Int32Array.from(xs), { backend: refBackend });
@@ -73,5 +74,15 @@ describe('gradcheck: crossEntropy', () => {
   });
   it('of a non-contiguous logits view', () => {
     gradcheck((x) => crossEntropy(x.transpose(), targets), [randn64([5, 4], rng())]);
+  });
+  it('-Infinity logits off the target give a finite loss and gradient (as torch)', () => {
+    const x = t64([[0, 1, -Infinity], [2, -Infinity, 0]]).requireGrad();
+    const loss = crossEntropy(x, ids([1, 0]));
+    // Row 0: -log(e/(1+e)) = log(1+e⁻¹); row 1: log(1+e⁻²).
+    assertClose(loss.item(), (Math.log1p(Math.exp(-1)) + Math.log1p(Math.exp(-2))) / 2, { atol: 0, rtol: 1e-14 });
+    loss.backward();
+    const p0 = 1 / (1 + Math.E);
+    const p1 = 1 / (1 + Math.exp(2));
+    assertClose(x.grad!, [[p0 / 2, (1 - p0 - 1) / 2, 0], [(1 - p1 - 1) / 2, 0, p1 / 2]], { atol: 1e-15, rtol: 1e-14 });
   });
 });

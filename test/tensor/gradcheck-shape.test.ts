@@ -103,6 +103,10 @@ describe('gradcheck: matmul', () => {
     gradcheck((a, b) => a.matmul(b), [randn64([2, 1, 3, 4], r), randn64([3, 4, 2], r)]);
     gradcheck((a, b) => a.matmul(b), [randn64([1, 3, 4], r), randn64([2, 4, 2], r)]);
   });
+  it('2-D input against a 3-D batch', () => {
+    const r = rng();
+    gradcheck((a, b) => a.matmul(b), [randn64([3, 4], r), randn64([2, 4, 2], r)]);
+  });
   it('2-D weight against a 3-D input', () => {
     const r = rng();
     gradcheck((x, w) => x.matmul(w), [randn64([2, 3, 4], r), randn64([4, 5], r)]);

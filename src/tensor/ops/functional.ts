@@ -85,7 +85,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
     q[n * V + t[n]] += 1 - labelSmoothing;
   }
   const qt = Tensor.fromStorage(logits.backend.fromArray(q), [N, V], logits.backend);
-  const total = logSoftmax(logits, -1).mul(qt).sum().neg();
+  // Zero where q is 0 before multiplying, so a -Infinity logit off the target gives 0, not 0·(-∞) = NaN (as torch).
+  const total = logSoftmax(logits, -1).maskedFill(qt.eq(0), 0).mul(qt).sum().neg();
   if (reduction === 'sum') return total;
   return total.div(scalarLike(total, count));
 }
