@@ -1,0 +1,22 @@
+/* The portable sgemm micro-kernel (4×16, plain C the compiler vectorises): any CPU, arm64 included. */
+#include "gemm.h"
+
+#define MR 4
+#define NR 16
+
+static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int accumulate) {
+  float acc[MR][NR] = {{0}};
+  for (int64_t k = 0; k < kc; k++) {
+    for (int i = 0; i < MR; i++) {
+      float a = pa[k * MR + i];
+      for (int j = 0; j < NR; j++) acc[i][j] += a * pb[k * NR + j];
+    }
+  }
+  for (int i = 0; i < MR; i++) {
+    for (int j = 0; j < NR; j++) c[i * rsc + j] = accumulate ? c[i * rsc + j] + acc[i][j] : acc[i][j];
+  }
+}
+
+static int always(void) { return 1; }
+
+const qkv_sgemm_kernel qkv_sgemm_portable = {"portable", MR, NR, 128, 256, 2048, ukernel, always};

@@ -1,0 +1,52 @@
+/* Single-precision GEMM: the BLIS-style driver, its micro-kernels per instruction set, and the naive oracle. */
+#ifndef QKV_GEMM_H
+#define QKV_GEMM_H
+
+#include <stdint.h>
+
+/* A micro-kernel computes one MR×NR tile of C from packed panels:
+ *   C[i*rsc + j] (= or +=) Σ_k pa[k*MR + i] · pb[k*NR + j]   for i < MR, j < NR. */
+typedef void (*qkv_sgemm_ukernel)(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int accumulate);
+
+/* A micro-kernel with its tile and cache-block sizes. */
+typedef struct {
+  const char *name;
+  int mr, nr;        /* register tile */
+  int mc, kc, nc;    /* cache blocks: A block mc×kc lives in L2, B micro-panel kc×nr in L1 */
+  qkv_sgemm_ukernel ukernel;
+  int (*supported)(void);
+} qkv_sgemm_kernel;
+
+/* Kernels compiled into this build (each from its own translation unit and instruction set). */
+extern const qkv_sgemm_kernel qkv_sgemm_portable;
+#if defined(__x86_64__)
+extern const qkv_sgemm_kernel qkv_sgemm_avx2;
+extern const qkv_sgemm_kernel qkv_sgemm_avx512;
+extern const qkv_sgemm_kernel qkv_sgemm_avx512_12x32;
+#endif
+
+/* The kernel in use: the best one this CPU supports, unless qkv_sgemm_use chose another. */
+const qkv_sgemm_kernel *qkv_sgemm_current(void);
+/* Chooses a kernel by name ("avx512", "avx2", "portable"...); returns 0 if unknown or unsupported. */
+int qkv_sgemm_use(const char *name);
+/* Overrides the current kernel's cache blocks (values <= 0 keep the default); for tuning runs. */
+void qkv_sgemm_tune(int mc, int kc, int nc);
+/* Names of all kernels compiled in, whether or not this CPU runs them; null-terminated. */
+const qkv_sgemm_kernel *const *qkv_sgemm_all(void);
+
+/* A strided matrix operand: element (r, c) is at p[r*rs + c*cs]. */
+typedef struct {
+  const float *p;
+  int64_t rs, cs;
+} qkv_fmat;
+
+/* Batched product on the thread pool: for n < batch, C_n[M×N] = A_n[M×K] · B_n[K×N], where A_n starts at
+ * a.p + n*bsa (and likewise B), and C is contiguous [batch, M, N]. Any strides: packing absorbs them. */
+void qkv_sgemm(int64_t batch, int64_t M, int64_t N, int64_t K,
+               qkv_fmat a, int64_t bsa, qkv_fmat b, int64_t bsb, float *c);
+
+/* The version-0 oracle: a triple loop with a double accumulator, one thread. Same arguments. */
+void qkv_sgemm_naive(int64_t batch, int64_t M, int64_t N, int64_t K,
+                     qkv_fmat a, int64_t bsa, qkv_fmat b, int64_t bsb, float *c);
+
+#endif
