@@ -21,7 +21,7 @@ import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../core/errors.
 import { Rng } from '../core/rng.js';
 import type { Tensor } from '../tensor/index.js';
 import {
-  Activation, Dropout, Embedding, LearnedPositionalEncoding, Linear, Module, SinusoidalPositionalEncoding,
+  Activation, DecoderOutput, Dropout, EncoderOutput, Embedding, LearnedPositionalEncoding, Linear, Module, SinusoidalPositionalEncoding,
   TransformerDecoder, TransformerEncoder, causalMask, resetXavier,
 } from '../nn/index.js';
 
@@ -66,6 +66,12 @@ export interface TransformerConfig {
 /** The config with every default filled in. */
 export type ResolvedTransformerConfig = Required<Omit<TransformerConfig, 'backend'>> & { backend?: Backend };
 
+/**
+ * Fills in the paper's defaults and checks the config.
+ *
+ * @example
+ * resolveConfig({ srcVocab: 100, tgtVocab: 100 }).dModel; // 512
+ */
 export function resolveConfig(c: TransformerConfig): ResolvedTransformerConfig {
   const normFirst = c.normFirst ?? false;
   const r: ResolvedTransformerConfig = {
@@ -173,7 +179,7 @@ export class Transformer extends Module {
    * memory = Encoder(Dropout(Embed(src)·√D + PE))
    * src int32 [B, S] → memory [B, S, D] (and, when asked, each layer's [B, H, S, S] weights).
    */
-  encode(src: Tensor, opts: Pick<TransformerCallOptions, 'srcPaddingMask' | 'needWeights'> = {}) {
+  encode(src: Tensor, opts: Pick<TransformerCallOptions, 'srcPaddingMask' | 'needWeights'> = {}): EncoderOutput {
     const x = this.embed(this.srcEmbed, src, 'source'); // [B, S, D]
     return this.encoder.forward(x, { srcKeyPaddingMask: opts.srcPaddingMask, needWeights: opts.needWeights });
   }
@@ -182,7 +188,7 @@ export class Transformer extends Module {
    * h = Decoder(Dropout(Embed(tgt)·√D + PE), memory), causal over the target.
    * tgt int32 [B, T], memory [B, S, D] → h [B, T, D]; logits are generator.forward(h).
    */
-  decode(tgt: Tensor, memory: Tensor, opts: TransformerCallOptions = {}) {
+  decode(tgt: Tensor, memory: Tensor, opts: TransformerCallOptions = {}): DecoderOutput {
     const y = this.embed(this.tgtEmbed, tgt, 'target'); // [B, T, D]
     const T = tgt.shape[1];
     const tgtMask = opts.tgtMask === undefined ? causalMask(T, T, { backend: y.backend }) : opts.tgtMask;

@@ -11,6 +11,12 @@ import { Module } from './module.js';
 /** The non-linearity between the two projections: the paper's ReLU, or GELU (BERT, GPT). */
 export type Activation = 'relu' | 'gelu';
 
+/**
+ * Applies the named non-linearity.
+ *
+ * @example
+ * activate(tensor([-1, 2]), 'relu').toList(); // [0, 2]
+ */
 export function activate(x: Tensor, activation: Activation): Tensor {
   switch (activation) {
     case 'relu': return x.relu();

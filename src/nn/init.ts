@@ -14,7 +14,12 @@ export interface ParamOptions {
   backend?: Backend;
 }
 
-/** U(-bound, bound) samples of `shape`. */
+/**
+ * U(-bound, bound) samples of `shape`.
+ *
+ * @example
+ * const b = uniformInit([4], 0.5, { rng: new Rng(0) }); // every value in [-0.5, 0.5)
+ */
 export function uniformInit(shape: readonly number[], bound: number, opts: ParamOptions): Tensor {
   return uniform(shape, opts.rng, -bound, bound, { dtype: opts.dtype ?? 'float32', backend: opts.backend });
 }
@@ -31,7 +36,12 @@ export function xavierUniform(shape: readonly number[], opts: ParamOptions): Ten
   return uniformInit(shape, Math.sqrt(6 / (fanIn + fanOut)), opts);
 }
 
-/** Re-draws a matrix parameter in place with Xavier uniform (used by models after construction). */
+/**
+ * Re-draws a matrix parameter in place with Xavier uniform (used by models after construction).
+ *
+ * @example
+ * for (const p of model.parameters()) if (p.ndim > 1) resetXavier(p, rng);
+ */
 export function resetXavier(p: Tensor, rng: Rng): void {
   p.assign(xavierUniform(p.shape, { rng, dtype: p.dtype === 'float64' ? 'float64' : 'float32', backend: p.backend }));
 }

@@ -42,7 +42,12 @@ export class Linear extends Module {
   }
 }
 
-/** x·Wᵀ + b for weight [out, in] (a transposed view: no copy). */
+/**
+ * x·Wᵀ + b for weight [out, in] (a transposed view: no copy).
+ *
+ * @example
+ * linear(tensor([[1, 1]]), tensor([[1, 2], [3, 4]]), tensor([0, 1])).toList(); // [[3, 8]]
+ */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const y = x.matmul(weight.transpose(0, 1));
   return bias ? y.add(bias) : y;
