@@ -1,0 +1,29 @@
+# The PyTorch twin of bench/sgemm.ts: answers "threads M K N" lines on stdin with torch.mm GFLOP/s.
+# Run by bench/sgemm.ts with OMP_WAIT_POLICY=PASSIVE, so idle OpenMP threads sleep as ours do.
+import sys
+import time
+
+import torch
+
+print(f"ready torch {torch.__version__} {torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else ''}", flush=True)
+for line in sys.stdin:
+    parts = line.split()
+    if not parts:
+        continue
+    threads, m, k, n, min_s = int(parts[0]), int(parts[1]), int(parts[2]), int(parts[3]), float(parts[4])
+    torch.set_num_threads(threads)
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(m, k, generator=g)
+    b = torch.randn(k, n, generator=g)
+    for _ in range(3):
+        torch.mm(a, b)
+    flop = 2.0 * m * k * n
+    reps = max(1, int(0.01 / max(flop / 100e9, 1e-9)))  # about 10 ms per timed run
+    best = float("inf")
+    start = time.perf_counter()
+    while time.perf_counter() - start < min_s:
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            torch.mm(a, b)
+        best = min(best, (time.perf_counter() - t0) / reps)
+    print(f"{flop / best / 1e9:.2f}", flush=True)

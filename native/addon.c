@@ -1,0 +1,322 @@
+/* The Node-API face of the native kernels: typed arrays in (zero-copy), layouts as Float64Array metadata. */
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "kernels.h"
+#include "pool.h"
+
+#define CHECK(call)                                                                    \
+  do {                                                                                 \
+    if ((call) != napi_ok) {                                                           \
+      napi_throw_error(env, "QKV_NATIVE", "qkv native: Node-API call failed: " #call); \
+      return NULL;                                                                     \
+    }                                                                                  \
+  } while (0)
+#define FAIL(msg)                                    \
+  do {                                               \
+    napi_throw_type_error(env, "QKV_NATIVE", msg);   \
+    return NULL;                                     \
+  } while (0)
+
+/* Borrows a typed array's memory (Float32Array, Float64Array or Int32Array). */
+static int get_buf(napi_env env, napi_value v, qkv_buf *out) {
+  napi_typedarray_type type;
+  size_t len;
+  void *data;
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok) return 0;
+  switch (type) {
+    case napi_float32_array: out->dt = QKV_F32; break;
+    case napi_float64_array: out->dt = QKV_F64; break;
+    case napi_int32_array: out->dt = QKV_I32; break;
+    default: return 0;
+  }
+  out->p = data;
+  out->len = (int64_t)len;
+  return 1;
+}
+
+/* Metadata arrays are Float64Array: exact for any integer a typed array can index. */
+static const double *get_meta(napi_env env, napi_value v, size_t *len) {
+  qkv_buf b;
+  if (!get_buf(env, v, &b) || b.dt != QKV_F64) return NULL;
+  *len = (size_t)b.len;
+  return b.p;
+}
+
+static int get_int(napi_env env, napi_value v, int64_t *out) {
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+/* Parses [nd, shape..., then per given operand: offset, strides...]. When `out_first` is set, a
+ * contiguous output is prepended as operand 0. Returns 0 on malformed metadata. */
+static int parse_iter(const double *m, size_t len, int nops_given, int out_first, qkv_iter *it,
+                      int64_t *shape_out, int *nd_out) {
+  if (len < 1) return 0;
+  int nd = (int)m[0];
+  if (nd < 0 || nd > QKV_MAXDIM || len != (size_t)(1 + nd + nops_given * (1 + nd))) return 0;
+  int64_t shape[QKV_MAXDIM], offsets[QKV_MAXOPS], strides[QKV_MAXOPS][QKV_MAXDIM];
+  for (int d = 0; d < nd; d++) shape[d] = (int64_t)m[1 + d];
+  int k0 = 0;
+  if (out_first) {
+    offsets[0] = 0;
+    int64_t s = 1;
+    for (int d = nd - 1; d >= 0; d--) { strides[0][d] = s; s *= shape[d]; }
+    k0 = 1;
+  }
+  for (int k = 0; k < nops_given; k++) {
+    const double *op = m + 1 + nd + k * (1 + nd);
+    offsets[k0 + k] = (int64_t)op[0];
+    for (int d = 0; d < nd; d++) strides[k0 + k][d] = (int64_t)op[1 + d];
+  }
+  qkv_iter_init(it, nd, shape, k0 + nops_given, offsets, (const int64_t(*)[QKV_MAXDIM])strides);
+  if (shape_out) memcpy(shape_out, shape, nd * sizeof(int64_t));
+  if (nd_out) *nd_out = nd;
+  return 1;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+static napi_value number(napi_env env, double x) {
+  napi_value v;
+  napi_create_double(env, x, &v);
+  return v;
+}
+
+/* copy(out, x, meta): meta describes x only; out is contiguous. */
+static napi_value js_copy(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, x;
+  size_t ml;
+  const double *m;
+  qkv_iter it;
+  if (argc < 3 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &x) || !(m = get_meta(env, a[2], &ml)) ||
+      !parse_iter(m, ml, 1, 1, &it, NULL, NULL))
+    FAIL("copy(out, x, meta): bad arguments");
+  qkv_copy(&it, out, x);
+  return undefined(env);
+}
+
+/* assign(dst, src, meta): meta describes dst then src (both strided); src is converted to dst's dtype. */
+static napi_value js_assign(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf dst, src;
+  size_t ml;
+  const double *m;
+  qkv_iter it;
+  if (argc < 3 || !get_buf(env, a[0], &dst) || !get_buf(env, a[1], &src) || !(m = get_meta(env, a[2], &ml)) ||
+      !parse_iter(m, ml, 2, 0, &it, NULL, NULL))
+    FAIL("assign(dst, src, meta): bad arguments");
+  qkv_copy(&it, dst, src);
+  return undefined(env);
+}
+
+/* unary(op, out, x, meta) */
+static napi_value js_unary(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int64_t op;
+  qkv_buf out, x;
+  size_t ml;
+  const double *m;
+  qkv_iter it;
+  if (argc < 4 || !get_int(env, a[0], &op) || op < 0 || op >= QKV_NUNARY || !get_buf(env, a[1], &out) ||
+      !get_buf(env, a[2], &x) || out.dt != x.dt || !(m = get_meta(env, a[3], &ml)) || !parse_iter(m, ml, 1, 1, &it, NULL, NULL))
+    FAIL("unary(op, out, x, meta): bad arguments");
+  qkv_unary((int)op, &it, out, x);
+  return undefined(env);
+}
+
+/* binary(op, out, a, b, meta): meta describes a then b. */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int64_t op;
+  qkv_buf out, x, y;
+  size_t ml;
+  const double *m;
+  qkv_iter it;
+  if (argc < 5 || !get_int(env, a[0], &op) || op < 0 || op >= QKV_NBINARY || !get_buf(env, a[1], &out) ||
+      !get_buf(env, a[2], &x) || !get_buf(env, a[3], &y) || x.dt != out.dt || y.dt != out.dt ||
+      !(m = get_meta(env, a[4], &ml)) || !parse_iter(m, ml, 2, 1, &it, NULL, NULL))
+    FAIL("binary(op, out, a, b, meta): bad arguments");
+  qkv_binary((int)op, &it, out, x, y);
+  return undefined(env);
+}
+
+/* where(out, cond, a, b, meta): meta describes cond, a, b. */
+static napi_value js_where(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, c, x, y;
+  size_t ml;
+  const double *m;
+  qkv_iter it;
+  if (argc < 5 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &c) || !get_buf(env, a[2], &x) ||
+      !get_buf(env, a[3], &y) || x.dt != out.dt || y.dt != out.dt || !(m = get_meta(env, a[4], &ml)) ||
+      !parse_iter(m, ml, 3, 1, &it, NULL, NULL))
+    FAIL("where(out, cond, a, b, meta): bad arguments");
+  qkv_where(&it, out, c, x, y);
+  return undefined(env);
+}
+
+/* reduce(op, out, x, meta, axis): meta describes x; out is x's shape with `axis` of size 1, contiguous. */
+static napi_value js_reduce(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int64_t op, axis;
+  qkv_buf out, x;
+  size_t ml;
+  const double *m;
+  if (argc < 5 || !get_int(env, a[0], &op) || op < 0 || op >= QKV_NREDUCE || !get_buf(env, a[1], &out) ||
+      !get_buf(env, a[2], &x) || !(m = get_meta(env, a[3], &ml)) || !get_int(env, a[4], &axis))
+    FAIL("reduce(op, out, x, meta, axis): bad arguments");
+  int nd = ml >= 1 ? (int)m[0] : -1;
+  if (nd < 1 || nd > QKV_MAXDIM || ml != (size_t)(2 + 2 * nd) || axis < 0 || axis >= nd) FAIL("reduce: bad metadata");
+  /* Walk every axis but `axis`: out contiguous over them, x with its own strides. */
+  int64_t shape[QKV_MAXDIM], offsets[2] = {0, (int64_t)m[1 + nd]}, strides[2][QKV_MAXDIM];
+  int od = 0;
+  for (int d = 0; d < nd; d++) {
+    if (d == axis) continue;
+    shape[od] = (int64_t)m[1 + d];
+    strides[1][od] = (int64_t)m[2 + nd + d];
+    od++;
+  }
+  int64_t s = 1;
+  for (int d = od - 1; d >= 0; d--) { strides[0][d] = s; s *= shape[d]; }
+  qkv_iter it;
+  qkv_iter_init(&it, od, shape, 2, offsets, (const int64_t(*)[QKV_MAXDIM])strides);
+  qkv_reduce((int)op, &it, (int64_t)m[1 + axis], (int64_t)m[2 + nd + axis], out, x);
+  return undefined(env);
+}
+
+/* matmul(out, a, b, meta): meta = [N, M, K, P, offA, sa0, sa1, sa2, offB, sb0, sb1, sb2]. */
+static napi_value js_matmul(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, x, y;
+  size_t ml;
+  const double *m;
+  if (argc < 4 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &x) || !get_buf(env, a[2], &y) ||
+      x.dt != out.dt || y.dt != out.dt || !(m = get_meta(env, a[3], &ml)) || ml != 12)
+    FAIL("matmul(out, a, b, meta): bad arguments");
+  int64_t sa[4], sb[4];
+  for (int i = 0; i < 4; i++) { sa[i] = (int64_t)m[4 + i]; sb[i] = (int64_t)m[8 + i]; }
+  qkv_matmul((int64_t)m[0], (int64_t)m[1], (int64_t)m[3], (int64_t)m[2], out, x, sa, y, sb);
+  return undefined(env);
+}
+
+/* indexSelect(out, table, ids, meta): meta = [R, C, off, rowStride, colStride, idsOff, idsStride, n];
+ * returns -1 or the position of the first id out of range. */
+static napi_value js_index_select(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, t, ids;
+  size_t ml;
+  const double *m;
+  if (argc < 4 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &t) || !get_buf(env, a[2], &ids) ||
+      ids.dt != QKV_I32 || out.dt != t.dt || !(m = get_meta(env, a[3], &ml)) || ml != 8)
+    FAIL("indexSelect(out, table, ids, meta): bad arguments");
+  int64_t st[3] = {(int64_t)m[2], (int64_t)m[3], (int64_t)m[4]};
+  return number(env, (double)qkv_index_select(out, t, (int64_t)m[0], (int64_t)m[1], st, ids, (int64_t)m[5], (int64_t)m[6], (int64_t)m[7]));
+}
+
+/* indexAdd(out, src, ids, meta): meta = [rows, C, off, rowStride, colStride, idsOff, idsStride, n]. */
+static napi_value js_index_add(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, src, ids;
+  size_t ml;
+  const double *m;
+  if (argc < 4 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &src) || !get_buf(env, a[2], &ids) ||
+      ids.dt != QKV_I32 || out.dt != src.dt || !(m = get_meta(env, a[3], &ml)) || ml != 8)
+    FAIL("indexAdd(out, src, ids, meta): bad arguments");
+  int64_t st[3] = {(int64_t)m[2], (int64_t)m[3], (int64_t)m[4]};
+  return number(env, (double)qkv_index_add(out, (int64_t)m[0], (int64_t)m[1], src, st, ids, (int64_t)m[5], (int64_t)m[6], (int64_t)m[7]));
+}
+
+/* setThreads(n): n <= 0 means all cores. Returns the count now in use. */
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  int64_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 1 || !get_int(env, a[0], &n)) FAIL("setThreads(n): n must be a number");
+  qkv_pool_set_threads((int)n);
+  return number(env, qkv_pool_threads());
+}
+
+static napi_value js_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  return number(env, qkv_pool_threads());
+}
+
+/* gemmKernel(name?): chooses the sgemm micro-kernel when given a name; returns the one in use, or null if
+ * the name is unknown or this CPU cannot run it. */
+static napi_value js_gemm_kernel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1], r;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc >= 1) {
+    char name[64];
+    size_t len;
+    if (napi_get_value_string_utf8(env, a[0], name, sizeof name, &len) != napi_ok) FAIL("gemmKernel(name): name must be a string");
+    if (!qkv_sgemm_use(name)) { napi_get_null(env, &r); return r; }
+  }
+  CHECK(napi_create_string_utf8(env, qkv_sgemm_current()->name, NAPI_AUTO_LENGTH, &r));
+  return r;
+}
+
+/* sgemmNaive(out, a, b, meta): the version-0 oracle, same arguments as matmul (float32 only). */
+static napi_value js_sgemm_naive(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, x, y;
+  size_t ml;
+  const double *m;
+  if (argc < 4 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &x) || !get_buf(env, a[2], &y) ||
+      out.dt != QKV_F32 || x.dt != QKV_F32 || y.dt != QKV_F32 || !(m = get_meta(env, a[3], &ml)) || ml != 12)
+    FAIL("sgemmNaive(out, a, b, meta): bad arguments");
+  qkv_fmat A = {(const float *)x.p + (int64_t)m[4], (int64_t)m[6], (int64_t)m[7]};
+  qkv_fmat B = {(const float *)y.p + (int64_t)m[8], (int64_t)m[10], (int64_t)m[11]};
+  qkv_sgemm_naive((int64_t)m[0], (int64_t)m[1], (int64_t)m[3], (int64_t)m[2], A, (int64_t)m[5], B, (int64_t)m[9], out.p);
+  return undefined(env);
+}
+
+NAPI_MODULE_INIT() {
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {
+      {"copy", js_copy}, {"assign", js_assign}, {"unary", js_unary}, {"binary", js_binary},
+      {"where", js_where}, {"reduce", js_reduce}, {"matmul", js_matmul}, {"indexSelect", js_index_select},
+      {"indexAdd", js_index_add}, {"setThreads", js_set_threads}, {"threads", js_threads},
+      {"gemmKernel", js_gemm_kernel}, {"sgemmNaive", js_sgemm_naive},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok ||
+        napi_set_named_property(env, exports, fns[i].name, f) != napi_ok)
+      return NULL;
+  }
+  return exports;
+}

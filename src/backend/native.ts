@@ -1,0 +1,201 @@
+// The native backend: the contract's kernels in C (native/), run on typed arrays the JS heap owns.
+//
+// This file only adapts an already-loaded addon to the Backend interface; finding and loading the
+// compiled file is the Node room's job (src/node/backend-select.ts), so a browser bundle never
+// meets `require`. Storage is a plain typed array allocated here and lent to C for the length of
+// one call (zero-copy), so the garbage collector frees it exactly as it frees ref's.
+
+import { DType, TypedArray, allocArray, dtypeOf } from '../core/dtype.js';
+import { ArgumentError } from '../core/errors.js';
+import { Layout, isContiguous } from '../core/layout.js';
+import { contiguousStrides, numel } from '../core/shape.js';
+import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp, View } from './backend.js';
+
+/**
+ * The functions the compiled addon (build/Release/qkv_native.node) exports. Layout metadata is a
+ * Float64Array: `[ndim, ...shape, then per operand: offset, ...strides]` (see native/addon.c).
+ */
+export interface NativeAddon {
+  copy(out: TypedArray, x: TypedArray, meta: Float64Array): void;
+  assign(dst: TypedArray, src: TypedArray, meta: Float64Array): void;
+  unary(op: number, out: TypedArray, x: TypedArray, meta: Float64Array): void;
+  binary(op: number, out: TypedArray, a: TypedArray, b: TypedArray, meta: Float64Array): void;
+  where(out: TypedArray, cond: TypedArray, a: TypedArray, b: TypedArray, meta: Float64Array): void;
+  reduce(op: number, out: TypedArray, x: TypedArray, meta: Float64Array, axis: number): void;
+  matmul(out: TypedArray, a: TypedArray, b: TypedArray, meta: Float64Array): void;
+  indexSelect(out: TypedArray, table: TypedArray, ids: Int32Array, meta: Float64Array): number;
+  indexAdd(out: TypedArray, src: TypedArray, ids: Int32Array, meta: Float64Array): number;
+  setThreads(n: number): number;
+  threads(): number;
+  gemmKernel(name?: string): string | null;
+  sgemmNaive(out: Float32Array, a: Float32Array, b: Float32Array, meta: Float64Array): void;
+}
+
+/** The Backend contract plus the knobs only native has. */
+export interface NativeBackend extends Backend {
+  readonly addon: NativeAddon;
+  /** Threads the kernels use (the caller included). */
+  threads(): number;
+  /** Sets the thread count; 0 means all cores. Returns the count now in use. */
+  setThreads(n: number): number;
+  /** The sgemm micro-kernel in use ('avx512', 'avx2', 'portable'...), or chooses one; null if this CPU cannot run it. */
+  gemmKernel(name?: string): string | null;
+}
+
+// Op codes: the order of the enums in native/kernels.h.
+const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, relu: 5, step: 6, erf: 7, abs: 8, recip: 9 };
+const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, max: 5, min: 6, eq: 7, lt: 8, gt: 9 };
+const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, argmax: 2 };
+
+/** Native storage is a typed array, as ref's is, but a class of its own so that mixing backends fails loudly. */
+class NativeStorage implements Storage {
+  constructor(readonly data: TypedArray) {}
+  get dtype(): DType { return dtypeOf(this.data); }
+  get length(): number { return this.data.length; }
+}
+
+function data(s: Storage): TypedArray {
+  if (!(s instanceof NativeStorage)) throw new ArgumentError(`native backend: storage from another backend (${s.constructor.name}); move the tensor first`);
+  return s.data;
+}
+
+/** `[ndim, ...shape, (offset, ...strides) per layout]`: what native/addon.c parses. */
+function meta(shape: readonly number[], layouts: readonly Layout[]): Float64Array {
+  const nd = shape.length;
+  const m = new Float64Array(1 + nd + layouts.length * (1 + nd));
+  m[0] = nd;
+  for (let d = 0; d < nd; d++) m[1 + d] = shape[d];
+  let k = 1 + nd;
+  for (const l of layouts) {
+    m[k++] = l.offset;
+    for (let d = 0; d < nd; d++) m[k++] = l.strides[d];
+  }
+  return m;
+}
+
+/** Ids as a contiguous int32 array and the offset of the first one. */
+function idsOf(backend: Backend, ids: View): [Int32Array, number] {
+  const d = data(ids.storage);
+  if (d instanceof Int32Array && isContiguous(ids.layout)) return [d, ids.layout.offset];
+  return [data(backend.copy(ids, 'int32')) as Int32Array, 0];
+}
+
+/**
+ * Wraps a loaded addon as a Backend.
+ *
+ * @example
+ * import { loadNativeBackend } from 'qkv/node';      // finds and loads the addon
+ * const native = loadNativeBackend();                // null when it is not built
+ * if (native) zeros([2, 3], { backend: native });
+ */
+export function createNativeBackend(addon: NativeAddon): NativeBackend {
+  const backend: NativeBackend = {
+    name: 'native',
+    addon,
+
+    threads: () => addon.threads(),
+    setThreads: (n) => addon.setThreads(n),
+    gemmKernel: (name) => (name === undefined ? addon.gemmKernel() : addon.gemmKernel(name)),
+
+    alloc(dtype, length) {
+      return new NativeStorage(allocArray(dtype, length));
+    },
+
+    fromArray(src) {
+      return new NativeStorage(src.slice());
+    },
+
+    toArray(x) {
+      const d = data(x.storage);
+      if (isContiguous(x.layout)) {
+        const start = x.layout.offset;
+        return d.slice(start, start + numel(x.layout.shape));
+      }
+      return data(this.copy(x));
+    },
+
+    copy(x, dtype) {
+      const shape = x.layout.shape;
+      const out = allocArray(dtype ?? x.storage.dtype, numel(shape));
+      addon.copy(out, data(x.storage), meta(shape, [x.layout]));
+      return new NativeStorage(out);
+    },
+
+    unary(op, x) {
+      const shape = x.layout.shape;
+      const out = allocArray(x.storage.dtype, numel(shape));
+      addon.unary(UNARY[op], out, data(x.storage), meta(shape, [x.layout]));
+      return new NativeStorage(out);
+    },
+
+    binary(op, a, b) {
+      const shape = a.layout.shape;
+      const out = allocArray(a.storage.dtype, numel(shape));
+      addon.binary(BINARY[op], out, data(a.storage), data(b.storage), meta(shape, [a.layout, b.layout]));
+      return new NativeStorage(out);
+    },
+
+    where(cond, a, b) {
+      const shape = a.layout.shape;
+      const out = allocArray(a.storage.dtype, numel(shape));
+      addon.where(out, data(cond.storage), data(a.storage), data(b.storage), meta(shape, [cond.layout, a.layout, b.layout]));
+      return new NativeStorage(out);
+    },
+
+    reduce(op, x, axis) {
+      const shape = x.layout.shape;
+      if (axis < 0 || axis >= shape.length) throw new ArgumentError(`reduce: axis ${axis} is out of range for ${shape.length} dims`);
+      const outShape = shape.map((d, i) => (i === axis ? 1 : d));
+      const out = allocArray(op === 'argmax' ? 'int32' : x.storage.dtype, numel(outShape));
+      addon.reduce(REDUCE[op], out, data(x.storage), meta(shape, [x.layout]), axis);
+      return new NativeStorage(out);
+    },
+
+    matmul(a, b) {
+      const [N, M, K] = a.layout.shape;
+      const P = b.layout.shape[2];
+      const sa = a.layout.strides;
+      const sb = b.layout.strides;
+      const out = allocArray(a.storage.dtype, N * M * P);
+      const m = new Float64Array([N, M, K, P, a.layout.offset, sa[0], sa[1], sa[2], b.layout.offset, sb[0], sb[1], sb[2]]);
+      addon.matmul(out, data(a.storage), data(b.storage), m);
+      return new NativeStorage(out);
+    },
+
+    indexSelect(table, ids) {
+      const [R, C] = table.layout.shape;
+      const n = numel(ids.layout.shape);
+      const [idArr, idOff] = idsOf(this, ids);
+      const st = table.layout.strides;
+      const out = allocArray(table.storage.dtype, n * C);
+      const bad = addon.indexSelect(out, data(table.storage), idArr, new Float64Array([R, C, table.layout.offset, st[0], st[1], idOff, 1, n]));
+      if (bad >= 0) throw new ArgumentError(`indexSelect: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${R})`);
+      return new NativeStorage(out);
+    },
+
+    indexAdd(src, ids, rows) {
+      const C = src.layout.shape[1];
+      const n = numel(ids.layout.shape);
+      const [idArr, idOff] = idsOf(this, ids);
+      const st = src.layout.strides;
+      const out = allocArray(src.storage.dtype, rows * C);
+      const bad = addon.indexAdd(out, data(src.storage), idArr, new Float64Array([rows, C, src.layout.offset, st[0], st[1], idOff, 1, n]));
+      if (bad >= 0) throw new ArgumentError(`indexAdd: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${rows})`);
+      return new NativeStorage(out);
+    },
+
+    assign(dst, src) {
+      const d = data(dst.storage);
+      let s = data(src.storage);
+      let srcLayout = src.layout;
+      // Overlapping source and destination: read everything first, as ref does.
+      if (s.buffer === d.buffer) {
+        s = data(this.copy(src));
+        srcLayout = { shape: src.layout.shape, strides: contiguousStrides(src.layout.shape), offset: 0 };
+      }
+      addon.assign(d, s, meta(dst.layout.shape, [dst.layout, srcLayout]));
+    },
+  };
+  return backend;
+}
+

@@ -1,0 +1,87 @@
+// Choosing the backend in Node: the native addon when it is built and loads, else ref (with one warning).
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Backend } from '../backend/backend.js';
+import { NativeAddon, NativeBackend, createNativeBackend } from '../backend/native.js';
+import { refBackend } from '../backend/ref.js';
+import { ArgumentError } from '../core/errors.js';
+import { setDefaultBackend } from '../tensor/default-backend.js';
+
+export interface NativeOptions {
+  /** Kernel threads, the caller included; 0 means all cores. Default: QKV_THREADS, else all cores. */
+  threads?: number;
+  /** The compiled addon; default: build/Release/qkv_native.node in the package root. */
+  addonPath?: string;
+}
+
+const ADDON = join('build', 'Release', 'qkv_native.node');
+
+/** The package root: the nearest directory above this file that holds package.json (src/ or dist/src/). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  return dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+}
+
+function threadsFrom(opts: NativeOptions): number {
+  if (opts.threads !== undefined) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 0) throw new ArgumentError(`native backend: threads must be a whole number >= 0, got ${opts.threads}`);
+    return opts.threads;
+  }
+  const env = process.env.QKV_THREADS;
+  if (env === undefined || env === '') return 0;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`QKV_THREADS must be a whole number >= 0, got '${env}'`);
+  return n;
+}
+
+let loaded: NativeBackend | null | undefined;
+let warned = false;
+
+/**
+ * Loads the native backend once; null (after one console warning that says why) when the addon is
+ * not built or will not load. Later calls return the same backend, with `threads` applied.
+ *
+ * @example
+ * const native = loadNativeBackend({ threads: 1 });
+ * const x = randn([64, 64], new Rng(0), { backend: native ?? refBackend });
+ */
+export function loadNativeBackend(opts: NativeOptions = {}): NativeBackend | null {
+  const threads = threadsFrom(opts);
+  if (loaded === undefined) {
+    const file = opts.addonPath ?? join(packageRoot(), ADDON);
+    try {
+      const addon = createRequire(import.meta.url)(file) as NativeAddon;
+      loaded = createNativeBackend(addon);
+    } catch (e) {
+      loaded = null;
+      if (!warned) {
+        warned = true;
+        const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+        console.warn(`qkv: native backend unavailable (${reason}); using the ref backend. Build it with \`npm run install\`.`);
+      }
+    }
+  }
+  loaded?.setThreads(threads);
+  return loaded;
+}
+
+/**
+ * Makes native the default backend when it loads, else leaves ref; returns the one chosen. The Node
+ * entry point (src/node/index.ts) calls this once at import; tests that want ref pass it explicitly.
+ *
+ * @example
+ * const backend = installDefaultBackend({ threads: 2 });
+ * console.log(backend.name); // 'native' or 'ref'
+ */
+export function installDefaultBackend(opts: NativeOptions = {}): Backend {
+  const backend = loadNativeBackend(opts) ?? refBackend;
+  setDefaultBackend(backend);
+  return backend;
+}

@@ -1,0 +1,132 @@
+// The native backend: the shared conformance suite, then sgemm on awkward shapes, views, batches,
+// thread counts and every micro-kernel this CPU runs, checked against a plain-JS double-precision loop.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { View } from '../../src/backend/backend.js';
+import type { Layout } from '../../src/core/layout.js';
+import { Rng } from '../../src/core/rng.js';
+import { loadNativeBackend } from '../../src/node/backend-select.js';
+import { describeConformance } from './conformance.js';
+
+const native = loadNativeBackend();
+
+if (!native) {
+  describe('native backend', () => {
+    it('is not built (run `npm run install`); its tests are skipped', { skip: 'qkv_native.node did not load' }, () => {});
+  });
+} else {
+  describeConformance(native);
+  describeGemm();
+}
+
+/** A [N, R, C] operand: contiguous, or stored as [N, C, R] and viewed transposed, or one matrix broadcast over N. */
+function operand(rng: Rng, N: number, R: number, C: number, kind: 'plain' | 'transposed' | 'broadcast'): { data: Float32Array; layout: Layout } {
+  const count = kind === 'broadcast' ? R * C : N * R * C;
+  const data = Float32Array.from({ length: count + 3 }, () => rng.normal());
+  const offset = 3; // never start at element 0, so offsets are exercised too
+  if (kind === 'plain') return { data, layout: { shape: [N, R, C], strides: [R * C, C, 1], offset } };
+  if (kind === 'transposed') return { data, layout: { shape: [N, R, C], strides: [R * C, 1, R], offset } };
+  return { data, layout: { shape: [N, R, C], strides: [0, C, 1], offset } };
+}
+
+/** C = A·B in double, with Σ|a·b| per element for the tolerance: the independent reference. */
+function reference(a: { data: Float32Array; layout: Layout }, b: { data: Float32Array; layout: Layout }): { values: Float64Array; scale: Float64Array } {
+  const [N, M, K] = a.layout.shape;
+  const P = b.layout.shape[2];
+  const [sa0, sa1, sa2] = a.layout.strides;
+  const [sb0, sb1, sb2] = b.layout.strides;
+  const values = new Float64Array(N * M * P);
+  const scale = new Float64Array(N * M * P);
+  for (let n = 0; n < N; n++) {
+    for (let m = 0; m < M; m++) {
+      for (let p = 0; p < P; p++) {
+        let s = 0;
+        let abs = 0;
+        for (let k = 0; k < K; k++) {
+          const t = a.data[a.layout.offset + n * sa0 + m * sa1 + k * sa2] * b.data[b.layout.offset + n * sb0 + k * sb1 + p * sb2];
+          s += t;
+          abs += Math.abs(t);
+        }
+        values[(n * M + m) * P + p] = s;
+        scale[(n * M + m) * P + p] = abs;
+      }
+    }
+  }
+  return { values, scale };
+}
+
+function describeGemm(): void {
+  const backend = native!;
+  // float32 sums of K products: rounding error grows like sqrt(K) times the size of the terms.
+  const check = (N: number, M: number, K: number, P: number, ka: 'plain' | 'transposed' | 'broadcast', kb: 'plain' | 'transposed' | 'broadcast', seed: number) => {
+    const rng = new Rng(seed);
+    const a = operand(rng, N, M, K, ka);
+    const b = operand(rng, N, K, P, kb);
+    const va: View = { storage: backend.fromArray(a.data), layout: a.layout };
+    const vb: View = { storage: backend.fromArray(b.data), layout: b.layout };
+    const out = backend.toArray({ storage: backend.matmul(va, vb), layout: { shape: [N * M * P], strides: [1], offset: 0 } });
+    const ref = reference(a, b);
+    assert.equal(out.length, N * M * P);
+    const label = `[${N},${M},${K}]·[${N},${K},${P}] ${ka}·${kb} on ${backend.gemmKernel()} with ${backend.threads()} threads`;
+    for (let i = 0; i < out.length; i++) {
+      const allowed = 1e-30 + 2 ** -23 * Math.sqrt(K) * 2 * ref.scale[i];
+      if (!(Math.abs(out[i] - ref.values[i]) <= allowed)) {
+        assert.fail(`${label}: [${i}] is ${out[i]}, expected ${ref.values[i]} (allowed ${allowed})`);
+      }
+    }
+  };
+  const SHAPES: [number, number, number, number][] = [
+    [1, 1, 1, 1], [1, 7, 13, 5], [1, 257, 129, 67], [3, 33, 17, 65], [1, 150, 300, 70], [2, 5, 0, 7], [1, 1, 200, 300], [1, 300, 64, 1], [9, 6, 16, 16],
+  ];
+  const KINDS = ['plain', 'transposed', 'broadcast'] as const;
+
+  describe('native sgemm against a double-precision loop', () => {
+    const kernels = ['avx512', 'avx512-12x32', 'avx2', 'portable'];
+    const original = backend.gemmKernel();
+    const originalThreads = backend.threads();
+    for (const kernel of kernels) {
+      it(`${kernel}: awkward shapes, transposed and broadcast operands, 1 and 2 threads`, (t) => {
+        if (backend.gemmKernel(kernel) === null) { t.skip(`this CPU cannot run ${kernel}`); return; }
+        try {
+          for (const threads of [1, 2]) {
+            backend.setThreads(threads);
+            let seed = 1;
+            for (const [N, M, K, P] of SHAPES) {
+              for (const ka of KINDS) {
+                for (const kb of KINDS) {
+                  if (ka === 'broadcast' && kb === 'broadcast') continue;
+                  check(N, M, K, P, ka, kb, seed++);
+                }
+              }
+            }
+          }
+        } finally {
+          backend.gemmKernel(original!);
+          backend.setThreads(originalThreads);
+        }
+      });
+    }
+    it('K = 0 gives a zero product', () => {
+      const a: View = { storage: backend.alloc('float32', 0), layout: { shape: [2, 3, 0], strides: [0, 0, 1], offset: 0 } };
+      const b: View = { storage: backend.alloc('float32', 0), layout: { shape: [2, 0, 4], strides: [0, 4, 1], offset: 0 } };
+      const out = backend.toArray({ storage: backend.matmul(a, b), layout: { shape: [24], strides: [1], offset: 0 } });
+      assert.deepEqual(Array.from(out), new Array(24).fill(0));
+    });
+    it('the fast kernel matches the naive C oracle (version 0) on a product that spans several cache blocks', () => {
+      const rng = new Rng(7);
+      const [M, K, P] = [301, 600, 333];
+      const a = Float32Array.from({ length: M * K }, () => rng.normal());
+      const b = Float32Array.from({ length: K * P }, () => rng.normal());
+      const meta = new Float64Array([1, M, K, P, 0, 0, K, 1, 0, 0, 1, K]); // b read transposed: [K, P] with strides [1, K]
+      const fast = new Float32Array(M * P);
+      const slow = new Float32Array(M * P);
+      backend.addon.matmul(fast, a, b, meta);
+      backend.addon.sgemmNaive(slow, a, b, meta);
+      let worst = 0;
+      for (let i = 0; i < fast.length; i++) worst = Math.max(worst, Math.abs(fast[i] - slow[i]));
+      // |terms| ~ 0.8 each, 600 of them: 2^-23·sqrt(600)·600·0.8·4 ≈ 0.006
+      assert.ok(worst < 6e-3, `largest difference ${worst}`);
+    });
+  });
+}
