@@ -14,4 +14,5 @@ export * from './data/index.js';
 export * from './nn/index.js';
 export { Transformer, resolveConfig } from './models/transformer.js';
 export type { TransformerConfig, ResolvedTransformerConfig, TransformerCallOptions, TransformerOutput } from './models/transformer.js';
+export * from './generate/index.js';
 export * from './tokenizers/index.js';
