@@ -101,27 +101,35 @@ export const refBackend: Backend = {
   copy(x, dtype) {
     const n = numel(x.layout.shape);
     const out = allocArray(dtype ?? x.storage.dtype, n);
-    const get = reader(x);
-    for (let i = 0; i < n; i++) out[i] = get(i);
+    const d = data(x.storage);
+    const o = offsets(x.layout);
+    const base = x.layout.offset;
+    for (let i = 0; i < n; i++) out[i] = d[o ? o[i] : base + i];
     return new RefStorage(out);
   },
 
   unary(op, x) {
     const n = numel(x.layout.shape);
     const out = allocArray(x.storage.dtype, n);
-    const get = reader(x);
+    const d = data(x.storage);
+    const o = offsets(x.layout);
+    const base = x.layout.offset;
     const f = unaryFn(op);
-    for (let i = 0; i < n; i++) out[i] = f(get(i));
+    for (let i = 0; i < n; i++) out[i] = f(d[o ? o[i] : base + i]);
     return new RefStorage(out);
   },
 
   binary(op, a, b) {
     const n = numel(a.layout.shape);
     const out = allocArray(a.storage.dtype, n);
-    const ga = reader(a);
-    const gb = reader(b);
+    const da = data(a.storage);
+    const db = data(b.storage);
+    const oa = offsets(a.layout);
+    const ob = offsets(b.layout);
+    const ba = a.layout.offset;
+    const bb = b.layout.offset;
     const f = intFix(a.storage.dtype, binaryFn(op));
-    for (let i = 0; i < n; i++) out[i] = f(ga(i), gb(i));
+    for (let i = 0; i < n; i++) out[i] = f(da[oa ? oa[i] : ba + i], db[ob ? ob[i] : bb + i]);
     return new RefStorage(out);
   },
 
@@ -171,15 +179,23 @@ export const refBackend: Backend = {
     const [sa0, sa1, sa2] = a.layout.strides;
     const [sb0, sb1, sb2] = b.layout.strides;
     const out = allocArray(a.storage.dtype, N * M * P);
+    // Copy each operand into a plain row-major float64 matrix first, then the textbook
+    // i-k-j loop, accumulating in float64.
+    const A = new Float64Array(M * K);
+    const Bm = new Float64Array(K * P);
+    const row = new Float64Array(P);
     for (let n = 0; n < N; n++) {
+      for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) A[m * K + k] = da[a.layout.offset + n * sa0 + m * sa1 + k * sa2];
+      for (let k = 0; k < K; k++) for (let p = 0; p < P; p++) Bm[k * P + p] = db[b.layout.offset + n * sb0 + k * sb1 + p * sb2];
       for (let m = 0; m < M; m++) {
-        const rowA = a.layout.offset + n * sa0 + m * sa1;
-        for (let p = 0; p < P; p++) {
-          const colB = b.layout.offset + n * sb0 + p * sb2;
-          let s = 0;
-          for (let k = 0; k < K; k++) s += da[rowA + k * sa2] * db[colB + k * sb1];
-          out[(n * M + m) * P + p] = s;
+        row.fill(0);
+        for (let k = 0; k < K; k++) {
+          const av = A[m * K + k];
+          const bo = k * P;
+          for (let p = 0; p < P; p++) row[p] += av * Bm[bo + p];
         }
+        const oo = (n * M + m) * P;
+        for (let p = 0; p < P; p++) out[oo + p] = row[p];
       }
     }
     return new RefStorage(out);
