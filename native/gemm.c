@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "strided.h"
 
 /* ---- choosing a kernel --------------------------------------------------------------------- */
 
@@ -63,7 +64,9 @@ static void free_bufs(void *p) {
 
 static void make_key(void) { pthread_key_create(&bufs_key, free_bufs); }
 
+/* Grows *buf to at least `need` floats; returns it, or NULL when out of memory (never for need 0). */
 static float *grow(float **buf, size_t *have, size_t need) {
+  if (need == 0) return (float *)buf;  /* any non-NULL marker: nothing needed */
   if (*have < need) {
     free(*buf);
     *buf = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
@@ -125,123 +128,165 @@ static void pack_b(int64_t kc, int64_t nc, const float *b, int64_t rs, int64_t c
   }
 }
 
-/* ---- one product, one thread --------------------------------------------------------------- */
+/* ---- the macro-kernel: one packed A block times one packed B block ------------------------- */
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 
-/* C[M×N] (row stride rsc) = A · B with the five BLIS loops around the micro-kernel. Returns 0 on out of memory. */
-static int sgemm_block(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K,
-                       qkv_fmat a, qkv_fmat b, float *c, int64_t rsc) {
+/* C[0:mc, 0:nc] (=, or += when acc) packed A [mc×kc] · packed B [kc×nc], tile by tile; edge tiles go
+ * through a scratch tile so the micro-kernel always writes a full mr×nr. */
+static void macro_kernel(const qkv_sgemm_kernel *kr, int64_t mc, int64_t nc, int64_t kc, const float *pa,
+                         const float *pb, float *c, int64_t rsc, int acc) {
+  const int mr = kr->mr, nr = kr->nr;
+  float tile[32 * 64] __attribute__((aligned(64)));  /* mr×nr ≤ 32×64 */
+  for (int64_t jr = 0; jr < nc; jr += nr) {
+    int cols = (int)min64(nr, nc - jr);
+    for (int64_t ir = 0; ir < mc; ir += mr) {
+      int rows = (int)min64(mr, mc - ir);
+      float *cij = c + ir * rsc + jr;
+      if (rows == mr && cols == nr) {
+        kr->ukernel(kc, pa + ir * kc, pb + jr * kc, cij, rsc, acc);
+      } else {
+        kr->ukernel(kc, pa + ir * kc, pb + jr * kc, tile, nr, 0);
+        for (int i = 0; i < rows; i++) {
+          for (int j = 0; j < cols; j++) cij[i * rsc + j] = acc ? cij[i * rsc + j] + tile[i * nr + j] : tile[i * nr + j];
+        }
+      }
+    }
+  }
+}
+
+/* ---- one product, split over the pool -------------------------------------------------------- */
+
+/* One product C[M×N] = A·B. For each (jc, pc) block of B, two pool jobs: the threads pack B's panels
+ * together into one shared buffer, then each takes a band of C (its own rows, or columns when C has
+ * too few rows), packs its rows of A into its own buffer (so A stays in that core's L2) and runs the
+ * macro-kernel. Two jobs rather than a barrier inside one: tasks may run one after another. */
+typedef struct {
+  const qkv_sgemm_kernel *kr;
+  int64_t M, N, K, rsc, MC;
+  qkv_fmat a, b;
+  float *c, *bpack;
+  int64_t jc, nc, pc, kc;
+  int npack;          /* pack job: tasks, each a run of B panels */
+  int gm, gn;         /* compute job: gm×gn bands of C */
+  int64_t bm, bn;     /* band sizes: multiples of mr and nr */
+  int failed;
+} prod_job;
+
+static void pack_b_task(void *ctx, int t, int thread) {
+  (void)thread;
+  prod_job *J = ctx;
+  int nr = J->kr->nr;
+  int64_t panels = (J->nc + nr - 1) / nr;
+  int64_t p0 = qkv_split(panels, J->npack, t), p1 = qkv_split(panels, J->npack, t + 1);
+  if (p0 >= p1) return;
+  int64_t j0 = p0 * nr, j1 = min64(p1 * nr, J->nc);
+  pack_b(J->kc, j1 - j0, J->b.p + J->pc * J->b.rs + (J->jc + j0) * J->b.cs, J->b.rs, J->b.cs, nr, J->bpack + j0 * J->kc);
+}
+
+static void compute_task(void *ctx, int t, int thread) {
+  (void)thread;
+  prod_job *J = ctx;
+  int64_t m0 = (t / J->gn) * J->bm, n0 = (t % J->gn) * J->bn;
+  if (m0 >= J->M || n0 >= J->nc) return;
+  int64_t m1 = min64(m0 + J->bm, J->M), n1 = min64(n0 + J->bn, J->nc);
+  pack_bufs *buf = thread_bufs(J->MC * J->kc, 0);
+  if (!buf) { J->failed = 1; return; }
+  for (int64_t ic = m0; ic < m1; ic += J->MC) {
+    int64_t mc = min64(J->MC, m1 - ic);
+    pack_a(mc, J->kc, J->a.p + ic * J->a.rs + J->pc * J->a.cs, J->a.rs, J->a.cs, J->kr->mr, buf->a);
+    macro_kernel(J->kr, mc, n1 - n0, J->kc, buf->a, J->bpack + n0 * J->kc, J->c + ic * J->rsc + J->jc + n0, J->rsc, J->pc > 0);
+  }
+}
+
+/* Bands of C per thread: more than one, so that when a core is busy with something else the other
+ * threads take over its share instead of waiting for it. */
+#ifndef BANDS_PER_THREAD
+#define BANDS_PER_THREAD 2
+#endif
+
+/* C[M×N] (row stride rsc) = A·B on `threads` threads (1: all inline). Returns 0 when out of memory. */
+static int sgemm_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b,
+                         float *c, int64_t rsc, int threads) {
   const int mr = kr->mr, nr = kr->nr;
   if (K == 0) {
     for (int64_t i = 0; i < M; i++) memset(c + i * rsc, 0, N * sizeof(float));
     return 1;
   }
-  int64_t MC = min64(kr->mc, round_up(M, mr)), KC = min64(kr->kc, K), NC = min64(kr->nc, round_up(N, nr));
-  pack_bufs *buf = thread_bufs(MC * KC, KC * NC);
-  if (!buf) return 0;
-  float tile[32 * 64] __attribute__((aligned(64)));  /* edge tiles; mr×nr ≤ 32×64 */
-  for (int64_t jc = 0; jc < N; jc += NC) {
-    int64_t nc = min64(NC, N - jc);
-    for (int64_t pc = 0; pc < K; pc += KC) {
-      int64_t kc = min64(KC, K - pc);
-      int acc = pc > 0;
-      pack_b(kc, nc, b.p + pc * b.rs + jc * b.cs, b.rs, b.cs, nr, buf->b);
-      for (int64_t ic = 0; ic < M; ic += MC) {
-        int64_t mc = min64(MC, M - ic);
-        pack_a(mc, kc, a.p + ic * a.rs + pc * a.cs, a.rs, a.cs, mr, buf->a);
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          const float *pb = buf->b + jr * kc;
-          int cols = (int)min64(nr, nc - jr);
-          for (int64_t ir = 0; ir < mc; ir += mr) {
-            const float *pa = buf->a + ir * kc;
-            int rows = (int)min64(mr, mc - ir);
-            float *cij = c + (ic + ir) * rsc + jc + jr;
-            if (rows == mr && cols == nr) {
-              kr->ukernel(kc, pa, pb, cij, rsc, acc);
-            } else {
-              kr->ukernel(kc, pa, pb, tile, nr, 0);
-              for (int i = 0; i < rows; i++) {
-                for (int j = 0; j < cols; j++) cij[i * rsc + j] = acc ? cij[i * rsc + j] + tile[i * nr + j] : tile[i * nr + j];
-              }
-            }
-          }
-        }
-      }
+  prod_job J = {kr, M, N, K, rsc, 0, a, b, c, NULL, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0};
+  int64_t KC = min64(kr->kc, K), NC = min64(kr->nc, round_up(N, nr));
+  /* C bands: rows when there are enough micro-tiles of them, else columns too. */
+  int64_t mt = (M + mr - 1) / mr, nt = (min64(NC, N) + nr - 1) / nr;
+  int bands = threads == 1 ? 1 : threads * BANDS_PER_THREAD;
+  J.gm = (int)min64(bands, mt);
+  J.gn = (int)min64((bands + J.gm - 1) / J.gm, nt);
+  J.bm = (mt + J.gm - 1) / J.gm * mr;
+  /* Even A blocks no larger than kr->mc: no thin leftover block at the end of a band. */
+  int64_t nblk = (J.bm + kr->mc - 1) / kr->mc;
+  J.MC = round_up((J.bm + nblk - 1) / nblk, mr);
+  J.npack = threads;
+  pack_bufs *own = thread_bufs(J.MC * KC, KC * NC);
+  if (!own) return 0;
+  J.bpack = own->b;
+  for (J.jc = 0; J.jc < N; J.jc += NC) {
+    J.nc = min64(NC, N - J.jc);
+    J.bn = ((J.nc + nr - 1) / nr + J.gn - 1) / J.gn * nr;
+    for (J.pc = 0; J.pc < K; J.pc += KC) {
+      J.kc = min64(KC, K - J.pc);
+      qkv_pool_run(pack_b_task, &J, J.npack);
+      qkv_pool_run(compute_task, &J, J.gm * J.gn);
+      if (J.failed) return 0;
     }
   }
   return 1;
 }
 
-/* ---- splitting the work -------------------------------------------------------------------- */
+/* ---- batches ----------------------------------------------------------------------------------- */
 
 typedef struct {
   const qkv_sgemm_kernel *kr;
-  int64_t M, N, K;
+  int64_t batch, M, N, K;
   qkv_fmat a, b;
   int64_t bsa, bsb;
   float *c;
-  int64_t batch_per_task;  /* when tasks are whole batch items */
-  int gm, gn;              /* else each item is cut into gm×gn blocks */
-  int64_t bm, bn;          /* block sizes, multiples of mr and nr */
+  int ntasks;
   int failed;
-} job;
+} batch_job;
 
-static void run_task(void *ctx, int t, int thread) {
+/* A run of whole batch items on one thread. */
+static void batch_task(void *ctx, int t, int thread) {
   (void)thread;
-  job *J = ctx;
-  if (J->batch_per_task) {
-    for (int64_t n = t * J->batch_per_task, end = n + J->batch_per_task; n < end; n++) {
-      qkv_fmat a = {J->a.p + n * J->bsa, J->a.rs, J->a.cs}, b = {J->b.p + n * J->bsb, J->b.rs, J->b.cs};
-      if (!sgemm_block(J->kr, J->M, J->N, J->K, a, b, J->c + n * J->M * J->N, J->N)) J->failed = 1;
-    }
-    return;
+  batch_job *J = ctx;
+  for (int64_t n = qkv_split(J->batch, J->ntasks, t), end = qkv_split(J->batch, J->ntasks, t + 1); n < end; n++) {
+    qkv_fmat a = {J->a.p + n * J->bsa, J->a.rs, J->a.cs}, b = {J->b.p + n * J->bsb, J->b.rs, J->b.cs};
+    if (!sgemm_product(J->kr, J->M, J->N, J->K, a, b, J->c + n * J->M * J->N, J->N, 1)) J->failed = 1;
   }
-  int per = J->gm * J->gn;
-  int64_t n = t / per, im = (t % per) / J->gn, in = t % J->gn;
-  int64_t m0 = im * J->bm, n0 = in * J->bn;
-  if (m0 >= J->M || n0 >= J->N) return;
-  qkv_fmat a = {J->a.p + n * J->bsa + m0 * J->a.rs, J->a.rs, J->a.cs};
-  qkv_fmat b = {J->b.p + n * J->bsb + n0 * J->b.cs, J->b.rs, J->b.cs};
-  float *c = J->c + n * J->M * J->N + m0 * J->N + n0;
-  if (!sgemm_block(J->kr, min64(J->bm, J->M - m0), min64(J->bn, J->N - n0), J->K, a, b, c, J->N)) J->failed = 1;
 }
 
-static int gcd(int x, int y) { while (y) { int t = x % y; x = y; y = t; } return x; }
-
-/* Below this many multiply-adds per product, one thread does the whole job. */
-#define SERIAL_FMAS (1 << 15)
+/* Below this many multiply-adds a product runs on one thread. */
+#define SERIAL_FMAS (1 << 17)
 
 void qkv_sgemm(int64_t batch, int64_t M, int64_t N, int64_t K,
                qkv_fmat a, int64_t bsa, qkv_fmat b, int64_t bsb, float *c) {
   if (batch <= 0 || M <= 0 || N <= 0) return;
-  job J = {qkv_sgemm_current(), M, N, K, a, b, bsa, bsb, c, 0, 1, 1, M, N, 0};
+  const qkv_sgemm_kernel *kr = qkv_sgemm_current();
   int T = qkv_pool_threads();
-  double fmas = (double)batch * M * N * (K > 0 ? K : 1);
-  if (T == 1 || fmas < SERIAL_FMAS) T = 1;
-  int64_t mt = (M + J.kr->mr - 1) / J.kr->mr, nt = (N + J.kr->nr - 1) / J.kr->nr;
-  /* Cut each product into `parts` blocks so that batch·parts shares evenly among T threads. */
-  int parts = batch >= 4 * T ? 1 : T / gcd((int)(batch % T ? batch % T : T), T);
-  if (parts > 1 && (double)M * N * K / parts < SERIAL_FMAS) parts = 1;
-  int ntasks;
-  if (parts == 1) {
-    int64_t per = (batch + 4 * T - 1) / (4 * T);
-    if (T == 1) per = batch;
-    J.batch_per_task = per;
-    ntasks = (int)((batch + per - 1) / per);
-    if (ntasks * per != batch) {  /* the last task would overrun: fall back to one item per task */
-      J.batch_per_task = 1;
-      ntasks = (int)batch;
-    }
+  double fmas = (double)M * N * (K > 0 ? K : 1);
+  int failed = 0;
+  if (T > 1 && batch >= T && (batch % T == 0 || batch >= 4 * T || fmas * batch < (double)SERIAL_FMAS * T)) {
+    /* Many products: whole items per thread, each with its own packing (attention's batched heads). */
+    batch_job J = {kr, batch, M, N, K, a, b, bsa, bsb, c, (int)min64(batch, 4 * T), 0};
+    if (fmas * batch < SERIAL_FMAS) J.ntasks = 1;
+    qkv_pool_run(batch_task, &J, J.ntasks);
+    failed = J.failed;
   } else {
-    /* Cut the dimension with more micro-tiles first; the other only if that one runs out. */
-    if (mt >= nt) { J.gm = (int)min64(parts, mt); J.gn = (int)min64((parts + J.gm - 1) / J.gm, nt); }
-    else { J.gn = (int)min64(parts, nt); J.gm = (int)min64((parts + J.gn - 1) / J.gn, mt); }
-    J.bm = (mt + J.gm - 1) / J.gm * J.kr->mr;
-    J.bn = (nt + J.gn - 1) / J.gn * J.kr->nr;
-    ntasks = (int)(batch * J.gm * J.gn);
+    /* Few products: one after another, each split over the threads. */
+    int threads = fmas < SERIAL_FMAS ? 1 : T;
+    for (int64_t n = 0; n < batch && !failed; n++) {
+      qkv_fmat an = {a.p + n * bsa, a.rs, a.cs}, bn = {b.p + n * bsb, b.rs, b.cs};
+      failed = !sgemm_product(kr, M, N, K, an, bn, c + n * M * N, N, threads);
+    }
   }
-  qkv_pool_run(run_task, &J, ntasks);
-  if (J.failed) qkv_sgemm_naive(batch, M, N, K, a, bsa, b, bsb, c);  /* out of memory for packing: slow but right */
+  if (failed) qkv_sgemm_naive(batch, M, N, K, a, bsa, b, bsb, c);  /* out of memory for packing: slow but right */
 }

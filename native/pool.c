@@ -1,10 +1,13 @@
-/* The thread pool: a generation counter announces work, an atomic counter hands out tasks. */
+/* The thread pool. A job is published as one atomic "ticket" (generation, task count, next task);
+ * threads claim tasks by compare-and-swap on it, so a late or descheduled worker can never hold a
+ * job up: the caller waits only for tasks actually claimed, and claims the rest itself. */
 #define _GNU_SOURCE
 #include "pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -19,22 +22,27 @@
 #define SPIN_NS 200000L
 #define MAX_THREADS 256
 
+/* Ticket layout: generation (24 bits) | ntasks (20 bits) | next task (20 bits). */
+#define T_GEN(t) ((uint32_t)((t) >> 40))
+#define T_N(t) ((int)(((t) >> 20) & 0xFFFFF))
+#define T_NEXT(t) ((int)((t) & 0xFFFFF))
+#define MAX_TASKS 0xFFFFF
+
 static struct {
   pthread_mutex_t mu;
   pthread_cond_t wake;
-  pthread_mutex_t run_mu;       /* one qkv_pool_run at a time */
-  atomic_uint gen;              /* bumped once per job */
+  pthread_mutex_t run_mu;            /* one qkv_pool_run at a time */
+  _Atomic uint64_t ticket;
+  atomic_uint gen;                   /* what idle workers watch; equals the ticket's generation */
+  atomic_int done;                   /* tasks of the current job finished */
+  atomic_int sleepers;
   atomic_int stop;
-  qkv_task_fn fn;
-  void *ctx;
-  int ntasks;
-  atomic_int next;              /* next task to hand out */
-  atomic_int busy;              /* workers that have not finished the current job */
-  int threads;                  /* configured, caller included */
-  int started;                  /* workers running (threads - 1 once started) */
-  unsigned start_gen;           /* the generation new workers have already seen */
+  _Atomic(qkv_task_fn) fn;
+  _Atomic(void *) ctx;
+  int threads;                       /* configured, caller included */
+  int started;                       /* workers running */
   pthread_t tid[MAX_THREADS];
-} P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_MUTEX_INITIALIZER};
+} P = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .run_mu = PTHREAD_MUTEX_INITIALIZER};
 
 static long now_ns(void) {
   struct timespec ts;
@@ -42,34 +50,42 @@ static long now_ns(void) {
   return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
-static void drain(int thread) {
+/* Claims and runs tasks of generation `gen` until none are left. A successful claim means the job
+ * is unfinished, so its fn and ctx (read after the ticket) are still the ones published with it. */
+static void drain(uint32_t gen, int thread) {
   for (;;) {
-    int t = atomic_fetch_add_explicit(&P.next, 1, memory_order_relaxed);
-    if (t >= P.ntasks) break;
-    P.fn(P.ctx, t, thread);
+    uint64_t t = atomic_load_explicit(&P.ticket, memory_order_acquire);
+    if (T_GEN(t) != gen || T_NEXT(t) >= T_N(t)) return;
+    qkv_task_fn fn = atomic_load_explicit(&P.fn, memory_order_relaxed);
+    void *ctx = atomic_load_explicit(&P.ctx, memory_order_relaxed);
+    if (atomic_compare_exchange_weak_explicit(&P.ticket, &t, t + 1, memory_order_acq_rel, memory_order_relaxed)) {
+      fn(ctx, T_NEXT(t), thread);
+      atomic_fetch_add_explicit(&P.done, 1, memory_order_release);
+    }
   }
 }
 
 static void *worker(void *arg) {
   int thread = (int)(long)arg;
-  unsigned seen = P.start_gen;
+  unsigned seen = atomic_load(&P.gen);
   for (;;) {
     long t0 = now_ns();
     unsigned g;
     int spins = 0;
-    while ((g = atomic_load_explicit(&P.gen, memory_order_acquire)) == seen) {
+    while ((g = atomic_load_explicit(&P.gen, memory_order_acquire)) == seen && !atomic_load(&P.stop)) {
       cpu_relax();
       if (++spins % 256 == 0 && now_ns() - t0 > SPIN_NS) {
         pthread_mutex_lock(&P.mu);
+        atomic_fetch_add(&P.sleepers, 1);
         while ((g = atomic_load(&P.gen)) == seen && !atomic_load(&P.stop)) pthread_cond_wait(&P.wake, &P.mu);
+        atomic_fetch_sub(&P.sleepers, 1);
         pthread_mutex_unlock(&P.mu);
         break;
       }
     }
     if (atomic_load(&P.stop)) return NULL;
     seen = g;
-    drain(thread);
-    atomic_fetch_sub_explicit(&P.busy, 1, memory_order_release);
+    drain(g & 0xFFFFFF, thread);
   }
 }
 
@@ -105,34 +121,32 @@ int qkv_pool_threads(void) {
   return P.threads;
 }
 
-static void run_inline(qkv_task_fn fn, void *ctx, int ntasks) {
-  for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
-}
-
 void qkv_pool_run(qkv_task_fn fn, void *ctx, int ntasks) {
   if (ntasks <= 0) return;
-  if (ntasks == 1 || qkv_pool_threads() == 1 || pthread_mutex_trylock(&P.run_mu) != 0) {
-    run_inline(fn, ctx, ntasks);
+  if (ntasks == 1 || ntasks > MAX_TASKS || qkv_pool_threads() == 1 || pthread_mutex_trylock(&P.run_mu) != 0) {
+    for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
     return;
   }
-  if (!P.started) {
-    P.start_gen = atomic_load(&P.gen);
-    for (int i = 0; i < P.threads - 1; i++) {
-      if (pthread_create(&P.tid[i], NULL, worker, (void *)(long)(i + 1)) != 0) break;
-      P.started++;
-    }
+  while (P.started < P.threads - 1) {
+    if (pthread_create(&P.tid[P.started], NULL, worker, (void *)(long)(P.started + 1)) != 0) break;
+    P.started++;
   }
-  P.fn = fn;
-  P.ctx = ctx;
-  P.ntasks = ntasks;
-  atomic_store_explicit(&P.next, 0, memory_order_relaxed);
-  atomic_store_explicit(&P.busy, P.started, memory_order_relaxed);
-  pthread_mutex_lock(&P.mu);
-  atomic_fetch_add_explicit(&P.gen, 1, memory_order_release);
-  pthread_cond_broadcast(&P.wake);
-  pthread_mutex_unlock(&P.mu);
-  drain(0);
-  /* Every worker checks in before the job's fields may change again. */
-  while (atomic_load_explicit(&P.busy, memory_order_acquire) > 0) cpu_relax();
+  unsigned g = (atomic_load(&P.gen) + 1) & 0xFFFFFF;
+  atomic_store_explicit(&P.fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&P.ctx, ctx, memory_order_relaxed);
+  atomic_store_explicit(&P.done, 0, memory_order_relaxed);
+  atomic_store_explicit(&P.ticket, ((uint64_t)g << 40) | ((uint64_t)ntasks << 20), memory_order_release);
+  atomic_store_explicit(&P.gen, g, memory_order_release);
+  if (atomic_load(&P.sleepers) > 0) {
+    pthread_mutex_lock(&P.mu);
+    pthread_cond_broadcast(&P.wake);
+    pthread_mutex_unlock(&P.mu);
+  }
+  drain(g, 0);
+  /* Wait for tasks other threads claimed; give the core away if one of them is descheduled. */
+  for (long spins = 0; atomic_load_explicit(&P.done, memory_order_acquire) < ntasks; spins++) {
+    if (spins < 20000) cpu_relax();
+    else sched_yield();
+  }
   pthread_mutex_unlock(&P.run_mu);
 }

@@ -104,11 +104,12 @@ int main(int argc, char **argv) {
     if (getenv("QKV_SIZES")) {  /* "M,N,K" only */
       int64_t m = 0, n = 0, kk = 0;
       sscanf(getenv("QKV_SIZES"), "%ld,%ld,%ld", &m, &n, &kk);
-      qkv_pool_set_threads(1);
+      int th = getenv("QKV_T") ? atoi(getenv("QKV_T")) : 1;
+      qkv_pool_set_threads(th);
       double g = 0;
       for (int r = 0; r < 3; r++) { double x = gflops(m, n, kk); if (x > g) g = x; }
-      printf("%s blocks=%d,%d,%d  %ldx%ldx%ld  1T %.1f GFLOP/s\n", (*k)->name, qkv_sgemm_current()->mc, qkv_sgemm_current()->kc,
-             qkv_sgemm_current()->nc, (long)m, (long)n, (long)kk, g);
+      printf("%s blocks=%d,%d,%d  %ldx%ldx%ld  %dT %.1f GFLOP/s\n", (*k)->name, qkv_sgemm_current()->mc, qkv_sgemm_current()->kc,
+             qkv_sgemm_current()->nc, (long)m, (long)n, (long)kk, th, g);
       continue;
     }
     for (size_t s = 0; s < sizeof perf / sizeof perf[0]; s++) {
