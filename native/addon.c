@@ -285,6 +285,19 @@ static napi_value js_gemm_kernel(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* gemmKernels(): names of every sgemm micro-kernel compiled in, whether or not this CPU runs them. */
+static napi_value js_gemm_kernels(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value arr, s;
+  CHECK(napi_create_array(env, &arr));
+  const qkv_sgemm_kernel *const *all = qkv_sgemm_all();
+  for (uint32_t i = 0; all[i]; i++) {
+    CHECK(napi_create_string_utf8(env, all[i]->name, NAPI_AUTO_LENGTH, &s));
+    CHECK(napi_set_element(env, arr, i, s));
+  }
+  return arr;
+}
+
 /* sgemmNaive(out, a, b, meta): the version-0 oracle, same arguments as matmul (float32 only). */
 static napi_value js_sgemm_naive(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -310,7 +323,7 @@ NAPI_MODULE_INIT() {
       {"copy", js_copy}, {"assign", js_assign}, {"unary", js_unary}, {"binary", js_binary},
       {"where", js_where}, {"reduce", js_reduce}, {"matmul", js_matmul}, {"indexSelect", js_index_select},
       {"indexAdd", js_index_add}, {"setThreads", js_set_threads}, {"threads", js_threads},
-      {"gemmKernel", js_gemm_kernel}, {"sgemmNaive", js_sgemm_naive},
+      {"gemmKernel", js_gemm_kernel}, {"gemmKernels", js_gemm_kernels}, {"sgemmNaive", js_sgemm_naive},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -12,7 +12,7 @@
 
 static const qkv_sgemm_kernel *const ALL[] = {
 #if defined(__x86_64__)
-    &qkv_sgemm_avx512, &qkv_sgemm_avx512_12x32, &qkv_sgemm_avx2,
+    &qkv_sgemm_avx512, &qkv_sgemm_avx512_6x32, &qkv_sgemm_avx512_8x32, &qkv_sgemm_avx512_14x32, &qkv_sgemm_avx2,
 #endif
     &qkv_sgemm_portable, NULL};
 

@@ -21,8 +21,10 @@ typedef struct {
 extern const qkv_sgemm_kernel qkv_sgemm_portable;
 #if defined(__x86_64__)
 extern const qkv_sgemm_kernel qkv_sgemm_avx2;
-extern const qkv_sgemm_kernel qkv_sgemm_avx512;
-extern const qkv_sgemm_kernel qkv_sgemm_avx512_12x32;
+extern const qkv_sgemm_kernel qkv_sgemm_avx512;  /* 12×32 */
+extern const qkv_sgemm_kernel qkv_sgemm_avx512_6x32;
+extern const qkv_sgemm_kernel qkv_sgemm_avx512_8x32;
+extern const qkv_sgemm_kernel qkv_sgemm_avx512_14x32;
 #endif
 
 /* The kernel in use: the best one this CPU supports, unless qkv_sgemm_use chose another. */

@@ -28,6 +28,7 @@ export interface NativeAddon {
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;
+  gemmKernels(): string[];
   sgemmNaive(out: Float32Array, a: Float32Array, b: Float32Array, meta: Float64Array): void;
 }
 

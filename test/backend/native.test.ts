@@ -82,7 +82,7 @@ function describeGemm(): void {
   const KINDS = ['plain', 'transposed', 'broadcast'] as const;
 
   describe('native sgemm against a double-precision loop', () => {
-    const kernels = ['avx512', 'avx512-12x32', 'avx2', 'portable'];
+    const kernels = backend.addon.gemmKernels();
     const original = backend.gemmKernel();
     const originalThreads = backend.threads();
     for (const kernel of kernels) {
