@@ -124,7 +124,7 @@ export class MultiHeadAttention extends Module {
     }
     this.headDim = dModel / numHeads;
     this.dropout = opts.dropout ?? 0;
-    this.dropoutRng = opts.dropoutRng ?? opts.rng;
+    this.dropoutRng = this.addRng('dropout_rng', opts.dropoutRng ?? opts.rng);
     // torch: xavier_uniform_ on the packed weight, zero biases.
     this.inProjWeight = this.addParameter('in_proj_weight', xavierUniform([3 * dModel, dModel], opts));
     this.inProjBias = this.addParameter('in_proj_bias', full([3 * dModel], 0, { dtype: opts.dtype ?? 'float32', backend: opts.backend }));

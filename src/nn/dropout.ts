@@ -17,6 +17,7 @@ export class Dropout extends Module {
   constructor(readonly p: number, readonly rng: Rng) {
     super();
     if (!(p >= 0 && p < 1)) throw new ArgumentError(`Dropout: p must be in [0, 1), got ${p}`);
+    this.addRng('rng', rng);
   }
 
   forward(x: Tensor): Tensor {

@@ -4,6 +4,7 @@
 // keys, so `encoder.layers.0.self_attn.in_proj_weight` means the same tensor here and there.
 
 import { ArgumentError, StateDictError, fmtShape } from '../core/errors.js';
+import type { Rng } from '../core/rng.js';
 import { shapesEqual } from '../core/shape.js';
 import { Tensor, noGrad, tensor } from '../tensor/index.js';
 
@@ -42,6 +43,7 @@ export class Module {
   training = true;
   private readonly params = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
+  private readonly rngs = new Map<string, Rng>();
 
   /** Registers a parameter (marked requireGrad) under `name` and returns it. */
   protected addParameter(name: string, t: Tensor): Tensor {
@@ -58,11 +60,21 @@ export class Module {
     return m;
   }
 
+  /**
+   * Registers a random generator this module draws from while running (dropout masks), so that a
+   * checkpoint can save and restore it with {@link Module.rngStates} / {@link Module.setRngStates}.
+   */
+  protected addRng(name: string, rng: Rng): Rng {
+    this.checkName(name);
+    this.rngs.set(name, rng);
+    return rng;
+  }
+
   private checkName(name: string): void {
     if (!NAME.test(name) && !/^[0-9]+$/.test(name)) {
       throw new ArgumentError(`Module: name '${name}' must be an identifier or an index (no dots)`);
     }
-    if (this.params.has(name) || this.children.has(name)) {
+    if (this.params.has(name) || this.children.has(name) || this.rngs.has(name)) {
       throw new ArgumentError(`Module: name '${name}' is already registered on ${this.constructor.name}`);
     }
   }
@@ -143,6 +155,46 @@ export class Module {
       }
     });
     return { missing, unexpected };
+  }
+
+  /**
+   * Every registered generator with its dotted name (`dropout.rng`, `encoder.layers.0.self_attn.dropout_rng`...).
+   * A generator shared by several modules appears once, under the first name, as namedParameters does.
+   */
+  namedRngs(): [string, Rng][] {
+    const seen = new Set<Rng>();
+    const out: [string, Rng][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, rng] of m.rngs) {
+        if (!seen.has(rng)) out.push([join(prefix, name), rng]), seen.add(rng);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The state of every generator the model draws from (dropout), for a checkpoint that resumes
+   * bit for bit. The values are Rng.getState() arrays.
+   *
+   * @example
+   * const saved = model.rngStates();
+   * other.setRngStates(saved); // other now draws the same dropout masks as model
+   */
+  rngStates(): Record<string, number[]> {
+    return Object.fromEntries(this.namedRngs().map(([name, rng]) => [name, rng.getState()]));
+  }
+
+  /** Restores what rngStates returned. A missing or unexpected name, or a malformed state, throws StateDictError. */
+  setRngStates(states: Readonly<Record<string, readonly number[]>>): void {
+    const own = new Map(this.namedRngs());
+    const missing = [...own.keys()].filter((k) => !Object.hasOwn(states, k));
+    const unexpected = Object.keys(states).filter((k) => !own.has(k));
+    const bad = Object.entries(states)
+      .filter(([, s]) => !Array.isArray(s) || s.length !== 5 || !s.every((x) => typeof x === 'number'))
+      .map(([k, s]) => `${k}: ${JSON.stringify(s)}, expected 5 numbers`);
+    const problems = [...(missing.length ? [`missing: ${missing.join(', ')}`] : []), ...(unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []), ...bad];
+    if (problems.length) throw new StateDictError(`setRngStates on ${this.constructor.name}: ${problems.join('; ')}`);
+    for (const [name, rng] of own) rng.setState(states[name]);
   }
 
   /** Sets training mode on this module and every descendant (returns this). */
