@@ -129,7 +129,7 @@ export class MultiHeadAttention extends Module {
     this.inProjWeight = this.addParameter('in_proj_weight', xavierUniform([3 * dModel, dModel], opts));
     this.inProjBias = this.addParameter('in_proj_bias', full([3 * dModel], 0, { dtype: opts.dtype ?? 'float32', backend: opts.backend }));
     this.outProj = this.addModule('out_proj', new Linear(dModel, dModel, opts));
-    this.outProj.bias!.assign(full([dModel], 0, { dtype: this.outProj.bias!.dtype }));
+    this.outProj.bias!.assign(full([dModel], 0, { dtype: this.outProj.bias!.dtype, backend: this.outProj.bias!.backend }));
   }
 
   /** Rows [i·D, (i+1)·D) of the packed projection: 0 = Q, 1 = K, 2 = V (views, no copy). */
