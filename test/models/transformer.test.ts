@@ -1,5 +1,5 @@
 // The full encoder-decoder against PyTorch (embeddings·√D + sinusoids + nn.Transformer + generator),
-// plus its names, defaults and config checks.
+// on every backend, plus its names, defaults and config checks.
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -7,49 +7,53 @@ import { crossEntropy, noGrad, tensor } from '../../src/tensor/index.js';
 import { keyPaddingMaskFromIds } from '../../src/nn/index.js';
 import type { Activation } from '../../src/nn/index.js';
 import { Transformer, resolveConfig } from '../../src/models/transformer.js';
-import { expectClose, loadGolden, worst } from '../nn/golden.js';
+import { describeBackends } from '../helpers/backends.js';
+import { expectClose, loadGolden, reportWorst } from '../nn/golden.js';
 
-for (const file of ['model_post_relu', 'model_pre_gelu_shared', 'model_post_relu_nofinal']) {
-  test(`Transformer matches PyTorch: ${file}`, (t) => {
-    const g = loadGolden(`${file}.safetensors`);
-    const c = g.case;
-    const model = new Transformer({
-      srcVocab: c.srcVocab as number, tgtVocab: c.tgtVocab as number, dModel: 16, heads: 4, dFF: 32,
-      encoderLayers: 2, decoderLayers: 2, dropout: 0, normFirst: c.normFirst as boolean,
-      activation: c.activation as Activation, finalNorm: c.finalNorm as boolean,
-      shareEmbeddings: c.shareEmbeddings as boolean, maxLen: 64, seed: 7,
-    });
-    model.loadStateDict(g.params); // strict: every name on both sides
-    const src = g.get('@in.src');
-    const tgtIn = g.get('@in.tgt_in');
-    const tgtOut = g.get('@in.tgt_out');
-    const pad = c.pad as number;
-    const r = model.forward(src, tgtIn, {
-      srcPaddingMask: keyPaddingMaskFromIds(src, pad),
-      tgtPaddingMask: keyPaddingMaskFromIds(tgtIn, pad),
-      needWeights: true,
-    });
+describeBackends('Transformer golden', (backend) => {
+  for (const file of ['model_post_relu', 'model_pre_gelu_shared', 'model_post_relu_nofinal']) {
+    test(`matches PyTorch: ${file}`, (t) => {
+      const g = loadGolden(`${file}.safetensors`, backend);
+      const c = g.case;
+      const model = new Transformer({
+        srcVocab: c.srcVocab as number, tgtVocab: c.tgtVocab as number, dModel: 16, heads: 4, dFF: 32,
+        encoderLayers: 2, decoderLayers: 2, dropout: 0, normFirst: c.normFirst as boolean,
+        activation: c.activation as Activation, finalNorm: c.finalNorm as boolean,
+        shareEmbeddings: c.shareEmbeddings as boolean, maxLen: 64, seed: 7, backend,
+      });
+      model.loadStateDict(g.params); // strict: every name on both sides
+      const src = g.get('@in.src');
+      const tgtIn = g.get('@in.tgt_in');
+      const tgtOut = g.get('@in.tgt_out');
+      const pad = c.pad as number;
+      const r = model.forward(src, tgtIn, {
+        srcPaddingMask: keyPaddingMaskFromIds(src, pad),
+        tgtPaddingMask: keyPaddingMaskFromIds(tgtIn, pad),
+        needWeights: true,
+      });
+      assert.equal(r.logits.backend, backend);
     const fwd = expectClose(r.logits, g.get('@out'), 1e-5, 'logits', 'forward');
-    let att = 0;
-    const maps = [
-      ...r.encoderSelfAttentions!.map((w, i) => [`encoder.layers.${i}.self_attn`, w] as const),
-      ...r.decoderSelfAttentions!.map((w, i) => [`decoder.layers.${i}.self_attn`, w] as const),
-      ...r.crossAttentions!.map((w, i) => [`decoder.layers.${i}.multihead_attn`, w] as const),
-    ];
-    assert.equal(maps.length, 6);
-    for (const [name, w] of maps) att = Math.max(att, expectClose(w, g.get(`@attn.${name}`), 1e-5, name, 'attention'));
+      let att = 0;
+      const maps = [
+        ...r.encoderSelfAttentions!.map((w, i) => [`encoder.layers.${i}.self_attn`, w] as const),
+        ...r.decoderSelfAttentions!.map((w, i) => [`decoder.layers.${i}.self_attn`, w] as const),
+        ...r.crossAttentions!.map((w, i) => [`decoder.layers.${i}.multihead_attn`, w] as const),
+      ];
+      assert.equal(maps.length, 6);
+      for (const [name, w] of maps) att = Math.max(att, expectClose(w, g.get(`@attn.${name}`), 1e-5, name, 'attention'));
 
-    const V = c.tgtVocab as number;
-    const loss = crossEntropy(r.logits.reshape([-1, V]), tgtOut.reshape([-1]), { ignoreIndex: pad, labelSmoothing: c.labelSmoothing as number });
-    const lossErr = expectClose(loss.reshape([1]), g.get('@loss'), 1e-5, 'loss', 'forward');
-    loss.backward();
-    let grad = 0;
-    const named = model.namedParameters();
-    assert.deepEqual(named.map(([n]) => n).sort(), g.keys('@grad.').map((k) => k.slice(6)).sort(), 'one gradient per parameter, named alike');
-    for (const [name, p] of named) grad = Math.max(grad, expectClose(p.grad!, g.get(`@grad.${name}`), 1e-4, `grad ${name}`, 'gradient'));
-    t.diagnostic(`relative errors: logits ${fwd.toExponential(2)}, loss ${lossErr.toExponential(2)}, weights ${att.toExponential(2)}, gradients ${grad.toExponential(2)}`);
-  });
-}
+      const V = c.tgtVocab as number;
+      const loss = crossEntropy(r.logits.reshape([-1, V]), tgtOut.reshape([-1]), { ignoreIndex: pad, labelSmoothing: c.labelSmoothing as number });
+      const lossErr = expectClose(loss.reshape([1]), g.get('@loss'), 1e-5, 'loss', 'forward');
+      loss.backward();
+      let grad = 0;
+      const named = model.namedParameters();
+      assert.deepEqual(named.map(([n]) => n).sort(), g.keys('@grad.').map((k) => k.slice(6)).sort(), 'one gradient per parameter, named alike');
+      for (const [name, p] of named) grad = Math.max(grad, expectClose(p.grad!, g.get(`@grad.${name}`), 1e-4, `grad ${name}`, 'gradient'));
+      t.diagnostic(`relative errors on ${backend.name}: logits ${fwd.toExponential(2)}, loss ${lossErr.toExponential(2)}, weights ${att.toExponential(2)}, gradients ${grad.toExponential(2)}`);
+    });
+  }
+});
 
 test('defaults are the paper base model; finalNorm follows normFirst', () => {
   const c = resolveConfig({ srcVocab: 100, tgtVocab: 100 });
@@ -113,6 +117,4 @@ test('config and input errors name the bad value', () => {
   assert.throws(() => m.forward(tensor([[1, 2, 3, 4, 5]], { dtype: 'int32' }), tensor([[1]], { dtype: 'int32' })), /positions \[0, 5\) exceed maxLen 4/);
 });
 
-after(() => {
-  console.log(`# model golden worst relative errors: forward ${worst.forward.toExponential(2)}, attention ${worst.attention.toExponential(2)}, gradient ${worst.gradient.toExponential(2)}`);
-});
+after(() => reportWorst('model'));

@@ -1,4 +1,4 @@
-// Attention: scaled dot-product known answers, masking rules, and multi-head attention vs PyTorch.
+// Attention: scaled dot-product known answers, masking rules, and multi-head attention vs PyTorch on every backend.
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -6,7 +6,8 @@ import { Rng } from '../../src/core/rng.js';
 import { randn, tensor } from '../../src/tensor/index.js';
 import { MultiHeadAttention, causalMask, scaledDotProductAttention } from '../../src/nn/index.js';
 import { assertClose } from '../helpers/assert-close.js';
-import { expectClose, loadGolden, worst } from './golden.js';
+import { describeBackends } from '../helpers/backends.js';
+import { expectClose, loadGolden, reportWorst } from './golden.js';
 
 test('scaledDotProductAttention: softmax(QKᵀ/√d)V on a hand-worked case', () => {
   // d = 4, so scores are q·k / 2. q = [2,0,0,0]; keys give scores 1 and 0.
@@ -70,35 +71,36 @@ test('MultiHeadAttention: mask shapes are checked', () => {
   assert.throws(() => new MultiHeadAttention(10, 4, { rng }), /dModel 10 must be divisible by numHeads 4/);
 });
 
-for (const file of ['mha_self', 'mha_cross', 'mha_qkv']) {
-  test(`MultiHeadAttention matches torch.nn.MultiheadAttention: ${file}`, (t) => {
-    const g = loadGolden(`${file}.safetensors`);
-    const mha = new MultiHeadAttention(16, 4, { rng: new Rng(0) });
-    mha.loadStateDict(g.params);
-    const ins = new Map(g.keys('@in.').map((k) => [k.slice(4), g.get(k)]));
-    for (const [name, x] of ins) if (!name.includes('mask')) x.requireGrad();
-    let r;
-    if (file === 'mha_self') {
-      const x = ins.get('x')!;
-      r = mha.forward(x, x, x, { keyPaddingMask: ins.get('key_padding_mask'), attnMask: ins.get('attn_mask'), needWeights: true });
-    } else if (file === 'mha_cross') {
-      const m = ins.get('memory')!;
-      r = mha.forward(ins.get('query')!, m, m, { keyPaddingMask: ins.get('key_padding_mask'), needWeights: true });
-    } else {
-      r = mha.forward(ins.get('query')!, ins.get('key')!, ins.get('value')!, { needWeights: true });
-    }
-    const fwd = expectClose(r.output, g.get('@out'), 1e-5, 'output', 'forward');
-    const att = expectClose(r.weights, g.get('@attn.self'), 1e-5, 'weights', 'attention');
-    r.output.mul(g.get('@R')).sum().backward();
-    let grad = 0;
-    for (const [name, p] of mha.namedParameters()) grad = Math.max(grad, expectClose(p.grad!, g.get(`@grad.${name}`), 1e-4, `grad ${name}`, 'gradient'));
-    for (const [name, x] of ins) {
-      if (g.has(`@grad_in.${name}`)) grad = Math.max(grad, expectClose(x.grad!, g.get(`@grad_in.${name}`), 1e-4, `grad input ${name}`, 'gradient'));
-    }
-    t.diagnostic(`relative errors: output ${fwd.toExponential(2)}, weights ${att.toExponential(2)}, gradients ${grad.toExponential(2)}`);
-  });
-}
-
-after(() => {
-  console.log(`# attention golden worst relative errors: forward ${worst.forward.toExponential(2)}, attention ${worst.attention.toExponential(2)}, gradient ${worst.gradient.toExponential(2)}`);
+describeBackends('MultiHeadAttention golden', (backend) => {
+  for (const file of ['mha_self', 'mha_cross', 'mha_qkv']) {
+    test(`matches torch.nn.MultiheadAttention: ${file}`, (t) => {
+      const g = loadGolden(`${file}.safetensors`, backend);
+      const mha = new MultiHeadAttention(16, 4, { rng: new Rng(0), backend });
+      mha.loadStateDict(g.params);
+      const ins = new Map(g.keys('@in.').map((k) => [k.slice(4), g.get(k)]));
+      for (const [name, x] of ins) if (!name.includes('mask')) x.requireGrad();
+      let r;
+      if (file === 'mha_self') {
+        const x = ins.get('x')!;
+        r = mha.forward(x, x, x, { keyPaddingMask: ins.get('key_padding_mask'), attnMask: ins.get('attn_mask'), needWeights: true });
+      } else if (file === 'mha_cross') {
+        const m = ins.get('memory')!;
+        r = mha.forward(ins.get('query')!, m, m, { keyPaddingMask: ins.get('key_padding_mask'), needWeights: true });
+      } else {
+        r = mha.forward(ins.get('query')!, ins.get('key')!, ins.get('value')!, { needWeights: true });
+      }
+      assert.equal(r.output.backend, backend);
+      const fwd = expectClose(r.output, g.get('@out'), 1e-5, 'output', 'forward');
+      const att = expectClose(r.weights, g.get('@attn.self'), 1e-5, 'weights', 'attention');
+      r.output.mul(g.get('@R')).sum().backward();
+      let grad = 0;
+      for (const [name, p] of mha.namedParameters()) grad = Math.max(grad, expectClose(p.grad!, g.get(`@grad.${name}`), 1e-4, `grad ${name}`, 'gradient'));
+      for (const [name, x] of ins) {
+        if (g.has(`@grad_in.${name}`)) grad = Math.max(grad, expectClose(x.grad!, g.get(`@grad_in.${name}`), 1e-4, `grad input ${name}`, 'gradient'));
+      }
+      t.diagnostic(`relative errors on ${backend.name}: output ${fwd.toExponential(2)}, weights ${att.toExponential(2)}, gradients ${grad.toExponential(2)}`);
+    });
+  }
 });
+
+after(() => reportWorst('attention'));

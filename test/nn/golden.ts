@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseSafetensors } from '../../src/io/safetensors.js';
+import type { Backend } from '../../src/backend/backend.js';
 import type { Tensor } from '../../src/tensor/index.js';
-
-const DIR = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
 
 export interface Golden {
   /** The parameters, under qkv's state-dict names (every key without '@'). */
@@ -18,8 +17,10 @@ export interface Golden {
   case: Record<string, unknown>;
 }
 
-export function loadGolden(file: string): Golden {
-  const { tensors, metadata } = parseSafetensors(readFileSync(DIR + file), { source: file });
+/** Reads test/fixtures/<dir>/<file>, creating every tensor on `backend` (default: the default backend). */
+export function loadGolden(file: string, backend?: Backend, dir = 'golden'): Golden {
+  const path = fileURLToPath(new URL(`../fixtures/${dir}/${file}`, import.meta.url));
+  const { tensors, metadata } = parseSafetensors(readFileSync(path), { source: file, backend });
   const params = new Map([...tensors].filter(([k]) => !k.startsWith('@')));
   return {
     params,
@@ -34,14 +35,23 @@ export function loadGolden(file: string): Golden {
   };
 }
 
-/** The largest error seen per kind, for the summary line the golden tests print. */
-export const worst = { forward: 0, attention: 0, gradient: 0 };
+type Kind = 'forward' | 'attention' | 'gradient';
+
+/** The largest error seen per backend and kind, for the summary line the golden tests print. */
+export const worst = new Map<string, Record<Kind, number>>();
+
+/** One line per backend: `<what> golden worst relative errors on <backend>: forward …, attention …, gradient …`. */
+export function reportWorst(what: string): void {
+  for (const [b, w] of worst) {
+    console.log(`# ${what} golden worst relative errors on ${b}: forward ${w.forward.toExponential(2)}, attention ${w.attention.toExponential(2)}, gradient ${w.gradient.toExponential(2)}`);
+  }
+}
 
 /**
  * Asserts max |actual - expected| <= tol · max |expected| (the error relative to the tensor's
  * scale) and returns that ratio.
  */
-export function expectClose(actual: Tensor | undefined, expected: Tensor, tol: number, label: string, kind: keyof typeof worst): number {
+export function expectClose(actual: Tensor | undefined, expected: Tensor, tol: number, label: string, kind: Kind): number {
   assert.ok(actual, `${label}: missing`);
   assert.deepEqual([...actual.shape], [...expected.shape], `${label}: shape`);
   const a = actual.toArray();
@@ -55,6 +65,8 @@ export function expectClose(actual: Tensor | undefined, expected: Tensor, tol: n
   assert.ok(Number.isFinite(err), `${label}: non-finite values`);
   const ratio = scale > 0 ? err / scale : err;
   assert.ok(ratio <= tol, `${label}: max error ${err.toExponential(3)} is ${ratio.toExponential(3)} of the scale ${scale.toExponential(3)}, allowed ${tol}`);
-  worst[kind] = Math.max(worst[kind], ratio);
+  const w = worst.get(actual.backend.name) ?? { forward: 0, attention: 0, gradient: 0 };
+  w[kind] = Math.max(w[kind], ratio);
+  worst.set(actual.backend.name, w);
   return ratio;
 }
