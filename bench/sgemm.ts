@@ -1,14 +1,15 @@
 // sgemm GFLOP/s: qkv's native kernels against torch.mm (OpenBLAS) at the same shapes and thread counts.
 //
-// Not a test: run with `npm run bench` (options: --threads=1,2 --peak=232 --seconds=0.4 --no-torch).
-// Each figure is the best of repeated ~10 ms runs within a time budget, for both libraries alike,
-// so a busy machine shows as noise rather than as a bias towards either side.
+// Not a test: run with `npm run bench` (options: --threads=1,2 --peak=232 --seconds=0.6 --rounds=4 --no-torch).
+// Each figure is the best of repeated ~10 ms runs, taken in alternating turns (qkv, torch, qkv, ...)
+// so that a busy machine shows as noise rather than as a bias towards either side.
 
 import { spawn, ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { View } from '../src/backend/backend.js';
 import { Rng } from '../src/core/rng.js';
+import type { NativeBackend } from '../src/backend/native.js';
 import { loadNativeBackend } from '../src/node/backend-select.js';
 
 interface Shape { label: string; m: number; k: number; n: number; note?: string }
@@ -27,21 +28,26 @@ function option(name: string, fallback: string): string {
   return hit ? hit.slice(name.length + 3) : fallback;
 }
 
-/** Best GFLOP/s of ~10 ms runs of backend.matmul within `seconds`. */
-function timeQkv(backend: NonNullable<ReturnType<typeof loadNativeBackend>>, s: Shape, seconds: number): number {
+/** Operands for one shape, made once. */
+function operands(backend: NativeBackend, s: Shape): [View, View] {
   const rng = new Rng(0);
   const a: View = { storage: backend.fromArray(Float32Array.from({ length: s.m * s.k }, () => rng.normal())), layout: { shape: [1, s.m, s.k], strides: [0, s.k, 1], offset: 0 } };
   const b: View = { storage: backend.fromArray(Float32Array.from({ length: s.k * s.n }, () => rng.normal())), layout: { shape: [1, s.k, s.n], strides: [0, s.n, 1], offset: 0 } };
-  for (let i = 0; i < 3; i++) backend.matmul(a, b);
+  return [a, b];
+}
+
+/** Best GFLOP/s of ~10 ms runs of backend.matmul (output allocation included, as in torch.mm) within `seconds`. */
+function timeQkv(backend: NativeBackend, [a, b]: [View, View], s: Shape, seconds: number): number {
+  backend.matmul(a, b);
   const flop = 2 * s.m * s.k * s.n;
   const reps = Math.max(1, Math.floor(0.01 / Math.max(flop / 100e9, 1e-9)));
   let best = Infinity;
   const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
+  do {
     const t0 = performance.now();
     for (let r = 0; r < reps; r++) backend.matmul(a, b);
     best = Math.min(best, (performance.now() - t0) / 1000 / reps);
-  }
+  } while (performance.now() - start < seconds * 1000);
   return flop / best / 1e9;
 }
 
@@ -79,9 +85,10 @@ async function main(): Promise<void> {
   if (!backend) { console.error('bench: the native addon is not built; run `npm run install` first'); process.exit(1); }
   const threads = option('threads', '1,2').split(',').map(Number);
   const peak = Number(option('peak', '232'));
-  const seconds = Number(option('seconds', '0.4'));
+  const seconds = Number(option('seconds', '0.6'));
+  const rounds = Number(option('rounds', '4'));
   const torch = process.argv.includes('--no-torch') ? null : await TorchTwin.start();
-  const perThread = peak / Math.max(...threads, 2) ;
+  const perThread = peak / 2;
   console.log(`sgemm, GFLOP/s: qkv native (${backend.gemmKernel()} micro-kernel) vs ${torch ? `torch.mm ${torch.version}` : 'no torch'}; ` +
     `% = share of the fp32 FMA peak (${peak} GFLOP/s on 2 threads, ${perThread} per thread)`);
   const head = `${'shape (M×K·K×N)'.padEnd(20)} thr ${'qkv'.padStart(7)} ${'%peak'.padStart(6)} ${'torch'.padStart(7)} ${'%peak'.padStart(6)} ${'qkv/torch'.padStart(9)}  note`;
@@ -90,8 +97,14 @@ async function main(): Promise<void> {
   for (const t of threads) {
     backend.setThreads(t);
     for (const s of SHAPES) {
-      const q = timeQkv(backend, s, seconds);
-      const p = torch ? await torch.gflops(t, s, seconds) : NaN;
+      // Alternate short turns so both libraries see the same background load; keep each one's best.
+      const ops = operands(backend, s);
+      let q = 0;
+      let p = torch ? 0 : NaN;
+      for (let turn = 0; turn < rounds; turn++) {
+        q = Math.max(q, timeQkv(backend, ops, s, seconds / rounds));
+        if (torch) p = Math.max(p, await torch.gflops(t, s, seconds / rounds));
+      }
       const pk = perThread * t;
       const pct = (x: number) => (Number.isNaN(x) ? '' : `${((100 * x) / pk).toFixed(0)}%`);
       console.log(`${s.label.padEnd(20)} ${String(t).padStart(3)} ${q.toFixed(1).padStart(7)} ${pct(q).padStart(6)} ${Number.isNaN(p) ? '-'.padStart(7) : p.toFixed(1).padStart(7)} ${pct(p).padStart(6)} ${Number.isNaN(p) ? '' : (q / p).toFixed(2).padStart(9)}  ${s.note ?? ''}`);
