@@ -16,3 +16,4 @@ export { Transformer, resolveConfig } from './models/transformer.js';
 export type { TransformerConfig, ResolvedTransformerConfig, TransformerCallOptions, TransformerOutput } from './models/transformer.js';
 export * from './generate/index.js';
 export * from './tokenizers/index.js';
+export * from './train/metrics/index.js';
