@@ -24,6 +24,7 @@ import {
   Activation, DecoderOutput, Dropout, EncoderOutput, Embedding, LearnedPositionalEncoding, Linear, Module, SinusoidalPositionalEncoding,
   TransformerDecoder, TransformerEncoder, causalMask, resetXavier,
 } from '../nn/index.js';
+import { KVCache } from '../nn/kv-cache.js';
 
 /** The model's hyper-parameters. Every default is the paper's base model (Table 3). */
 export interface TransformerConfig {
@@ -105,6 +106,15 @@ export interface TransformerCallOptions {
   needWeights?: boolean;
 }
 
+/** Options of {@link Transformer.decode}: the masks, and a KV cache for incremental decoding. */
+export interface TransformerDecodeOptions extends TransformerCallOptions {
+  /**
+   * From {@link Transformer.createCache}. `tgt` then holds only the new positions, which start at
+   * `cache.length`; `tgtPaddingMask` is [B, cache.length + T] and `tgtMask` [T, cache.length + T].
+   */
+  cache?: KVCache | null;
+}
+
 export interface TransformerOutput {
   /** [B, T, V]: unnormalised scores of the next token (softmax gives the paper's output probabilities). */
   logits: Tensor;
@@ -168,11 +178,23 @@ export class Transformer extends Module {
    * The embedding layers scale by √d_model (§3.4), the positional encoding is added, and dropout
    * is applied to the sum (§5.4):   x = Dropout(Embed(ids)·√D + PE)
    */
-  private embed(table: Embedding, ids: Tensor, what: string): Tensor {
+  private embed(table: Embedding, ids: Tensor, what: string, offset = 0): Tensor {
     if (ids.dtype !== 'int32') throw new DTypeError(`Transformer: ${what} ids must be int32, got ${ids.dtype}`);
     if (ids.ndim !== 2) throw new ShapeError(`Transformer: ${what} ids must be [B, len], got ${fmtShape(ids.shape)}`);
     const x = table.forward(ids).mul(Math.sqrt(this.config.dModel)); // [B, len, D]
-    return this.embedDropout.forward(this.positions.forward(x));
+    return this.embedDropout.forward(this.positions.forward(x, offset));
+  }
+
+  /**
+   * An empty KV cache for {@link decode}, holding up to `maxLen` target positions.
+   *
+   * @example
+   * const cache = model.createCache(32);
+   * const memory = model.encode(src).output;
+   * model.decode(bosIds, memory, { cache });   // then one new token per call
+   */
+  createCache(maxLen: number): KVCache {
+    return new KVCache(this.config.decoderLayers, maxLen);
   }
 
   /**
@@ -188,15 +210,19 @@ export class Transformer extends Module {
    * h = Decoder(Dropout(Embed(tgt)·√D + PE), memory), causal over the target.
    * tgt int32 [B, T], memory [B, S, D] → h [B, T, D]; logits are generator.forward(h).
    */
-  decode(tgt: Tensor, memory: Tensor, opts: TransformerCallOptions = {}): DecoderOutput {
-    const y = this.embed(this.tgtEmbed, tgt, 'target'); // [B, T, D]
+  decode(tgt: Tensor, memory: Tensor, opts: TransformerDecodeOptions = {}): DecoderOutput {
+    const offset = opts.cache?.length ?? 0; // positions already in the cache
+    const y = this.embed(this.tgtEmbed, tgt, 'target', offset); // [B, T, D]
     const T = tgt.shape[1];
-    const tgtMask = opts.tgtMask === undefined ? causalMask(T, T, { backend: y.backend }) : opts.tgtMask;
+    // With a cache, query t (position offset + t) sees keys 0 .. offset + t; one query sees all.
+    const autoMask = opts.cache && T === 1 ? null : causalMask(T, offset + T, { backend: y.backend });
+    const tgtMask = opts.tgtMask === undefined ? autoMask : opts.tgtMask;
     return this.decoder.forward(y, memory, {
       tgtMask,
       tgtKeyPaddingMask: opts.tgtPaddingMask,
       memoryKeyPaddingMask: opts.srcPaddingMask,
       needWeights: opts.needWeights,
+      cache: opts.cache,
     });
   }
 

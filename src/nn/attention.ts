@@ -6,6 +6,7 @@ import { broadcastShapes } from '../core/shape.js';
 import { Tensor, dropout as dropoutFn, full, softmax } from '../tensor/index.js';
 import { Module } from './module.js';
 import { ParamOptions, xavierUniform } from './init.js';
+import type { KVBuffer } from './kv-cache.js';
 import { Linear, linear } from './linear.js';
 
 /** What an attention call returns: the output, and the attention weights when asked for. */
@@ -87,6 +88,12 @@ export interface MultiHeadAttentionCallOptions {
    * KV cache (project the new positions, append them, pass the whole cache here).
    */
   keyValue?: { k: Tensor; v: Tensor } | null;
+  /**
+   * Self-attention only: append this call's keys and values to the buffer and attend over all
+   * of it (incremental decoding). `attnMask` and `keyPaddingMask` then cover every cached key:
+   * [T, S] and [B, S] with S = the buffer's length after the append.
+   */
+  kvCache?: KVBuffer | null;
 }
 
 export interface MultiHeadAttentionOptions extends ParamOptions {
@@ -180,12 +187,16 @@ export class MultiHeadAttention extends Module {
     this.checkInput('query', query);
     const [B, T, D] = query.shape;
     let q: Tensor, k: Tensor, v: Tensor;
+    if (opts.kvCache && !(query === key && key === value && !opts.keyValue)) {
+      throw new ArgumentError('MultiHeadAttention: kvCache is for self-attention (query === key === value, no keyValue)');
+    }
     if (opts.keyValue) {
       q = this.projectQuery(query);
       ({ k, v } = opts.keyValue);
     } else if (query === key && key === value) {
       const qkv = linear(query, this.inProjWeight, this.inProjBias); // [B, T, 3D]
       [q, k, v] = qkv.split(D, -1).map((t) => this.heads(t)); // 3 × [B, H, T, K]
+      if (opts.kvCache) ({ k, v } = opts.kvCache.append(k, v)); // [B, H, S, K], S = cached + T
     } else {
       q = this.projectQuery(query);
       ({ k, v } = this.projectKeyValue(key, value));

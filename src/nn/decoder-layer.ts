@@ -6,6 +6,7 @@ import { MultiHeadAttention } from './attention.js';
 import { Dropout } from './dropout.js';
 import type { TransformerLayerOptions } from './encoder-layer.js';
 import { FeedForward } from './feed-forward.js';
+import type { LayerKVCache } from './kv-cache.js';
 import { LayerNorm } from './layer-norm.js';
 import type { Linear } from './linear.js';
 import { Module } from './module.js';
@@ -20,6 +21,12 @@ export interface DecoderLayerCallOptions {
   /** [B, S], 1 at source padding. */
   memoryKeyPaddingMask?: Tensor | null;
   needWeights?: boolean;
+  /**
+   * Incremental decoding: self-attention keys and values are appended to `cache.self` (so
+   * `tgtMask` is [T, S] and `tgtKeyPaddingMask` [B, S] over all cached positions), and the
+   * memory's keys and values are projected once into `cache.cross` and reused.
+   */
+  cache?: LayerKVCache | null;
 }
 
 export interface DecoderLayerOutput {
@@ -77,11 +84,13 @@ export class TransformerDecoderLayer extends Module {
   /** tgt [B, T, D], memory [B, S, D] → [B, T, D] */
   forward(tgt: Tensor, memory: Tensor, opts: DecoderLayerCallOptions = {}): DecoderLayerOutput {
     const need = opts.needWeights;
+    const cache = opts.cache;
+    if (cache && !cache.cross) cache.cross = this.multiheadAttn.projectKeyValue(memory, memory);
     const selfAttn = (x: Tensor) => this.selfAttn.forward(x, x, x, {
-      attnMask: opts.tgtMask, keyPaddingMask: opts.tgtKeyPaddingMask, needWeights: need,
+      attnMask: opts.tgtMask, keyPaddingMask: opts.tgtKeyPaddingMask, needWeights: need, kvCache: cache?.self,
     });
     const crossAttn = (x: Tensor) => this.multiheadAttn.forward(x, memory, memory, {
-      attnMask: opts.memoryMask, keyPaddingMask: opts.memoryKeyPaddingMask, needWeights: need,
+      attnMask: opts.memoryMask, keyPaddingMask: opts.memoryKeyPaddingMask, needWeights: need, keyValue: cache?.cross,
     });
     let x = tgt;
     let sa, ca;

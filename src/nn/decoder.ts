@@ -1,8 +1,10 @@
 // The decoder stack: N identical layers (`layers.0` ... `layers.N-1`) and an optional final `norm`.
 
+import { ArgumentError } from '../core/errors.js';
 import type { Tensor } from '../tensor/index.js';
 import { DecoderLayerCallOptions, TransformerDecoderLayer } from './decoder-layer.js';
 import type { TransformerEncoderOptions } from './encoder.js';
+import type { KVCache } from './kv-cache.js';
 import { LayerNorm } from './layer-norm.js';
 import { Module, ModuleList } from './module.js';
 
@@ -13,6 +15,12 @@ export interface DecoderOutput {
   selfAttentions?: Tensor[];
   /** One [B, H, T, S] per layer, when asked for. */
   crossAttentions?: Tensor[];
+}
+
+/** Options of {@link TransformerDecoder.forward}: a layer's, with one cache for the whole stack. */
+export interface DecoderCallOptions extends Omit<DecoderLayerCallOptions, 'cache'> {
+  /** One {@link KVCache} layer per decoder layer, for incremental decoding. */
+  cache?: KVCache | null;
 }
 
 /**
@@ -34,12 +42,17 @@ export class TransformerDecoder extends Module {
   }
 
   /** tgt [B, T, D], memory [B, S, D] → [B, T, D] */
-  forward(tgt: Tensor, memory: Tensor, opts: DecoderLayerCallOptions = {}): DecoderOutput {
+  forward(tgt: Tensor, memory: Tensor, opts: DecoderCallOptions = {}): DecoderOutput {
     let x = tgt;
     const self: Tensor[] = [];
     const cross: Tensor[] = [];
+    const { cache, ...layerOpts } = opts;
+    if (cache && cache.layers.length !== this.layers.length) {
+      throw new ArgumentError(`TransformerDecoder: cache has ${cache.layers.length} layers, the decoder ${this.layers.length}`);
+    }
+    let i = 0;
     for (const layer of this.layers) {
-      const r = layer.forward(x, memory, opts);
+      const r = layer.forward(x, memory, { ...layerOpts, cache: cache?.layer(i++) });
       x = r.output;
       if (r.selfAttention) self.push(r.selfAttention);
       if (r.crossAttention) cross.push(r.crossAttention);

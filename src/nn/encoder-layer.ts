@@ -7,6 +7,7 @@ import { MultiHeadAttention } from './attention.js';
 import { Dropout } from './dropout.js';
 import { Activation, FeedForward } from './feed-forward.js';
 import type { ParamOptions } from './init.js';
+import type { KVBuffer } from './kv-cache.js';
 import { LayerNorm } from './layer-norm.js';
 import type { Linear } from './linear.js';
 import { Module } from './module.js';
@@ -32,6 +33,11 @@ export interface EncoderLayerCallOptions {
   /** [B, S], 1 at padding. */
   srcKeyPaddingMask?: Tensor | null;
   needWeights?: boolean;
+  /**
+   * Incremental decoding (a decoder-only model built from these layers): keys and values are
+   * appended here, and the masks cover every cached key ([T, S], [B, S]).
+   */
+  kvCache?: KVBuffer | null;
 }
 
 export interface EncoderLayerOutput {
@@ -80,7 +86,7 @@ export class TransformerEncoderLayer extends Module {
   /** src [B, S, D] → [B, S, D] */
   forward(src: Tensor, opts: EncoderLayerCallOptions = {}): EncoderLayerOutput {
     const selfAttn = (x: Tensor) => this.selfAttn.forward(x, x, x, {
-      attnMask: opts.srcMask, keyPaddingMask: opts.srcKeyPaddingMask, needWeights: opts.needWeights,
+      attnMask: opts.srcMask, keyPaddingMask: opts.srcKeyPaddingMask, needWeights: opts.needWeights, kvCache: opts.kvCache,
     });
     let x = src;
     let sa;

@@ -1,0 +1,199 @@
+// GPT (Radford et al. 2018, 2019): a decoder-only Transformer language model.
+//
+// Shapes: B batch, T new positions, S attended positions (cached + new), D d_model, H heads,
+// V vocabulary.
+//
+// State-dict names:
+//   wte.weight [V, D]                 token embeddings
+//   wpe.weight [context, D]           learned position embeddings
+//   layers.N.self_attn.{in_proj_weight [3D, D], in_proj_bias [3D], out_proj.weight, out_proj.bias}
+//   layers.N.{linear1 [4D, D], linear2 [D, 4D], norm1, norm2}.{weight, bias}
+//   norm.{weight, bias}               (with finalNorm: GPT-2's ln_f)
+//   lm_head.weight [V, D]             (with tieEmbeddings, the same tensor as wte.weight)
+// Each block is our encoder layer (torch.nn.TransformerEncoderLayer's names) under a causal mask.
+
+import type { Backend } from '../backend/backend.js';
+import type { FloatDType } from '../core/dtype.js';
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { Tensor, noGrad, randn, zeros } from '../tensor/index.js';
+import {
+  Activation, Dropout, Embedding, LayerNorm, LearnedPositionalEncoding, Linear, Module, ModuleList,
+  TransformerEncoderLayer, causalMask,
+} from '../nn/index.js';
+import { KVCache } from '../nn/kv-cache.js';
+
+/** The model's hyper-parameters. Defaults are GPT-2 small's (124M) except the vocabulary. */
+export interface GPTConfig {
+  /** Vocabulary size (GPT-2: 50257). */
+  vocab: number;
+  /** d_model (768). */
+  dModel?: number;
+  /** Attention heads (12). */
+  heads?: number;
+  /** Blocks (12). */
+  layers?: number;
+  /** Inner size of the feed-forward network (4 · dModel). */
+  dFF?: number;
+  /** Longest sequence: the size of the position table (1024). */
+  context?: number;
+  /** Dropout on embeddings, attention weights and residual branches (0.1). */
+  dropout?: number;
+  /** Pre-norm blocks, x + f(LN(x)) (true: GPT-2; false: GPT-1's post-norm). */
+  normFirst?: boolean;
+  /** A LayerNorm after the last block (true: GPT-2's ln_f). */
+  finalNorm?: boolean;
+  /** Feed-forward non-linearity ('gelu'). */
+  activation?: Activation;
+  /** The output projection is the token embedding matrix (true). */
+  tieEmbeddings?: boolean;
+  /** LayerNorm ε (1e-5). */
+  eps?: number;
+  /** Seed of initialisation and dropout (0). */
+  seed?: number;
+  dtype?: FloatDType;
+  backend?: Backend;
+}
+
+/** The config with every default filled in. */
+export type ResolvedGPTConfig = Required<Omit<GPTConfig, 'backend'>> & { backend?: Backend };
+
+/**
+ * Fills in the defaults and checks the config.
+ *
+ * @example
+ * resolveGPTConfig({ vocab: 96, dModel: 128 }).dFF; // 512
+ */
+export function resolveGPTConfig(c: GPTConfig): ResolvedGPTConfig {
+  const dModel = c.dModel ?? 768;
+  const r: ResolvedGPTConfig = {
+    vocab: c.vocab, dModel, heads: c.heads ?? 12, layers: c.layers ?? 12, dFF: c.dFF ?? 4 * dModel,
+    context: c.context ?? 1024, dropout: c.dropout ?? 0.1, normFirst: c.normFirst ?? true, finalNorm: c.finalNorm ?? true,
+    activation: c.activation ?? 'gelu', tieEmbeddings: c.tieEmbeddings ?? true, eps: c.eps ?? 1e-5, seed: c.seed ?? 0,
+    dtype: c.dtype ?? 'float32', backend: c.backend,
+  };
+  for (const k of ['vocab', 'dModel', 'heads', 'layers', 'dFF', 'context'] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 1) throw new ArgumentError(`GPT: ${k} must be a positive integer, got ${r[k]}`);
+  }
+  if (r.dModel % r.heads !== 0) throw new ArgumentError(`GPT: dModel ${r.dModel} must be divisible by heads ${r.heads}`);
+  return r;
+}
+
+/** Per-call options of {@link GPT.forward}. */
+export interface GPTCallOptions {
+  /** Return each block's per-head attention weights [B, H, T, S]. */
+  needWeights?: boolean;
+  /** From {@link GPT.createCache}: `ids` then hold only the new positions, starting at `cache.length`. */
+  cache?: KVCache | null;
+  /** [B, S], 1 at padded keys; S counts cached positions too. */
+  keyPaddingMask?: Tensor | null;
+}
+
+export interface GPTOutput {
+  /** [B, T, V]: scores of the next token at each position. */
+  logits: Tensor;
+  /** One [B, H, T, S] per block, when asked for. */
+  attentions?: Tensor[];
+}
+
+/**
+ * The decoder-only Transformer of GPT: token and position embeddings, N causal blocks, a final
+ * LayerNorm, and the (tied) output projection.
+ *
+ * @example
+ * const gpt = new GPT({ vocab: 96, dModel: 32, heads: 4, layers: 2, context: 64, seed: 1 });
+ * const ids = tensor([[5, 17, 3]], { dtype: 'int32' });   // [B, T]
+ * const { logits } = gpt.forward(ids);                     // [1, 3, 96]
+ */
+export class GPT extends Module {
+  readonly config: ResolvedGPTConfig;
+  readonly wte: Embedding;
+  readonly wpe: LearnedPositionalEncoding;
+  readonly drop: Dropout;
+  readonly layers: ModuleList<TransformerEncoderLayer>;
+  readonly norm: LayerNorm | null;
+  readonly lmHead: Linear;
+
+  constructor(config: GPTConfig) {
+    super();
+    const c = (this.config = resolveGPTConfig(config));
+    const rng = new Rng(c.seed);
+    const dropoutRng = new Rng((c.seed ^ 0x2545f491) | 0);
+    const p = { rng, dtype: c.dtype, backend: c.backend };
+    const D = c.dModel;
+
+    this.wte = this.addModule('wte', new Embedding(c.vocab, D, p));
+    this.wpe = this.addModule('wpe', new LearnedPositionalEncoding(D, c.context, p));
+    this.drop = this.addModule('drop', new Dropout(c.dropout, dropoutRng));
+    this.layers = this.addModule('layers', new ModuleList<TransformerEncoderLayer>());
+    const block = { ...p, dFF: c.dFF, dropout: c.dropout, activation: c.activation, normFirst: c.normFirst, eps: c.eps, dropoutRng };
+    for (let i = 0; i < c.layers; i++) this.layers.append(new TransformerEncoderLayer(D, c.heads, block));
+    this.norm = c.finalNorm ? this.addModule('norm', new LayerNorm(D, p)) : null;
+    this.lmHead = this.addModule('lm_head', new Linear(D, c.vocab, { ...p, bias: false, weight: c.tieEmbeddings ? this.wte.weight : undefined }));
+    this.initWeights(rng);
+  }
+
+  /**
+   * GPT-2's initialisation: every matrix N(0, 0.02), biases 0, and "the weights of residual
+   * layers scaled by 1/√N" (N = residual branches, two per block) so the residual stream's
+   * variance does not grow with depth (Radford et al. 2019, §2.3).
+   */
+  private initWeights(rng: Rng): void {
+    const residual = 1 / Math.sqrt(2 * this.config.layers);
+    noGrad(() => {
+      for (const [name, w] of this.namedParameters()) {
+        if (name.includes('norm')) continue; // LayerNorm stays at γ = 1, β = 0
+        const o = { dtype: w.dtype, backend: w.backend };
+        if (w.ndim === 1) { w.assign(zeros(w.shape, o)); continue; }
+        const isResidual = name.endsWith('out_proj.weight') || name.endsWith('linear2.weight');
+        w.assign(randn(w.shape, rng, { ...o, std: 0.02 * (isResidual ? residual : 1) }));
+      }
+    });
+  }
+
+  /**
+   * An empty KV cache for {@link forward}, holding up to `maxLen` positions (default: the context).
+   *
+   * @example
+   * const cache = gpt.createCache();
+   * gpt.forward(prompt, { cache });                        // positions [0, P)
+   * gpt.forward(tensor([[7]], { dtype: 'int32' }), { cache }); // position P only
+   */
+  createCache(maxLen = this.config.context): KVCache {
+    if (maxLen > this.config.context) throw new ArgumentError(`GPT: cache maxLen ${maxLen} exceeds the context ${this.config.context}`);
+    return new KVCache(this.config.layers, maxLen);
+  }
+
+  /**
+   * h_0 = Dropout(U·W_e + W_p)                  (GPT-1, eq. 2: token plus position embeddings)
+   * h_l = block(h_{l-1}),  l = 1..N             (masked self-attention, then the FFN)
+   * logits = LN(h_N) · W_eᵀ                     (the output projection shares W_e)
+   *
+   * ids int32 [B, T] → logits [B, T, V]. With a cache, the T ids sit at positions
+   * cache.length .. cache.length + T - 1 and attend to every cached position.
+   */
+  forward(ids: Tensor, opts: GPTCallOptions = {}): GPTOutput {
+    if (ids.dtype !== 'int32') throw new DTypeError(`GPT: ids must be int32, got ${ids.dtype}`);
+    if (ids.ndim !== 2) throw new ShapeError(`GPT: ids must be [B, T], got ${fmtShape(ids.shape)}`);
+    const cache = opts.cache ?? null;
+    if (cache && cache.layers.length !== this.layers.length) {
+      throw new ArgumentError(`GPT: cache has ${cache.layers.length} layers, the model ${this.layers.length}`);
+    }
+    const T = ids.shape[1];
+    const offset = cache ? cache.length : 0;
+    let x = this.drop.forward(this.wpe.forward(this.wte.forward(ids), offset)); // [B, T, D]
+    // Query t (position offset + t) sees positions ≤ offset + t (§2.3 of GPT-1: "masked").
+    const mask = cache && T === 1 ? null : causalMask(T, offset + T, { backend: x.backend }); // [T, S]
+    const attentions: Tensor[] = [];
+    for (let i = 0; i < this.layers.length; i++) {
+      const r = this.layers.at(i).forward(x, {
+        srcMask: mask, srcKeyPaddingMask: opts.keyPaddingMask, needWeights: opts.needWeights, kvCache: cache?.layer(i).self,
+      });
+      x = r.output; // [B, T, D]
+      if (r.selfAttention) attentions.push(r.selfAttention); // [B, H, T, S]
+    }
+    if (this.norm) x = this.norm.forward(x);
+    const logits = this.lmHead.forward(x); // [B, T, V]
+    return opts.needWeights ? { logits, attentions } : { logits };
+  }
+}
