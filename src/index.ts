@@ -17,3 +17,4 @@ export type { TransformerConfig, ResolvedTransformerConfig, TransformerCallOptio
 export * from './generate/index.js';
 export * from './tokenizers/index.js';
 export * from './train/metrics/index.js';
+export * from './train/index.js';

@@ -1,0 +1,106 @@
+// Checkpoint folders on disk: atomic save, load with checks, and the Trainer's save hook (best/ and last/).
+//
+// Layout of a training run's folder (what checkpointSaver writes):
+//   <root>/last/   the latest state: written at the end of run() and every `saveEvery` steps
+//   <root>/best/   the state at the best evaluation of the monitored metric so far
+// Each is a complete checkpoint folder (see src/train/checkpoint.ts for its files), replaced
+// atomically by writeDirAtomic: a crash leaves the previous version, never a half-written one.
+
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Module } from '../nn/module.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { CHECKPOINT_FILES, CheckpointError, checkpointFiles, readCheckpoint } from '../train/checkpoint.js';
+import type { CheckpointData, CheckpointParts, ReadCheckpointOptions } from '../train/checkpoint.js';
+import { modelFromCheckpoint } from '../train/checkpoint-models.js';
+import type { ModelFromCheckpointOptions } from '../train/checkpoint-models.js';
+import type { SaveHook } from '../train/trainer.js';
+import { writeDirAtomic } from './atomic-write.js';
+
+/**
+ * Writes a checkpoint folder atomically (the old folder stays until the new one is complete).
+ *
+ * @example
+ * await saveCheckpoint('runs/copy/final', { modelKind: 'transformer', modelConfig: model.config, model, tokenizer });
+ */
+export async function saveCheckpoint(dir: string, parts: CheckpointParts): Promise<void> {
+  await writeDirAtomic(dir, checkpointFiles(parts));
+}
+
+/**
+ * Reads a checkpoint folder's files and checks them, without building a model.
+ *
+ * @example
+ * const ck = await readCheckpointDir('runs/copy/last');
+ * ck.trainerState?.step; // 2000
+ */
+export async function readCheckpointDir(dir: string, opts: Omit<ReadCheckpointOptions, 'source'> = {}): Promise<CheckpointData> {
+  let st;
+  try {
+    st = await fs.stat(dir);
+  } catch {
+    throw new CheckpointError(`${dir}: no such checkpoint folder`);
+  }
+  if (!st.isDirectory()) throw new CheckpointError(`${dir}: is not a folder, expected a checkpoint folder`);
+  const files = new Map<string, Uint8Array>();
+  for (const name of Object.values(CHECKPOINT_FILES)) {
+    try {
+      files.set(name, await fs.readFile(join(dir, name)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return readCheckpoint(files, { ...opts, source: dir });
+}
+
+/** A loaded checkpoint: its data and a fresh model holding its weights. */
+export interface LoadedCheckpoint<M extends Module = Module> extends CheckpointData {
+  model: M;
+}
+
+/**
+ * Loads a checkpoint folder: checks every file, builds a fresh model of its kind and loads the
+ * weights. Errors are CheckpointErrors naming the file and field. To resume training, build a
+ * Trainer around `model` and call `trainer.restore(ck)`.
+ *
+ * @example
+ * const ck = await loadCheckpoint<Transformer>('runs/copy/best', { kind: 'transformer' });
+ * greedyDecode(ck.model, src, { bos: 1, maxLen: 20 });
+ */
+export async function loadCheckpoint<M extends Module = Module>(
+  dir: string,
+  opts: Omit<ReadCheckpointOptions, 'source'> & ModelFromCheckpointOptions = {},
+): Promise<LoadedCheckpoint<M>> {
+  const data = await readCheckpointDir(dir, opts);
+  return { ...data, model: modelFromCheckpoint(data, opts) as M };
+}
+
+/** What a checkpoint needs besides what the trainer holds. */
+export interface CheckpointSaverInfo {
+  modelKind: string;
+  /** The resolved model config (a Transformer's `model.config`). */
+  modelConfig: object;
+  tokenizer?: Tokenizer | null;
+  /** Only when it differs from `tokenizer` (then written as target_tokenizer.json). */
+  targetTokenizer?: Tokenizer | null;
+}
+
+/**
+ * The Trainer's save hook: writes `<root>/best` and `<root>/last` with the model, optimizer,
+ * trainer state, task and tokenizers.
+ *
+ * @example
+ * const trainer = new Trainer(model, task, { maxSteps: 2000, saveEvery: 500,
+ *   save: checkpointSaver('runs/copy', { modelKind: 'transformer', modelConfig: model.config }) });
+ */
+export function checkpointSaver<M extends Module, B>(root: string, info: CheckpointSaverInfo): SaveHook<M, B> {
+  return async (which, trainer) => {
+    await saveCheckpoint(join(root, which), {
+      ...info,
+      model: trainer.model,
+      task: { name: trainer.task.name, options: trainer.task.options ?? {} },
+      optimizer: trainer.optimizer,
+      trainerState: trainer.state(),
+    });
+  };
+}
