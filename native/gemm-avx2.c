@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "gemm.h"
+#include "gemm-pack-x86.h"
 
 #define MR 6
 #define NR 16
@@ -43,5 +44,8 @@ static int supported(void) {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-const qkv_sgemm_kernel qkv_sgemm_avx2 = {"avx2", MR, NR, 144, 256, 4080, ukernel, supported};
+static void pack_a(int64_t kc, const float *src, int64_t rs, float *dst) { pack_a_rows(kc, src, rs, dst, MR); }
+static void pack_b(int64_t kc, const float *src, int64_t cs, float *dst) { pack_b_cols(kc, src, cs, dst, NR); }
+
+const qkv_sgemm_kernel qkv_sgemm_avx2 = {"avx2", MR, NR, 144, 256, 4080, ukernel, supported, pack_a, pack_b};
 #endif

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "gemm.h"
+#include "gemm-pack-x86.h"
 
 /* One template, instantiated per MR: with MR a constant the loops unroll and acc[] lives in registers. */
 #define UKERNEL(MR)                                                                                          \
@@ -36,10 +37,18 @@
     }                                                                                                        \
   }
 
+#define PACKERS(MR)                                                                                         \
+  static void pack_a_##MR(int64_t kc, const float *src, int64_t rs, float *dst) { pack_a_rows(kc, src, rs, dst, MR); }
+
 UKERNEL(6)
 UKERNEL(8)
 UKERNEL(12)
 UKERNEL(14)
+PACKERS(6)
+PACKERS(8)
+PACKERS(12)
+PACKERS(14)
+static void pack_b_32(int64_t kc, const float *src, int64_t cs, float *dst) { pack_b_cols(kc, src, cs, dst, 32); }
 
 static int supported(void) {
   __builtin_cpu_init();
@@ -47,8 +56,8 @@ static int supported(void) {
 }
 
 /* Blocks: the B micro-panel (kc×32 floats) should sit in a 32-48 KiB L1, the A block (mc×kc) in L2. */
-const qkv_sgemm_kernel qkv_sgemm_avx512 = {"avx512", 12, 32, 192, 256, 4096, ukernel_12x32, supported};
-const qkv_sgemm_kernel qkv_sgemm_avx512_6x32 = {"avx512-6x32", 6, 32, 192, 256, 4096, ukernel_6x32, supported};
-const qkv_sgemm_kernel qkv_sgemm_avx512_8x32 = {"avx512-8x32", 8, 32, 192, 256, 4096, ukernel_8x32, supported};
-const qkv_sgemm_kernel qkv_sgemm_avx512_14x32 = {"avx512-14x32", 14, 32, 196, 256, 4096, ukernel_14x32, supported};
+const qkv_sgemm_kernel qkv_sgemm_avx512 = {"avx512", 12, 32, 192, 256, 4096, ukernel_12x32, supported, pack_a_12, pack_b_32};
+const qkv_sgemm_kernel qkv_sgemm_avx512_6x32 = {"avx512-6x32", 6, 32, 192, 256, 4096, ukernel_6x32, supported, pack_a_6, pack_b_32};
+const qkv_sgemm_kernel qkv_sgemm_avx512_8x32 = {"avx512-8x32", 8, 32, 192, 256, 4096, ukernel_8x32, supported, pack_a_8, pack_b_32};
+const qkv_sgemm_kernel qkv_sgemm_avx512_14x32 = {"avx512-14x32", 14, 32, 196, 256, 4096, ukernel_14x32, supported, pack_a_14, pack_b_32};
 #endif

@@ -1,4 +1,6 @@
 /* The portable sgemm micro-kernel (4×16, plain C the compiler vectorises): any CPU, arm64 included. */
+#include <stddef.h>
+
 #include "gemm.h"
 
 #define MR 4
@@ -19,4 +21,4 @@ static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int6
 
 static int always(void) { return 1; }
 
-const qkv_sgemm_kernel qkv_sgemm_portable = {"portable", MR, NR, 128, 256, 2048, ukernel, always};
+const qkv_sgemm_kernel qkv_sgemm_portable = {"portable", MR, NR, 128, 256, 2048, ukernel, always, NULL, NULL};

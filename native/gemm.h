@@ -8,13 +8,18 @@
  *   C[i*rsc + j] (= or +=) Σ_k pa[k*MR + i] · pb[k*NR + j]   for i < MR, j < NR. */
 typedef void (*qkv_sgemm_ukernel)(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int accumulate);
 
-/* A micro-kernel with its tile and cache-block sizes. */
+/* Packs one full panel: mr rows of A read along rows (A(i, k) = src[i*rs + k]) into dst[k*mr + i], or
+ * nr columns of B read down columns (B(k, j) = src[j*cs + k]) into dst[k*nr + j]. */
+typedef void (*qkv_sgemm_packer)(int64_t kc, const float *src, int64_t stride, float *dst);
+
+/* A micro-kernel with its tile and cache-block sizes, and optional fast packers for its tile. */
 typedef struct {
   const char *name;
   int mr, nr;        /* register tile */
   int mc, kc, nc;    /* cache blocks: A block mc×kc lives in L2, B micro-panel kc×nr in L1 */
   qkv_sgemm_ukernel ukernel;
   int (*supported)(void);
+  qkv_sgemm_packer pack_a_rows, pack_b_cols;  /* NULL: the portable loops */
 } qkv_sgemm_kernel;
 
 /* Kernels compiled into this build (each from its own translation unit and instruction set). */

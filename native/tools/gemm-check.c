@@ -53,6 +53,8 @@ static double gflops(int64_t M, int64_t N, int64_t K) {
   for (int64_t i = 0; i < M * K; i++) a[i] = frand();
   for (int64_t i = 0; i < K * N; i++) b[i] = frand();
   qkv_fmat A = {a, K, 1}, B = {b, N, 1};
+  if (getenv("QKV_TB")) B = (qkv_fmat){b, 1, K};  /* B read transposed: x·Wᵀ as in a Linear layer */
+  if (getenv("QKV_TA")) A = (qkv_fmat){a, 1, M};  /* A read transposed: Xᵀ·G as in a weight gradient */
   qkv_sgemm(1, M, N, K, A, 0, B, 0, c);
   double flop = 2.0 * M * N * K, best = 1e30;
   int reps = (int)(3e8 / flop) + 1;
