@@ -18,3 +18,8 @@ export * from './generate/index.js';
 export * from './tokenizers/index.js';
 export * from './train/metrics/index.js';
 export * from './train/index.js';
+export { GPT, resolveGPTConfig } from './models/gpt.js';
+export type { GPTConfig, ResolvedGPTConfig, GPTCallOptions, GPTOutput } from './models/gpt.js';
+export { KVCache, KVBuffer, selectRows } from './nn/kv-cache.js';
+export type { KeyValue, LayerKVCache } from './nn/kv-cache.js';
+export type { TransformerDecodeOptions } from './models/transformer.js';

@@ -1,4 +1,16 @@
-// The generate room's public face: decoding for any model with encode/decode/generator.
+// The generate room's public face: processors, samplers, stopping rules, and the decoding loops.
 
+export type { DecodingCache, CausalLM, Seq2SeqModel } from './model.js';
 export { greedyDecode } from './seq2seq.js';
-export type { Seq2SeqModel, GreedyOptions } from './seq2seq.js';
+export type { GreedyOptions } from './seq2seq.js';
+export { beamSearch, lengthPenalty } from './beam.js';
+export type { BeamSearchOptions, BeamHypothesis } from './beam.js';
+export { generate, processorsFrom } from './causal.js';
+export type { GenerateOptions } from './causal.js';
+export { temperature, topK, topP, repetitionPenalty, forbidTokens, applyProcessors } from './processors.js';
+export type { LogitsProcessor } from './processors.js';
+export { greedy, multinomial } from './samplers.js';
+export type { Sampler } from './samplers.js';
+export { maxLength, eosToken, stopSequence } from './stopping.js';
+export type { StoppingCriterion } from './stopping.js';
+export { idsTensor, lastRows, gatherRows, logSoftmaxRow } from './rows.js';

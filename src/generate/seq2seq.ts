@@ -1,16 +1,12 @@
-// What decoding needs from an encoder-decoder model, and greedy decoding on top of it.
+// Greedy decoding for encoder-decoder models, with or without a KV cache.
 
 import type { Tensor } from '../tensor/index.js';
-import { noGrad, tensor } from '../tensor/index.js';
+import { noGrad } from '../tensor/index.js';
 import { ArgumentError } from '../core/errors.js';
+import type { DecodingCache, Seq2SeqModel } from './model.js';
+import { idsTensor } from './rows.js';
 
-/** Any encoder-decoder with the paper's three parts: encoder, decoder, generator. */
-export interface Seq2SeqModel {
-  encode(src: Tensor, opts: { srcPaddingMask?: Tensor | null }): { output: Tensor };
-  decode(tgt: Tensor, memory: Tensor, opts: { srcPaddingMask?: Tensor | null }): { output: Tensor };
-  readonly generator: { forward(h: Tensor): Tensor };
-  eval(): unknown;
-}
+export type { Seq2SeqModel } from './model.js';
 
 export interface GreedyOptions {
   /** Token that starts every target. */
@@ -21,6 +17,10 @@ export interface GreedyOptions {
   maxLen: number;
   /** [B, S], 1 at source padding. */
   srcPaddingMask?: Tensor | null;
+  /** Keep the decoder's keys and values between steps (default true). */
+  useCache?: boolean;
+  /** Called with each new token of each row (eos excluded): the streaming hook. */
+  onToken?: (id: number, row: number) => void;
 }
 
 /**
@@ -28,25 +28,30 @@ export interface GreedyOptions {
  * without bos and eos.
  *
  * @example
- * const out = greedyDecode(model, src, { bos: 1, maxLen: 10 }); // number[][]
+ * const out = greedyDecode(model, src, { bos: 1, eos: 2, maxLen: 10 }); // number[][]
  */
-export function greedyDecode(model: Seq2SeqModel, src: Tensor, opts: GreedyOptions): number[][] {
+export function greedyDecode<C extends DecodingCache>(model: Seq2SeqModel<C>, src: Tensor, opts: GreedyOptions): number[][] {
   if (!Number.isInteger(opts.maxLen) || opts.maxLen < 1) throw new ArgumentError(`greedyDecode: maxLen must be a positive integer, got ${opts.maxLen}`);
+  const useCache = opts.useCache ?? true;
   model.eval();
   return noGrad(() => {
     const B = src.shape[0];
-    const memory = model.encode(src, { srcPaddingMask: opts.srcPaddingMask }).output; // [B, S, D]
+    const srcPaddingMask = opts.srcPaddingMask;
+    const memory = model.encode(src, { srcPaddingMask }).output; // [B, S, D]
+    const cache = useCache ? model.createCache(opts.maxLen) : null;
     const rows: number[][] = Array.from({ length: B }, () => [opts.bos]);
     const done = new Array<boolean>(B).fill(false);
     for (let step = 0; step < opts.maxLen && done.includes(false); step++) {
-      const tgt = tensor(rows.flat(), { dtype: 'int32', shape: [B, rows[0].length], backend: src.backend }); // [B, t]
-      const h = model.decode(tgt, memory, { srcPaddingMask: opts.srcPaddingMask }).output; // [B, t, D]
+      const tgt = idsTensor(cache ? rows.map((r) => [r[r.length - 1]]) : rows, src.backend); // [B, 1] or [B, t]
+      const h = model.decode(tgt, memory, { srcPaddingMask, cache }).output; // [B, T, D]
       const last = h.narrow(1, h.shape[1] - 1, 1); // [B, 1, D]
       const next = model.generator.forward(last).argmax(-1).toArray(); // [B, 1]
       for (let b = 0; b < B; b++) {
         const tok = done[b] ? (opts.eos ?? next[b]) : next[b];
         rows[b].push(tok);
+        if (done[b]) continue;
         if (tok === opts.eos) done[b] = true;
+        else opts.onToken?.(tok, b);
       }
     }
     return rows.map((r) => {
