@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fused.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "pool.h"
@@ -253,6 +254,75 @@ static napi_value js_index_add(napi_env env, napi_callback_info info) {
   return number(env, (double)qkv_index_add(out, (int64_t)m[0], (int64_t)m[1], src, st, ids, (int64_t)m[5], (int64_t)m[6], (int64_t)m[7]));
 }
 
+/* Builds the row iterator of a last-axis kernel from x's metadata: rows are x's leading axes; operand 0
+ * is the contiguous output (row stride n), operand 1 x's row starts. Returns 0 on malformed metadata. */
+static int parse_rows(const double *m, size_t ml, qkv_iter *it, int64_t *n, int64_t *sx) {
+  int nd = ml >= 1 ? (int)m[0] : -1;
+  if (nd < 1 || nd > QKV_MAXDIM || ml != (size_t)(2 + 2 * nd)) return 0;
+  int64_t shape[QKV_MAXDIM], offsets[2] = {0, (int64_t)m[1 + nd]}, strides[2][QKV_MAXDIM];
+  *n = (int64_t)m[nd];
+  *sx = (int64_t)m[1 + nd + nd];
+  int64_t s = *n;
+  for (int d = nd - 2; d >= 0; d--) {
+    shape[d] = (int64_t)m[1 + d];
+    strides[0][d] = s;
+    strides[1][d] = (int64_t)m[2 + nd + d];
+    s *= shape[d];
+  }
+  qkv_iter_init(it, nd - 1, shape, 2, offsets, (const int64_t(*)[QKV_MAXDIM])strides);
+  return 1;
+}
+
+/* softmax(out, x, meta): float32 softmax over the last axis; meta describes x. */
+static napi_value js_softmax(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, x;
+  size_t ml;
+  const double *m;
+  qkv_iter it;
+  int64_t n, sx;
+  if (argc < 3 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &x) || out.dt != QKV_F32 || x.dt != QKV_F32 ||
+      !(m = get_meta(env, a[2], &ml)) || !parse_rows(m, ml, &it, &n, &sx))
+    FAIL("softmax(out, x, meta): bad arguments");
+  qkv_softmax(&it, n, sx, out.p, x.p);
+  return undefined(env);
+}
+
+/* A Float32Array or null/undefined (→ NULL). */
+static int get_optional_f32(napi_env env, napi_value v, const float **p) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) { *p = NULL; return 1; }
+  qkv_buf b;
+  if (!get_buf(env, v, &b) || b.dt != QKV_F32) return 0;
+  *p = b.p;
+  return 1;
+}
+
+/* layerNorm(out, mean, rstd, x, meta, weight|null, bias|null, eps): float32 over the last axis; weight
+ * and bias are contiguous with the last axis' length; mean and rstd get one value per row. */
+static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value a[8];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, mean, rstd, x;
+  const float *w, *b;
+  double eps;
+  size_t ml;
+  const double *m;
+  qkv_iter it;
+  int64_t n, sx;
+  if (argc < 8 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &mean) || !get_buf(env, a[2], &rstd) ||
+      !get_buf(env, a[3], &x) || out.dt != QKV_F32 || mean.dt != QKV_F32 || rstd.dt != QKV_F32 || x.dt != QKV_F32 ||
+      !(m = get_meta(env, a[4], &ml)) || !parse_rows(m, ml, &it, &n, &sx) || !get_optional_f32(env, a[5], &w) ||
+      !get_optional_f32(env, a[6], &b) || napi_get_value_double(env, a[7], &eps) != napi_ok)
+    FAIL("layerNorm(out, mean, rstd, x, meta, weight, bias, eps): bad arguments");
+  qkv_layernorm(&it, n, sx, out.p, x.p, w, b, (float)eps, mean.p, rstd.p);
+  return undefined(env);
+}
+
 /* setThreads(n): n <= 0 means all cores. Returns the count now in use. */
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -323,7 +393,7 @@ NAPI_MODULE_INIT() {
       {"copy", js_copy}, {"assign", js_assign}, {"unary", js_unary}, {"binary", js_binary},
       {"where", js_where}, {"reduce", js_reduce}, {"matmul", js_matmul}, {"indexSelect", js_index_select},
       {"indexAdd", js_index_add}, {"setThreads", js_set_threads}, {"threads", js_threads},
-      {"gemmKernel", js_gemm_kernel}, {"gemmKernels", js_gemm_kernels}, {"sgemmNaive", js_sgemm_naive},
+      {"softmax", js_softmax}, {"layerNorm", js_layer_norm}, {"gemmKernel", js_gemm_kernel}, {"gemmKernels", js_gemm_kernels}, {"sgemmNaive", js_sgemm_naive},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -55,4 +55,17 @@ export interface Backend {
   assign(dst: View, src: View): void;
   /** The adjoint of indexSelect: out [rows, C] zeros, then out[ids[n]] += src[n] for src [N, C]. */
   indexAdd(src: View, ids: View, rows: number): Storage;
+
+  // Optional fused kernels. A backend may omit them, or return null for a dtype it has no fused
+  // kernel for; ops then compose the result from the kernels above, and that composed version is
+  // the fused kernel's test oracle.
+
+  /** Softmax over the last axis; out is contiguous with x's shape. */
+  softmax?(x: View): Storage | null;
+  /**
+   * Layer norm over the last axis, y = (x - mean)·rstd·weight + bias with rstd = 1/√(var + eps)
+   * (biased variance); weight and bias are 1-D with the last axis' length, or null. Also returns
+   * each row's mean and rstd (shape x.shape[:-1]) for the backward pass.
+   */
+  layerNorm?(x: View, weight: View | null, bias: View | null, eps: number): { y: Storage; mean: Storage; rstd: Storage } | null;
 }

@@ -25,6 +25,9 @@ export interface NativeAddon {
   matmul(out: TypedArray, a: TypedArray, b: TypedArray, meta: Float64Array): void;
   indexSelect(out: TypedArray, table: TypedArray, ids: Int32Array, meta: Float64Array): number;
   indexAdd(out: TypedArray, src: TypedArray, ids: Int32Array, meta: Float64Array): number;
+  softmax(out: Float32Array, x: Float32Array, meta: Float64Array): void;
+  layerNorm(out: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, meta: Float64Array,
+    weight: Float32Array | null, bias: Float32Array | null, eps: number): void;
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;
@@ -199,6 +202,30 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
       const bad = addon.indexAdd(out, data(src.storage), idArr, new Float64Array([rows, C, src.layout.offset, st[0], st[1], idOff, 1, n]));
       if (bad >= 0) throw new ArgumentError(`indexAdd: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${rows})`);
       return new NativeStorage(out);
+    },
+
+    softmax(x) {
+      if (x.storage.dtype !== 'float32') return null;
+      const shape = x.layout.shape;
+      if (shape.length === 0 || shape[shape.length - 1] === 0) return null;
+      const out = output('float32', numel(shape)) as Float32Array;
+      addon.softmax(out, data(x.storage) as Float32Array, meta(shape, [x.layout]));
+      return new NativeStorage(out);
+    },
+
+    layerNorm(x, weight, bias, eps) {
+      const f32 = (v: View | null) => v === null || v.storage.dtype === 'float32';
+      const shape = x.layout.shape;
+      if (x.storage.dtype !== 'float32' || !f32(weight) || !f32(bias) || shape.length === 0 || shape[shape.length - 1] === 0) return null;
+      const n = numel(shape);
+      const rows = n / shape[shape.length - 1];
+      const y = output('float32', n) as Float32Array;
+      const mean = output('float32', rows) as Float32Array;
+      const rstd = output('float32', rows) as Float32Array;
+      // The kernel wants weight and bias as plain contiguous arrays.
+      const flat = (v: View | null) => (v === null ? null : (this.toArray(v) as Float32Array));
+      addon.layerNorm(y, mean, rstd, data(x.storage) as Float32Array, meta(shape, [x.layout]), flat(weight), flat(bias), eps);
+      return { y: new NativeStorage(y), mean: new NativeStorage(mean), rstd: new NativeStorage(rstd) };
     },
 
     assign(dst, src) {

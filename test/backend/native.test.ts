@@ -3,10 +3,13 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { View } from '../../src/backend/backend.js';
+import type { Storage, View } from '../../src/backend/backend.js';
+import { refBackend } from '../../src/backend/ref.js';
 import type { Layout } from '../../src/core/layout.js';
 import { Rng } from '../../src/core/rng.js';
 import { loadNativeBackend } from '../../src/node/backend-select.js';
+import { layerNorm, softmax, tensor } from '../../src/tensor/index.js';
+import { assertClose } from '../helpers/assert-close.js';
 import { describeConformance } from './conformance.js';
 
 const native = loadNativeBackend();
@@ -127,6 +130,72 @@ function describeGemm(): void {
       for (let i = 0; i < fast.length; i++) worst = Math.max(worst, Math.abs(fast[i] - slow[i]));
       // |terms| ~ 0.8 each, 600 of them: 2^-23·sqrt(600)·600·0.8·4 ≈ 0.006
       assert.ok(worst < 6e-3, `largest difference ${worst}`);
+    });
+  });
+}
+
+if (native) describeFused();
+
+/** The fused kernels against their oracles: the composed softmax and layerNorm of src/tensor/ops, run on ref. */
+function describeFused(): void {
+  const backend = native!;
+  const viewOn = (data: Float32Array, layout: Layout): View => ({ storage: backend.fromArray(data), layout });
+  const flat = (s: Storage, n: number) => backend.toArray({ storage: s, layout: { shape: [n], strides: [1], offset: 0 } });
+  /** [rows, n] data laid out plainly or stored [n, rows] and viewed transposed (last-axis stride ≠ 1). */
+  const cases = (rng: Rng, lead: number[], n: number, draw: () => number = () => rng.normal() * 3) => {
+    const rows = lead.reduce((p, q) => p * q, 1);
+    const shape = [...lead, n];
+    const plain = Float32Array.from({ length: rows * n }, draw);
+    const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
+    const out: { name: string; data: Float32Array; layout: Layout; values: Float32Array }[] = [
+      { name: 'contiguous', data: plain, layout: { shape, strides, offset: 0 }, values: plain },
+    ];
+    if (lead.length === 1) {
+      const t = new Float32Array(rows * n);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) t[c * rows + r] = plain[r * n + c];
+      out.push({ name: 'transposed', data: t, layout: { shape, strides: [1, rows], offset: 0 }, values: plain });
+    }
+    return out;
+  };
+
+  describe('native fused kernels against the composed ops on ref', () => {
+    it('softmax over the last axis: widths around the 16-lane blocks, strided rows, extreme values', () => {
+      const rng = new Rng(21);
+      for (const [lead, n] of [[[7], 33], [[2, 3], 128], [[5], 1000], [[1], 1], [[300], 17]] as [number[], number][]) {
+        for (const c of cases(rng, lead, n)) {
+          const got = flat(backend.softmax!(viewOn(c.data, c.layout))!, c.values.length);
+          const want = softmax(tensor(c.values, { shape: c.layout.shape, backend: refBackend }), -1).toArray();
+          assertClose(got, want, { atol: 1e-7, rtol: 1e-5, label: `softmax ${c.name} [${c.layout.shape}]` });
+        }
+      }
+      const edge = Float32Array.from([80, -1000, 0, -Infinity, 88, 1, 2, 3, NaN, 0, 0, 0]);
+      const got = flat(backend.softmax!(viewOn(edge, { shape: [3, 4], strides: [4, 1], offset: 0 }))!, 12);
+      const want = softmax(tensor(edge, { shape: [3, 4], backend: refBackend }), -1).toArray();
+      assertClose(got, want, { atol: 1e-7, rtol: 1e-5, label: 'softmax edge values' });
+    });
+    it('layerNorm over the last axis with and without weight and bias, strided rows', () => {
+      const rng = new Rng(22);
+      for (const [lead, n] of [[[7], 33], [[2, 3], 128], [[4], 1000], [[300], 5]] as [number[], number][]) {
+        const w = Float32Array.from({ length: n }, () => 1 + 0.5 * rng.normal());
+        const b = Float32Array.from({ length: n }, () => rng.normal());
+        for (const c of cases(rng, lead, n, () => 5 + rng.normal() * 2)) {
+          for (const [useW, useB] of [[true, true], [false, false], [true, false]]) {
+            const res = backend.layerNorm!(viewOn(c.data, c.layout), useW ? viewOn(w, { shape: [n], strides: [1], offset: 0 }) : null,
+              useB ? viewOn(b, { shape: [n], strides: [1], offset: 0 }) : null, 1e-5)!;
+            const x = tensor(c.values, { shape: c.layout.shape, backend: refBackend });
+            const want = layerNorm(x, useW ? tensor(w, { backend: refBackend }) : null, useB ? tensor(b, { backend: refBackend }) : null, 1e-5);
+            const label = `layerNorm ${c.name} [${c.layout.shape}] weight=${useW} bias=${useB}`;
+            assertClose(flat(res.y, c.values.length), want.toArray(), { atol: 1e-5, rtol: 1e-5, label });
+            const rows = c.values.length / n;
+            assertClose(flat(res.mean, rows), x.mean(-1).toArray(), { atol: 1e-5, rtol: 1e-5, label: `${label} mean` });
+          }
+        }
+      }
+    });
+    it('declines what it has no kernel for (float64), so ops compose instead', () => {
+      const x: View = { storage: backend.fromArray(new Float64Array(6)), layout: { shape: [2, 3], strides: [3, 1], offset: 0 } };
+      assert.equal(backend.softmax!(x), null);
+      assert.equal(backend.layerNorm!(x, null, null, 1e-5), null);
     });
   });
 }
