@@ -1,8 +1,8 @@
-// Beam search for encoder-decoder models (Wu et al. 2016's length penalty), batched over sources.
+// Beam search (Wu et al. 2016's length penalty), batched over sources: encoder-decoder and decoder-only.
 
 import { ArgumentError } from '../core/errors.js';
 import { Tensor, noGrad } from '../tensor/index.js';
-import type { DecodingCache, Seq2SeqModel } from './model.js';
+import type { CausalLM, DecodingCache, Seq2SeqModel } from './model.js';
 import { gatherRows, idsTensor, lastRows, logSoftmaxRow } from './rows.js';
 
 export interface BeamSearchOptions {
@@ -47,6 +47,13 @@ export function lengthPenalty(length: number, alpha: number): number {
 
 interface Live { parent: number; token: number; logProb: number }
 
+/** What the search loop needs from a model: next-token log-probabilities of B·K rows, and a cache to reorder. */
+interface Stepper {
+  /** B·K × [V] log-probabilities of the next token after each row of `seqs`. */
+  logProbs(seqs: readonly number[][]): Float64Array[];
+  reorder(parents: readonly number[]): void;
+}
+
 /**
  * Beam search: keeps the `beamSize` best prefixes per source, extends each by every token, and
  * ranks finished hypotheses by score(Y) = log P(Y|X) / lp(Y). Returns, per source, up to
@@ -57,10 +64,7 @@ interface Live { parent: number; token: number; logProb: number }
  * best.tokens; // the highest-scoring translation of source 0
  */
 export function beamSearch<C extends DecodingCache>(model: Seq2SeqModel<C>, src: Tensor, opts: BeamSearchOptions): BeamHypothesis[][] {
-  const { bos, eos, maxLen, beamSize: K = 4, lengthPenalty: alpha = 0.6, earlyStopping = false, useCache = true } = opts;
-  if (!Number.isInteger(maxLen) || maxLen < 1) throw new ArgumentError(`beamSearch: maxLen must be a positive integer, got ${maxLen}`);
-  if (!Number.isInteger(K) || K < 1) throw new ArgumentError(`beamSearch: beamSize must be a positive integer, got ${K}`);
-  const lp = (n: number) => lengthPenalty(n, alpha);
+  const K = checkBeamOptions('beamSearch', opts);
   model.eval();
   return noGrad(() => {
     const B = src.shape[0];
@@ -68,49 +72,102 @@ export function beamSearch<C extends DecodingCache>(model: Seq2SeqModel<C>, src:
     const expand = Array.from({ length: B * K }, (_, r) => Math.floor(r / K)); // row b·K + k reads source b
     const memory = gatherRows(encoded, expand); // [B·K, S, D]
     const srcPaddingMask = opts.srcPaddingMask ? gatherRows(opts.srcPaddingMask, expand) : null; // [B·K, S]
-    const cache = useCache ? model.createCache(maxLen) : null;
-    let seqs: number[][] = Array.from({ length: B * K }, () => [bos]);
-    // Only the first beam of each source is live at the start, so no hypothesis appears twice.
-    let logProbs = Array.from({ length: B * K }, (_, r) => (r % K === 0 ? 0 : -Infinity));
-    const finished: BeamHypothesis[][] = Array.from({ length: B }, () => []);
-    const done = new Array<boolean>(B).fill(false);
-
-    for (let step = 0; step < maxLen && done.includes(false); step++) {
-      const tgt = idsTensor(cache ? seqs.map((s) => [s[s.length - 1]]) : seqs, src.backend); // [B·K, 1] or [B·K, t]
-      const h = model.decode(tgt, memory, { srcPaddingMask, cache }).output;
-      const rows = lastRows(model.generator.forward(h.narrow(1, h.shape[1] - 1, 1))).map(logSoftmaxRow); // B·K × [V]
-      const length = step + 1; // tokens in each extended hypothesis, eos included
-      const next: Live[] = [];
-      for (let b = 0; b < B; b++) {
-        const live = done[b] ? [] : extend(rows, logProbs, b, K);
-        const kept: Live[] = [];
-        for (let rank = 0; rank < live.length && kept.length < K; rank++) {
-          const c = live[rank];
-          if (c.token === eos) {
-            // An eos below the top K would not have been kept as a beam: not a finished hypothesis either.
-            if (rank < K) finished[b].push({ tokens: seqs[c.parent].slice(1), logProb: c.logProb, score: c.logProb / lp(length) });
-          } else {
-            kept.push(c);
-          }
-        }
-        if (!done[b] && length === maxLen) {
-          for (const c of kept) finished[b].push({ tokens: [...seqs[c.parent].slice(1), c.token], logProb: c.logProb, score: c.logProb / lp(length) });
-          kept.length = 0;
-        }
-        finished[b].sort((x, y) => y.score - x.score);
-        finished[b].length = Math.min(finished[b].length, K);
-        if (!done[b]) done[b] = kept.length === 0 || isDone(finished[b], kept, K, earlyStopping, alpha >= 0 ? lp(maxLen) : lp(length + 1));
-        while (kept.length < K) kept.push({ parent: b * K, token: eos, logProb: -Infinity }); // idle rows
-        next.push(...kept);
-      }
-      if (!done.includes(false)) break;
-      const parents = next.map((c) => c.parent);
-      cache?.reorder(parents);
-      seqs = next.map((c) => [...seqs[c.parent], c.token]);
-      logProbs = next.map((c) => c.logProb);
-    }
-    return finished;
+    const cache = (opts.useCache ?? true) ? model.createCache(opts.maxLen) : null;
+    const seqs = Array.from({ length: B * K }, () => [opts.bos]);
+    return searchBeams(seqs, B, K, opts, {
+      logProbs(rows) {
+        const tgt = idsTensor(cache ? rows.map((s) => [s[s.length - 1]]) : rows, src.backend); // [B·K, 1] or [B·K, t]
+        const h = model.decode(tgt, memory, { srcPaddingMask, cache }).output;
+        return lastRows(model.generator.forward(h.narrow(1, h.shape[1] - 1, 1))).map(logSoftmaxRow); // B·K × [V]
+      },
+      reorder: (parents) => cache?.reorder(parents),
+    });
   });
+}
+
+/** Options of {@link beamSearchCausal}: the beam options less those of a source. */
+export type CausalBeamOptions = Omit<BeamSearchOptions, 'bos' | 'srcPaddingMask'>;
+
+/**
+ * Beam search for decoder-only models: continues each prompt (all of one length) with the
+ * `beamSize` best hypotheses by log P(Y|prompt) / lp(Y). Tokens returned are the new ones.
+ *
+ * @example
+ * const [best] = beamSearchCausal(gpt, [[5, 17]], { eos: 0, maxLen: 20, beamSize: 4 })[0];
+ */
+export function beamSearchCausal<C extends DecodingCache>(model: CausalLM<C>, prompts: readonly (readonly number[])[], opts: CausalBeamOptions): BeamHypothesis[][] {
+  const K = checkBeamOptions('beamSearchCausal', opts);
+  const P = prompts[0]?.length ?? 0;
+  if (P === 0 || prompts.some((p) => p.length !== P)) throw new ArgumentError(`beamSearchCausal: prompts have lengths [${prompts.map((p) => p.length).join(', ')}]; need one length >= 1`);
+  model.eval();
+  return noGrad(() => {
+    const B = prompts.length;
+    const backend = model.parameters()[0]?.backend;
+    const cache = (opts.useCache ?? true) ? model.createCache(P + opts.maxLen - 1) : null;
+    const seqs = Array.from({ length: B * K }, (_, r) => [...prompts[Math.floor(r / K)]]);
+    let first = true;
+    return searchBeams(seqs, B, K, opts, {
+      logProbs(rows) {
+        const feedAll = !cache || first; // the prompt goes in whole; then one token per step with a cache
+        first = false;
+        const ids = idsTensor(feedAll ? rows : rows.map((s) => [s[s.length - 1]]), backend);
+        return lastRows(model.forward(ids, { cache }).logits).map(logSoftmaxRow);
+      },
+      reorder: (parents) => cache?.reorder(parents),
+    });
+  });
+}
+
+function checkBeamOptions(op: string, opts: { maxLen: number; beamSize?: number }): number {
+  const K = opts.beamSize ?? 4;
+  if (!Number.isInteger(opts.maxLen) || opts.maxLen < 1) throw new ArgumentError(`${op}: maxLen must be a positive integer, got ${opts.maxLen}`);
+  if (!Number.isInteger(K) || K < 1) throw new ArgumentError(`${op}: beamSize must be a positive integer, got ${K}`);
+  return K;
+}
+
+/** The search itself, on B·K rows that start with a shared prefix per source (bos, or a prompt). */
+function searchBeams(start: number[][], B: number, K: number, opts: CausalBeamOptions, model: Stepper): BeamHypothesis[][] {
+  const { eos, maxLen, lengthPenalty: alpha = 0.6, earlyStopping = false } = opts;
+  const lp = (n: number) => lengthPenalty(n, alpha);
+  const prefix = start[0].length;
+  let seqs = start;
+  // Only the first beam of each source is live at the start, so no hypothesis appears twice.
+  let logProbs = Array.from({ length: B * K }, (_, r) => (r % K === 0 ? 0 : -Infinity));
+  const finished: BeamHypothesis[][] = Array.from({ length: B }, () => []);
+  const done = new Array<boolean>(B).fill(false);
+
+  for (let step = 0; step < maxLen && done.includes(false); step++) {
+    const rows = model.logProbs(seqs); // B·K × [V]
+    const length = step + 1; // tokens in each extended hypothesis, eos included
+    const next: Live[] = [];
+    for (let b = 0; b < B; b++) {
+      const live = done[b] ? [] : extend(rows, logProbs, b, K);
+      const kept: Live[] = [];
+      for (let rank = 0; rank < live.length && kept.length < K; rank++) {
+        const c = live[rank];
+        if (c.token === eos) {
+          // An eos below the top K would not have been kept as a beam: not a finished hypothesis either.
+          if (rank < K) finished[b].push({ tokens: seqs[c.parent].slice(prefix), logProb: c.logProb, score: c.logProb / lp(length) });
+        } else {
+          kept.push(c);
+        }
+      }
+      if (!done[b] && length === maxLen) {
+        for (const c of kept) finished[b].push({ tokens: [...seqs[c.parent].slice(prefix), c.token], logProb: c.logProb, score: c.logProb / lp(length) });
+        kept.length = 0;
+      }
+      finished[b].sort((x, y) => y.score - x.score);
+      finished[b].length = Math.min(finished[b].length, K);
+      if (!done[b]) done[b] = kept.length === 0 || isDone(finished[b], kept, K, earlyStopping, alpha >= 0 ? lp(maxLen) : lp(length + 1));
+      while (kept.length < K) kept.push({ parent: b * K, token: eos, logProb: -Infinity }); // idle rows
+      next.push(...kept);
+    }
+    if (!done.includes(false)) break;
+    model.reorder(next.map((c) => c.parent));
+    seqs = next.map((c) => [...seqs[c.parent], c.token]);
+    logProbs = next.map((c) => c.logProb);
+  }
+  return finished;
 }
 
 /** The best candidates of source b, best first: at most 2K of the K·V one-token extensions (enough for K non-eos). */

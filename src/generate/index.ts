@@ -3,8 +3,8 @@
 export type { DecodingCache, CausalLM, Seq2SeqModel } from './model.js';
 export { greedyDecode } from './seq2seq.js';
 export type { GreedyOptions } from './seq2seq.js';
-export { beamSearch, lengthPenalty } from './beam.js';
-export type { BeamSearchOptions, BeamHypothesis } from './beam.js';
+export { beamSearch, beamSearchCausal, lengthPenalty } from './beam.js';
+export type { BeamSearchOptions, BeamHypothesis, CausalBeamOptions } from './beam.js';
 export { generate, processorsFrom } from './causal.js';
 export type { GenerateOptions } from './causal.js';
 export { temperature, topK, topP, repetitionPenalty, forbidTokens, applyProcessors } from './processors.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { Rng } from '../../src/core/rng.js';
 import { noGrad, tensor } from '../../src/tensor/index.js';
 import { GPT } from '../../src/models/gpt.js';
-import { generate, eosToken } from '../../src/generate/index.js';
+import { beamSearchCausal, eosToken, generate, lengthPenalty } from '../../src/generate/index.js';
 
 // Larger weights than GPT-2's init, so the next-token distributions are far from uniform.
 function tinyGPT(seed: number): GPT {
@@ -84,4 +84,36 @@ test('errors: ragged prompts, too long for the context, sampling without an rng'
   assert.throws(() => generate(m, [[1, 2]], { maxNewTokens: 30 }), /cache maxLen 31 exceeds the context 24/);
   assert.throws(() => generate(m, [[1, 2]], { maxNewTokens: 30, useCache: false }), /exceed maxLen 24/);
   assert.throws(() => generate(m, [[1]], { maxNewTokens: 2, sample: true }), /needs an rng/);
+});
+
+test('beam search on GPT: cached = uncached; beam 1 = greedy; a wide beam = brute force', () => {
+  const m = tinyGPT(8);
+  const prompts = [[1, 2, 3], [4, 4, 9]];
+  const opts = { eos: 3, maxLen: 6, beamSize: 3, lengthPenalty: 0.6 };
+  const a = beamSearchCausal(m, prompts, { ...opts, useCache: true });
+  const b = beamSearchCausal(m, prompts, { ...opts, useCache: false });
+  assert.deepEqual(a.map((hs) => hs.map((h) => h.tokens)), b.map((hs) => hs.map((h) => h.tokens)));
+  const g = generate(m, prompts, { maxNewTokens: 6, eos: 3 });
+  assert.deepEqual(beamSearchCausal(m, prompts, { ...opts, beamSize: 1, earlyStopping: true }).map((hs) => hs[0].tokens), g);
+  // brute force: every continuation of at most 2 tokens of a vocabulary of 5 (eos 2 ends one early)
+  const small = new GPT({ vocab: 5, dModel: 8, heads: 2, layers: 1, context: 8, dropout: 0, seed: 9 });
+  noGrad(() => { for (const p of small.parameters()) if (p.ndim === 2) p.assign(p.mul(20)); });
+  const prompt = [1, 4];
+  const scored: { tokens: number[]; score: number }[] = [];
+  const logp = (seq: number[]) => {
+    const l = Array.from(noGrad(() => small.forward(tensor([seq], { dtype: 'int32' })).logits).narrow(1, seq.length - 1, 1).toArray());
+    const mx = Math.max(...l);
+    const lse = mx + Math.log(l.reduce((s, x) => s + Math.exp(x - mx), 0));
+    return l.map((x) => x - lse);
+  };
+  const first = logp(prompt);
+  for (let u = 0; u < 5; u++) {
+    if (u === 2) { scored.push({ tokens: [], score: first[u] / lengthPenalty(1, 0.6) }); continue; }
+    const second = logp([...prompt, u]);
+    for (let v = 0; v < 5; v++) scored.push({ tokens: v === 2 ? [u] : [u, v], score: (first[u] + second[v]) / lengthPenalty(2, 0.6) });
+  }
+  scored.sort((x, y) => y.score - x.score);
+  const beam = beamSearchCausal(small, [prompt], { eos: 2, maxLen: 2, beamSize: 25, lengthPenalty: 0.6 })[0];
+  assert.equal(beam.length, scored.length);
+  assert.deepEqual(beam.map((h) => h.tokens), scored.map((h) => h.tokens));
 });
