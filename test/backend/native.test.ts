@@ -192,6 +192,35 @@ function describeFused(): void {
         }
       }
     });
+    it('softmax and layerNorm ops on native (fused) match the composed ops on ref, forward and backward', () => {
+      const rng = new Rng(23);
+      const [B, T, D] = [3, 5, 40];
+      const xs = Float32Array.from({ length: B * T * D }, () => rng.normal() * 2);
+      const ws = Float32Array.from({ length: D }, () => 1 + 0.3 * rng.normal());
+      const bs = Float32Array.from({ length: D }, () => rng.normal());
+      const up = tensor(Float32Array.from({ length: B * T * D }, () => rng.normal()), { shape: [B, T, D], backend: refBackend });
+      const run = (b: typeof backend | typeof refBackend, which: 'softmax' | 'layerNorm') => {
+        const x = tensor(xs, { shape: [B, T, D], backend: b, requiresGrad: true });
+        const w = tensor(ws, { backend: b, requiresGrad: true });
+        const bias = tensor(bs, { backend: b, requiresGrad: true });
+        // A transposed view as input, so the fused kernels meet strided rows inside the graph too.
+        const xt = x.transpose(0, 1).contiguous().transpose(0, 1);
+        const y = which === 'softmax' ? softmax(xt, -1) : layerNorm(xt, w, bias, 1e-5);
+        y.mul(tensor(up.toArray(), { shape: [B, T, D], backend: b })).sum().backward();
+        return { y: y.toArray(), dx: x.grad!.toArray(), dw: w.grad?.toArray(), db: bias.grad?.toArray(), op: y.node!.op };
+      };
+      for (const which of ['softmax', 'layerNorm'] as const) {
+        const fused = run(backend, which);
+        const composed = run(refBackend, which);
+        assert.equal(fused.op, which, `native ${which} took the fused path`);
+        assertClose(fused.y, composed.y, { atol: 1e-5, rtol: 1e-5, label: `${which} forward` });
+        assertClose(fused.dx, composed.dx, { atol: 1e-5, rtol: 1e-4, label: `${which} dx` });
+        if (which === 'layerNorm') {
+          assertClose(fused.dw!, composed.dw!, { atol: 1e-4, rtol: 1e-4, label: 'layerNorm dweight' });
+          assertClose(fused.db!, composed.db!, { atol: 1e-4, rtol: 1e-4, label: 'layerNorm dbias' });
+        }
+      }
+    });
     it('declines what it has no kernel for (float64), so ops compose instead', () => {
       const x: View = { storage: backend.fromArray(new Float64Array(6)), layout: { shape: [2, 3], strides: [3, 1], offset: 0 } };
       assert.equal(backend.softmax!(x), null);

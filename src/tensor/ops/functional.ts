@@ -7,9 +7,12 @@ import { allocArray } from '../../core/dtype.js';
 import type { Rng } from '../../core/rng.js';
 import { Tensor } from '../tensor.js';
 import { scalarLike } from './elementwise.js';
+import { fusedLayerNorm, fusedSoftmax } from './fused.js';
 
 /** softmax(x)_i = e^{x_i - max x} / Σ_j e^{x_j - max x} along `axis`. */
 export function softmax(x: Tensor, axis = -1): Tensor {
+  const fused = fusedSoftmax(x, axis);
+  if (fused) return fused;
   const e = x.sub(x.max(axis, true).detach()).exp();
   return e.div(e.sum(axis, true));
 }
@@ -22,6 +25,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 
 /** LayerNorm over the last axis: (x - μ) / √(σ² + ε) · γ + β, with the biased variance. */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  const fused = fusedLayerNorm(x, weight, bias, eps);
+  if (fused) return fused;
   const mu = x.mean(-1, true);
   const centred = x.sub(mu);
   const variance = centred.mul(centred).mean(-1, true);
