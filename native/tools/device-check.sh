@@ -7,10 +7,10 @@ B=${GEMM_CHECK:-build/gemm-check}
 echo "== cpu"; (lscpu 2>/dev/null | grep -E 'Model name|^CPU\(s\)|L1d|L2|L3') ; grep -m1 -o -E 'avx512[a-z_]*' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
 echo "== correctness"; $B --quick
 export QKV_SECONDS=${QKV_SECONDS:-0.25}
-echo "== 1 thread, kernels x blocks"
+echo "== 1 thread, kernels (default blocks); plain, B read transposed (x·Wᵀ), A read transposed (Xᵀ·G)"
 for k in avx512 avx512-6x32 avx512-8x32 avx512-14x32 avx2; do
-  for blk in 192,256,4096 96,128,4096 192,192,4096 384,256,4096 192,384,4096; do
-    for s in 1024,1024,1024 4096,384,128; do QKV_T=1 QKV_KERNEL=$k QKV_BLOCKS=$blk QKV_SIZES=$s $B --perf | grep -v "not supported"; done
+  for s in 1024,1024,1024 4096,384,128 4096,128,512; do
+    for v in "" QKV_TB=1 QKV_TA=1; do echo -n "$v "; env $v QKV_T=1 QKV_KERNEL=$k QKV_SIZES=$s $B --perf | grep -v "not supported"; done
   done
 done
 echo "== thread scaling (default kernel and blocks)"

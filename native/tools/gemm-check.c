@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../fused.h"
 #include "../gemm.h"
 #include "../pool.h"
 
@@ -70,6 +71,38 @@ static double gflops(int64_t M, int64_t N, int64_t K) {
   return flop / best / 1e9;
 }
 
+/* The fused row kernels of one instruction set against double-precision loops; returns failures. */
+static int check_fused(const char *name, const qkv_fused_rows *k) {
+  int bad = 0;
+  static const int64_t widths[] = {1, 7, 16, 33, 128, 1000};
+  for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+    int64_t n = widths[wi];
+    float *x = malloc(n * 4), *y = malloc(n * 4), *w = malloc(n * 4), *b = malloc(n * 4);
+    for (int64_t i = 0; i < n; i++) { x[i] = frand() * 20; w[i] = 1 + frand(); b[i] = frand(); }
+    k->softmax(x, y, n);
+    double m = -1e300, s = 0;
+    for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    for (int64_t i = 0; i < n; i++) s += exp(x[i] - m);
+    for (int64_t i = 0; i < n; i++) {
+      double want = exp(x[i] - m) / s;
+      if (!(fabs(y[i] - want) <= 1e-7 + 1e-5 * want)) { printf("  %s softmax n=%ld [%ld]: %g vs %g\n", name, (long)n, (long)i, y[i], want); bad++; break; }
+    }
+    float mean, rstd;
+    k->layernorm(x, w, b, 1e-5f, y, n, &mean, &rstd);
+    double mu = 0, var = 0;
+    for (int64_t i = 0; i < n; i++) mu += x[i];
+    mu /= n;
+    for (int64_t i = 0; i < n; i++) var += (x[i] - mu) * (x[i] - mu);
+    double rs = 1 / sqrt(var / n + 1e-5);
+    for (int64_t i = 0; i < n; i++) {
+      double want = (x[i] - mu) * rs * w[i] + b[i];
+      if (!(fabs(y[i] - want) <= 1e-4 + 1e-4 * fabs(want))) { printf("  %s layernorm n=%ld [%ld]: %g vs %g\n", name, (long)n, (long)i, y[i], want); bad++; break; }
+    }
+    free(x); free(y); free(w); free(b);
+  }
+  return bad;
+}
+
 int main(int argc, char **argv) {
   int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
   int skip = argc > 1 && strcmp(argv[1], "--perf") == 0;
@@ -77,6 +110,15 @@ int main(int argc, char **argv) {
   static const int64_t shapes[][4] = {{1, 1, 1, 1}, {1, 7, 13, 5}, {1, 257, 129, 67}, {3, 33, 65, 17}, {5, 6, 32, 300},
                                       {2, 100, 3, 1000}, {1, 1, 700, 9}, {1, 500, 1, 64}, {1, 4, 4, 0}, {1, 1000, 600, 520}};
   int fails = 0;
+  if (!skip) {
+    fails += check_fused("portable", qkv_fused_portable);
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) fails += check_fused("avx2", qkv_fused_avx2);
+    if (__builtin_cpu_supports("avx512f")) fails += check_fused("avx512", qkv_fused_avx512);
+#endif
+    printf("fused rows     %s\n", fails ? "FAIL" : "pass (portable, and avx2/avx512 where supported)");
+  }
   for (const qkv_sgemm_kernel *const *k = qkv_sgemm_all(); *k; k++) {
     if (!(*k)->supported()) { printf("%-14s not supported on this CPU\n", (*k)->name); continue; }
     if (skip || (only && strcmp(only, (*k)->name) != 0)) continue;
