@@ -143,7 +143,8 @@ export class Trainer<M extends Module = Module, B = unknown> {
   private elapsedBefore = 0;
   private earlyStopped = false;
   private iter: Iterator<B> | null = null;
-  private runStart = 0;
+  /** clock() when the current run() began; null between runs. */
+  private runStart: number | null = null;
 
   constructor(readonly model: M, readonly task: TrainTask<M, B>, opts: TrainerOptions<M, B>) {
     this.opts = opts;
@@ -162,7 +163,7 @@ export class Trainer<M extends Module = Module, B = unknown> {
 
   /** Training seconds so far (earlier runs of a resumed trainer included). */
   get elapsedSeconds(): number {
-    return this.elapsedBefore + (this.runStart ? (this.clock() - this.runStart) / 1000 : 0);
+    return this.elapsedBefore + (this.runStart !== null ? (this.clock() - this.runStart) / 1000 : 0);
   }
 
   /**
@@ -202,7 +203,7 @@ export class Trainer<M extends Module = Module, B = unknown> {
       if (o.save && lastSaved !== this.step) await this.saveCheckpoint('last');
     } finally {
       this.elapsedBefore = this.elapsedSeconds;
-      this.runStart = 0;
+      this.runStart = null;
     }
     const result: TrainResult = { reason, step: this.step, epoch: this.epoch, best: this.best, elapsedSeconds: this.elapsedBefore };
     this.emit({ type: 'end', ...result });
