@@ -288,12 +288,16 @@ typedef struct {
   int failed;
 } batch_job;
 
+static int use_small = 1;
+void qkv_sgemm_small_enable(int on) { use_small = on; }
+
 /* A run of whole batch items on one thread. */
 static void batch_task(void *ctx, int t, int thread) {
   (void)thread;
   batch_job *J = ctx;
   for (int64_t n = qkv_split(J->batch, J->ntasks, t), end = qkv_split(J->batch, J->ntasks, t + 1); n < end; n++) {
     qkv_fmat a = {J->a.p + n * J->bsa, J->a.rs, J->a.cs}, b = {J->b.p + n * J->bsb, J->b.rs, J->b.cs};
+    if (use_small && qkv_sgemm_small(J->M, J->N, J->K, a, b, J->c + n * J->M * J->N)) continue;
     if (!sgemm_product(J->kr, J->M, J->N, J->K, a, b, J->c + n * J->M * J->N, J->N, 1)) J->failed = 1;
   }
 }
@@ -319,6 +323,7 @@ void qkv_sgemm(int64_t batch, int64_t M, int64_t N, int64_t K,
     int threads = fmas < SERIAL_FMAS ? 1 : T;
     for (int64_t n = 0; n < batch && !failed; n++) {
       qkv_fmat an = {a.p + n * bsa, a.rs, a.cs}, bn = {b.p + n * bsb, b.rs, b.cs};
+      if (use_small && qkv_sgemm_small(M, N, K, an, bn, c + n * M * N)) continue;
       failed = !sgemm_product(kr, M, N, K, an, bn, c + n * M * N, N, threads);
     }
   }

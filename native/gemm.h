@@ -52,6 +52,13 @@ typedef struct {
 void qkv_sgemm(int64_t batch, int64_t M, int64_t N, int64_t K,
                qkv_fmat a, int64_t bsa, qkv_fmat b, int64_t bsb, float *c);
 
+/* Products with at most QKV_SMALL_M rows of A, B read along rows or down columns: computed without
+ * packing (returns 1), or declined (returns 0, nothing written). C is contiguous [M, N]. */
+#define QKV_SMALL_M 1
+int qkv_sgemm_small(int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b, float *c);
+/* Lets qkv_sgemm use qkv_sgemm_small (the default) or not (checks and benchmarks of the packed path). */
+void qkv_sgemm_small_enable(int on);
+
 /* The version-0 oracle: a triple loop with a double accumulator, one thread. Same arguments. */
 void qkv_sgemm_naive(int64_t batch, int64_t M, int64_t N, int64_t K,
                      qkv_fmat a, int64_t bsa, qkv_fmat b, int64_t bsb, float *c);

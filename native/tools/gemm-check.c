@@ -108,7 +108,8 @@ int main(int argc, char **argv) {
   int skip = argc > 1 && strcmp(argv[1], "--perf") == 0;
   const char *only = getenv("QKV_KERNEL");
   static const int64_t shapes[][4] = {{1, 1, 1, 1}, {1, 7, 13, 5}, {1, 257, 129, 67}, {3, 33, 65, 17}, {5, 6, 32, 300},
-                                      {2, 100, 3, 1000}, {1, 1, 700, 9}, {1, 500, 1, 64}, {1, 4, 4, 0}, {1, 1000, 600, 520}};
+                                      {2, 100, 3, 1000}, {1, 1, 700, 9}, {1, 500, 1, 64}, {1, 4, 4, 0}, {1, 1000, 600, 520},
+                                      {1, 3, 1000, 77}, {2, 4, 33, 513}, {1, 2, 5000, 64}, {7, 1, 65, 40}};
   int fails = 0;
   if (!skip) {
     fails += check_fused("portable", qkv_fused_portable);
@@ -124,12 +125,14 @@ int main(int argc, char **argv) {
     if (skip || (only && strcmp(only, (*k)->name) != 0)) continue;
     qkv_sgemm_use((*k)->name);
     int nok = 0, n = 0;
-    for (int threads = 1; threads <= 2; threads++) {
-      qkv_pool_set_threads(threads);
+    for (int threads = 1; threads <= 4; threads++) {
+      qkv_pool_set_threads(threads & 1 ? 1 : 2);
+      qkv_sgemm_small_enable(threads <= 2);  /* the small-M path, then the packed path on the same shapes */
       for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         for (int t = 0; t < 4; t++, n++) nok += check(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], t & 1, t >> 1);
       }
     }
+    qkv_sgemm_small_enable(1);
     printf("%-14s %d/%d checks pass\n", (*k)->name, nok, n);
     fails += n - nok;
   }
@@ -151,6 +154,7 @@ int main(int argc, char **argv) {
       int64_t m = 0, n = 0, kk = 0;
       sscanf(getenv("QKV_SIZES"), "%ld,%ld,%ld", &m, &n, &kk);
       int th = getenv("QKV_T") ? atoi(getenv("QKV_T")) : 1;
+      if (getenv("QKV_SMALL")) qkv_sgemm_small_enable(atoi(getenv("QKV_SMALL")));
       qkv_pool_set_threads(th);
       double g = 0;
       g = gflops(m, n, kk);
