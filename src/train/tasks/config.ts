@@ -1,0 +1,112 @@
+// Task configs: the fields every recipe shares, presets, and overriding a preset from JSON with checks.
+
+import { ArgumentError } from '../../core/errors.js';
+import { noamSchedule } from '../../optim/schedules.js';
+import type { MonitorOptions, TrainerOptions } from '../trainer.js';
+
+/** The names of the presets every task has. */
+export const PRESET_NAMES = ['tiny', 'small', 'base'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+/** Training fields every task config has (the paper's recipe, §5.3–5.4, sized by the preset). */
+export interface TrainingConfig {
+  /** The preset the config started from. */
+  preset: string;
+  /** Token budget of a training batch, padding included (batches are sized in tokens, §5.1). */
+  maxTokens: number;
+  /** ε_ls of label smoothing (the paper: 0.1). */
+  labelSmoothing: number;
+  /** Warm-up steps of the Noam schedule (the paper: 4000). */
+  warmup: number;
+  /** Scale of the Noam schedule (the paper: 1; small models train faster with more). */
+  lrFactor: number;
+  /** Clip gradients to this global L2 norm. */
+  clipGradNorm: number;
+  /** Stop after this many steps. */
+  maxSteps: number;
+  /** Stop after this many minutes of training (null: no time limit). */
+  maxMinutes: number | null;
+  /** Evaluate every this many steps. */
+  evalEvery: number;
+  /** Stop after this many evaluations without improvement of the valid loss (null: never). */
+  patience: number | null;
+  /** Seed of initialisation, dropout and batch order. */
+  seed: number;
+}
+
+/** The JSON-like shape of a config, for checking overrides. */
+type Plain = Record<string, unknown>;
+
+/**
+ * A preset with fields replaced by `overrides` (from a config.json or flags). `model` is merged
+ * one level deep. A field the preset does not have, or a value of another type, is an
+ * ArgumentError naming the field and what was expected; fields that are null in the preset
+ * (no limit) take a number or null.
+ *
+ * @example
+ * const c = overrideConfig(G2P_PRESETS.small, { maxSteps: 500, model: { dModel: 128 } }, 'g2p');
+ */
+export function overrideConfig<C extends object>(preset: C, overrides: Plain, task: string): C {
+  const out = structuredClone(preset) as Plain;
+  merge(out, overrides, task, '');
+  return out as C;
+}
+
+function merge(into: Plain, from: Plain, task: string, prefix: string): void {
+  for (const [key, value] of Object.entries(from)) {
+    const name = prefix + key;
+    if (!Object.prototype.hasOwnProperty.call(into, key)) {
+      const known = Object.keys(into).map((k) => prefix + k).join(', ');
+      throw new ArgumentError(`config field '${name}' is not a field of task ${task}; expected one of ${known}`);
+    }
+    const cur = into[key];
+    if (cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new ArgumentError(`config field '${name}' is ${JSON.stringify(value)}, expected an object`);
+      }
+      merge(cur as Plain, value as Plain, task, `${name}.`);
+      continue;
+    }
+    const expected = cur === null ? 'number' : typeof cur;
+    const ok = typeof value === expected || (value === null && (cur === null || NULLABLE.has(key)));
+    if (!ok) throw new ArgumentError(`config field '${name}' is ${JSON.stringify(value)}, expected a ${expected}`);
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new ArgumentError(`config field '${name}' is ${value}, expected a finite number`);
+    into[key] = value;
+  }
+}
+
+/** Fields that may be null (no limit) even when a preset sets them. */
+const NULLABLE = new Set(['maxMinutes', 'patience', 'maxTrainExamples']);
+
+/**
+ * The Trainer options a config asks for: Noam schedule with its warm-up and factor, clipping,
+ * limits, evaluation, keep-best and early stopping on `monitor`.
+ *
+ * @example
+ * new Trainer(model, task, { ...trainerOptions(config, model.config.dModel), save, onEvent });
+ */
+export function trainerOptions(c: TrainingConfig, dModel: number, monitor: MonitorOptions = { metric: 'validLoss', mode: 'min' }): TrainerOptions {
+  return {
+    schedule: noamSchedule({ dModel, warmup: c.warmup, factor: c.lrFactor }),
+    clipGradNorm: c.clipGradNorm,
+    seed: c.seed,
+    maxSteps: c.maxSteps,
+    ...(c.maxMinutes !== null ? { maxSeconds: c.maxMinutes * 60 } : {}),
+    evalEvery: c.evalEvery,
+    monitor: { ...monitor, ...(c.patience !== null ? { patience: c.patience } : {}) },
+  };
+}
+
+/**
+ * `n` items spread evenly over a list (every k-th), the same on every run: a fixed evaluation
+ * subset that covers the whole alphabet of a sorted list, not just its first letter.
+ *
+ * @example
+ * spread([1, 2, 3, 4, 5, 6], 3); // [1, 3, 5]
+ */
+export function spread<T>(items: readonly T[], n: number | null): T[] {
+  if (n === null || n >= items.length) return items.slice();
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(items[Math.floor((i * items.length) / n)]);
+  return out;
+}
