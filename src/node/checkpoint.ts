@@ -7,7 +7,7 @@
 // atomically by writeDirAtomic: a crash leaves the previous version, never a half-written one.
 
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { CHECKPOINT_FILES, CheckpointError, checkpointFiles, readCheckpoint } from '../train/checkpoint.js';
@@ -28,7 +28,26 @@ export async function saveCheckpoint(dir: string, parts: CheckpointParts): Promi
 }
 
 /**
- * Reads a checkpoint folder's files and checks them, without building a model.
+ * writeDirAtomic swaps folders with two renames; a crash between them leaves the complete old
+ * checkpoint as `<dir>.old-<random>` and no `<dir>`. This finds such a folder (the newest).
+ */
+async function orphanedOld(dir: string): Promise<string | null> {
+  const parent = dirname(dir);
+  const prefix = `${basename(dir)}.old-`;
+  let names: string[];
+  try {
+    names = (await fs.readdir(parent)).filter((n) => n.startsWith(prefix));
+  } catch {
+    return null;
+  }
+  const withTimes = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(join(parent, n))).mtimeMs })));
+  withTimes.sort((a, b) => b.t - a.t);
+  return withTimes.length ? join(parent, withTimes[0].n) : null;
+}
+
+/**
+ * Reads a checkpoint folder's files and checks them, without building a model. When `dir` is
+ * missing because a save crashed mid-swap, the old checkpoint it left (`<dir>.old-*`) is read.
  *
  * @example
  * const ck = await readCheckpointDir('runs/copy/last');
@@ -39,6 +58,8 @@ export async function readCheckpointDir(dir: string, opts: Omit<ReadCheckpointOp
   try {
     st = await fs.stat(dir);
   } catch {
+    const old = await orphanedOld(dir);
+    if (old) return readCheckpointDir(old, opts);
     throw new CheckpointError(`${dir}: no such checkpoint folder`);
   }
   if (!st.isDirectory()) throw new CheckpointError(`${dir}: is not a folder, expected a checkpoint folder`);
