@@ -1,0 +1,19 @@
+// How the CLI prints metrics and counts: error rates as percentages, scores and losses with 4 digits.
+
+/** 0.4521 → '45.21%' for error rates; BLEU/chrF with two decimals; counts as integers; the rest with 4 significant digits. */
+export function formatMetric(key: string, v: number): string {
+  if (key === 'wer' || key === 'per') return `${(100 * v).toFixed(2)}%`;
+  if (key === 'bleu' || key === 'chrf') return v.toFixed(2);
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  return v.toPrecision(4);
+}
+
+/** `validLoss 1.234  wer 45.21%  per 12.00%` */
+export function formatMetrics(m: Record<string, number>): string {
+  return Object.entries(m).map(([k, v]) => `${k} ${formatMetric(k, v)}`).join('  ');
+}
+
+/** 1234567 → '1,234,567'. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}

@@ -1,0 +1,124 @@
+// The qkv command line: subcommands train, eval, g2p, translate, generate, info and demo (commander).
+
+import { Command, CommanderError, Option } from 'commander';
+import { installDefaultBackend } from '../node/backend-select.js';
+import { QkvError } from '../core/errors.js';
+import { QKV_VERSION } from '../train/checkpoint.js';
+import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/index.js';
+import { demoCommand } from './demo.js';
+import { CliError, intAtLeast, numberIn, oneOf } from './errors.js';
+import { trainCommand } from './train.js';
+import { evalCommand, g2pCommand, generateCommand, infoCommand, translateCommand } from './use.js';
+
+/** The program, with every subcommand; errors are thrown (exitOverride), never printed by commander. */
+export function buildProgram(): Command {
+  const program = new Command('qkv')
+    .description('Train and use the Transformer of "Attention Is All You Need" (CPU, TypeScript).')
+    .version(QKV_VERSION)
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .showHelpAfterError(false)
+    .helpCommand(false);
+
+  const tasks = TASK_NAMES.map((t) => `  ${t.padEnd(10)} ${TASK_DESCRIPTIONS[t]}`).join('\n');
+  program.command('train')
+    .description('train a task (or a config.json naming the task and overriding preset fields); keeps best/ and last/ checkpoints')
+    .argument('<task|config.json>', `one of ${TASK_NAMES.join(', ')}, or a JSON file such as {"task": "g2p", "preset": "base", "maxSteps": 5000}`)
+    .addOption(new Option('--preset <name>', 'size of the run (default: small, or the config file\'s)').argParser(oneOf(PRESET_NAMES)))
+    .option('--out <dir>', 'run folder (default: runs/<task>-<preset>)')
+    .option('--steps <n>', 'stop after this many steps', intAtLeast(1))
+    .option('--minutes <m>', 'stop after this many minutes of training', numberIn(0, Infinity, true))
+    .option('--seed <s>', 'seed of initialisation, dropout and batch order', intAtLeast(0))
+    .option('--resume', 'continue the run in --out from its last/ checkpoint')
+    .option('--log <file.jsonl>', 'append every training event to a JSON Lines file')
+    .addHelpText('after', `\nTasks:\n${tasks}\nPresets: tiny (seconds, for tests), small (a few minutes), base (about an hour on 2 cores).`)
+    .action((target: string, flags) => trainCommand(target, flags));
+
+  program.command('eval')
+    .description("score a checkpoint on a split with the task's metrics (g2p: WER/PER, translate: BLEU/chrF, lm: perplexity/bpc)")
+    .argument('<checkpoint>', 'a checkpoint folder, or a run folder (uses its best/)')
+    .addOption(new Option('--split <split>', 'which split').default('test').argParser(oneOf(['valid', 'test'] as const)))
+    .option('--beam <k>', "beam size (default: the run's, 4)", intAtLeast(1))
+    .option('--limit <n>', 'score only this many examples, spread over the split (lm: characters)', intAtLeast(1))
+    .action((path: string, flags) => evalCommand(path, flags));
+
+  program.command('g2p')
+    .description('pronounce words with a g2p checkpoint (ARPAbet, beam search)')
+    .argument('<checkpoint>', 'a g2p checkpoint or run folder')
+    .argument('[words...]', 'words to pronounce (default: one per line on stdin)')
+    .option('--beam <k>', 'beam size (default 4)', intAtLeast(1))
+    .action((path: string, words: string[], flags) => g2pCommand(path, words, flags));
+
+  program.command('translate')
+    .description('translate English to German with a translate checkpoint (beam search)')
+    .argument('<checkpoint>', 'a translate checkpoint or run folder')
+    .argument('[text...]', 'sentences to translate (default: one per line on stdin)')
+    .option('--beam <k>', 'beam size (default 4)', intAtLeast(1))
+    .action((path: string, texts: string[], flags) => translateCommand(path, texts, flags));
+
+  program.command('generate')
+    .description('continue a prompt with an lm checkpoint, streaming the text')
+    .argument('<checkpoint>', 'an lm checkpoint or run folder')
+    .requiredOption('--prompt <text>', 'the text to continue')
+    .option('--tokens <n>', 'most new tokens', intAtLeast(1), 100)
+    .option('--temperature <t>', 'sampling temperature (0: greedy)', numberIn(0, 100), 0.8)
+    .option('--top-k <k>', 'sample among the k most likely tokens', intAtLeast(1))
+    .option('--top-p <p>', 'sample among the most likely tokens holding probability p', numberIn(0, 1, true))
+    .option('--seed <s>', 'seed of the sampler', intAtLeast(0), 0)
+    .action((path: string, flags) => generateCommand(path, flags));
+
+  program.command('info')
+    .description('show a checkpoint: task, model config, parameter count, training step and metrics')
+    .argument('<checkpoint>', 'a checkpoint or run folder')
+    .action((path: string) => infoCommand(path));
+
+  program.command('demo')
+    .description('train the small g2p preset for a couple of minutes, then score it and pronounce a few words (npm run demo)')
+    .option('--out <dir>', 'run folder (its best/ and last/ are replaced)', 'runs/demo')
+    .option('--minutes <m>', 'minutes of training (default: the preset\'s, 2)', numberIn(0, Infinity, true))
+    .addOption(new Option('--preset <name>', 'g2p preset').default('small').argParser(oneOf(PRESET_NAMES)))
+    .option('--limit <n>', 'test words scored after training', intAtLeast(1), 300)
+    .action((flags) => demoCommand(flags));
+
+  return program;
+}
+
+/** The message of a commander error without its "error: " prefix, and a hint where to look. */
+function usageMessage(e: CommanderError, argv: readonly string[]): string {
+  const msg = e.message.replace(/^error: /, '');
+  const sub = argv.find((a) => !a.startsWith('-'));
+  const help = sub && ['train', 'eval', 'g2p', 'translate', 'generate', 'info', 'demo'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
+  return `${msg} (see ${help})`;
+}
+
+/**
+ * Runs the CLI on `argv` (without node and the script) and returns the exit code: 0, 1 for a
+ * failure (missing file, wrong checkpoint, missing dataset), 2 for a usage error. Every error is
+ * one line `qkv: <message>` on stderr.
+ *
+ * @example
+ * process.exitCode = await main(['info', 'runs/demo']);
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return 2;
+  }
+  try {
+    if (!['--help', '-h', '--version', '-V', 'help'].includes(argv[0]) && !argv.includes('--help') && !argv.includes('-h')) installDefaultBackend();
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0; // --help, --version
+      process.stderr.write(`qkv: ${usageMessage(e, argv)}\n`);
+      return 2;
+    }
+    const code = e instanceof CliError ? e.exitCode : 1;
+    const msg = e instanceof Error ? e.message : String(e);
+    const prefix = e instanceof QkvError || !(e instanceof Error) ? '' : `${e.name}: `;
+    process.stderr.write(`qkv: ${prefix}${msg.split('\n')[0]}\n`);
+    return code;
+  }
+}

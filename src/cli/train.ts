@@ -1,0 +1,197 @@
+// `qkv train`: a task (or config.json) → checkpoints in --out, with a progress bar and one line per evaluation.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeDirAtomic } from '../node/atomic-write.js';
+import { readCheckpointDir } from '../node/checkpoint.js';
+import { jsonlLog } from '../node/jsonl-log.js';
+import { formatSeconds, progressBar } from '../node/progress.js';
+import { fanOut } from '../train/events.js';
+import type { TrainEvent } from '../train/events.js';
+import { checkpointFiles, loadModelState } from '../train/checkpoint.js';
+import { Trainer } from '../train/trainer.js';
+import type { SaveHook, TrainResult } from '../train/trainer.js';
+import { buildTaskRun, checkPresetName, checkTaskName, taskConfig } from '../train/tasks/index.js';
+import type { PresetName, TaskConfig, TaskName, TaskRun } from '../train/tasks/index.js';
+import { CliError, UsageError } from './errors.js';
+import { formatCount, formatMetrics } from './format.js';
+import { METRICS_FILE } from './open.js';
+
+/** The flags of `qkv train`. */
+export interface TrainFlags {
+  preset?: string;
+  out?: string;
+  steps?: number;
+  minutes?: number;
+  seed?: number;
+  resume?: boolean;
+  log?: string;
+}
+
+/** Where output goes (tests and the demo pass their own). */
+export interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export const stdio: Output = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
+
+/** Reads `qkv train`'s first argument: a task name, or a JSON file naming the task and overriding preset fields. */
+export function readTrainTarget(target: string, flags: TrainFlags): { task: TaskName; preset: PresetName; config: TaskConfig } {
+  let task: string;
+  let preset = flags.preset;
+  let overrides: Record<string, unknown> = {};
+  const isFile = target.endsWith('.json') || (existsSync(target) && statSync(target).isFile());
+  if (isFile) {
+    if (!existsSync(target)) throw new CliError(`${target}: no such config file`);
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(target, 'utf8'));
+    } catch (e) {
+      throw new CliError(`${target}: not valid JSON (${(e as Error).message})`);
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new CliError(`${target}: expected a JSON object naming the task, e.g. {"task": "g2p"}`);
+    const { task: t, preset: p, ...rest } = json as Record<string, unknown>;
+    if (typeof t !== 'string') throw new CliError(`${target}: field 'task' is ${JSON.stringify(t) ?? 'missing'}, expected one of g2p, translate, lm`);
+    if (p !== undefined && typeof p !== 'string') throw new CliError(`${target}: field 'preset' is ${JSON.stringify(p)}, expected tiny, small or base`);
+    task = t;
+    preset ??= p;
+    overrides = rest;
+  } else {
+    task = target;
+  }
+  const name = usage(() => checkTaskName(task), isFile ? '' : ' (or a config .json file)');
+  const presetName = usage(() => checkPresetName(preset ?? 'small'));
+  const flagsOverrides: Record<string, unknown> = {
+    ...(flags.steps !== undefined ? { maxSteps: flags.steps } : {}),
+    ...(flags.minutes !== undefined ? { maxMinutes: flags.minutes } : {}),
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+  };
+  const config = usage(() => taskConfig(name, presetName, { ...overrides, ...flagsOverrides }), '', isFile ? target : '');
+  return { task: name, preset: presetName, config };
+}
+
+/** Runs f; its ArgumentError becomes a UsageError (or a CliError naming `file`). */
+function usage<T>(f: () => T, suffix = '', file = ''): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    const msg = (e as Error).message + suffix;
+    throw file ? new CliError(`${file}: ${msg}`) : new UsageError(msg);
+  }
+}
+
+/** The Trainer's save hook: a checkpoint folder plus metrics.json (the evaluation it was saved with). */
+function saver(root: string, run: TaskRun, lastEval: () => { step: number; metrics: Record<string, number> } | null): SaveHook {
+  return async (which, trainer) => {
+    const files = checkpointFiles({
+      modelKind: run.modelKind,
+      modelConfig: (run.model as unknown as { config: object }).config,
+      model: trainer.model,
+      tokenizer: run.tokenizer,
+      targetTokenizer: run.targetTokenizer,
+      task: { name: run.task.name, options: run.task.options },
+      optimizer: trainer.optimizer,
+      trainerState: trainer.state(),
+    });
+    const ev = lastEval();
+    if (ev) files[METRICS_FILE] = JSON.stringify(ev, null, 2) + '\n';
+    await writeDirAtomic(join(root, which), files);
+  };
+}
+
+/** What {@link runTraining} needs. */
+export interface TrainingJob {
+  config: TaskConfig;
+  out: string;
+  resume?: boolean;
+  log?: string;
+  /** Replace the run's limits (a resumed run keeps its config otherwise). */
+  limits?: { maxSteps?: number; maxMinutes?: number };
+}
+
+/**
+ * Trains (or resumes) a run into `out`: out/best and out/last checkpoints, a progress bar on a
+ * terminal, and one line per evaluation on `io.out`.
+ */
+export async function runTraining(job: TrainingJob, io: Output = stdio): Promise<{ result: TrainResult; run: TaskRun }> {
+  const lastDir = join(job.out, 'last');
+  let config = job.config;
+  let run: TaskRun;
+  let restore: Awaited<ReturnType<typeof readCheckpointDir>> | null = null;
+  if (job.resume) {
+    if (!existsSync(join(lastDir, 'config.json'))) throw new CliError(`${lastDir}: no checkpoint to resume from, expected one written by qkv train --out ${job.out}`);
+    restore = await readCheckpointDir(lastDir);
+    const t = restore.config.task;
+    if (!t || t.name !== config.task) throw new CliError(`${lastDir}: trained on task '${t?.name ?? 'none'}', expected '${config.task}' to resume`);
+    config = { ...(t.options as unknown as TaskConfig) };
+    if (!restore.tokenizer) throw new CliError(`${lastDir}/tokenizer.json: file is missing, expected it to resume`);
+    io.err(`resuming ${config.task} (preset ${config.preset}) from ${lastDir} at step ${restore.trainerState?.step ?? 0}`);
+  } else if (existsSync(lastDir)) {
+    throw new CliError(`${job.out} already holds a run (${lastDir}); pass --resume to continue it or --out to start another`);
+  }
+  if (job.limits?.maxSteps !== undefined) config = { ...config, maxSteps: job.limits.maxSteps };
+  if (job.limits?.maxMinutes !== undefined) config = { ...config, maxMinutes: job.limits.maxMinutes };
+
+  const t0 = performance.now();
+  run = await buildTaskRun(config, restore ? { tokenizer: restore.tokenizer!, targetTokenizer: restore.targetTokenizer } : undefined);
+  if (restore) loadModelState(run.model, restore.modelState, `${lastDir}/model.safetensors`);
+  const params = run.model.parameters().reduce((n, p) => n + p.size, 0);
+  io.err(`${run.summary} (ready in ${formatSeconds((performance.now() - t0) / 1000)})`);
+  const limit = config.maxMinutes !== null ? `${config.maxSteps} steps or ${config.maxMinutes} min` : `${config.maxSteps} steps`;
+  io.err(`model: ${run.modelKind}, ${formatCount(params)} parameters; training up to ${limit}; checkpoints in ${job.out}/best and ${job.out}/last`);
+
+  let lastEval: { step: number; metrics: Record<string, number> } | null = null;
+  let lossSum = 0;
+  let lossSteps = 0;
+  let tokens = 0;
+  let tokenSeconds = 0;
+  const bar = progressBar();
+  const log = job.log ? jsonlLog(job.log) : null;
+  const printer = (e: TrainEvent): void => {
+    if (e.type === 'step') {
+      lossSum += e.loss;
+      lossSteps++;
+      tokens += e.tokens;
+      if (Number.isFinite(e.tokensPerSecond) && e.tokensPerSecond > 0) tokenSeconds += e.tokens / e.tokensPerSecond;
+    } else if (e.type === 'eval') {
+      lastEval = { step: e.step, metrics: e.metrics };
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+      const train = lossSteps ? `loss ${(lossSum / lossSteps).toFixed(3)}  ${Math.round(tokens / Math.max(tokenSeconds, 1e-9))} tok/s  ` : '';
+      io.out(`step ${e.step}  ${train}| ${formatMetrics(e.metrics)}${e.improved ? '  (best)' : ''}`);
+      lossSum = lossSteps = tokens = tokenSeconds = 0;
+    } else if (e.type === 'earlyStop') {
+      io.out(`early stop at step ${e.step}: no improvement in ${e.patience} evaluations`);
+    }
+  };
+  const trainer = new Trainer(run.model, run.task, {
+    ...run.trainer,
+    save: saver(job.out, run, () => lastEval),
+    onEvent: fanOut(bar.onEvent, printer, ...(log ? [log.onEvent] : [])),
+  });
+  if (restore) trainer.restore(restore);
+  let result: TrainResult;
+  try {
+    result = await trainer.run();
+  } finally {
+    bar.stop();
+    log?.close();
+  }
+  const best = result.best ? `best ${result.best.metric} ${result.best.value.toPrecision(4)} at step ${result.best.step}` : 'no evaluation yet';
+  io.out(`done: ${result.step} steps in ${formatSeconds(result.elapsedSeconds)} (stopped by ${result.reason}); ${best}; checkpoints in ${job.out}/best and ${job.out}/last`);
+  return { result, run };
+}
+
+/** The action of `qkv train <task|config.json>`. */
+export async function trainCommand(target: string, flags: TrainFlags): Promise<void> {
+  const { task, preset, config } = readTrainTarget(target, flags);
+  const out = flags.out ?? join('runs', `${task}-${preset}`);
+  await runTraining({
+    config, out, resume: flags.resume, log: flags.log,
+    limits: { ...(flags.steps !== undefined ? { maxSteps: flags.steps } : {}), ...(flags.minutes !== undefined ? { maxMinutes: flags.minutes } : {}) },
+  });
+}
