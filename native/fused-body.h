@@ -102,6 +102,11 @@ static void FUSED(layernorm_row)(const float *x, const float *w, const float *b,
   *rstd_out = rstd;
 }
 
-static const qkv_fused_rows FUSED(rows) = {FUSED(softmax_row), FUSED(layernorm_row)};
+/* y = e^x over n contiguous elements (the unary exp kernel's contiguous case). */
+static void FUSED(exp_row)(const float *restrict x, float *restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = FUSED(expf_fast)(x[i]);
+}
+
+static const qkv_fused_rows FUSED(rows) = {FUSED(softmax_row), FUSED(layernorm_row), FUSED(exp_row)};
 
 #undef LANES

@@ -10,6 +10,8 @@
 typedef struct {
   void (*softmax)(const float *x, float *y, int64_t n);
   void (*layernorm)(const float *x, const float *w, const float *b, float eps, float *y, int64_t n, float *mean, float *rstd);
+  /* y = e^x, vectorised (relative error ~2e-7); x and y must not overlap. */
+  void (*exp)(const float *x, float *y, int64_t n);
 } qkv_fused_rows;
 
 /* Each instruction set's copy; qkv_fused_best() picks the one this CPU runs. */
