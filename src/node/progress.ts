@@ -7,7 +7,7 @@ import type { TrainEvent } from '../train/events.js';
 export interface ProgressBarOptions {
   /** Where the bar goes (default process.stderr). */
   stream?: NodeJS.WriteStream;
-  /** Default: only when `stream` is a terminal, so logs and CI output stay clean. */
+  /** Default: only when `stream` is a terminal, so logs and CI output stay clean (true elsewhere prints a line every few seconds). */
   enabled?: boolean;
 }
 
@@ -68,6 +68,7 @@ export function progressBar(opts: ProgressBarOptions = {}): ProgressBar {
         format: `${counter} | loss {loss} | {tps} tok/s | lr {lr} | ETA {etaText}{evalText}`,
         hideCursor: true,
         barsize: 24,
+        noTTYOutput: true, // only reached when enabled on a non-terminal on purpose: then print a line now and then
       }, cliProgress.Presets.shades_classic);
       bar.start(e.maxSteps ?? 0, e.step, payload);
     } else {
