@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
-  Adam, CharTokenizer, CheckpointError, PAPER_ADAM, QKV_VERSION, SymbolTokenizer, Trainer, Transformer, crossEntropy, serializeSafetensors, tensor,
+  Adam, CharTokenizer, CheckpointError, GPT, PAPER_ADAM, QKV_VERSION, SymbolTokenizer, Trainer, Transformer, crossEntropy, serializeSafetensors, tensor,
 } from '../../src/index.js';
 import type { CheckpointParts, Tokenizer } from '../../src/index.js';
 import { loadCheckpoint, readCheckpointDir, saveCheckpoint } from '../../src/node/checkpoint.js';
@@ -75,6 +75,21 @@ test('one tokenizer for both sides: no target_tokenizer.json, and targetTokenize
   assert.equal(ck.targetTokenizer, ck.tokenizer);
   assert.equal(ck.optimizerState, null);
   assert.equal(ck.trainerState, null);
+});
+
+test('round trip of a GPT (tied head): same weights, same logits; an unknown kind is an error', async () => {
+  const dir = fresh();
+  const model = new GPT({ vocab: 10, dModel: 8, heads: 2, layers: 1, context: 16, seed: 2 });
+  await saveCheckpoint(dir, { modelKind: 'gpt', modelConfig: model.config, model });
+  const ck = await loadCheckpoint<GPT>(dir, { kind: 'gpt' });
+  const ids = tensor([[1, 7, 3, 9]], { dtype: 'int32' });
+  model.eval();
+  ck.model.eval();
+  assert.deepEqual(ck.model.forward(ids).logits.toArray(), model.forward(ids).logits.toArray());
+  assert.deepEqual(ck.model.config, model.config);
+  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...c, modelKind: 'bert' }));
+  await assert.rejects(loadCheckpoint(dir), /config\.json: modelKind is "bert", which qkv cannot build, expected "transformer" or "gpt"/);
 });
 
 test("config.json records the format, qkv's version (package.json's), the model kind and config, without the backend", async () => {
