@@ -63,6 +63,13 @@ function data(s: Storage): TypedArray {
   return s.data;
 }
 
+/** The memory of a view the C kernels will walk, once its extent is checked. */
+function viewData(v: View): TypedArray {
+  const d = data(v.storage);
+  checkExtent(v.layout, v.layout.shape, v.storage);
+  return d;
+}
+
 /**
  * An output buffer the kernel will overwrite completely, without the zero-fill: zeroing a fresh
  * 6 MiB Float32Array costs ~0.6 ms (page faults), about 15% of a [4096×128]·[128×384] product.
@@ -76,6 +83,24 @@ function output(dtype: DType, n: number): TypedArray {
     case 'float32': return new Float32Array(b.buffer, b.byteOffset, n);
     case 'float64': return new Float64Array(b.buffer, b.byteOffset, n);
     case 'int32': return new Int32Array(b.buffer, b.byteOffset, n);
+  }
+}
+
+/**
+ * Throws unless every element the layout addresses lies inside the storage: ref would read undefined,
+ * C would read (or, for assign, write) someone else's memory.
+ */
+function checkExtent(l: Layout, shape: readonly number[], s: Storage): void {
+  let lo = l.offset;
+  let hi = l.offset;
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 0) return;
+    const span = (shape[d] - 1) * l.strides[d];
+    if (span < 0) lo += span;
+    else hi += span;
+  }
+  if (lo < 0 || hi >= s.length) {
+    throw new ArgumentError(`native backend: a view of shape [${shape.join(', ')}], strides [${l.strides.join(', ')}], offset ${l.offset} reaches element ${lo < 0 ? lo : hi}, outside its storage of ${s.length}`);
   }
 }
 
@@ -95,7 +120,7 @@ function meta(shape: readonly number[], layouts: readonly Layout[]): Float64Arra
 
 /** Ids as a contiguous int32 array and the offset of the first one. */
 function idsOf(backend: Backend, ids: View): [Int32Array, number] {
-  const d = data(ids.storage);
+  const d = viewData(ids);
   if (d instanceof Int32Array && isContiguous(ids.layout)) return [d, ids.layout.offset];
   return [data(backend.copy(ids, 'int32')) as Int32Array, 0];
 }
@@ -126,7 +151,7 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
     },
 
     toArray(x) {
-      const d = data(x.storage);
+      const d = viewData(x);
       if (isContiguous(x.layout)) {
         const start = x.layout.offset;
         return d.slice(start, start + numel(x.layout.shape));
@@ -137,28 +162,28 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
     copy(x, dtype) {
       const shape = x.layout.shape;
       const out = output(dtype ?? x.storage.dtype, numel(shape));
-      addon.copy(out, data(x.storage), meta(shape, [x.layout]));
+      addon.copy(out, viewData(x), meta(shape, [x.layout]));
       return new NativeStorage(out);
     },
 
     unary(op, x) {
       const shape = x.layout.shape;
       const out = output(x.storage.dtype, numel(shape));
-      addon.unary(UNARY[op], out, data(x.storage), meta(shape, [x.layout]));
+      addon.unary(UNARY[op], out, viewData(x), meta(shape, [x.layout]));
       return new NativeStorage(out);
     },
 
     binary(op, a, b) {
       const shape = a.layout.shape;
       const out = output(a.storage.dtype, numel(shape));
-      addon.binary(BINARY[op], out, data(a.storage), data(b.storage), meta(shape, [a.layout, b.layout]));
+      addon.binary(BINARY[op], out, viewData(a), viewData(b), meta(shape, [a.layout, b.layout]));
       return new NativeStorage(out);
     },
 
     where(cond, a, b) {
       const shape = a.layout.shape;
       const out = output(a.storage.dtype, numel(shape));
-      addon.where(out, data(cond.storage), data(a.storage), data(b.storage), meta(shape, [cond.layout, a.layout, b.layout]));
+      addon.where(out, viewData(cond), viewData(a), viewData(b), meta(shape, [cond.layout, a.layout, b.layout]));
       return new NativeStorage(out);
     },
 
@@ -167,7 +192,7 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
       if (axis < 0 || axis >= shape.length) throw new ArgumentError(`reduce: axis ${axis} is out of range for ${shape.length} dims`);
       const outShape = shape.map((d, i) => (i === axis ? 1 : d));
       const out = output(op === 'argmax' ? 'int32' : x.storage.dtype, numel(outShape));
-      addon.reduce(REDUCE[op], out, data(x.storage), meta(shape, [x.layout]), axis);
+      addon.reduce(REDUCE[op], out, viewData(x), meta(shape, [x.layout]), axis);
       return new NativeStorage(out);
     },
 
@@ -178,7 +203,7 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
       const sb = b.layout.strides;
       const out = output(a.storage.dtype, N * M * P);
       const m = new Float64Array([N, M, K, P, a.layout.offset, sa[0], sa[1], sa[2], b.layout.offset, sb[0], sb[1], sb[2]]);
-      addon.matmul(out, data(a.storage), data(b.storage), m);
+      addon.matmul(out, viewData(a), viewData(b), m);
       return new NativeStorage(out);
     },
 
@@ -188,7 +213,7 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
       const [idArr, idOff] = idsOf(this, ids);
       const st = table.layout.strides;
       const out = output(table.storage.dtype, n * C);
-      const bad = addon.indexSelect(out, data(table.storage), idArr, new Float64Array([R, C, table.layout.offset, st[0], st[1], idOff, 1, n]));
+      const bad = addon.indexSelect(out, viewData(table), idArr, new Float64Array([R, C, table.layout.offset, st[0], st[1], idOff, 1, n]));
       if (bad >= 0) throw new ArgumentError(`indexSelect: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${R})`);
       return new NativeStorage(out);
     },
@@ -199,7 +224,7 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
       const [idArr, idOff] = idsOf(this, ids);
       const st = src.layout.strides;
       const out = allocArray(src.storage.dtype, rows * C);
-      const bad = addon.indexAdd(out, data(src.storage), idArr, new Float64Array([rows, C, src.layout.offset, st[0], st[1], idOff, 1, n]));
+      const bad = addon.indexAdd(out, viewData(src), idArr, new Float64Array([rows, C, src.layout.offset, st[0], st[1], idOff, 1, n]));
       if (bad >= 0) throw new ArgumentError(`indexAdd: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${rows})`);
       return new NativeStorage(out);
     },
@@ -209,7 +234,7 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
       const shape = x.layout.shape;
       if (shape.length === 0 || shape[shape.length - 1] === 0) return null;
       const out = output('float32', numel(shape)) as Float32Array;
-      addon.softmax(out, data(x.storage) as Float32Array, meta(shape, [x.layout]));
+      addon.softmax(out, viewData(x) as Float32Array, meta(shape, [x.layout]));
       return new NativeStorage(out);
     },
 
@@ -224,13 +249,13 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
       const rstd = output('float32', rows) as Float32Array;
       // The kernel wants weight and bias as plain contiguous arrays.
       const flat = (v: View | null) => (v === null ? null : (this.toArray(v) as Float32Array));
-      addon.layerNorm(y, mean, rstd, data(x.storage) as Float32Array, meta(shape, [x.layout]), flat(weight), flat(bias), eps);
+      addon.layerNorm(y, mean, rstd, viewData(x) as Float32Array, meta(shape, [x.layout]), flat(weight), flat(bias), eps);
       return { y: new NativeStorage(y), mean: new NativeStorage(mean), rstd: new NativeStorage(rstd) };
     },
 
     assign(dst, src) {
-      const d = data(dst.storage);
-      let s = data(src.storage);
+      const d = viewData(dst);
+      let s = viewData(src);
       let srcLayout = src.layout;
       // Overlapping source and destination: read everything first, as ref does.
       if (s.buffer === d.buffer) {

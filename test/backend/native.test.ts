@@ -110,6 +110,12 @@ function describeGemm(): void {
         }
       });
     }
+    it('views reaching outside their storage are refused before C reads or writes them', () => {
+      const s = backend.fromArray(new Float32Array(10));
+      assert.throws(() => backend.copy({ storage: s, layout: { shape: [4, 3], strides: [3, 1], offset: 0 } }), /outside/);
+      assert.throws(() => backend.assign({ storage: s, layout: { shape: [5], strides: [2], offset: 2 } }, { storage: s, layout: { shape: [5], strides: [0], offset: 0 } }), /outside/);
+      assert.throws(() => backend.matmul({ storage: s, layout: { shape: [1, 2, 5], strides: [0, 5, 1], offset: 1 } }, { storage: s, layout: { shape: [1, 5, 1], strides: [0, 1, 1], offset: 0 } }), /outside/);
+    });
     it('K = 0 gives a zero product', () => {
       const a: View = { storage: backend.alloc('float32', 0), layout: { shape: [2, 3, 0], strides: [0, 0, 1], offset: 0 } };
       const b: View = { storage: backend.alloc('float32', 0), layout: { shape: [2, 0, 4], strides: [0, 4, 1], offset: 0 } };
@@ -135,6 +141,56 @@ function describeGemm(): void {
 }
 
 if (native) describeFused();
+if (native) describeParallel();
+
+/** Tensors large enough that the kernels split them over threads (the conformance suite's are not), against ref. */
+function describeParallel(): void {
+  const backend = native!;
+  const pair = (data: Float32Array | Int32Array, layout: Layout): [View, View] => [
+    { storage: backend.fromArray(data), layout },
+    { storage: refBackend.fromArray(data), layout },
+  ];
+  const read = (b: typeof backend | typeof refBackend, s: Storage) => b.toArray({ storage: s, layout: { shape: [s.length], strides: [1], offset: 0 } });
+  describe('native kernels split over 2 threads agree with ref', () => {
+    it('copy, unary, binary, where, reduce, indexSelect, indexAdd on large strided views', () => {
+      const before = backend.threads();
+      backend.setThreads(2);
+      try {
+        const rng = new Rng(31);
+        const big = Float32Array.from({ length: 300 * 257 + 7 }, () => rng.normal());
+        const row = Float32Array.from({ length: 257 }, () => rng.normal());
+        const [tN, tR] = pair(big, { shape: [257, 300], strides: [1, 257], offset: 7 }); // transposed, offset
+        const [cN, cR] = pair(big, { shape: [300, 257], strides: [257, 1], offset: 7 });
+        const [rN, rR] = pair(row, { shape: [300, 257], strides: [0, 1], offset: 0 }); // broadcast row
+        const long = Float32Array.from({ length: 100005 }, () => rng.normal() * 3);
+        const [lN, lR] = pair(long, { shape: [100003], strides: [1], offset: 2 }); // one long odd-length row
+        assert.deepEqual(read(backend, backend.copy(tN)), read(refBackend, refBackend.copy(tR)), 'copy transposed');
+        assert.deepEqual(read(backend, backend.copy(lN, 'int32')), read(refBackend, refBackend.copy(lR, 'int32')), 'copy long row to int32');
+        assert.deepEqual(read(backend, backend.binary('add', cN, rN)), read(refBackend, refBackend.binary('add', cR, rR)), 'add broadcast row');
+        assert.deepEqual(read(backend, backend.binary('mul', lN, lN)), read(refBackend, refBackend.binary('mul', lR, lR)), 'mul long row');
+        assertClose(read(backend, backend.unary('exp', tN)), read(refBackend, refBackend.unary('exp', tR)), { rtol: 2e-6, label: 'exp transposed' });
+        assertClose(read(backend, backend.unary('tanh', lN)), read(refBackend, refBackend.unary('tanh', lR)), { rtol: 2e-6, label: 'tanh long row' });
+        const [gN, gR] = pair(Float32Array.from(big, (v) => (v > 0 ? 1 : 0)), { shape: [300, 257], strides: [257, 1], offset: 7 });
+        assert.deepEqual(read(backend, backend.where(gN, cN, rN)), read(refBackend, refBackend.where(gR, cR, rR)), 'where');
+        for (const op of ['sum', 'max', 'argmax'] as const) {
+          for (const axis of [0, 1]) {
+            assertClose(read(backend, backend.reduce(op, tN, axis)), read(refBackend, refBackend.reduce(op, tR, axis)), { rtol: 1e-5, atol: 1e-5, label: `${op} axis ${axis}` });
+          }
+        }
+        const table = Float32Array.from({ length: 50 * 640 }, () => rng.normal());
+        const ids = Int32Array.from({ length: 4000 }, () => rng.int(50));
+        const [tabN, tabR] = pair(table, { shape: [50, 640], strides: [640, 1], offset: 0 });
+        const [idN, idR] = pair(ids, { shape: [4000], strides: [1], offset: 0 });
+        assert.deepEqual(read(backend, backend.indexSelect(tabN, idN)), read(refBackend, refBackend.indexSelect(tabR, idR)), 'indexSelect');
+        const src = Float32Array.from({ length: 4000 * 640 }, () => rng.normal());
+        const [sN, sR] = pair(src, { shape: [4000, 640], strides: [640, 1], offset: 0 });
+        assert.deepEqual(read(backend, backend.indexAdd(sN, idN, 50)), read(refBackend, refBackend.indexAdd(sR, idR, 50)), 'indexAdd (same order of sums as ref)');
+      } finally {
+        backend.setThreads(before);
+      }
+    });
+  });
+}
 
 /** The fused kernels against their oracles: the composed softmax and layerNorm of src/tensor/ops, run on ref. */
 function describeFused(): void {
