@@ -169,6 +169,9 @@ export class Trainer<M extends Module = Module, B = unknown> {
   /**
    * Trains until a limit is reached or early stopping fires; then saves a 'last' checkpoint
    * (when a save hook is set) and reports an 'end' event. Calling it again continues.
+   *
+   * @example
+   * const { reason, step, best } = await trainer.run(); // 'maxSteps', 10000, { metric, value, step }
    */
   async run(): Promise<TrainResult> {
     const o = this.opts;
@@ -256,7 +259,12 @@ export class Trainer<M extends Module = Module, B = unknown> {
     return Number.isFinite(eta) ? { etaSeconds: eta } : {};
   }
 
-  /** Runs task.evaluate in eval mode under noGrad (and back to training mode after). */
+  /**
+   * Runs task.evaluate in eval mode under noGrad (and back to training mode after).
+   *
+   * @example
+   * trainer.evaluate(); // { validLoss: 1.92, exactMatch: 0.75 }
+   */
   evaluate(): Record<string, number> {
     const evaluate = this.task.evaluate;
     if (!evaluate) throw new ArgumentError(`Trainer.evaluate: task '${this.task.name}' has no evaluate(model)`);
@@ -306,6 +314,10 @@ export class Trainer<M extends Module = Module, B = unknown> {
   /**
    * The loop's state for trainer_state.json: counters, generators (data and the model's dropout),
    * keep-best and patience, elapsed time.
+   *
+   * @example
+   * const s = trainer.state();
+   * s.step; s.epoch; s.batchInEpoch; // where a resumed run picks up
    */
   state(): TrainerState {
     return {
@@ -321,7 +333,12 @@ export class Trainer<M extends Module = Module, B = unknown> {
     };
   }
 
-  /** Restores what state() returned, the model's dropout generators included. */
+  /**
+   * Restores what state() returned, the model's dropout generators included.
+   *
+   * @example
+   * fresh.loadState(old.state()); // fresh now continues exactly as old would
+   */
   loadState(s: TrainerState): void {
     this.model.setRngStates(s.modelRngs);
     this.dataRng.setState(s.dataRng);
