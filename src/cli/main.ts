@@ -100,6 +100,11 @@ function usageMessage(e: CommanderError, argv: readonly string[]): string {
  * process.exitCode = await main(['info', 'runs/demo']);
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  // `qkv info run | head` closes stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   if (argv.length === 0) {
     program.outputHelp({ error: true });
