@@ -42,7 +42,7 @@ export interface G2PConfig extends TrainingConfig {
 const COMMON = { task: 'g2p' as const, labelSmoothing: 0.1, clipGradNorm: 1, patience: null, seed: 1, beam: 4, lengthPenalty: 0.6 };
 
 /**
- * tiny: seconds, for tests. small: the README demo (about 2 minutes of training on 2 cores).
+ * tiny: seconds, for tests. small: the README demo (3 minutes of training, about 3.5 minutes end to end).
  * base: the results-table run, about an hour on 2 cores with the native backend.
  */
 export const G2P_PRESETS: Record<PresetName, G2PConfig> = {
@@ -52,7 +52,7 @@ export const G2P_PRESETS: Record<PresetName, G2PConfig> = {
   },
   small: {
     ...COMMON, preset: 'small', model: { dModel: 64, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 256, dropout: 0.1 },
-    maxTokens: 1200, warmup: 150, lrFactor: 1, maxSteps: 100_000, maxMinutes: 2, evalEvery: 100, maxTrainExamples: null, evalWords: 200,
+    maxTokens: 1200, warmup: 150, lrFactor: 1, maxSteps: 100_000, maxMinutes: 3, evalEvery: 100, maxTrainExamples: null, evalWords: 200,
   },
   base: {
     ...COMMON, preset: 'base', model: { dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0.1 },
