@@ -4,7 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "fused.h"
 #include "kernels.h"
 
 typedef struct {
@@ -68,10 +67,9 @@ static void unary_f32(void *ctx, int64_t n, const int64_t *off, const int64_t *s
   int64_t sx = st[1];
   switch (C->op) {
     case QKV_NEG: UN_LOOP(float, -v); break;
-    case QKV_EXP:
-      if (sx == 1) qkv_fused_best()->exp(x, o, n);  /* the instruction set's vectorised exp */
-      else UN_LOOP(float, expf(v));
-      break;
+    /* libm's expf, not the vectorised exp of fused.h: the composed ops are the definition, and training
+     * runs (test/models/copy-task.test.ts) are sensitive to the last bit of every exp. */
+    case QKV_EXP: UN_LOOP(float, expf(v)); break;
     case QKV_LOG: UN_LOOP(float, logf(v)); break;
     case QKV_SQRT: UN_LOOP(float, sqrtf(v)); break;
     case QKV_TANH: UN_LOOP(float, tanhf(v)); break;

@@ -194,7 +194,8 @@ function describeParallel(): void {
 
 /** The fused kernels against their oracles: the composed softmax and layerNorm of src/tensor/ops, run on ref. */
 function describeFused(): void {
-  const backend = native!;
+  // The flavour with the fused kernels (off by default: they round differently from the composed ops).
+  const backend = loadNativeBackend({ fused: true })!;
   const viewOn = (data: Float32Array, layout: Layout): View => ({ storage: backend.fromArray(data), layout });
   const flat = (s: Storage, n: number) => backend.toArray({ storage: s, layout: { shape: [n], strides: [1], offset: 0 } });
   /** [rows, n] data laid out plainly or stored [n, rows] and viewed transposed (last-axis stride ≠ 1). */
@@ -276,6 +277,10 @@ function describeFused(): void {
           assertClose(fused.db!, composed.db!, { atol: 1e-4, rtol: 1e-4, label: 'layerNorm dbias' });
         }
       }
+    });
+    it('the default flavour has no fused kernels, so softmax and layerNorm compose', () => {
+      assert.equal(native!.softmax, undefined);
+      assert.equal(native!.layerNorm, undefined);
     });
     it('declines what it has no kernel for (float64), so ops compose instead', () => {
       const x: View = { storage: backend.fromArray(new Float64Array(6)), layout: { shape: [2, 3], strides: [3, 1], offset: 0 } };
