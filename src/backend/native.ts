@@ -267,7 +267,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       addon.assign(d, s, meta(dst.layout.shape, [dst.layout, srcLayout]));
     },
   };
-  if (!opts.fused) {
+  if (opts.fused === false) {
     // Without the fused kernels softmax and layerNorm compose from the kernels above, with exactly the
     // arithmetic the models' tests were tuned on; the fused ones are faster but round differently.
     delete backend.softmax;

@@ -16,8 +16,10 @@ export interface NativeOptions {
   /** The compiled addon; default: build/Release/qkv_native.node in the package root. */
   addonPath?: string;
   /**
-   * Also use the fused softmax and layerNorm kernels (default false). They are 2-30× faster than the
-   * composed versions but round differently, so training runs do not repeat bit for bit across the switch.
+   * Use the fused kernels (softmax, layer norm, attention, cross-entropy, GELU, the Adam update;
+   * default true). They are faster than the composed versions but round differently, so a training
+   * run does not repeat bit for bit across the switch; `fused: false` gives the composed path on the
+   * same native kernels (benchmarks, and bit-for-bit comparisons with older runs).
    */
   fused?: boolean;
 }
@@ -76,7 +78,7 @@ export function loadNativeBackend(opts: NativeOptions = {}): NativeBackend | nul
   if (!addon) return null;
   addon.setThreads(threads);
   // One backend object per flavour, so tensors made by two calls share a backend.
-  const fused = opts.fused ?? false;
+  const fused = opts.fused ?? true;
   let backend = backends.get(fused);
   if (!backend) {
     backend = createNativeBackend(addon, { fused });
