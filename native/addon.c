@@ -323,6 +323,151 @@ static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* Reads a Float32Array argument (or fails); `min` is the fewest elements it may hold. */
+static int get_f32(napi_env env, napi_value v, float **p, int64_t min) {
+  qkv_buf b;
+  if (!get_buf(env, v, &b) || b.dt != QKV_F32 || b.len < min) return 0;
+  *p = b.p;
+  return 1;
+}
+
+/* Parses attention's meta [B, H, T, S, K, Vd, scale, then (offset, 3 strides) for q, k, v, then the mask's
+ * offset and 4 strides] and its q, k, v, mask arguments (at a[0..3]). */
+static int get_attention(napi_env env, napi_value *a, const double *m, size_t ml, qkv_attn_args *A) {
+  if (ml != 24) return 0;
+  memset(A, 0, sizeof *A);
+  A->B = (int64_t)m[0]; A->H = (int64_t)m[1]; A->T = (int64_t)m[2]; A->S = (int64_t)m[3]; A->K = (int64_t)m[4]; A->Vd = (int64_t)m[5];
+  A->scale = (float)m[6];
+  float *q, *k, *v;
+  if (!get_f32(env, a[0], &q, 0) || !get_f32(env, a[1], &k, 0) || !get_f32(env, a[2], &v, 0)) return 0;
+  A->q = q + (int64_t)m[7]; A->k = k + (int64_t)m[11]; A->v = v + (int64_t)m[15];
+  for (int i = 0; i < 3; i++) { A->sq[i] = (int64_t)m[8 + i]; A->sk[i] = (int64_t)m[12 + i]; A->sv[i] = (int64_t)m[16 + i]; }
+  napi_valuetype t;
+  if (napi_typeof(env, a[3], &t) != napi_ok) return 0;
+  if (t != napi_null && t != napi_undefined) {
+    qkv_buf mb;
+    if (!get_buf(env, a[3], &mb) || (mb.dt != QKV_F32 && mb.dt != QKV_I32)) return 0;
+    A->mask_i32 = mb.dt == QKV_I32;
+    A->mask = (const char *)mb.p + (int64_t)m[19] * 4;
+    for (int i = 0; i < 4; i++) A->sm[i] = (int64_t)m[20 + i];
+  }
+  return 1;
+}
+
+/* attention(out, lse, q, k, v, mask|null, meta): fused float32 attention forward (see get_attention). */
+static napi_value js_attention(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value a[7];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_attn_args A;
+  size_t ml;
+  const double *m;
+  if (argc < 7 || !(m = get_meta(env, a[6], &ml)) || !get_attention(env, a + 2, m, ml, &A) ||
+      !get_f32(env, a[0], &A.out, A.B * A.H * A.T * A.Vd) || !get_f32(env, a[1], &A.lse, A.B * A.H * A.T))
+    FAIL("attention(out, lse, q, k, v, mask, meta): bad arguments");
+  if (!qkv_attention_forward(&A)) FAIL("attention: out of memory");
+  return undefined(env);
+}
+
+/* attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, mask|null, meta): dout, out, lse as the forward left them. */
+static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value a[11];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_attn_args A;
+  size_t ml;
+  const double *m;
+  float *dout;
+  if (argc < 11 || !(m = get_meta(env, a[10], &ml)) || !get_attention(env, a + 6, m, ml, &A) ||
+      !get_f32(env, a[0], &A.dq, A.B * A.H * A.T * A.K) || !get_f32(env, a[1], &A.dk, A.B * A.H * A.S * A.K) ||
+      !get_f32(env, a[2], &A.dv, A.B * A.H * A.S * A.Vd) || !get_f32(env, a[3], &dout, A.B * A.H * A.T * A.Vd) ||
+      !get_f32(env, a[4], &A.out, A.B * A.H * A.T * A.Vd) || !get_f32(env, a[5], &A.lse, A.B * A.H * A.T))
+    FAIL("attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, mask, meta): bad arguments");
+  A.dout = dout;
+  if (!qkv_attention_backward(&A)) FAIL("attentionBackward: out of memory");
+  return undefined(env);
+}
+
+/* crossEntropy(lse, x, targets, meta [N, V, xOffset, rowStride, ignoreIndex, eps, targetsOffset]) → Σ loss. */
+static napi_value js_cross_entropy(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *lse, *x;
+  qkv_buf t;
+  size_t ml;
+  const double *m;
+  if (argc < 4 || !(m = get_meta(env, a[3], &ml)) || ml != 7 || !get_f32(env, a[0], &lse, (int64_t)m[0]) ||
+      !get_f32(env, a[1], &x, 0) || !get_buf(env, a[2], &t) || t.dt != QKV_I32)
+    FAIL("crossEntropy(lse, x, targets, meta): bad arguments");
+  return number(env, qkv_xent_forward((int64_t)m[0], (int64_t)m[1], x + (int64_t)m[2], (int64_t)m[3],
+                                      (const int32_t *)t.p + (int64_t)m[6], (int64_t)m[4], (float)m[5], lse));
+}
+
+/* crossEntropyBackward(dx, x, lse, targets, meta [N, V, xOffset, rowStride, ignoreIndex, eps, targetsOffset, gscale]). */
+static napi_value js_cross_entropy_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *dx, *x, *lse;
+  qkv_buf t;
+  size_t ml;
+  const double *m;
+  if (argc < 5 || !(m = get_meta(env, a[4], &ml)) || ml != 8 || !get_f32(env, a[0], &dx, (int64_t)m[0] * (int64_t)m[1]) ||
+      !get_f32(env, a[1], &x, 0) || !get_f32(env, a[2], &lse, (int64_t)m[0]) || !get_buf(env, a[3], &t) || t.dt != QKV_I32)
+    FAIL("crossEntropyBackward(dx, x, lse, targets, meta): bad arguments");
+  qkv_xent_backward((int64_t)m[0], (int64_t)m[1], x + (int64_t)m[2], (int64_t)m[3], (const int32_t *)t.p + (int64_t)m[6],
+                    (int64_t)m[4], (float)m[5], lse, (float)m[7], dx);
+  return undefined(env);
+}
+
+/* gelu(out, x, meta [xOffset, n, tanhForm]) and geluBackward(dx, x, g, meta [xOffset, gOffset, n, tanhForm]). */
+static napi_value js_gelu(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *out, *x;
+  size_t ml;
+  const double *m;
+  if (argc < 3 || !(m = get_meta(env, a[2], &ml)) || ml != 3 || !get_f32(env, a[0], &out, (int64_t)m[1]) ||
+      !get_f32(env, a[1], &x, (int64_t)m[0] + (int64_t)m[1]))
+    FAIL("gelu(out, x, meta): bad arguments");
+  qkv_gelu(x + (int64_t)m[0], out, (int64_t)m[1], m[2] != 0);
+  return undefined(env);
+}
+
+static napi_value js_gelu_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *dx, *x, *g;
+  size_t ml;
+  const double *m;
+  if (argc < 4 || !(m = get_meta(env, a[3], &ml)) || ml != 4 || !get_f32(env, a[0], &dx, (int64_t)m[2]) ||
+      !get_f32(env, a[1], &x, (int64_t)m[0] + (int64_t)m[2]) || !get_f32(env, a[2], &g, (int64_t)m[1] + (int64_t)m[2]))
+    FAIL("geluBackward(dx, x, g, meta): bad arguments");
+  qkv_gelu_backward(x + (int64_t)m[0], g + (int64_t)m[1], dx, (int64_t)m[2], m[3] != 0);
+  return undefined(env);
+}
+
+/* adam(p, g, m, v, meta [pOffset, gOffset, n, lr, beta1, beta2, eps, weightDecay, decoupled, stepSize, bias2Sqrt]):
+ * p (at its offset), m and v updated in place. */
+static napi_value js_adam(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *p, *g, *mb, *vb;
+  size_t ml;
+  const double *m;
+  if (argc < 5 || !(m = get_meta(env, a[4], &ml)) || ml != 11 || !get_f32(env, a[0], &p, (int64_t)m[0] + (int64_t)m[2]) ||
+      !get_f32(env, a[1], &g, (int64_t)m[1] + (int64_t)m[2]) || !get_f32(env, a[2], &mb, (int64_t)m[2]) ||
+      !get_f32(env, a[3], &vb, (int64_t)m[2]))
+    FAIL("adam(p, g, m, v, meta): bad arguments");
+  qkv_adam_args A = {(float)m[3], (float)m[4], (float)m[5], (float)m[6], (float)m[7], (float)m[9], (float)m[10], m[8] != 0};
+  qkv_adam(p + (int64_t)m[0], g + (int64_t)m[1], mb, vb, (int64_t)m[2], &A);
+  return undefined(env);
+}
+
 /* setThreads(n): n <= 0 means all cores. Returns the count now in use. */
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -394,6 +539,8 @@ NAPI_MODULE_INIT() {
       {"where", js_where}, {"reduce", js_reduce}, {"matmul", js_matmul}, {"indexSelect", js_index_select},
       {"indexAdd", js_index_add}, {"setThreads", js_set_threads}, {"threads", js_threads},
       {"softmax", js_softmax}, {"layerNorm", js_layer_norm}, {"gemmKernel", js_gemm_kernel}, {"gemmKernels", js_gemm_kernels}, {"sgemmNaive", js_sgemm_naive},
+      {"attention", js_attention}, {"attentionBackward", js_attention_backward}, {"crossEntropy", js_cross_entropy},
+      {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward}, {"adam", js_adam},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

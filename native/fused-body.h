@@ -1,4 +1,4 @@
-/* Fused row kernels (softmax, layer norm) over one contiguous float32 row. Included by fused-portable.c,
+/* Fused row kernels (softmax, layer norm, cross-entropy, GELU, Adam; attention via fused-attention-body.h). Included by fused-portable.c,
  * fused-avx2.c and fused-avx512.c, each compiled for its instruction set with FUSED(name) naming the
  * copy; the loops are written so the compiler vectorises them (independent lanes, no libm calls). */
 #include <math.h>
@@ -107,6 +107,97 @@ static void FUSED(exp_row)(const float *restrict x, float *restrict y, int64_t n
   for (int64_t i = 0; i < n; i++) y[i] = FUSED(expf_fast)(x[i]);
 }
 
-static const qkv_fused_rows FUSED(rows) = {FUSED(softmax_row), FUSED(layernorm_row), FUSED(exp_row)};
+/* Cross-entropy of one row: loss = lse − (1−ε)·x_t − (ε/V)·Σ x (= −Σ q·log softmax x with q the smoothed
+ * one-hot). The Σ x term is left out when ε = 0, so a −∞ logit off the target gives a finite loss, as torch. */
+static double FUSED(xent_forward)(const float *restrict x, int64_t V, int64_t target, float eps, float *lse_out) {
+  float m = -INFINITY;
+  for (int64_t i = 0; i < V; i++) m = x[i] > m ? x[i] : m;
+  float acc[LANES] = {0}, sx[LANES] = {0};
+  int64_t i = 0;
+  for (; i + LANES <= V; i += LANES) {
+    for (int j = 0; j < LANES; j++) acc[j] += FUSED(expf_fast)(x[i + j] - m);
+  }
+  float s = 0;
+  for (int j = 0; j < LANES; j++) s += acc[j];
+  for (; i < V; i++) s += FUSED(expf_fast)(x[i] - m);
+  float lse = m + logf(s);
+  *lse_out = lse;
+  double loss = (double)lse - (double)(1.0f - eps) * x[target];
+  if (eps != 0) {
+    for (i = 0; i + LANES <= V; i += LANES) {
+      for (int j = 0; j < LANES; j++) sx[j] += x[i + j];
+    }
+    float t = 0;
+    for (int j = 0; j < LANES; j++) t += sx[j];
+    for (; i < V; i++) t += x[i];
+    loss -= (double)(eps / (float)V) * t;
+  }
+  return loss;
+}
+
+static void FUSED(xent_backward)(const float *restrict x, int64_t V, int64_t target, float eps, float lse, float gscale,
+                                 float *restrict dx) {
+  float off = eps / (float)V;
+  for (int64_t i = 0; i < V; i++) dx[i] = gscale * (FUSED(expf_fast)(x[i] - lse) - off);
+  dx[target] -= gscale * (1.0f - eps);
+}
+
+/* GELU: x·Φ(x) = ½x(1 + erf(x/√2)), or ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+static void FUSED(gelu)(const float *restrict x, float *restrict y, int64_t n, int tanh_form) {
+  if (tanh_form) {
+    for (int64_t i = 0; i < n; i++) {
+      float u = 0.7978845608028654f * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
+      y[i] = 0.5f * x[i] * (1.0f + tanhf(u));
+    }
+  } else {
+    for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.7071067811865476f));
+  }
+}
+
+/* dx = g·(Φ(x) + x·φ(x)), or the tanh form's derivative ½(1 + th) + ½x(1 − th²)·√(2/π)(1 + 3·0.044715x²). */
+static void FUSED(gelu_backward)(const float *restrict x, const float *restrict g, float *restrict dx, int64_t n, int tanh_form) {
+  if (tanh_form) {
+    for (int64_t i = 0; i < n; i++) {
+      float xi = x[i], u = 0.7978845608028654f * (xi + 0.044715f * xi * xi * xi), th = tanhf(u);
+      float du = 0.7978845608028654f * (1.0f + 0.134145f * xi * xi);
+      dx[i] = g[i] * (0.5f * (1.0f + th) + 0.5f * xi * (1.0f - th * th) * du);
+    }
+  } else {
+    for (int64_t i = 0; i < n; i++) {
+      float xi = x[i];
+      float cdf = 0.5f * (1.0f + erff(xi * 0.7071067811865476f));
+      float pdf = 0.3989422804014327f * FUSED(expf_fast)(-0.5f * xi * xi);
+      dx[i] = g[i] * (cdf + xi * pdf);
+    }
+  }
+}
+
+/* One Adam/AdamW step in place, in torch.optim's order (_single_tensor_adam):
+ *   AdamW: p ← p·(1 − lr·λ)      Adam: g ← g + λ·p
+ *   m ← m·β1 + (1−β1)·g          v ← v·β2 + (1−β2)·g·g
+ *   p ← p − step_size · m / (√v / √(1−β2ᵗ) + ε)                                                   */
+static void FUSED(adam)(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, int64_t n,
+                        const qkv_adam_args *a) {
+  const float b1 = a->beta1, b2 = a->beta2, c1 = 1.0f - a->beta1, c2 = 1.0f - a->beta2, eps = a->eps;
+  const float wd = a->weight_decay, decay = 1.0f - a->lr * a->weight_decay, step = a->step_size, bc2 = a->bias2_sqrt;
+  const int coupled = !a->decoupled && wd != 0, decoupled = a->decoupled && wd != 0;
+  for (int64_t i = 0; i < n; i++) {
+    float pi = p[i], gi = g[i];
+    if (decoupled) pi = pi * decay;
+    if (coupled) gi = gi + wd * pi;
+    float mi = m[i] * b1 + c1 * gi;
+    float vi = v[i] * b2 + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi - step * (mi / (sqrtf(vi) / bc2 + eps));
+  }
+}
+
+#include "fused-attention-body.h"
+
+static const qkv_fused_rows FUSED(rows) = {
+    FUSED(softmax_row), FUSED(layernorm_row), FUSED(exp_row), FUSED(attn_forward), FUSED(attn_backward),
+    FUSED(xent_forward), FUSED(xent_backward), FUSED(gelu), FUSED(gelu_backward), FUSED(adam),
+};
 
 #undef LANES

@@ -68,4 +68,42 @@ export interface Backend {
    * each row's mean and rstd (shape x.shape[:-1]) for the backward pass.
    */
   layerNorm?(x: View, weight: View | null, bias: View | null, eps: number): { y: Storage; mean: Storage; rstd: Storage } | null;
+  /**
+   * softmax(q·kᵀ·scale, masked)·v without the [T, S] matrix: q [B, H, T, K], k [B, H, S, K], v [B, H, S, Vd],
+   * mask [B, H, T, S] (broadcast strides allowed; non-zero = not allowed) or null. Returns out [B, H, T, Vd]
+   * and each row's log-sum-exp [B, H, T] for the backward; a row with every key masked gets out 0, lse -∞.
+   */
+  attention?(q: View, k: View, v: View, mask: View | null, scale: number): { out: Storage; lse: Storage } | null;
+  /** The gradients of attention given dout [B, H, T, Vd] and what the forward returned. */
+  attentionBackward?(q: View, k: View, v: View, mask: View | null, scale: number, out: Storage, lse: Storage, dout: View): { dq: Storage; dk: Storage; dv: Storage };
+  /**
+   * Cross-entropy of logits [N, V] against int32 targets [N] (rows at ignoreIndex skipped, label smoothing ε):
+   * Σ_n loss_n, and each row's log-sum-exp [N] for the backward. Targets are already checked to be in range.
+   */
+  crossEntropy?(logits: View, targets: View, ignoreIndex: number, labelSmoothing: number): { sum: number; lse: Storage } | null;
+  /** d(scale·Σ loss)/dlogits = scale·(softmax − q) per row, 0 on ignored rows: [N, V]. */
+  crossEntropyBackward?(logits: View, targets: View, lse: Storage, ignoreIndex: number, labelSmoothing: number, scale: number): Storage;
+  /** GELU of x, exact (erf) or the tanh approximation; contiguous with x's shape. */
+  gelu?(x: View, approximate: 'none' | 'tanh'): Storage | null;
+  /** g·GELU'(x), contiguous with x's shape. */
+  geluBackward?(x: View, g: View, approximate: 'none' | 'tanh'): Storage;
+  /**
+   * One Adam/AdamW step in place on param (its own storage) and the moment buffers m, v (contiguous, the
+   * parameter's length), in torch.optim's order of operations. Returns false, touching nothing, when it
+   * has no kernel for the case (dtype, a non-contiguous parameter); the optimizer then composes.
+   */
+  adamUpdate?(param: View, grad: View, m: Storage, v: Storage, hp: AdamHyper): boolean;
+}
+
+/** What one Adam step needs besides the tensors; stepSize = lr/(1−β1ᵗ), bias2Sqrt = √(1−β2ᵗ). */
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW's decay p ← p·(1 − lr·λ) rather than Adam's g ← g + λ·p. */
+  decoupled: boolean;
+  stepSize: number;
+  bias2Sqrt: number;
 }

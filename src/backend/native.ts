@@ -28,6 +28,15 @@ export interface NativeAddon {
   softmax(out: Float32Array, x: Float32Array, meta: Float64Array): void;
   layerNorm(out: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, meta: Float64Array,
     weight: Float32Array | null, bias: Float32Array | null, eps: number): void;
+  attention(out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
+    mask: Float32Array | Int32Array | null, meta: Float64Array): void;
+  attentionBackward(dq: Float32Array, dk: Float32Array, dv: Float32Array, dout: Float32Array, out: Float32Array, lse: Float32Array,
+    q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | Int32Array | null, meta: Float64Array): void;
+  crossEntropy(lse: Float32Array, x: Float32Array, targets: Int32Array, meta: Float64Array): number;
+  crossEntropyBackward(dx: Float32Array, x: Float32Array, lse: Float32Array, targets: Int32Array, meta: Float64Array): void;
+  gelu(out: Float32Array, x: Float32Array, meta: Float64Array): void;
+  geluBackward(dx: Float32Array, x: Float32Array, g: Float32Array, meta: Float64Array): void;
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, meta: Float64Array): void;
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;
@@ -50,6 +59,9 @@ export interface NativeBackend extends Backend {
 const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, relu: 5, step: 6, erf: 7, abs: 8, recip: 9 };
 const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, max: 5, min: 6, eq: 7, lt: 8, gt: 9 };
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, argmax: 2 };
+
+/** The optional fused methods `fused: false` leaves out. */
+const FUSED_METHODS = ['softmax', 'layerNorm', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate'] as const;
 
 /** Native storage is a typed array, as ref's is, but a class of its own so that mixing backends fails loudly. */
 class NativeStorage implements Storage {
@@ -125,10 +137,46 @@ function idsOf(backend: Backend, ids: View): [Int32Array, number] {
   return [data(backend.copy(ids, 'int32')) as Int32Array, 0];
 }
 
+/** A view whose last axis has stride 1 (the fused kernels' requirement): itself, or a contiguous copy. */
+function rowsContiguous(backend: Backend, v: View): View {
+  const l = v.layout;
+  const nd = l.shape.length;
+  if (nd === 0 || l.strides[nd - 1] === 1 || l.shape[nd - 1] <= 1) return v;
+  return { storage: backend.copy(v), layout: { shape: l.shape, strides: contiguousStrides(l.shape), offset: 0 } };
+}
+
+/** A contiguous float32 array starting at element 0 holding the view's values (the view's own memory when it can). */
+function flatF32(backend: Backend, v: View): Float32Array {
+  const d = viewData(v) as Float32Array;
+  if (isContiguous(v.layout) && v.layout.offset === 0 && d.length === numel(v.layout.shape)) return d;
+  return data(backend.copy(v)) as Float32Array;
+}
+
+/** Attention's metadata: sizes, scale, then (offset, batch, head, row strides) of q, k, v, then the mask's offset and 4 strides. */
+function attentionMeta(q: View, k: View, v: View, mask: View | null, scale: number): Float64Array {
+  const [B, H, T, K] = q.layout.shape;
+  const S = k.layout.shape[2];
+  const Vd = v.layout.shape[3];
+  const ls = (x: View) => [x.layout.offset, x.layout.strides[0], x.layout.strides[1], x.layout.strides[2]];
+  const ms = mask ? [mask.layout.offset, ...mask.layout.strides] : [0, 0, 0, 0, 0];
+  return new Float64Array([B, H, T, S, K, Vd, scale, ...ls(q), ...ls(k), ...ls(v), ...ms]);
+}
+
+/** The mask's memory: float32 or int32 as stored, any other dtype cast to float32 (layout then contiguous). */
+function maskData(backend: Backend, mask: View | null): [Float32Array | Int32Array | null, View | null] {
+  if (!mask) return [null, null];
+  const d = viewData(mask);
+  if (d instanceof Float32Array || d instanceof Int32Array) return [d, mask];
+  const shape = mask.layout.shape;
+  return [data(backend.copy(mask, 'float32')) as Float32Array, { storage: mask.storage, layout: { shape, strides: contiguousStrides(shape), offset: 0 } }];
+}
+
+const f32 = (...views: (View | null)[]) => views.every((v) => v === null || v.storage.dtype === 'float32');
+
 /**
- * Wraps a loaded addon as a Backend. With `fused: true` it also offers the fused softmax and layerNorm
- * kernels, which the ops then use (2-30× faster; float32 results differ from the composed ones in the
- * last bits, which changes the trajectory of a training run).
+ * Wraps a loaded addon as a Backend, with the fused kernels (softmax, layer norm, attention,
+ * cross-entropy, GELU, the Adam update) unless `fused: false`. The ops use them when present; float32
+ * results differ from the composed ones in the last bits, which changes the trajectory of a training run.
  *
  * @example
  * import { loadNativeBackend } from 'qkv/node';      // finds and loads the addon
@@ -255,6 +303,79 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       return { y: new NativeStorage(y), mean: new NativeStorage(mean), rstd: new NativeStorage(rstd) };
     },
 
+    attention(q, k, v, mask, scale) {
+      if (!f32(q, k, v) || q.layout.shape.length !== 4) return null;
+      const [qc, kc, vc] = [q, k, v].map((x) => rowsContiguous(this, x));
+      const [B, H, T] = q.layout.shape;
+      const Vd = v.layout.shape[3];
+      const out = output('float32', B * H * T * Vd) as Float32Array;
+      const lse = output('float32', B * H * T) as Float32Array;
+      const [md, mv] = maskData(this, mask);
+      addon.attention(out, lse, viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md, attentionMeta(qc, kc, vc, mv, scale));
+      return { out: new NativeStorage(out), lse: new NativeStorage(lse) };
+    },
+
+    attentionBackward(q, k, v, mask, scale, out, lse, dout) {
+      const [qc, kc, vc] = [q, k, v].map((x) => rowsContiguous(this, x));
+      const [B, H, T, K] = q.layout.shape;
+      const S = k.layout.shape[2];
+      const Vd = v.layout.shape[3];
+      const dq = output('float32', B * H * T * K) as Float32Array;
+      const dk = output('float32', B * H * S * K) as Float32Array;
+      const dv = output('float32', B * H * S * Vd) as Float32Array;
+      const [md, mv] = maskData(this, mask);
+      addon.attentionBackward(dq, dk, dv, flatF32(this, dout), data(out) as Float32Array, data(lse) as Float32Array,
+        viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md, attentionMeta(qc, kc, vc, mv, scale));
+      return { dq: new NativeStorage(dq), dk: new NativeStorage(dk), dv: new NativeStorage(dv) };
+    },
+
+    crossEntropy(logits, targets, ignoreIndex, labelSmoothing) {
+      if (!f32(logits) || logits.layout.shape.length !== 2) return null;
+      const x = rowsContiguous(this, logits);
+      const [N, V] = x.layout.shape;
+      const [ids, idOff] = idsOf(this, targets);
+      const lse = output('float32', N) as Float32Array;
+      const sum = addon.crossEntropy(lse, viewData(x) as Float32Array, ids, new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff]));
+      return { sum, lse: new NativeStorage(lse) };
+    },
+
+    crossEntropyBackward(logits, targets, lse, ignoreIndex, labelSmoothing, scale) {
+      const x = rowsContiguous(this, logits);
+      const [N, V] = x.layout.shape;
+      const [ids, idOff] = idsOf(this, targets);
+      const dx = output('float32', N * V) as Float32Array;
+      addon.crossEntropyBackward(dx, viewData(x) as Float32Array, data(lse) as Float32Array, ids,
+        new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff, scale]));
+      return new NativeStorage(dx);
+    },
+
+    gelu(x, approximate) {
+      if (!f32(x)) return null;
+      const n = numel(x.layout.shape);
+      const xs = flatF32(this, x);
+      const out = output('float32', n) as Float32Array;
+      addon.gelu(out, xs, new Float64Array([0, n, approximate === 'tanh' ? 1 : 0]));
+      return new NativeStorage(out);
+    },
+
+    geluBackward(x, g, approximate) {
+      const n = numel(x.layout.shape);
+      const dx = output('float32', n) as Float32Array;
+      addon.geluBackward(dx, flatF32(this, x), flatF32(this, g), new Float64Array([0, 0, n, approximate === 'tanh' ? 1 : 0]));
+      return new NativeStorage(dx);
+    },
+
+    adamUpdate(param, grad, m, v, hp) {
+      const n = numel(param.layout.shape);
+      if (!f32(param, grad) || m.dtype !== 'float32' || v.dtype !== 'float32' || m.length !== n || v.length !== n || !isContiguous(param.layout)) return false;
+      const p = viewData(param) as Float32Array;
+      const g = flatF32(this, grad);
+      addon.adam(p, g, data(m) as Float32Array, data(v) as Float32Array, new Float64Array([
+        param.layout.offset, 0, n, hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weightDecay, hp.decoupled ? 1 : 0, hp.stepSize, hp.bias2Sqrt,
+      ]));
+      return true;
+    },
+
     assign(dst, src) {
       const d = viewData(dst);
       let s = viewData(src);
@@ -268,10 +389,9 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
   };
   if (opts.fused === false) {
-    // Without the fused kernels softmax and layerNorm compose from the kernels above, with exactly the
-    // arithmetic the models' tests were tuned on; the fused ones are faster but round differently.
-    delete backend.softmax;
-    delete backend.layerNorm;
+    // Without the fused kernels every op composes from the contract's kernels above: the oracle of the
+    // fused ones, and the baseline the benchmarks compare them against.
+    for (const name of FUSED_METHODS) delete backend[name];
   }
   return backend;
 }

@@ -1,0 +1,229 @@
+/* Fused attention over one (batch, head), included by fused-body.h once per instruction set.
+ *
+ * softmax(Q·Kᵀ·scale + mask)·V without the T×S matrix: queries go in blocks of 4 rows, and only
+ * that block's 4×S scores live (in per-thread scratch). Keys are packed transposed once per head so
+ * the scores of 4 queries × 16 keys are one register tile; masked-out key ranges at the end of a
+ * block (the causal case) are skipped. The forward saves each row's log-sum-exp; the backward
+ * recomputes the probabilities from it (flash attention's recipe), accumulating dK and dV per head. */
+
+#define QB 4
+#define NB 16
+#define RUP(n) (((n) + NB - 1) / NB * NB)
+
+/* C[4][16] = A[4][L] · B[L][16] (A rows lda apart, B rows ldb apart), C rows ldc apart. */
+static inline void FUSED(tile)(int64_t L, const float *restrict A, int64_t lda, const float *restrict B, int64_t ldb,
+                               float *restrict C, int64_t ldc) {
+#if defined(__AVX2__) && defined(__FMA__)
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (int64_t l = 0; l < L; l++) {
+    __m256 b0 = _mm256_loadu_ps(B + l * ldb), b1 = _mm256_loadu_ps(B + l * ldb + 8);
+    __m256 a = _mm256_broadcast_ss(A + l);
+    c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+    a = _mm256_broadcast_ss(A + lda + l);
+    c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+    a = _mm256_broadcast_ss(A + 2 * lda + l);
+    c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+    a = _mm256_broadcast_ss(A + 3 * lda + l);
+    c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+  }
+  _mm256_storeu_ps(C, c00); _mm256_storeu_ps(C + 8, c01);
+  _mm256_storeu_ps(C + ldc, c10); _mm256_storeu_ps(C + ldc + 8, c11);
+  _mm256_storeu_ps(C + 2 * ldc, c20); _mm256_storeu_ps(C + 2 * ldc + 8, c21);
+  _mm256_storeu_ps(C + 3 * ldc, c30); _mm256_storeu_ps(C + 3 * ldc + 8, c31);
+#else
+  float acc[QB][NB] = {{0}};
+  for (int64_t l = 0; l < L; l++) {
+    for (int r = 0; r < QB; r++) {
+      float a = A[r * lda + l];
+      for (int j = 0; j < NB; j++) acc[r][j] += a * B[l * ldb + j];
+    }
+  }
+  for (int r = 0; r < QB; r++) memcpy(C + r * ldc, acc[r], sizeof acc[r]);
+#endif
+}
+
+/* C[4][N] = A[4][L] · B[L][N], N a multiple of 16. */
+static void FUSED(block_product)(int64_t L, int64_t N, const float *A, int64_t lda, const float *B, int64_t ldb, float *C, int64_t ldc) {
+  for (int64_t j = 0; j < N; j += NB) FUSED(tile)(L, A, lda, B + j, ldb, C + j, ldc);
+}
+
+/* C[s][0..n) += Σ_r P[r][s]·Bm[r][0..n) for s < L: the rank-4 updates of dK and dV. */
+static void FUSED(rank4)(int64_t L, int64_t n, const float *P, int64_t ldp, const float *restrict Bm, int64_t ldb,
+                         float *restrict C, int64_t ldc) {
+  const float *b0 = Bm, *b1 = Bm + ldb, *b2 = Bm + 2 * ldb, *b3 = Bm + 3 * ldb;
+  for (int64_t s = 0; s < L; s++) {
+    float p0 = P[s], p1 = P[ldp + s], p2 = P[2 * ldp + s], p3 = P[3 * ldp + s];
+    if (p0 == 0 && p1 == 0 && p2 == 0 && p3 == 0) continue;
+    float *restrict c = C + s * ldc;
+    for (int64_t j = 0; j < n; j++) c[j] += p0 * b0[j] + p1 * b1[j] + p2 * b2[j] + p3 * b3[j];
+  }
+}
+
+/* Scratch layout of one head (floats); see qkv_attn_scratch in attention.c, which must agree. */
+typedef struct {
+  float *kT, *vT, *kp, *vp, *qb, *ob, *sc, *dp, *ok, *dk, *dv;
+} FUSED(attn_scratch);
+
+static FUSED(attn_scratch) FUSED(attn_carve)(const qkv_attn_args *a, float *w) {
+  int64_t S = a->S, K = a->K, Vd = a->Vd, Sp = RUP(S), Kp = RUP(K), Vp = RUP(Vd);
+  FUSED(attn_scratch) z;
+  z.kT = w; w += K * Sp;
+  z.vT = w; w += Vd * Sp;
+  z.kp = w; w += S * Kp;
+  z.vp = w; w += S * Vp;
+  z.qb = w; w += QB * Kp;
+  z.ob = w; w += QB * Vp;
+  z.sc = w; w += QB * Sp;
+  z.dp = w; w += QB * Sp;
+  z.ok = w; w += QB * Sp;
+  z.dk = w; w += S * Kp;
+  z.dv = w;
+  return z;
+}
+
+/* Marks allowed keys of query rows t0..t0+mr in ok[r][s] (1 or 0) and returns 1 + the last allowed key of any row. */
+static int64_t FUSED(attn_allowed)(const qkv_attn_args *a, int64_t b, int64_t h, int64_t t0, int mr, float *ok, int64_t Sp) {
+  int64_t lim = 0;
+  for (int r = 0; r < QB; r++) {
+    float *o = ok + r * Sp;
+    if (r >= mr) { memset(o, 0, Sp * sizeof(float)); continue; }
+    if (!a->mask) {
+      for (int64_t s = 0; s < a->S; s++) o[s] = 1;
+      lim = a->S;
+    } else {
+      int64_t base = b * a->sm[0] + h * a->sm[1] + (t0 + r) * a->sm[2];
+      for (int64_t s = 0; s < a->S; s++) {
+        int64_t i = base + s * a->sm[3];
+        int masked = a->mask_i32 ? ((const int32_t *)a->mask)[i] != 0 : ((const float *)a->mask)[i] != 0;
+        o[s] = masked ? 0.0f : 1.0f;
+        if (!masked && s + 1 > lim) lim = s + 1;
+      }
+    }
+    for (int64_t s = a->S; s < Sp; s++) o[s] = 0;
+  }
+  return lim;
+}
+
+/* Packs the head's keys (transposed, and padded rows) and values. */
+static void FUSED(attn_pack)(const qkv_attn_args *a, int64_t b, int64_t h, FUSED(attn_scratch) *z, int backward) {
+  int64_t S = a->S, K = a->K, Vd = a->Vd, Sp = RUP(S), Kp = RUP(K), Vp = RUP(Vd);
+  const float *k = a->k + b * a->sk[0] + h * a->sk[1];
+  const float *v = a->v + b * a->sv[0] + h * a->sv[1];
+  memset(z->kT, 0, K * Sp * sizeof(float));
+  for (int64_t s = 0; s < S; s++) for (int64_t i = 0; i < K; i++) z->kT[i * Sp + s] = k[s * a->sk[2] + i];
+  if (!backward) {
+    for (int64_t s = 0; s < S; s++) {
+      memcpy(z->vp + s * Vp, v + s * a->sv[2], Vd * sizeof(float));
+      memset(z->vp + s * Vp + Vd, 0, (Vp - Vd) * sizeof(float));
+    }
+    return;
+  }
+  memset(z->vT, 0, Vd * Sp * sizeof(float));
+  for (int64_t s = 0; s < S; s++) for (int64_t i = 0; i < Vd; i++) z->vT[i * Sp + s] = v[s * a->sv[2] + i];
+  for (int64_t s = 0; s < S; s++) {
+    memcpy(z->kp + s * Kp, k + s * a->sk[2], K * sizeof(float));
+    memset(z->kp + s * Kp + K, 0, (Kp - K) * sizeof(float));
+  }
+}
+
+/* Copies query rows t0..t0+mr into qb [4][Kp], zero rows below mr. */
+static void FUSED(attn_load_q)(const qkv_attn_args *a, int64_t b, int64_t h, int64_t t0, int mr, float *qb) {
+  int64_t K = a->K, Kp = RUP(K);
+  const float *q = a->q + b * a->sq[0] + h * a->sq[1];
+  memset(qb, 0, QB * Kp * sizeof(float));
+  for (int r = 0; r < mr; r++) memcpy(qb + r * Kp, q + (t0 + r) * a->sq[2], K * sizeof(float));
+}
+
+static void FUSED(attn_forward)(const qkv_attn_args *a, int64_t bh, float *w) {
+  int64_t b = bh / a->H, h = bh % a->H;
+  int64_t T = a->T, K = a->K, Vd = a->Vd, Sp = RUP(a->S), Vp = RUP(Vd);
+  FUSED(attn_scratch) z = FUSED(attn_carve)(a, w);
+  FUSED(attn_pack)(a, b, h, &z, 0);
+  for (int64_t t0 = 0; t0 < T; t0 += QB) {
+    int mr = T - t0 < QB ? (int)(T - t0) : QB;
+    int64_t lim = FUSED(attn_allowed)(a, b, h, t0, mr, z.ok, Sp);
+    float sums[QB] = {0};
+    if (lim > 0) {
+      FUSED(attn_load_q)(a, b, h, t0, mr, z.qb);
+      FUSED(block_product)(K, RUP(lim), z.qb, RUP(K), z.kT, Sp, z.sc, Sp);  /* scores [4][lim] */
+      for (int r = 0; r < mr; r++) {
+        float *sc = z.sc + r * Sp, *ok = z.ok + r * Sp;
+        float m = -INFINITY;
+        for (int64_t s = 0; s < lim; s++) {
+          sc[s] *= a->scale;
+          if (ok[s] != 0 && sc[s] > m) m = sc[s];
+        }
+        float sum = 0;
+        if (m != -INFINITY) {
+          for (int64_t s = 0; s < lim; s++) sc[s] = FUSED(expf_fast)(sc[s] - m);
+          for (int64_t s = 0; s < lim; s++) sc[s] = ok[s] != 0 ? sc[s] : 0.0f;  /* a select: masked scores may be +inf */
+          for (int64_t s = 0; s < lim; s++) sum += sc[s];
+        } else {
+          memset(sc, 0, lim * sizeof(float));
+        }
+        sums[r] = sum;
+        a->lse[bh * T + t0 + r] = m == -INFINITY ? -INFINITY : m + logf(sum);
+      }
+      for (int r = mr; r < QB; r++) memset(z.sc + r * Sp, 0, lim * sizeof(float));
+      FUSED(block_product)(lim, Vp, z.sc, Sp, z.vp, Vp, z.ob, Vp);  /* P·V, unnormalised */
+    } else {
+      for (int r = 0; r < mr; r++) a->lse[bh * T + t0 + r] = -INFINITY;
+    }
+    for (int r = 0; r < mr; r++) {
+      float *o = a->out + (bh * T + t0 + r) * Vd;
+      if (lim == 0 || sums[r] == 0) { memset(o, 0, Vd * sizeof(float)); continue; }
+      float inv = 1.0f / sums[r];
+      for (int64_t j = 0; j < Vd; j++) o[j] = z.ob[r * Vp + j] * inv;
+    }
+  }
+}
+
+static void FUSED(attn_backward)(const qkv_attn_args *a, int64_t bh, float *w) {
+  int64_t b = bh / a->H, h = bh % a->H;
+  int64_t T = a->T, S = a->S, K = a->K, Vd = a->Vd, Sp = RUP(S), Kp = RUP(K), Vp = RUP(Vd);
+  FUSED(attn_scratch) z = FUSED(attn_carve)(a, w);
+  FUSED(attn_pack)(a, b, h, &z, 1);
+  memset(z.dk, 0, S * Kp * sizeof(float));
+  memset(z.dv, 0, S * Vp * sizeof(float));
+  for (int64_t t0 = 0; t0 < T; t0 += QB) {
+    int mr = T - t0 < QB ? (int)(T - t0) : QB;
+    int64_t lim = FUSED(attn_allowed)(a, b, h, t0, mr, z.ok, Sp);
+    float *dq = a->dq + (bh * T + t0) * K;
+    if (lim == 0) { memset(dq, 0, mr * K * sizeof(float)); continue; }
+    FUSED(attn_load_q)(a, b, h, t0, mr, z.qb);
+    /* dO block [4][Vp] and D_r = dO_r · O_r. */
+    float D[QB] = {0};
+    memset(z.ob, 0, QB * Vp * sizeof(float));
+    for (int r = 0; r < mr; r++) {
+      const float *g = a->dout + (bh * T + t0 + r) * Vd, *o = a->out + (bh * T + t0 + r) * Vd;
+      memcpy(z.ob + r * Vp, g, Vd * sizeof(float));
+      float d = 0;
+      for (int64_t j = 0; j < Vd; j++) d += g[j] * o[j];
+      D[r] = d;
+    }
+    int64_t limp = RUP(lim);
+    FUSED(block_product)(K, limp, z.qb, Kp, z.kT, Sp, z.sc, Sp);   /* scores */
+    FUSED(block_product)(Vd, limp, z.ob, Vp, z.vT, Sp, z.dp, Sp);  /* dP = dO·Vᵀ */
+    for (int r = 0; r < QB; r++) {
+      float *p = z.sc + r * Sp, *dp = z.dp + r * Sp, *ok = z.ok + r * Sp;
+      float lse = r < mr ? a->lse[bh * T + t0 + r] : -INFINITY;
+      if (lse == -INFINITY) { memset(p, 0, limp * sizeof(float)); memset(dp, 0, limp * sizeof(float)); continue; }
+      for (int64_t s = 0; s < limp; s++) p[s] = FUSED(expf_fast)(p[s] * a->scale - lse);
+      for (int64_t s = 0; s < limp; s++) p[s] = ok[s] != 0 ? p[s] : 0.0f;
+      for (int64_t s = 0; s < limp; s++) dp[s] = p[s] * (dp[s] - D[r]);  /* dS */
+    }
+    FUSED(rank4)(lim, Vp, z.sc, Sp, z.ob, Vp, z.dv, Vp);   /* dV += Pᵀ·dO */
+    FUSED(rank4)(lim, Kp, z.dp, Sp, z.qb, Kp, z.dk, Kp);   /* dK += dSᵀ·Q (scaled below) */
+    FUSED(block_product)(lim, Kp, z.dp, Sp, z.kp, Kp, z.qb, Kp);  /* dQ = dS·K, into qb (Q is done) */
+    for (int r = 0; r < mr; r++) for (int64_t i = 0; i < K; i++) dq[r * K + i] = z.qb[r * Kp + i] * a->scale;
+  }
+  float *dk = a->dk + bh * S * K, *dv = a->dv + bh * S * Vd;
+  for (int64_t s = 0; s < S; s++) {
+    for (int64_t i = 0; i < K; i++) dk[s * K + i] = z.dk[s * Kp + i] * a->scale;
+    memcpy(dv + s * Vd, z.dv + s * Vp, Vd * sizeof(float));
+  }
+}
+
+#undef QB
+#undef NB
+#undef RUP
