@@ -7,7 +7,7 @@ import { allocArray } from '../../core/dtype.js';
 import type { Rng } from '../../core/rng.js';
 import { Tensor } from '../tensor.js';
 import { scalarLike } from './elementwise.js';
-import { fusedLayerNorm, fusedSoftmax } from './fused.js';
+import { fusedCrossEntropy, fusedGelu, fusedLayerNorm, fusedSoftmax } from './fused.js';
 
 /** softmax(x)_i = e^{x_i - max x} / Σ_j e^{x_j - max x} along `axis`. */
 export function softmax(x: Tensor, axis = -1): Tensor {
@@ -38,11 +38,15 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
 
 /** GELU, exact: x · Φ(x) = ½x(1 + erf(x/√2)). */
 export function gelu(x: Tensor): Tensor {
+  const fused = fusedGelu(x, 'none');
+  if (fused) return fused;
   return x.mul(x.mul(Math.SQRT1_2).erf().add(1)).mul(0.5);
 }
 
 /** GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export function geluTanh(x: Tensor): Tensor {
+  const fused = fusedGelu(x, 'tanh');
+  if (fused) return fused;
   const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
   return x.mul(inner.tanh().add(1)).mul(0.5);
 }
@@ -80,12 +84,17 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   const [N, V] = logits.shape;
   if (targets.size !== N) throw new ShapeError(`crossEntropy: ${N} rows of logits but targets ${fmtShape(targets.shape)}`);
   const t = targets.toArray();
-  const q = allocArray(logits.dtype, N * V);
   let count = 0;
   for (let n = 0; n < N; n++) {
     if (t[n] === ignoreIndex) continue;
     if (t[n] < 0 || t[n] >= V) throw new ShapeError(`crossEntropy: target ${t[n]} at row ${n} is out of range [0, ${V})`);
     count++;
+  }
+  const fused = fusedCrossEntropy(logits, targets, ignoreIndex, labelSmoothing, reduction, count);
+  if (fused) return fused;
+  const q = allocArray(logits.dtype, N * V);
+  for (let n = 0; n < N; n++) {
+    if (t[n] === ignoreIndex) continue;
     for (let v = 0; v < V; v++) q[n * V + v] = labelSmoothing / V;
     q[n * V + t[n]] += 1 - labelSmoothing;
   }

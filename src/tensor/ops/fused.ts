@@ -1,8 +1,10 @@
-// Fused kernels behind softmax and layerNorm: used when the tensor's backend offers one for the case
-// at hand (native, float32, last axis). The composed versions in functional.ts stay the definition
-// and the test oracle (test/backend/native.test.ts compares the two, forward and backward).
+// Fused kernels behind softmax, layerNorm, crossEntropy, GELU and attention: used when the tensor's
+// backend offers one for the case at hand (native, float32). The composed versions (functional.ts,
+// nn/attention.ts) stay the definition and the test oracle (test/backend/native*.test.ts and
+// test/tensor/fused*.test.ts compare the two, forward and backward).
 
 import { Tensor } from '../tensor.js';
+import { ShapeError, fmtShape } from '../../core/errors.js';
 import { sumToShape } from './reduce.js';
 
 /** softmax over the last axis through backend.softmax, or null when the backend has no kernel for it. */
@@ -40,5 +42,63 @@ export function fusedLayerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | 
     if (weight) grads.push(sumToShape(g.mul(xhat), weight.shape));
     if (bias) grads.push(sumToShape(g, bias.shape));
     return grads;
+  }, backend);
+}
+
+/** GELU through backend.gelu (exact or tanh form), or null when the backend has no kernel for it. */
+export function fusedGelu(x: Tensor, approximate: 'none' | 'tanh'): Tensor | null {
+  const backend = x.backend;
+  if (!backend.gelu || !backend.geluBackward) return null;
+  const s = backend.gelu(x, approximate);
+  if (!s) return null;
+  return Tensor.result(approximate === 'tanh' ? 'geluTanh' : 'gelu', s, x.shape, [x], (g) => {
+    return [Tensor.fromStorage(backend.geluBackward!(x, g, approximate), x.shape, backend)];
+  }, backend);
+}
+
+/**
+ * Cross-entropy through backend.crossEntropy, or null when the backend has no kernel for it. `count` is
+ * the number of rows not ignored (the caller has checked every target); 'mean' divides by it.
+ */
+export function fusedCrossEntropy(logits: Tensor, targets: Tensor, ignoreIndex: number, labelSmoothing: number, reduction: 'mean' | 'sum', count: number): Tensor | null {
+  const backend = logits.backend;
+  if (!backend.crossEntropy || !backend.crossEntropyBackward || targets.backend !== backend) return null;
+  const r = backend.crossEntropy(logits, targets, ignoreIndex, labelSmoothing);
+  if (!r) return null;
+  const div = reduction === 'mean' ? count : 1;
+  const value = new Float32Array([r.sum / div]);
+  return Tensor.result('crossEntropy', backend.fromArray(value), [], [logits], (g) => {
+    // d loss / d logits_n = (softmax(logits_n) − q_n) · g / div, 0 on ignored rows
+    const scale = g.item() / div;
+    return [Tensor.fromStorage(backend.crossEntropyBackward!(logits, targets, r.lse, ignoreIndex, labelSmoothing, scale), logits.shape, backend)];
+  }, backend);
+}
+
+/**
+ * softmax(q·kᵀ·scale + mask)·v through backend.attention, or null when the backend has no kernel for
+ * the case: q [B, H, T, K], k [B, H, S, K], v [B, H, S, Vd] on one backend; mask (non-zero = not allowed)
+ * broadcasts to [B, H, T, S]. A query row with every key masked gives 0, as the composed version.
+ */
+export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, scale: number): Tensor | null {
+  const backend = q.backend;
+  if (!backend.attention || !backend.attentionBackward || q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) return null;
+  if (k.backend !== backend || v.backend !== backend || (mask && mask.backend !== backend)) return null;
+  const [B, H, T, K] = q.shape;
+  const S = k.shape[2];
+  const Vd = v.shape[3];
+  if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== K || v.shape[0] !== B || v.shape[1] !== H || v.shape[2] !== S) {
+    throw new ShapeError(`attention: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)} do not fit [B, H, T, K], [B, H, S, K], [B, H, S, Vd]`);
+  }
+  if (K === 0 || Vd === 0 || T === 0) return null;
+  const m = mask ? mask.expand([B, H, T, S]) : null;
+  const r = backend.attention(q, k, v, m, scale);
+  if (!r) return null;
+  return Tensor.result('attention', r.out, [B, H, T, Vd], [q, k, v], (g) => {
+    const d = backend.attentionBackward!(q, k, v, m, scale, r.out, r.lse, g);
+    return [
+      Tensor.fromStorage(d.dq, [B, H, T, K], backend),
+      Tensor.fromStorage(d.dk, [B, H, S, K], backend),
+      Tensor.fromStorage(d.dv, [B, H, S, Vd], backend),
+    ];
   }, backend);
 }
