@@ -4,6 +4,7 @@ import type { Rng } from '../core/rng.js';
 import { ArgumentError, ShapeError, fmtShape } from '../core/errors.js';
 import { broadcastShapes } from '../core/shape.js';
 import { Tensor, dropout as dropoutFn, full, softmax } from '../tensor/index.js';
+import { fusedAttention } from '../tensor/ops/fused.js';
 import { Module } from './module.js';
 import { ParamOptions, xavierUniform } from './init.js';
 import type { KVBuffer } from './kv-cache.js';
@@ -22,6 +23,11 @@ export interface SdpaOptions {
   dropout?: number;
   rng?: Rng;
   training?: boolean;
+  /**
+   * Return the weights (default true). With false, and no active dropout, a backend with a fused
+   * attention kernel computes the output without the [T, S] matrix; `weights` is then absent.
+   */
+  needWeights?: boolean;
 }
 
 /**
@@ -38,11 +44,27 @@ export interface SdpaOptions {
  *
  * @example
  * const { output, weights } = scaledDotProductAttention(q, k, v, causalMask(T));
+ * const { output: fast } = scaledDotProductAttention(q, k, v, causalMask(T), { needWeights: false });
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor | null, opts: SdpaOptions = {}): Required<AttentionResult> {
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor | null, opts?: SdpaOptions & { needWeights?: true }): Required<AttentionResult>;
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null | undefined, opts: SdpaOptions): AttentionResult;
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor | null, opts: SdpaOptions = {}): AttentionResult {
   const K = q.dim(-1);
   if (k.dim(-1) !== K || k.dim(-2) !== v.dim(-2)) {
     throw new ShapeError(`scaledDotProductAttention: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)} do not fit [..., T, K], [..., S, K], [..., S, Vd]`);
+  }
+  const p = opts.dropout ?? 0;
+  if (opts.needWeights === false && !(p > 0 && opts.training)) {
+    // The weights are not wanted and no dropout touches them: the fused kernel, when the backend has one.
+    if (mask) {
+      const scoreShape = [...q.shape.slice(0, -1), k.dim(-2)];
+      const shape = broadcastShapes(scoreShape, mask.shape, 'scaledDotProductAttention mask');
+      if (shape.length !== scoreShape.length || shape.some((d, i) => d !== scoreShape[i])) {
+        throw new ShapeError(`scaledDotProductAttention: mask ${fmtShape(mask.shape)} does not broadcast to scores ${fmtShape(scoreShape)}`);
+      }
+    }
+    const fused = fusedAttention(q, k, v, mask ?? null, 1 / Math.sqrt(K));
+    if (fused) return { output: fused };
   }
   // Scale Q before the product, as torch does, so rounding matches the reference closely.
   let scores = q.mul(1 / Math.sqrt(K)).matmul(k.transpose(-2, -1)); // [..., T, S]
@@ -65,7 +87,6 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask?
   }
   let weights = softmax(scores, -1);
   if (keep) weights = weights.mul(keep);
-  const p = opts.dropout ?? 0;
   let attn = weights;
   if (p > 0 && opts.training) {
     if (!opts.rng) throw new ArgumentError(`scaledDotProductAttention: dropout ${p} in training needs an rng`);
@@ -207,8 +228,8 @@ export class MultiHeadAttention extends Module {
     }
     const mask = combineMasks(B, this.numHeads, T, S, opts.keyPaddingMask, opts.attnMask);
     const { output, weights } = scaledDotProductAttention(q, k, v, mask, {
-      dropout: this.dropout, rng: this.dropoutRng, training: this.training,
-    }); // [B, H, T, K], [B, H, T, S]
+      dropout: this.dropout, rng: this.dropoutRng, training: this.training, needWeights: opts.needWeights ?? false,
+    }); // [B, H, T, K], [B, H, T, S] when asked for
     const concat = output.permute([0, 2, 1, 3]).reshape([B, T, D]); // Concat(head_1..head_H)
     const out = this.outProj.forward(concat);
     return opts.needWeights ? { output: out, weights } : { output: out };
