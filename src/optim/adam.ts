@@ -1,6 +1,7 @@
 // Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), with torch.optim's exact update order.
 
 import { ArgumentError } from '../core/errors.js';
+import { noGrad } from '../tensor/grad-mode.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Optimizer, checkNonNegative } from './optimizer.js';
 
@@ -35,6 +36,44 @@ abstract class AdamBase extends Optimizer {
     });
     checkNonNegative(who, 'eps', this.eps);
     checkNonNegative(who, 'weightDecay', this.weightDecay);
+  }
+
+  /**
+   * As Optimizer.step, but a parameter whose backend has a fused Adam kernel is updated in place by it
+   * (p, m and v in one pass); the others, and any case the kernel declines, take the composed update.
+   */
+  override step(): void {
+    if (!this.params.some((p) => p.backend.adamUpdate)) return super.step();
+    this.stepCount++;
+    noGrad(() => {
+      this.params.forEach((p, i) => {
+        if (!p.grad) return;
+        if (!this.fusedUpdate(p, p.grad, i)) p.assign(this.update(p, p.grad, i));
+      });
+    });
+  }
+
+  /** The in-place kernel's update of parameter `i`; false when the backend has none for this case. */
+  private fusedUpdate(param: Tensor, grad: Tensor, i: number): boolean {
+    const backend = param.backend;
+    if (!backend.adamUpdate || grad.backend !== backend || param.dtype !== 'float32') return false;
+    // The moment buffers are updated in place, so each must be this optimizer's own contiguous tensor.
+    const own = (t: Tensor | undefined) => {
+      if (!t) return Tensor.fromStorage(backend.alloc(param.dtype, param.size), param.shape, backend);
+      return t.isContiguous && t.layout.offset === 0 && t.storage.length === t.size ? t : Tensor.fromStorage(backend.copy(t), t.shape, backend);
+    };
+    const m = own(this.buffer('exp_avg', i));
+    const v = own(this.buffer('exp_avg_sq', i));
+    const [beta1, beta2] = this.betas;
+    const t = this.stepCount;
+    const done = backend.adamUpdate(param, grad, m.storage, v.storage, {
+      lr: this.lr, beta1, beta2, eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled,
+      stepSize: this.lr / (1 - beta1 ** t), bias2Sqrt: Math.sqrt(1 - beta2 ** t),
+    });
+    if (!done) return false;
+    this.setBuffer('exp_avg', i, m);
+    this.setBuffer('exp_avg_sq', i, v);
+    return true;
   }
 
   protected update(param: Tensor, grad: Tensor, i: number): Tensor {
