@@ -1,0 +1,20 @@
+// `npm run bench`: sgemm, training and inference, qkv against PyTorch, one table per section with the issue's targets.
+//
+// Options: --quick (fewer steps and rounds, ~2 minutes), --rounds=N (fresh processes per side), --fused
+// (qkv's opt-in fused softmax/layerNorm kernels in training and inference), --no-torch (sgemm only).
+
+import { cpus, loadavg } from 'node:os';
+import { benchInfer } from './infer.js';
+import { flag, option } from './common.js';
+import { benchSgemm } from './sgemm.js';
+import { benchTrain } from './train.js';
+
+const quick = flag('quick');
+const rounds = Number(option('rounds', quick ? '1' : '3'));
+const fused = flag('fused');
+console.log(`qkv bench ${new Date().toISOString().slice(0, 16)}Z; ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}; ` +
+  `load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}${quick ? '; --quick' : ''}\n`);
+await benchSgemm();
+await benchTrain(quick, rounds, fused);
+await benchInfer(quick, rounds, fused);
+console.log(`\nload average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

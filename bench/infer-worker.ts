@@ -1,0 +1,41 @@
+// One qkv inference measurement in its own process: GPT forward tokens/s at batch 32 and 1 (context
+// 128, under noGrad) and batch-1 greedy generation of 100 tokens with the KV cache; one JSON line out.
+// Run by bench/infer.ts; by hand: node --import tsx bench/infer-worker.ts [--seconds=2] [--fused]
+// [--profile=out.cpuprofile] (a profile of the generation runs only).
+
+import { GPT, Rng, generate, installDefaultBackend, noGrad, tensor } from '../src/node/index.js';
+import { flag, median, option, profiled } from './common.js';
+import { GPT_CONFIG } from './models.js';
+
+installDefaultBackend({ fused: flag('fused') });
+const seconds = Number(option('seconds', '2'));
+const newTokens = Number(option('tokens', '100'));
+const model = new GPT(GPT_CONFIG);
+model.eval();
+const rng = new Rng(99);
+const T = GPT_CONFIG.context;
+
+/** Median seconds per call of f over about `budget` seconds (at least 3 calls, after one warm-up). */
+function timeIt(f: () => unknown, budget: number): number {
+  f();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 3 || performance.now() - start < budget * 1000) {
+    const t0 = performance.now();
+    f();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return median(times);
+}
+
+function forwardTokensPerSec(B: number, budget: number): number {
+  const ids = tensor(Int32Array.from({ length: B * T }, () => rng.int(GPT_CONFIG.vocab)), { dtype: 'int32' }).reshape([B, T]);
+  return (B * T) / timeIt(() => noGrad(() => model.forward(ids).logits.toArray()), budget);
+}
+
+const forward32 = forwardTokensPerSec(32, seconds);
+const forward1 = forwardTokensPerSec(1, seconds / 2);
+let tokens: number[] = [];
+const gen = await profiled(option('profile', ''), () =>
+  timeIt(() => { tokens = generate(model, [[1]], { maxNewTokens: newTokens, useCache: true })[0]; }, seconds / 2));
+console.log(JSON.stringify({ forward32, forward1, generate: tokens.length / gen, generated: tokens.length }));
