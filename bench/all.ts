@@ -1,7 +1,7 @@
 // `npm run bench`: sgemm, training and inference, qkv against PyTorch, one table per section with the issue's targets.
 //
-// Options: --quick (fewer steps and rounds, ~2 minutes), --rounds=N (fresh processes per side), --fused
-// (qkv's opt-in fused softmax/layerNorm kernels in training and inference), --no-torch (sgemm only).
+// Options: --quick (fewer steps and rounds, ~2 minutes), --rounds=N (fresh processes per side),
+// --composed (qkv without the native backend's fused kernels), --no-torch (sgemm only).
 
 import { cpus, loadavg } from 'node:os';
 import { benchInfer } from './infer.js';
@@ -11,10 +11,10 @@ import { benchTrain } from './train.js';
 
 const quick = flag('quick');
 const rounds = Number(option('rounds', quick ? '1' : '3'));
-const fused = flag('fused');
+const composed = flag('composed');
 console.log(`qkv bench ${new Date().toISOString().slice(0, 16)}Z; ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}; ` +
   `load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}${quick ? '; --quick' : ''}\n`);
 await benchSgemm();
-await benchTrain(quick, rounds, fused);
-await benchInfer(quick, rounds, fused);
+await benchTrain(quick, rounds, composed);
+await benchInfer(quick, rounds, composed);
 console.log(`\nload average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

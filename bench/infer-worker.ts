@@ -1,13 +1,13 @@
 // One qkv inference measurement in its own process: GPT forward tokens/s at batch 32 and 1 (context
 // 128, under noGrad) and batch-1 greedy generation of 100 tokens with the KV cache; one JSON line out.
-// Run by bench/infer.ts; by hand: node --import tsx bench/infer-worker.ts [--seconds=2] [--fused]
+// Run by bench/infer.ts; by hand: node --import tsx bench/infer-worker.ts [--seconds=2] [--composed]
 // [--profile=out.cpuprofile] (a profile of the generation runs only).
 
 import { GPT, Rng, generate, installDefaultBackend, noGrad, tensor } from '../src/node/index.js';
 import { flag, median, option, profiled } from './common.js';
 import { GPT_CONFIG } from './models.js';
 
-installDefaultBackend({ fused: flag('fused') });
+installDefaultBackend(flag('composed') ? { fused: false } : {});
 const seconds = Number(option('seconds', '2'));
 const newTokens = Number(option('tokens', '100'));
 const model = new GPT(GPT_CONFIG);

@@ -33,11 +33,12 @@ function randomIds(rng: Rng, rows: number, cols: number, vocab: number): Tensor 
 }
 
 /**
- * The model, its optimizer and `count` batches. `fused` switches on the native backend's fused
- * softmax and layer norm (opt-in, see src/node/backend-select.ts).
+ * The model, its optimizer and `count` batches, on the native backend. `composed: true` turns its
+ * fused kernels off (the composed ops of src/tensor on the same native kernels); by default the
+ * backend's own default applies (see src/node/backend-select.ts).
  */
-export function trainSetup(name: ModelName, count: number, opts: { fused?: boolean; batch?: number; context?: number } = {}): TrainSetup {
-  installDefaultBackend({ fused: opts.fused ?? false });
+export function trainSetup(name: ModelName, count: number, opts: { composed?: boolean; batch?: number; context?: number } = {}): TrainSetup {
+  installDefaultBackend(opts.composed ? { fused: false } : {});
   const rng = new Rng(1234);
   if (name === 'gpt') {
     const B = opts.batch ?? GPT_BATCH;

@@ -2,7 +2,7 @@
 // same sampler as `node --cpu-prof`), summed by function and by kind of work (GEMM, element-wise,
 // softmax/layer norm, other kernels, JS, GC).
 //
-// Not a test: `node --import tsx bench/profile.ts [--target=train|generate] [--model=gpt|s2s] [--steps=4] [--fused] [--top=25]`,
+// Not a test: `node --import tsx bench/profile.ts [--target=train|generate] [--model=gpt|s2s] [--steps=4] [--composed] [--top=25]`,
 // or `--file=x.cpuprofile` to summarise a profile taken before.
 // Only the main thread is sampled. Every N-API function shares one C++ trampoline, so V8 names all
 // addon frames after one of them (whichever it saw first, e.g. `adam`): a native frame is therefore
@@ -20,7 +20,8 @@ interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[
 /** Kernel-calling methods of src/backend/native.ts, by kind. */
 const KINDS: [RegExp, string][] = [
   [/^matmul$/, 'GEMM (native matmul)'],
-  [/^(softmax|layerNorm)$/, 'softmax / layer norm (fused native kernels)'],
+  [/^(softmax|layerNorm|attention|attentionBackward)/, 'softmax / layer norm / attention (fused native kernels)'],
+  [/^(gelu|geluBackward|crossEntropy|crossEntropyBackward|adamUpdate)$/, 'GELU, cross-entropy, Adam (fused native kernels)'],
   [/^(unary|binary|where)$/, 'element-wise (native unary, binary, where)'],
   [/^(copy|assign)$/, 'copies (native copy, assign: contiguous(), concat, in-place writes)'],
   [/^reduce$/, 'reductions (native sum, max, argmax)'],
@@ -67,7 +68,7 @@ function summarise(p: Profile, top: number, title: string): void {
   const byOwner = new Map<string, number>();
   for (const [id, us] of self) {
     const k = kindOf(chargedFrame(id));
-    if (!/^(element-wise|reductions|copies|softmax)/.test(k)) continue;
+    if (!/^(element-wise|reductions|copies|softmax|GELU)/.test(k)) continue;
     let owner = 'other';
     let backward = false;
     let below: ProfileNode['callFrame'] | null = null;
@@ -101,10 +102,10 @@ if (existing) {
 }
 const target = option('target', 'train');
 const file = join(mkdtempSync(join(tmpdir(), 'qkv-prof-')), `${target}.cpuprofile`);
-const fused = flag('fused') ? ['--fused'] : [];
+const extra = flag('composed') ? ['--composed'] : [];
 const args = target === 'train'
-  ? [benchFile('train-worker.ts'), `--model=${option('model', 'gpt')}`, `--steps=${option('steps', '4')}`, '--warmup=1', ...fused]
-  : [benchFile('infer-worker.ts'), '--seconds=1', ...fused];
+  ? [benchFile('train-worker.ts'), `--model=${option('model', 'gpt')}`, `--steps=${option('steps', '4')}`, '--warmup=1', ...extra]
+  : [benchFile('infer-worker.ts'), '--seconds=1', ...extra];
 const r = spawnSync(process.execPath, [...NODE_TSX, ...args, `--profile=${file}`], { env: workerEnv(2), encoding: 'utf8' });
 if (r.status !== 0) { console.error(r.stderr); process.exit(1); }
 console.log(`worker said: ${r.stdout.trim()}`);

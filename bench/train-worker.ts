@@ -1,5 +1,5 @@
 // One qkv training measurement in its own process: prints {tokensPerSec, ..., peakRssMiB} as a JSON line.
-// Run by bench/train.ts; by hand: node --import tsx bench/train-worker.ts --model=gpt --steps=10 [--warmup=2] [--fused]
+// Run by bench/train.ts; by hand: node --import tsx bench/train-worker.ts --model=gpt --steps=10 [--warmup=2] [--composed]
 // [--profile=out.cpuprofile]; QKV_BENCH_VERBOSE=1 prints each step's time and RSS on stderr.
 
 import { MiB, flag, median, option, profiled } from './common.js';
@@ -9,7 +9,7 @@ const name = option('model', 'gpt') as ModelName;
 const steps = Number(option('steps', '10'));
 const warmup = Number(option('warmup', '2'));
 const baseRss = process.memoryUsage().rss;
-const setup = trainSetup(name, warmup + steps, { fused: flag('fused') });
+const setup = trainSetup(name, warmup + steps, { composed: flag('composed') });
 
 let peak = process.memoryUsage().rss;
 const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };

@@ -1,6 +1,6 @@
 // Training tokens/s and peak memory, qkv against its PyTorch twin (bench/train_torch.py), GPT and S2S.
 //
-// Not a test: run with `npm run bench` or `node --import tsx bench/train.ts [--quick] [--rounds=3] [--fused]`.
+// Not a test: run with `npm run bench` or `node --import tsx bench/train.ts [--quick] [--rounds=3] [--composed]`.
 // Every measurement is a fresh process (so peak memory is its own), taken in alternating turns
 // (qkv, torch, qkv, ...) so both see the same background load; the table shows medians over rounds.
 
@@ -11,7 +11,7 @@ interface Case { model: 'gpt' | 's2s'; label: string; steps: number; target: num
 export interface TrainRow { label: string; qkv: number; torch: number; qkvMiB: number; torchMiB: number; target: number }
 
 /** Runs the training benchmark and prints its table; returns the medians. */
-export async function benchTrain(quick: boolean, rounds: number, fused: boolean, threads = 2): Promise<TrainRow[]> {
+export async function benchTrain(quick: boolean, rounds: number, composed: boolean, threads = 2): Promise<TrainRow[]> {
   const cases: Case[] = [
     { model: 'gpt', label: 'GPT 4×128, B32 T128', steps: quick ? 3 : 8, target: 1.5 },
     { model: 's2s', label: 'S2S 3+3×256, B64 S32 T32', steps: quick ? 2 : 5, target: 1.2 },
@@ -24,7 +24,7 @@ export async function benchTrain(quick: boolean, rounds: number, fused: boolean,
     const p: Record<string, number>[] = [];
     for (let r = 0; r < rounds; r++) {
       const a = await runWorker(process.execPath, [...NODE_TSX, benchFile('train-worker.ts'), `--model=${c.model}`,
-        `--steps=${c.steps}`, `--warmup=${warmup}`, ...(fused ? ['--fused'] : [])], env);
+        `--steps=${c.steps}`, `--warmup=${warmup}`, ...(composed ? ['--composed'] : [])], env);
       if (a) q.push(a);
       const b = await runWorker(PYTHON, [benchFile('train_torch.py'), c.model, String(c.steps), String(warmup), String(threads)], env);
       if (b) p.push(b);
@@ -34,7 +34,7 @@ export async function benchTrain(quick: boolean, rounds: number, fused: boolean,
   }
   printTable(
     `training, tokens/s (GPT: B·T tokens per step; S2S: source + target tokens) and peak RSS (MiB, ru_maxrss of a fresh process); ` +
-      `Adam, ${threads} threads, median of ${rounds} round(s)${fused ? ', qkv with fused kernels' : ''}`,
+      `Adam, ${threads} threads, median of ${rounds} round(s)${composed ? ', qkv without its fused kernels (--composed)' : ''}`,
     ['config', 'qkv tok/s', 'torch tok/s', 'qkv/torch', 'target', 'qkv MiB', 'torch MiB', 'mem target'],
     rows.map((r) => [r.label, fmt(r.qkv), fmt(r.torch), `${fmt(r.qkv / r.torch, 2)}×`, `≥ ${r.target}×`, fmt(r.qkvMiB), fmt(r.torchMiB), `≤ ${fmt(r.torchMiB)}`]),
   );
@@ -42,5 +42,5 @@ export async function benchTrain(quick: boolean, rounds: number, fused: boolean,
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await benchTrain(flag('quick'), Number(option('rounds', flag('quick') ? '1' : '3')), flag('fused'));
+  await benchTrain(flag('quick'), Number(option('rounds', flag('quick') ? '1' : '3')), flag('composed'));
 }
