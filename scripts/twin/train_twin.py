@@ -246,7 +246,8 @@ def main():
     result["evalSeconds"] = time.perf_counter() - t0
     with open(os.path.join(out, "result.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
-    print(f"wrote {out}/result.json; score with: node --import tsx scripts/twin/score.ts {d}")
+    twin_flag = "" if a.out is None else f" --twin {out}"
+    print(f"wrote {out}/result.json; score with: node --import tsx scripts/twin/score.ts {d}{twin_flag}")
 
 
 if __name__ == "__main__":
