@@ -25,9 +25,9 @@ export function benchFile(name: string): string {
   return fileURLToPath(new URL(`./${name}`, import.meta.url));
 }
 
-/** The environment every worker runs in: 2 kernel threads, OpenMP threads that sleep when idle. */
+/** The environment every worker runs in: `threads` kernel threads (qkv, OpenMP, OpenBLAS), OpenMP threads that sleep when idle. */
 export function workerEnv(threads: number): NodeJS.ProcessEnv {
-  return { ...process.env, QKV_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
+  return { ...process.env, QKV_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
 }
 
 /**

@@ -60,9 +60,14 @@ class TorchTwin {
     this.lines = rl[Symbol.asyncIterator]();
   }
 
-  static async start(): Promise<TorchTwin | null> {
+  /**
+   * One twin per thread count: torch.set_num_threads does not reach OpenBLAS's own pool (Debian's
+   * torch calls the system BLAS), so its threads are fixed by the environment at start.
+   */
+  static async start(threads: number): Promise<TorchTwin | null> {
     const script = fileURLToPath(new URL('./sgemm-torch.py', import.meta.url));
-    const proc = spawn('/usr/bin/python3', [script], { env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } });
+    const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+    const proc = spawn('/usr/bin/python3', [script], { env });
     proc.on('error', () => {});
     const rl = createInterface({ input: proc.stdout });
     const it = rl[Symbol.asyncIterator]();
@@ -91,15 +96,18 @@ export async function benchSgemm(): Promise<void> {
   const peak = Number(option('peak', '232'));
   const seconds = Number(option('seconds', quick ? '0.2' : '0.6'));
   const rounds = Number(option('rounds', quick ? '2' : '4'));
-  const torch = flag('no-torch') ? null : await TorchTwin.start();
+  const twins = new Map<number, TorchTwin | null>();
+  for (const t of threads) twins.set(t, flag('no-torch') ? null : await TorchTwin.start(t));
+  const version = [...twins.values()].find((x) => x)?.version;
   const perThread = peak / 2;
-  console.log(`sgemm, GFLOP/s: qkv native (${backend.gemmKernel()} micro-kernel) vs ${torch ? `torch.mm ${torch.version}` : 'no torch'}; ` +
+  console.log(`sgemm, GFLOP/s: qkv native (${backend.gemmKernel()} micro-kernel) vs ${version ? `torch.mm ${version}` : 'no torch'}; ` +
     `% = share of the fp32 FMA peak (${peak} GFLOP/s on 2 threads, ${perThread} per thread)`);
   const head = `${'shape (M×K·K×N)'.padEnd(20)} thr ${'qkv'.padStart(7)} ${'%peak'.padStart(6)} ${'torch'.padStart(7)} ${'%peak'.padStart(6)} ${'qkv/torch'.padStart(9)} ${'target'.padStart(7)}  note`;
   console.log(head);
   console.log('-'.repeat(head.length));
   for (const t of threads) {
     backend.setThreads(t);
+    const torch = twins.get(t) ?? null;
     for (const s of SHAPES) {
       // Alternate short turns so both libraries see the same background load; keep each one's best.
       const ops = operands(backend, s);
@@ -114,7 +122,7 @@ export async function benchSgemm(): Promise<void> {
       console.log(`${s.label.padEnd(20)} ${String(t).padStart(3)} ${q.toFixed(1).padStart(7)} ${pct(q).padStart(6)} ${Number.isNaN(p) ? '-'.padStart(7) : p.toFixed(1).padStart(7)} ${pct(p).padStart(6)} ${(Number.isNaN(p) ? '' : (q / p).toFixed(2)).padStart(9)} ${target(s, t).padStart(7)}  ${s.note ?? ''}`);
     }
   }
-  torch?.close();
+  for (const twin of twins.values()) twin?.close();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchSgemm();
