@@ -9,7 +9,6 @@ export * from './tensor/index.js';
 export * from './optim/index.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
 export type { SafetensorsFile, ParseSafetensorsOptions } from './io/safetensors.js';
-export { writeFileAtomic, writeDirAtomic, loadSafetensorsFile, saveSafetensorsFile } from './node/atomic-write.js';
 export * from './data/index.js';
 export * from './nn/index.js';
 export { Transformer, resolveConfig } from './models/transformer.js';

@@ -9,6 +9,7 @@ export { loadNativeBackend, installDefaultBackend } from './backend-select.js';
 export type { NativeOptions } from './backend-select.js';
 export { createNativeBackend } from '../backend/native.js';
 export type { NativeBackend, NativeAddon } from '../backend/native.js';
+export { writeFileAtomic, writeDirAtomic, loadSafetensorsFile, saveSafetensorsFile } from './atomic-write.js';
 export { saveCheckpoint, readCheckpointDir, loadCheckpoint, checkpointSaver } from './checkpoint.js';
 export type { LoadedCheckpoint, CheckpointSaverInfo } from './checkpoint.js';
 export { progressBar, formatSeconds } from './progress.js';
