@@ -1,4 +1,5 @@
-# The PyTorch twin of bench/sgemm.ts: answers "threads M K N" lines on stdin with torch.mm GFLOP/s.
+# The PyTorch twin of bench/sgemm.ts: answers "threads M K N seconds [batch ta tb]" lines on stdin with
+# torch.mm (batch 1) or torch.bmm GFLOP/s; ta / tb make A / B transposed views, as qkv's operands are.
 # Run by bench/sgemm.ts with OMP_WAIT_POLICY=PASSIVE, so idle OpenMP threads sleep as ours do.
 import sys
 import time
@@ -12,19 +13,23 @@ for line in sys.stdin:
     if not parts:
         continue
     threads, m, k, n, min_s = int(parts[0]), int(parts[1]), int(parts[2]), int(parts[3]), float(parts[4])
+    batch, ta, tb = (int(parts[5]), parts[6] == "1", parts[7] == "1") if len(parts) >= 8 else (1, False, False)
     torch.set_num_threads(threads)
-    if cached[0] != (m, k, n):  # operands are made once per shape, as bench/sgemm.ts does
+    if cached[0] != (m, k, n, batch, ta, tb):  # operands are made once per shape, as bench/sgemm.ts does
         g = torch.Generator().manual_seed(0)
-        cached = ((m, k, n), torch.randn(m, k, generator=g), torch.randn(k, n, generator=g))
+        a = torch.randn(batch, k, m, generator=g).transpose(1, 2) if ta else torch.randn(batch, m, k, generator=g)
+        b = torch.randn(batch, n, k, generator=g).transpose(1, 2) if tb else torch.randn(batch, k, n, generator=g)
+        cached = ((m, k, n, batch, ta, tb), a[0] if batch == 1 else a, b[0] if batch == 1 else b)
     a, b = cached[1], cached[2]
-    torch.mm(a, b)
-    flop = 2.0 * m * k * n
+    mm = torch.mm if batch == 1 else torch.bmm
+    mm(a, b)
+    flop = 2.0 * batch * m * k * n
     reps = max(1, int(0.01 / max(flop / 100e9, 1e-9)))  # about 10 ms per timed run
     best = float("inf")
     start = time.perf_counter()
     while time.perf_counter() - start < min_s:
         t0 = time.perf_counter()
         for _ in range(reps):
-            torch.mm(a, b)
+            mm(a, b)
         best = min(best, (time.perf_counter() - t0) / reps)
     print(f"{flop / best / 1e9:.2f}", flush=True)

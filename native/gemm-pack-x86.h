@@ -30,37 +30,38 @@ static inline void store_n(float *d, __m256 v, int n) {
   if (n == 6) _mm_storel_pi((__m64 *)(d + 4), _mm256_extractf128_ps(v, 1));
 }
 
-/* One full panel of MR rows of A (A(i, k) = src[i*rs + k]) → dst[k*MR + i]. MR is 6, 8, 12 or 14:
- * rows go in groups of 8 (then 4 or 6), each transposed 8 k at a time. */
-static inline void pack_a_rows(int64_t kc, const float *src, int64_t rs, float *dst, const int MR) {
+/* One panel of MR rows of A (A(i, k) = src[i*rs + k]) → dst[k*MR + i], rows from n on zero. MR is 6, 8, 12
+ * or 14: rows go in groups of 8 (then 4 or 6), each transposed 8 k at a time. */
+static inline void pack_a_rows(int64_t kc, const float *src, int64_t rs, float *dst, const int MR, int n) {
   int64_t k = 0;
   for (; k + 8 <= kc; k += 8) {
     for (int g = 0; g < MR; g += 8) {
-      int n = MR - g < 8 ? MR - g : 8;
+      int w = MR - g < 8 ? MR - g : 8;
       __m256 r[8];
-      for (int i = 0; i < 8; i++) r[i] = i < n ? _mm256_loadu_ps(src + (g + i) * rs + k) : _mm256_setzero_ps();
+      for (int i = 0; i < 8; i++) r[i] = i < w && g + i < n ? _mm256_loadu_ps(src + (g + i) * rs + k) : _mm256_setzero_ps();
       tr8x8(r);
-      for (int j = 0; j < 8; j++) store_n(dst + (k + j) * MR + g, r[j], n);
+      for (int j = 0; j < 8; j++) store_n(dst + (k + j) * MR + g, r[j], w);
     }
   }
   for (; k < kc; k++) {
-    for (int i = 0; i < MR; i++) dst[k * MR + i] = src[i * rs + k];
+    for (int i = 0; i < MR; i++) dst[k * MR + i] = i < n ? src[i * rs + k] : 0.0f;
   }
 }
 
-/* One full panel of NR (a multiple of 8) columns of B read down columns (B(k, j) = src[j*cs + k]) → dst[k*NR + j]. */
-static inline void pack_b_cols(int64_t kc, const float *src, int64_t cs, float *dst, const int NR) {
+/* One panel of NR (a multiple of 8) columns of B read down columns (B(k, j) = src[j*cs + k]) → dst[k*NR + j],
+ * columns from n on zero. */
+static inline void pack_b_cols(int64_t kc, const float *src, int64_t cs, float *dst, const int NR, int n) {
   int64_t k = 0;
   for (; k + 8 <= kc; k += 8) {
     for (int h = 0; h < NR; h += 8) {
       __m256 r[8];
-      for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(src + (h + j) * cs + k);
+      for (int j = 0; j < 8; j++) r[j] = h + j < n ? _mm256_loadu_ps(src + (h + j) * cs + k) : _mm256_setzero_ps();
       tr8x8(r);
       for (int kk = 0; kk < 8; kk++) _mm256_storeu_ps(dst + (k + kk) * NR + h, r[kk]);
     }
   }
   for (; k < kc; k++) {
-    for (int j = 0; j < NR; j++) dst[k * NR + j] = src[j * cs + k];
+    for (int j = 0; j < NR; j++) dst[k * NR + j] = j < n ? src[j * cs + k] : 0.0f;
   }
 }
 

@@ -90,6 +90,9 @@ static pack_bufs *thread_bufs(size_t na, size_t nb) {
 
 /* ---- packing ------------------------------------------------------------------------------- */
 
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+
 /* A[0:mc, 0:kc] → panels of mr rows, each stored k-major: dst[(p*kc + k)*mr + i]; rows past mc are 0.
  * Inlined per tile height so the loop over a panel's rows unrolls (a 6-row panel packs ~7× faster than
  * with mr unknown, which matters when B is narrow and each packed A is used for few columns). */
@@ -117,13 +120,9 @@ static inline __attribute__((always_inline)) void pack_a_mr(int64_t mc, int64_t 
 
 static void pack_a(const qkv_sgemm_kernel *kr, int64_t mc, int64_t kc, const float *a, int64_t rs, int64_t cs, float *dst) {
   const int mr = kr->mr;
-  if (kr->pack_a_rows && cs == 1) {  /* the instruction set's transposing packer for full panels */
-    int64_t full = mc / mr * mr;
-    for (int64_t i0 = 0; i0 < full; i0 += mr) kr->pack_a_rows(kc, a + i0 * rs, rs, dst + i0 * kc);
-    if (full == mc) return;
-    a += full * rs;
-    dst += full * kc;
-    mc -= full;
+  if (kr->pack_a_rows && cs == 1) {  /* the instruction set's transposing packer */
+    for (int64_t i0 = 0; i0 < mc; i0 += mr) kr->pack_a_rows(kc, a + i0 * rs, rs, dst + i0 * kc, (int)min64(mr, mc - i0));
+    return;
   }
   switch (mr) {
     case 4: pack_a_mr(mc, kc, a, rs, cs, 4, dst); break;
@@ -146,16 +145,23 @@ static void pack_b(const qkv_sgemm_kernel *kr, int64_t kc, int64_t nc, const flo
       if (nr == 16) for (int64_t k = 0; k < kc; k++) memcpy(dst + k * 16, src + k * rs, 16 * sizeof(float));
       else if (nr == 32) for (int64_t k = 0; k < kc; k++) memcpy(dst + k * 32, src + k * rs, 32 * sizeof(float));
       else for (int64_t k = 0; k < kc; k++) memcpy(dst + k * nr, src + k * rs, nr * sizeof(float));
-    } else if (cols == nr && rs == 1 && kr->pack_b_cols) {
-      kr->pack_b_cols(kc, b + j0 * cs, cs, dst);
+    } else if (rs == 1 && kr->pack_b_cols) {
+      kr->pack_b_cols(kc, b + j0 * cs, cs, dst, cols);
     } else if (cols == nr && rs == 1) {
       for (int j = 0; j < nr; j++) {
         const float *src = b + (j0 + j) * cs;
         for (int64_t k = 0; k < kc; k++) dst[k * nr + j] = src[k];
       }
-    } else {
+    } else if (cs == 1) {  /* the last, partial panel: rows of `cols` values, zeros after them */
       for (int64_t k = 0; k < kc; k++) {
-        for (int j = 0; j < nr; j++) dst[k * nr + j] = j < cols ? b[k * rs + (j0 + j) * cs] : 0.0f;
+        memcpy(dst + k * nr, b + k * rs + j0, cols * sizeof(float));
+        memset(dst + k * nr + cols, 0, (nr - cols) * sizeof(float));
+      }
+    } else {
+      for (int64_t k = 0; k < kc; k++) memset(dst + k * nr + cols, 0, (nr - cols) * sizeof(float));
+      for (int j = 0; j < cols; j++) {
+        const float *src = b + (j0 + j) * cs;
+        for (int64_t k = 0; k < kc; k++) dst[k * nr + j] = src[k * rs];
       }
     }
     dst += kc * nr;
@@ -164,8 +170,6 @@ static void pack_b(const qkv_sgemm_kernel *kr, int64_t kc, int64_t nc, const flo
 
 /* ---- the macro-kernel: one packed A block times one packed B block ------------------------- */
 
-static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 
 /* C[0:mc, 0:nc] (=, or += when acc) packed A [mc×kc] · packed B [kc×nc], tile by tile; edge tiles go
  * through a scratch tile so the micro-kernel always writes a full mr×nr. */
@@ -188,6 +192,37 @@ static void macro_kernel(const qkv_sgemm_kernel *kr, int64_t mc, int64_t nc, int
       }
     }
   }
+}
+
+/* ---- small products: the direct kernel --------------------------------------------------------- */
+
+/* Products whose packed B fits in L2 and whose A is small: B packed whole, A read in place by the kernel's
+ * direct twin. Attention's per-head products (T, S ≈ 8-32, K = 32) spent more on packing A, on pool
+ * jobs and on edge tiles than on arithmetic in the packed path. */
+#define DIRECT_B_FLOATS (32 * 1024)
+#define DIRECT_A_FLOATS (16 * 1024)
+
+static int use_direct = 1;
+void qkv_sgemm_direct_enable(int on) { use_direct = on; }
+
+static int direct_fits(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K) {
+  return use_direct && kr->direct && K > 0 && K * round_up(N, kr->nr) <= DIRECT_B_FLOATS && M * K <= DIRECT_A_FLOATS;
+}
+
+/* C[M×N] (row stride rsc) = A·B on this thread; 0 when out of memory. */
+static int direct_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b,
+                          float *c, int64_t rsc) {
+  const int mr = kr->mr, nr = kr->nr;
+  pack_bufs *buf = thread_bufs(0, K * round_up(N, nr));
+  if (!buf) return 0;
+  pack_b(kr, K, N, b.p, b.rs, b.cs, buf->b);
+  for (int64_t jr = 0; jr < N; jr += nr) {
+    int cols = (int)min64(nr, N - jr);
+    for (int64_t ir = 0; ir < M; ir += mr) {
+      kr->direct(K, a.p + ir * a.rs, a.rs, a.cs, (int)min64(mr, M - ir), buf->b + jr * K, c + ir * rsc + jr, rsc, cols);
+    }
+  }
+  return 1;
 }
 
 /* ---- one product, split over the pool -------------------------------------------------------- */
@@ -248,6 +283,7 @@ static int sgemm_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64
     for (int64_t i = 0; i < M; i++) memset(c + i * rsc, 0, N * sizeof(float));
     return 1;
   }
+  if (threads == 1 && direct_fits(kr, M, N, K)) return direct_product(kr, M, N, K, a, b, c, rsc);
   prod_job J = {kr, M, N, K, rsc, 0, a, b, c, NULL, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0};
   int64_t KC = min64(kr->kc, K), NC = min64(kr->nc, round_up(N, nr));
   /* C bands: rows when there are enough micro-tiles of them, else columns too. */

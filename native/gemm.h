@@ -8,11 +8,17 @@
  *   C[i*rsc + j] (= or +=) Σ_k pa[k*MR + i] · pb[k*NR + j]   for i < MR, j < NR. */
 typedef void (*qkv_sgemm_ukernel)(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int accumulate);
 
-/* Packs one full panel: mr rows of A read along rows (A(i, k) = src[i*rs + k]) into dst[k*mr + i], or
- * nr columns of B read down columns (B(k, j) = src[j*cs + k]) into dst[k*nr + j]. */
-typedef void (*qkv_sgemm_packer)(int64_t kc, const float *src, int64_t stride, float *dst);
+/* Packs one panel: mr rows of A read along rows (A(i, k) = src[i*rs + k]) into dst[k*mr + i], or nr columns
+ * of B read down columns (B(k, j) = src[j*cs + k]) into dst[k*nr + j]; only the first n (≥ 1) rows or columns
+ * are read, the rest of the panel is zero. */
+typedef void (*qkv_sgemm_packer)(int64_t kc, const float *src, int64_t stride, float *dst, int n);
 
-/* A micro-kernel with its tile and cache-block sizes, and optional fast packers for its tile. */
+/* The direct micro-kernel for small products: A read in place, A(i, k) = a[i*rs + k*cs] for i < rows ≤ MR, B a
+ * packed panel as above; writes C[i*rsc + j] = Σ_k A(i, k) · pb[k*NR + j] for i < rows, j < cols ≤ NR. */
+typedef void (*qkv_sgemm_direct)(int64_t kc, const float *a, int64_t rs, int64_t cs, int rows, const float *pb,
+                                 float *c, int64_t rsc, int cols);
+
+/* A micro-kernel with its tile and cache-block sizes, optional fast packers for its tile, and its direct twin. */
 typedef struct {
   const char *name;
   int mr, nr;        /* register tile */
@@ -20,6 +26,7 @@ typedef struct {
   qkv_sgemm_ukernel ukernel;
   int (*supported)(void);
   qkv_sgemm_packer pack_a_rows, pack_b_cols;  /* NULL: the portable loops */
+  qkv_sgemm_direct direct;                    /* NULL: small products take the packed path too */
 } qkv_sgemm_kernel;
 
 /* Kernels compiled into this build (each from its own translation unit and instruction set). */
@@ -58,6 +65,8 @@ void qkv_sgemm(int64_t batch, int64_t M, int64_t N, int64_t K,
 int qkv_sgemm_small(int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b, float *c);
 /* Lets qkv_sgemm use qkv_sgemm_small (the default) or not (checks and benchmarks of the packed path). */
 void qkv_sgemm_small_enable(int on);
+/* Lets qkv_sgemm use the kernels' direct twins for small products (the default) or not (checks, benchmarks). */
+void qkv_sgemm_direct_enable(int on);
 
 /* The version-0 oracle: a triple loop with a double accumulator, one thread. Same arguments. */
 void qkv_sgemm_naive(int64_t batch, int64_t M, int64_t N, int64_t K,

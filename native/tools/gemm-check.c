@@ -109,7 +109,9 @@ int main(int argc, char **argv) {
   const char *only = getenv("QKV_KERNEL");
   static const int64_t shapes[][4] = {{1, 1, 1, 1}, {1, 7, 13, 5}, {1, 257, 129, 67}, {3, 33, 65, 17}, {5, 6, 32, 300},
                                       {2, 100, 3, 1000}, {1, 1, 700, 9}, {1, 500, 1, 64}, {1, 4, 4, 0}, {1, 1000, 600, 520},
-                                      {1, 3, 1000, 77}, {2, 4, 33, 513}, {1, 2, 5000, 64}, {7, 1, 65, 40}};
+                                      {1, 3, 1000, 77}, {2, 4, 33, 513}, {1, 2, 5000, 64}, {7, 1, 65, 40},
+                                      /* attention-shaped batches (the direct kernel), with edge rows and columns */
+                                      {64, 32, 32, 32}, {24, 8, 8, 32}, {9, 7, 17, 5}, {33, 13, 29, 31}, {6, 32, 128, 24}};
   int fails = 0;
   if (!skip) {
     fails += check_fused("portable", qkv_fused_portable);
@@ -125,14 +127,17 @@ int main(int argc, char **argv) {
     if (skip || (only && strcmp(only, (*k)->name) != 0)) continue;
     qkv_sgemm_use((*k)->name);
     int nok = 0, n = 0;
-    for (int threads = 1; threads <= 4; threads++) {
+    for (int threads = 1; threads <= 6; threads++) {
       qkv_pool_set_threads(threads & 1 ? 1 : 2);
-      qkv_sgemm_small_enable(threads <= 2);  /* the small-M path, then the packed path on the same shapes */
+      /* the small-M and direct paths, then the packed path alone, then direct without small-M */
+      qkv_sgemm_small_enable(threads <= 2);
+      qkv_sgemm_direct_enable(threads <= 2 || threads >= 5);
       for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         for (int t = 0; t < 4; t++, n++) nok += check(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], t & 1, t >> 1);
       }
     }
     qkv_sgemm_small_enable(1);
+    qkv_sgemm_direct_enable(1);
     printf("%-14s %d/%d checks pass\n", (*k)->name, nok, n);
     fails += n - nok;
   }
