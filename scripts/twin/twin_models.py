@@ -37,6 +37,13 @@ def check(cfg, key, allowed):
         raise ValueError(f"twin: model.{key} is {cfg.get(key)!r}, expected one of {allowed}")
 
 
+def set_attention_dropout(model, m):
+    """torch's layers drop attention weights with their single `dropout`; qkv's attentionDropout (default 0, the paper) sets it."""
+    for mha in model.modules():
+        if isinstance(mha, nn.MultiheadAttention):
+            mha.dropout = float(m.get("attentionDropout", 0.0))
+
+
 class Seq2SeqTwin(nn.Module):
     """The encoder-decoder Transformer of src/models/transformer.ts on torch.nn.Transformer."""
 
@@ -60,6 +67,7 @@ class Seq2SeqTwin(nn.Module):
         self.transformer = nn.Transformer(d_model=D, nhead=H, custom_encoder=encoder, custom_decoder=decoder,
                                           batch_first=True)
         self.generator = nn.Linear(D, m["tgtVocab"])
+        set_attention_dropout(self, m)
         if m["shareEmbeddings"]:
             self.generator.weight = self.src_embed.weight
         # Xavier-uniform for every matrix (embeddings and generator too), as qkv's Transformer does.
@@ -174,6 +182,7 @@ class GPTTwin(nn.Module):
             for _ in range(m["layers"])])
         self.norm = nn.LayerNorm(D, eps=eps) if m["finalNorm"] else None
         self.lm_head = nn.Linear(D, m["vocab"], bias=False)
+        set_attention_dropout(self, m)
         if m["tieEmbeddings"]:
             self.lm_head.weight = self.wte.weight
         residual = 1 / math.sqrt(2 * m["layers"])

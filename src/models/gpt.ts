@@ -37,8 +37,10 @@ export interface GPTConfig {
   dFF?: number;
   /** Longest sequence: the size of the position table (1024). */
   context?: number;
-  /** Dropout on embeddings, attention weights and residual branches (0.1). */
+  /** Dropout on embeddings, residual branches and inside the FFN (0.1). */
   dropout?: number;
+  /** Dropout on attention weights (0; GPT-2 and torch's layers use `dropout` here too). At 0 training uses fused attention. */
+  attentionDropout?: number;
   /** Pre-norm blocks, x + f(LN(x)) (true: GPT-2; false: GPT-1's post-norm). */
   normFirst?: boolean;
   /** A LayerNorm after the last block (true: GPT-2's ln_f). */
@@ -68,7 +70,7 @@ export function resolveGPTConfig(c: GPTConfig): ResolvedGPTConfig {
   const dModel = c.dModel ?? 768;
   const r: ResolvedGPTConfig = {
     vocab: c.vocab, dModel, heads: c.heads ?? 12, layers: c.layers ?? 12, dFF: c.dFF ?? 4 * dModel,
-    context: c.context ?? 1024, dropout: c.dropout ?? 0.1, normFirst: c.normFirst ?? true, finalNorm: c.finalNorm ?? true,
+    context: c.context ?? 1024, dropout: c.dropout ?? 0.1, attentionDropout: c.attentionDropout ?? 0, normFirst: c.normFirst ?? true, finalNorm: c.finalNorm ?? true,
     activation: c.activation ?? 'gelu', tieEmbeddings: c.tieEmbeddings ?? true, eps: c.eps ?? 1e-5, seed: c.seed ?? 0,
     dtype: c.dtype ?? 'float32', backend: c.backend,
   };
@@ -126,7 +128,7 @@ export class GPT extends Module {
     this.wpe = this.addModule('wpe', new LearnedPositionalEncoding(D, c.context, p));
     this.drop = this.addModule('drop', new Dropout(c.dropout, dropoutRng));
     this.layers = this.addModule('layers', new ModuleList<TransformerEncoderLayer>());
-    const block = { ...p, dFF: c.dFF, dropout: c.dropout, activation: c.activation, normFirst: c.normFirst, eps: c.eps, dropoutRng };
+    const block = { ...p, dFF: c.dFF, dropout: c.dropout, attentionDropout: c.attentionDropout, activation: c.activation, normFirst: c.normFirst, eps: c.eps, dropoutRng };
     for (let i = 0; i < c.layers; i++) this.layers.append(new TransformerEncoderLayer(D, c.heads, block));
     this.norm = c.finalNorm ? this.addModule('norm', new LayerNorm(D, p)) : null;
     this.lmHead = this.addModule('lm_head', new Linear(D, c.vocab, { ...p, bias: false, weight: c.tieEmbeddings ? this.wte.weight : undefined }));

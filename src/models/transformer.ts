@@ -42,8 +42,13 @@ export interface TransformerConfig {
   decoderLayers?: number;
   /** d_ff (2048). */
   dFF?: number;
-  /** P_drop (0.1). */
+  /** P_drop (0.1): on sublayer outputs, embedding sums (§5.4) and inside the FFN. */
   dropout?: number;
+  /**
+   * Dropout on attention weights (0, the paper). torch.nn.Transformer's `dropout` also drops
+   * attention weights; set this equal to `dropout` to match it. At 0 training uses fused attention.
+   */
+  attentionDropout?: number;
   /** Pre-norm layers instead of the paper's post-norm (false). */
   normFirst?: boolean;
   /** A LayerNorm after each stack (default: normFirst; torch.nn.Transformer always has one). */
@@ -76,7 +81,7 @@ export type ResolvedTransformerConfig = Required<Omit<TransformerConfig, 'backen
 export function resolveConfig(c: TransformerConfig): ResolvedTransformerConfig {
   const normFirst = c.normFirst ?? false;
   const r: ResolvedTransformerConfig = {
-    dModel: 512, heads: 8, encoderLayers: 6, decoderLayers: 6, dFF: 2048, dropout: 0.1, activation: 'relu',
+    dModel: 512, heads: 8, encoderLayers: 6, decoderLayers: 6, dFF: 2048, dropout: 0.1, attentionDropout: 0, activation: 'relu',
     positional: 'sinusoidal', maxLen: 5000, shareEmbeddings: false, eps: 1e-5, seed: 0, dtype: 'float32',
     ...stripUndefined(c), srcVocab: c.srcVocab, tgtVocab: c.tgtVocab, normFirst, finalNorm: c.finalNorm ?? normFirst,
   };
@@ -163,7 +168,7 @@ export class Transformer extends Module {
     this.embedDropout = this.addModule('dropout', new Dropout(c.dropout, dropoutRng));
 
     const layer = {
-      ...p, dFF: c.dFF, dropout: c.dropout, activation: c.activation, normFirst: c.normFirst,
+      ...p, dFF: c.dFF, dropout: c.dropout, attentionDropout: c.attentionDropout, activation: c.activation, normFirst: c.normFirst,
       eps: c.eps, finalNorm: c.finalNorm, dropoutRng,
     };
     this.encoder = this.addModule('encoder', new TransformerEncoder(D, c.heads, c.encoderLayers, layer));

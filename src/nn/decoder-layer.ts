@@ -67,8 +67,8 @@ export class TransformerDecoderLayer extends Module {
     const p = opts.dropout ?? 0.1;
     const dropRng = opts.dropoutRng ?? opts.rng;
     this.normFirst = opts.normFirst ?? false;
-    this.selfAttn = this.addModule('self_attn', new MultiHeadAttention(dModel, numHeads, { ...opts, dropout: p, dropoutRng: dropRng }));
-    this.multiheadAttn = this.addModule('multihead_attn', new MultiHeadAttention(dModel, numHeads, { ...opts, dropout: p, dropoutRng: dropRng }));
+    this.selfAttn = this.addModule('self_attn', new MultiHeadAttention(dModel, numHeads, { ...opts, dropout: opts.attentionDropout ?? 0, dropoutRng: dropRng }));
+    this.multiheadAttn = this.addModule('multihead_attn', new MultiHeadAttention(dModel, numHeads, { ...opts, dropout: opts.attentionDropout ?? 0, dropoutRng: dropRng }));
     this.ff = new FeedForward(dModel, opts.dFF ?? 2048, { ...opts, dropout: p, dropoutRng: dropRng });
     this.linear1 = this.addModule('linear1', this.ff.linear1);
     this.addModule('dropout', this.ff.dropout);

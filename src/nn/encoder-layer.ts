@@ -16,8 +16,14 @@ import { Module } from './module.js';
 export interface TransformerLayerOptions extends ParamOptions {
   /** d_ff, the inner size of the feed-forward network (default 2048). */
   dFF?: number;
-  /** P_drop (default 0.1): on each sublayer's output, inside attention, and inside the FFN. */
+  /** P_drop (default 0.1): on each sublayer's output and inside the FFN (after the activation). */
   dropout?: number;
+  /**
+   * Dropout on the attention weights (default 0, the paper: §5.4 drops only sublayer outputs and
+   * embedding sums). torch.nn.Transformer's single `dropout` also drops attention weights; set
+   * this equal to `dropout` to match it. At 0, training can use a fused attention kernel.
+   */
+  attentionDropout?: number;
   activation?: Activation;
   /** Pre-norm, x + Sublayer(LN(x)), instead of the paper's post-norm LN(x + Sublayer(x)). */
   normFirst?: boolean;
@@ -71,7 +77,7 @@ export class TransformerEncoderLayer extends Module {
     const p = opts.dropout ?? 0.1;
     const dropRng = opts.dropoutRng ?? opts.rng;
     this.normFirst = opts.normFirst ?? false;
-    this.selfAttn = this.addModule('self_attn', new MultiHeadAttention(dModel, numHeads, { ...opts, dropout: p, dropoutRng: dropRng }));
+    this.selfAttn = this.addModule('self_attn', new MultiHeadAttention(dModel, numHeads, { ...opts, dropout: opts.attentionDropout ?? 0, dropoutRng: dropRng }));
     // The feed-forward parts sit directly on the layer, under torch's names.
     this.ff = new FeedForward(dModel, opts.dFF ?? 2048, { ...opts, dropout: p, dropoutRng: dropRng });
     this.linear1 = this.addModule('linear1', this.ff.linear1);
