@@ -331,6 +331,46 @@ static int get_f32(napi_env env, napi_value v, float **p, int64_t min) {
   return 1;
 }
 
+/* dropoutMask(mask, state, meta [n, threshold, scale]): mask float32 [n]; state an Int32Array of the 4
+ * xoshiro128** words, advanced in place. */
+static napi_value js_dropout_mask(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *mask;
+  qkv_buf st;
+  size_t ml;
+  const double *m;
+  if (argc < 3 || !(m = get_meta(env, a[2], &ml)) || ml != 3 || m[0] < 0 || !get_f32(env, a[0], &mask, (int64_t)m[0]) ||
+      !get_buf(env, a[1], &st) || st.dt != QKV_I32 || st.len != 4)
+    FAIL("dropoutMask(mask, state, meta): bad arguments");
+  qkv_dropout_mask(mask, (int64_t)m[0], m[1], (float)m[2], (uint32_t *)st.p);
+  return undefined(env);
+}
+
+/* layerNormBackward(dx, dw, db, x, g, mean, rstd, weight|null, meta [rows, n, xOffset, gOffset]): x and g hold
+ * rows·n contiguous values from their offsets; dx [rows, n], dw [n], db [n]; weight n contiguous values. */
+static napi_value js_layer_norm_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value a[9];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *dx, *dw, *db, *x, *g, *mean, *rstd;
+  const float *w;
+  size_t ml;
+  const double *m;
+  if (argc < 9 || !(m = get_meta(env, a[8], &ml)) || ml != 4) FAIL("layerNormBackward(dx, dw, db, x, g, mean, rstd, weight, meta): bad arguments");
+  int64_t rows = (int64_t)m[0], n = (int64_t)m[1], xo = (int64_t)m[2], go = (int64_t)m[3];
+  if (rows < 0 || n < 0 || xo < 0 || go < 0 || !get_f32(env, a[0], &dx, rows * n) || !get_f32(env, a[1], &dw, n) ||
+      !get_f32(env, a[2], &db, n) || !get_f32(env, a[3], &x, xo + rows * n) || !get_f32(env, a[4], &g, go + rows * n) ||
+      !get_f32(env, a[5], &mean, rows) || !get_f32(env, a[6], &rstd, rows) || !get_optional_f32(env, a[7], &w))
+    FAIL("layerNormBackward(dx, dw, db, x, g, mean, rstd, weight, meta): bad arguments");
+  if (!qkv_layernorm_backward(rows, n, x + xo, g + go, mean, rstd, w, dx, dw, db)) {
+    napi_throw_error(env, "QKV_NATIVE", "layerNormBackward: out of memory");
+    return NULL;
+  }
+  return undefined(env);
+}
+
 /* Parses attention's meta [B, H, T, S, K, Vd, scale, then (offset, 3 strides) for q, k, v, then the mask's
  * offset and 4 strides] and its q, k, v, mask arguments (at a[0..3]). */
 static int get_attention(napi_env env, napi_value *a, const double *m, size_t ml, qkv_attn_args *A) {
@@ -540,7 +580,7 @@ NAPI_MODULE_INIT() {
       {"indexAdd", js_index_add}, {"setThreads", js_set_threads}, {"threads", js_threads},
       {"softmax", js_softmax}, {"layerNorm", js_layer_norm}, {"gemmKernel", js_gemm_kernel}, {"gemmKernels", js_gemm_kernels}, {"sgemmNaive", js_sgemm_naive},
       {"attention", js_attention}, {"attentionBackward", js_attention_backward}, {"crossEntropy", js_cross_entropy},
-      {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward}, {"adam", js_adam},
+      {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward}, {"layerNormBackward", js_layer_norm_backward}, {"dropoutMask", js_dropout_mask}, {"adam", js_adam},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

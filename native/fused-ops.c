@@ -146,3 +146,94 @@ void qkv_adam(float *p, const float *g, float *m, float *v, int64_t n, const qkv
   elem_job J = {qkv_fused_best(), 2, 0, 0, n, NULL, g, NULL, p, m, v, a};
   elementwise(&J);
 }
+
+/* Layer-norm backward over rows of n contiguous float32 values (x and g), with the forward's mean and rstd:
+ *   x̂ = (x − μ)·rstd,  dx̂ = g ⊙ w (g when w is NULL),  dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂ ⊙ x̂)),
+ *   dw = Σ_rows g ⊙ x̂,  db = Σ_rows g.
+ * One task per block of rows; each task sums its rows' dw, db into its own slice of `partial`, and the
+ * slices are added in task order, so the result does not depend on the thread count. */
+typedef struct {
+  int64_t rows, n;
+  const float *x, *g, *mean, *rstd, *w;
+  float *dx, *partial;
+  int tasks;
+} lnb_job;
+
+#define LNB_LANES 8
+
+static void lnb_task(void *vctx, int t, int thread) {
+  (void)thread;
+  lnb_job *J = vctx;
+  const int64_t n = J->n;
+  float *pw = J->partial + (size_t)t * 2 * n, *pb = pw + n;
+  for (int64_t i = 0; i < 2 * n; i++) pw[i] = 0;
+  for (int64_t r = qkv_split(J->rows, J->tasks, t); r < qkv_split(J->rows, J->tasks, t + 1); r++) {
+    const float *restrict x = J->x + r * n, *restrict g = J->g + r * n, *restrict w = J->w;
+    float *restrict dx = J->dx + r * n;
+    const float mu = J->mean[r], rs = J->rstd[r];
+    float a1[LNB_LANES] = {0}, a2[LNB_LANES] = {0};
+    int64_t i = 0;
+    for (; i + LNB_LANES <= n; i += LNB_LANES) {
+      for (int j = 0; j < LNB_LANES; j++) {
+        float xh = (x[i + j] - mu) * rs, gi = g[i + j], d = w ? gi * w[i + j] : gi;
+        a1[j] += d;
+        a2[j] += d * xh;
+        pw[i + j] += gi * xh;
+        pb[i + j] += gi;
+      }
+    }
+    float s1 = 0, s2 = 0;
+    for (int j = 0; j < LNB_LANES; j++) { s1 += a1[j]; s2 += a2[j]; }
+    for (; i < n; i++) {
+      float xh = (x[i] - mu) * rs, gi = g[i], d = w ? gi * w[i] : gi;
+      s1 += d;
+      s2 += d * xh;
+      pw[i] += gi * xh;
+      pb[i] += gi;
+    }
+    const float m1 = s1 / (float)n, m2 = s2 / (float)n;
+    if (w) for (i = 0; i < n; i++) dx[i] = rs * (g[i] * w[i] - m1 - (x[i] - mu) * rs * m2);
+    else for (i = 0; i < n; i++) dx[i] = rs * (g[i] - m1 - (x[i] - mu) * rs * m2);
+  }
+}
+
+int qkv_layernorm_backward(int64_t rows, int64_t n, const float *x, const float *g, const float *mean, const float *rstd,
+                           const float *w, float *dx, float *dw, float *db) {
+  if (n == 0) return 1;
+  /* A fixed task count (from the sizes only), so dw and db are summed the same way on any thread count. */
+  int64_t t = rows * n / QKV_PAR_MIN;
+  if (t > rows) t = rows;
+  if (t > 16) t = 16;
+  int tasks = t < 1 ? 1 : (int)t;
+  float *partial = malloc((size_t)tasks * 2 * n * sizeof(float));
+  if (!partial) return 0;
+  lnb_job J = {rows, n, x, g, mean, rstd, w, dx, partial, tasks};
+  qkv_pool_run(lnb_task, &J, tasks);
+  for (int64_t i = 0; i < n; i++) { dw[i] = 0; db[i] = 0; }
+  for (int k = 0; k < tasks; k++) {
+    const float *pw = partial + (size_t)k * 2 * n, *pb = pw + n;
+    for (int64_t i = 0; i < n; i++) { dw[i] += pw[i]; db[i] += pb[i]; }
+  }
+  free(partial);
+  return 1;
+}
+
+/* Inverted-dropout mask: mask[i] = scale when the i-th xoshiro128** draw r (src/core/rng.ts, Rng.nextU32) is
+ * at least threshold = p·2³², else 0 — the same test as Rng.uniform() ≥ p, draw for draw. s (4 words) is
+ * advanced in place. One chain of draws, so one thread: ~1 ns a draw. */
+void qkv_dropout_mask(float *mask, int64_t n, double threshold, float scale, uint32_t s[4]) {
+  uint32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t m = s1 * 5u;
+    uint32_t r = ((m << 7) | (m >> 25)) * 9u;
+    uint32_t t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >> 21);
+    mask[i] = (double)r >= threshold ? scale : 0.0f;
+  }
+  s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+}

@@ -65,6 +65,14 @@ void qkv_softmax(const qkv_iter *it, int64_t n, int64_t sx, float *out, const fl
 void qkv_layernorm(const qkv_iter *it, int64_t n, int64_t sx, float *out, const float *x, const float *w,
                    const float *b, float eps, float *mean, float *rstd);
 
+/* Layer-norm backward over `rows` rows of n contiguous values of x and g, given the forward's per-row mean
+ * and rstd; w (n values) may be NULL. dx [rows, n], dw [n], db [n] are written. Returns 0 when out of memory. */
+int qkv_layernorm_backward(int64_t rows, int64_t n, const float *x, const float *g, const float *mean, const float *rstd,
+                           const float *w, float *dx, float *dw, float *db);
+
+/* Inverted-dropout mask of n draws of xoshiro128** (state s, advanced in place): scale where the draw ≥ threshold, else 0. */
+void qkv_dropout_mask(float *mask, int64_t n, double threshold, float scale, uint32_t s[4]);
+
 /* Floats of scratch one head of attention needs (forward and backward). */
 int64_t qkv_attn_scratch(const qkv_attn_args *a);
 /* Attention forward / backward over every (batch, head), split over the pool. Return 0 when out of memory. */

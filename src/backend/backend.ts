@@ -69,6 +69,17 @@ export interface Backend {
    */
   layerNorm?(x: View, weight: View | null, bias: View | null, eps: number): { y: Storage; mean: Storage; rstd: Storage } | null;
   /**
+   * An inverted-dropout mask of n float32 values: scale where the i-th draw of the xoshiro128** generator
+   * whose 4 words are `state` is ≥ p (exactly `Rng.uniform() ≥ p`, draw for draw), else 0. Advances
+   * `state` in place past the n draws.
+   */
+  dropoutMask?(n: number, p: number, scale: number, state: Int32Array): Storage | null;
+  /**
+   * The gradients of layerNorm given g (x's shape) and the forward's mean and rstd: dx (x's shape), and
+   * dweight = Σ g ⊙ x̂, dbias = Σ g over every row ([n] each; the caller drops those it has no parameter for).
+   */
+  layerNormBackward?(x: View, g: View, mean: Storage, rstd: Storage, weight: View | null): { dx: Storage; dweight: Storage; dbias: Storage } | null;
+  /**
    * softmax(q·kᵀ·scale, masked)·v without the [T, S] matrix: q [B, H, T, K], k [B, H, S, K], v [B, H, S, Vd],
    * mask [B, H, T, S] (broadcast strides allowed; non-zero = not allowed) or null. Returns out [B, H, T, Vd]
    * and each row's log-sum-exp [B, H, T] for the backward; a row with every key masked gets out 0, lse -∞.

@@ -28,6 +28,9 @@ export interface NativeAddon {
   softmax(out: Float32Array, x: Float32Array, meta: Float64Array): void;
   layerNorm(out: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, meta: Float64Array,
     weight: Float32Array | null, bias: Float32Array | null, eps: number): void;
+  dropoutMask(mask: Float32Array, state: Int32Array, meta: Float64Array): void;
+  layerNormBackward(dx: Float32Array, dw: Float32Array, db: Float32Array, x: Float32Array, g: Float32Array,
+    mean: Float32Array, rstd: Float32Array, weight: Float32Array | null, meta: Float64Array): void;
   attention(out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
     mask: Float32Array | Int32Array | null, meta: Float64Array): void;
   attentionBackward(dq: Float32Array, dk: Float32Array, dv: Float32Array, dout: Float32Array, out: Float32Array, lse: Float32Array,
@@ -61,7 +64,7 @@ const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, argmax: 2 };
 
 /** The optional fused methods `fused: false` leaves out. */
-const FUSED_METHODS = ['softmax', 'layerNorm', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate'] as const;
+const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate'] as const;
 
 /** Native storage is a typed array, as ref's is, but a class of its own so that mixing backends fails loudly. */
 class NativeStorage implements Storage {
@@ -150,6 +153,25 @@ function flatF32(backend: Backend, v: View): Float32Array {
   const d = viewData(v) as Float32Array;
   if (isContiguous(v.layout) && v.layout.offset === 0 && d.length === numel(v.layout.shape)) return d;
   return data(backend.copy(v)) as Float32Array;
+}
+
+/**
+ * A 1-D float32 parameter (LayerNorm's weight or bias) as a plain contiguous array: a subarray of its own
+ * memory when its axis has stride 1 (always, for a module's parameters), so no copy per call.
+ */
+function param(backend: Backend, v: View | null): Float32Array | null {
+  if (v === null) return null;
+  const d = viewData(v) as Float32Array;
+  const n = numel(v.layout.shape);
+  if (v.layout.shape.length === 1 && (v.layout.strides[0] === 1 || n <= 1)) return d.subarray(v.layout.offset, v.layout.offset + n);
+  return data(backend.copy(v)) as Float32Array;
+}
+
+/** A view's values as one contiguous run from an offset: its own memory when contiguous, else a copy. */
+function rowsOf(backend: Backend, v: View): { data: Float32Array; offset: number } {
+  const d = viewData(v) as Float32Array;
+  if (isContiguous(v.layout)) return { data: d, offset: v.layout.offset };
+  return { data: data(backend.copy(v)) as Float32Array, offset: 0 };
 }
 
 /** Attention's metadata: sizes, scale, then (offset, batch, head, row strides) of q, k, v, then the mask's offset and 4 strides. */
@@ -297,10 +319,29 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const y = output('float32', n) as Float32Array;
       const mean = output('float32', rows) as Float32Array;
       const rstd = output('float32', rows) as Float32Array;
-      // The kernel wants weight and bias as plain contiguous arrays.
-      const flat = (v: View | null) => (v === null ? null : (this.toArray(v) as Float32Array));
-      addon.layerNorm(y, mean, rstd, viewData(x) as Float32Array, meta(shape, [x.layout]), flat(weight), flat(bias), eps);
+      addon.layerNorm(y, mean, rstd, viewData(x) as Float32Array, meta(shape, [x.layout]), param(this, weight), param(this, bias), eps);
       return { y: new NativeStorage(y), mean: new NativeStorage(mean), rstd: new NativeStorage(rstd) };
+    },
+
+    dropoutMask(n, p, scale, state) {
+      const mask = output('float32', n) as Float32Array;
+      addon.dropoutMask(mask, state, new Float64Array([n, p * 4294967296, scale]));
+      return new NativeStorage(mask);
+    },
+
+    layerNormBackward(x, g, mean, rstd, weight) {
+      const shape = x.layout.shape;
+      if (!f32(x, g, weight) || shape.length === 0) return null;
+      const n = shape[shape.length - 1];
+      const rows = n === 0 ? 0 : numel(shape) / n;
+      const xs = rowsOf(this, x);
+      const gs = rowsOf(this, g);
+      const dx = output('float32', rows * n) as Float32Array;
+      const dw = allocArray('float32', n) as Float32Array;
+      const db = allocArray('float32', n) as Float32Array;
+      addon.layerNormBackward(dx, dw, db, xs.data, gs.data, data(mean) as Float32Array, data(rstd) as Float32Array, param(this, weight),
+        new Float64Array([rows, n, xs.offset, gs.offset]));
+      return { dx: new NativeStorage(dx), dweight: new NativeStorage(dw), dbias: new NativeStorage(db) };
     },
 
     attention(q, k, v, mask, scale) {

@@ -11,5 +11,5 @@ export { sumToShape } from './ops/reduce.js';
 export { concat, split } from './ops/shape.js';
 export { matmul } from './ops/matmul.js';
 export { embedding, where, maskedFill } from './ops/index.js';
-export { softmax, logSoftmax, layerNorm, gelu, geluTanh, dropout, crossEntropy } from './ops/functional.js';
+export { softmax, logSoftmax, layerNorm, gelu, geluTanh, dropout, dropoutMask, crossEntropy } from './ops/functional.js';
 export type { CrossEntropyOptions } from './ops/functional.js';

@@ -1,4 +1,4 @@
-// The native backend's fused attention, cross-entropy, GELU and Adam kernels against their composed
+// The native backend's fused attention, layer-norm backward, cross-entropy, GELU and Adam kernels against their composed
 // twins on ref (in float64 where the oracle should be exact): outputs and gradients, masks, odd sizes.
 
 import { describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import { Rng } from '../../src/core/rng.js';
 import { scaledDotProductAttention } from '../../src/nn/attention.js';
 import { loadNativeBackend } from '../../src/node/backend-select.js';
 import { Adam, AdamW } from '../../src/optim/adam.js';
-import { Tensor, crossEntropy, gelu, geluTanh, tensor } from '../../src/tensor/index.js';
+import { Tensor, crossEntropy, dropout, dropoutMask, gelu, geluTanh, layerNorm, tensor } from '../../src/tensor/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 
 const native = loadNativeBackend();
@@ -25,6 +25,8 @@ if (!native) {
   });
 } else {
   describeAttention(native);
+  describeLayerNorm(native);
+  describeDropout(native);
   describeCrossEntropy(native);
   describeGelu(native);
   describeAdam(native);
@@ -187,6 +189,75 @@ function describeGelu(backend: Backend): void {
         assert.equal(got.op, name === 'erf' ? 'gelu' : 'geluTanh');
         assertClose(got.y, want.y, { atol: 1e-6, rtol: 1e-5, label: `gelu ${name}` });
         assertClose(got.dx, want.dx, { atol: 1e-6, rtol: 1e-5, label: `gelu ${name} dx` });
+      });
+    }
+  });
+}
+
+function describeLayerNorm(backend: Backend): void {
+  describe('native fused layer-norm backward against the composed backward on ref (float64)', () => {
+    const cases = [
+      { name: 'weight and bias, 7 × 13', rows: 7, n: 13, weight: true, bias: true },
+      { name: 'no parameters, 5 × 3', rows: 5, n: 3, weight: false, bias: false },
+      { name: 'weight only, a transposed (strided) input', rows: 9, n: 17, weight: true, bias: false, transposed: true },
+      { name: 'bias only, 1 × 1', rows: 1, n: 1, weight: false, bias: true },
+      { name: '600 × 130 (several tasks summing dweight, dbias)', rows: 600, n: 130, weight: true, bias: true },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const rng = new Rng(c.rows * 131 + c.n);
+        const xs = normals(rng, c.rows * c.n, 2);
+        const up = normals(rng, c.rows * c.n);
+        const ws = normals(rng, c.n);
+        const bs = normals(rng, c.n);
+        const run = (b: Backend, dtype: DType) => {
+          const x = c.transposed ? on(xs, [c.n, c.rows], b, dtype, true) : on(xs, [c.rows, c.n], b, dtype, true);
+          const w = c.weight ? on(ws, [c.n], b, dtype, true) : null;
+          const bias = c.bias ? on(bs, [c.n], b, dtype, true) : null;
+          const y = layerNorm(c.transposed ? x.transpose(0, 1) : x, w, bias);
+          y.mul(on(up, [c.rows, c.n], b, dtype)).sum().backward();
+          return { y: y.toArray(), dx: x.grad!.toArray(), dw: w?.grad!.toArray(), db: bias?.grad!.toArray() };
+        };
+        const kernel = backend.layerNormBackward!;
+        let calls = 0;
+        backend.layerNormBackward = (...args) => { calls++; return kernel.apply(backend, args); };
+        let got;
+        try {
+          got = run(backend, 'float32');
+        } finally {
+          backend.layerNormBackward = kernel;
+        }
+        const want = run(refBackend, 'float64');
+        assert.equal(calls, 1, 'the fused backward ran');
+        assertClose(got.y, want.y, { atol: 1e-5, rtol: 1e-5, label: 'y' });
+        assertClose(got.dx, want.dx, { atol: 2e-5, rtol: 1e-4, label: 'dx' });
+        if (c.weight) assertClose(got.dw!, want.dw!, { atol: 1e-4, rtol: 1e-4, label: 'dweight' });
+        if (c.bias) assertClose(got.db!, want.db!, { atol: 1e-4, rtol: 1e-4, label: 'dbias' });
+      });
+    }
+  });
+}
+
+function describeDropout(backend: Backend): void {
+  describe('native dropout masks against Rng.uniform() draws', () => {
+    for (const [seed, p, n] of [[1, 0.1, 100_003], [42, 0.5, 17], [-3, 0.9, 1]] as const) {
+      it(`seed ${seed}, p ${p}, ${n} draws: the same mask and the same generator state after`, () => {
+        const a = new Rng(seed);
+        const b = new Rng(seed);
+        const words = Int32Array.from(a.getState().slice(0, 4), (w) => w | 0);
+        const got = backend.dropoutMask!(n, p, 1 / (1 - p), words)!;
+        const mask = Float32Array.from({ length: n }, () => (b.uniform() >= p ? 1 / (1 - p) : 0));
+        assert.deepEqual(backend.toArray({ storage: got, layout: { shape: [n], strides: [1], offset: 0 } }), mask);
+        assert.deepEqual(Array.from(words, (w) => w >>> 0), b.getState().slice(0, 4));
+        // dropout() on native: x ⊙ mask through the kernel, and the Rng advanced as on ref.
+        const xs = normals(new Rng(5), n);
+        const ra = new Rng(seed);
+        const rb = new Rng(seed);
+        const yn = dropout(on(xs, [n], backend), p, ra, true).toArray();
+        const yr = dropout(on(xs, [n], refBackend), p, rb, true).toArray();
+        assert.deepEqual(yn, yr);
+        assert.deepEqual(ra.getState(), rb.getState());
+        assert.deepEqual(dropoutMask('float32', 8, p, ra), dropoutMask('float32', 8, p, rb));
       });
     }
   });

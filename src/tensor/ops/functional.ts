@@ -4,7 +4,9 @@
 
 import { DTypeError, ShapeError, fmtShape } from '../../core/errors.js';
 import { allocArray } from '../../core/dtype.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
 import type { Rng } from '../../core/rng.js';
+import type { Storage } from '../../backend/backend.js';
 import { Tensor } from '../tensor.js';
 import { scalarLike } from './elementwise.js';
 import { fusedCrossEntropy, fusedGelu, fusedLayerNorm, fusedSoftmax } from './fused.js';
@@ -58,10 +60,55 @@ export function geluTanh(x: Tensor): Tensor {
 export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tensor {
   if (!training || p === 0) return x;
   if (p < 0 || p >= 1) throw new ShapeError(`dropout: p must be in [0, 1), got ${p}`);
-  const keep = allocArray(x.dtype, x.size);
+  // One pass forward (x ⊙ mask); the backward g ⊙ mask reuses the same mask.
+  return x.mul(Tensor.fromStorage(maskStorage(x, p, rng), x.shape, x.backend));
+}
+
+/** The mask for x: drawn by the backend's kernel when it has one (the same draws), else by dropoutMask. */
+function maskStorage(x: Tensor, p: number, rng: Rng): Storage {
+  const backend = x.backend;
+  if (backend.dropoutMask && x.dtype === 'float32') {
+    const state = rng.getState();
+    const words = Int32Array.from(state.slice(0, 4), (w) => w | 0);
+    const s = backend.dropoutMask(x.size, p, 1 / (1 - p), words);
+    if (s) {
+      rng.setState([...words, state[4]]);
+      return s;
+    }
+  }
+  return backend.fromArray(dropoutMask(x.dtype, x.size, p, rng));
+}
+
+/**
+ * The inverted-dropout mask: element i is 1/(1-p) when the i-th draw u_i = rng.uniform() is ≥ p, else 0.
+ * The draws are exactly `rng.uniform()`'s, in order, and `rng` ends advanced past them (so a checkpoint's
+ * generator state resumes bit-exactly), but xoshiro128** runs inline on local words rather than through a
+ * method call and a Uint32Array per element (~10× faster on a training step's millions of draws).
+ *
+ * @example
+ * const mask = dropoutMask('float32', 6, 0.5, new Rng(0)); // each 2 or 0
+ */
+export function dropoutMask(dtype: DType, n: number, p: number, rng: Rng): TypedArray {
+  const keep = allocArray(dtype, n);
   const scale = 1 / (1 - p);
-  for (let i = 0; i < keep.length; i++) keep[i] = rng.uniform() >= p ? scale : 0;
-  return x.mul(Tensor.fromStorage(x.backend.fromArray(keep), x.shape, x.backend));
+  // u = r / 2³² is exact in float64, so u ≥ p ⇔ r ≥ p·2³² (also exact): no division per draw.
+  const threshold = p * 4294967296;
+  const state = rng.getState();
+  let s0 = state[0] | 0, s1 = state[1] | 0, s2 = state[2] | 0, s3 = state[3] | 0;
+  for (let i = 0; i < n; i++) {
+    const m = Math.imul(s1, 5);
+    const r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    keep[i] = r >= threshold ? scale : 0;
+  }
+  rng.setState([s0, s1, s2, s3, state[4]]);
+  return keep;
 }
 
 export interface CrossEntropyOptions {

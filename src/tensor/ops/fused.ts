@@ -32,6 +32,14 @@ export function fusedLayerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | 
   if (!r) return null;
   const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
   return Tensor.result('layerNorm', r.y, x.shape, inputs, (g) => {
+    const k = backend.layerNormBackward?.(x, g, r.mean, r.rstd, weight);
+    if (k) {
+      // One pass over x and g (native/fused-ops.c); the composed version below is its oracle.
+      const grads: (Tensor | null)[] = [Tensor.fromStorage(k.dx, x.shape, backend)];
+      if (weight) grads.push(Tensor.fromStorage(k.dweight, weight.shape, backend));
+      if (bias) grads.push(Tensor.fromStorage(k.dbias, bias.shape, backend));
+      return grads;
+    }
     // x̂ = (x − μ)·rstd;  dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂ ⊙ x̂)) with dx̂ = g ⊙ γ;  dγ = Σ g ⊙ x̂;  dβ = Σ g
     const stat = [...x.shape.slice(0, -1), 1];
     const mean = Tensor.fromStorage(r.mean, stat, backend);
