@@ -48,8 +48,8 @@ int qkv_sgemm_use(const char *name) {
 /* ---- per-thread packing buffers ------------------------------------------------------------ */
 
 typedef struct {
-  float *a, *b;
-  size_t na, nb;
+  float *a, *b, *k;  /* packed A, packed B, partial sums of a split-K product */
+  size_t na, nb, nk;
 } pack_bufs;
 
 static pthread_key_t bufs_key;
@@ -59,6 +59,7 @@ static void free_bufs(void *p) {
   pack_bufs *pb = p;
   free(pb->a);
   free(pb->b);
+  free(pb->k);
   free(pb);
 }
 
@@ -118,8 +119,33 @@ static inline __attribute__((always_inline)) void pack_a_mr(int64_t mc, int64_t 
   }
 }
 
+/* A read down columns (rs == 1: xᵀ in a weight gradient) → full panels, one row of the stored matrix at a time
+ * so that memory is read front to back. */
+static inline __attribute__((always_inline)) void pack_a_cols_mr(int64_t kc, int64_t panels, const float *a, int64_t cs,
+                                                                 const int mr, float *dst) {
+  for (int64_t k = 0; k < kc; k++) {
+    const float *src = a + k * cs;
+    for (int64_t p = 0; p < panels; p++) memcpy(dst + (p * kc + k) * mr, src + p * mr, mr * sizeof(float));
+  }
+}
+
 static void pack_a(const qkv_sgemm_kernel *kr, int64_t mc, int64_t kc, const float *a, int64_t rs, int64_t cs, float *dst) {
   const int mr = kr->mr;
+  if (rs == 1 && cs != 1 && mc >= mr) {
+    int64_t panels = mc / mr;
+    switch (mr) {
+      case 4: pack_a_cols_mr(kc, panels, a, cs, 4, dst); break;
+      case 6: pack_a_cols_mr(kc, panels, a, cs, 6, dst); break;
+      case 8: pack_a_cols_mr(kc, panels, a, cs, 8, dst); break;
+      case 12: pack_a_cols_mr(kc, panels, a, cs, 12, dst); break;
+      case 14: pack_a_cols_mr(kc, panels, a, cs, 14, dst); break;
+      default: pack_a_cols_mr(kc, panels, a, cs, mr, dst); break;
+    }
+    a += panels * mr;
+    dst += panels * mr * kc;
+    mc -= panels * mr;
+    if (mc == 0) return;
+  }
   if (kr->pack_a_rows && cs == 1) {  /* the instruction set's transposing packer */
     for (int64_t i0 = 0; i0 < mc; i0 += mr) kr->pack_a_rows(kc, a + i0 * rs, rs, dst + i0 * kc, (int)min64(mr, mc - i0));
     return;
@@ -135,17 +161,31 @@ static void pack_a(const qkv_sgemm_kernel *kr, int64_t mc, int64_t kc, const flo
 }
 
 /* B[0:kc, 0:nc] → panels of nr columns, each stored k-major: dst[(p*kc + k)*nr + j]; columns past nc are 0. */
+static inline __attribute__((always_inline)) void pack_b_rows_nr(int64_t kc, int64_t panels, const float *b, int64_t rs,
+                                                                 const int nr, float *dst) {
+  for (int64_t k = 0; k < kc; k++) {
+    const float *src = b + k * rs;
+    for (int64_t p = 0; p < panels; p++) memcpy(dst + (p * kc + k) * nr, src + p * nr, nr * sizeof(float));
+  }
+}
+
 static void pack_b(const qkv_sgemm_kernel *kr, int64_t kc, int64_t nc, const float *b, int64_t rs, int64_t cs, float *dst) {
   const int nr = kr->nr;
+  if (cs == 1 && nc >= nr) {
+    /* Full panels row by row: each row of B is read front to back (a stream the prefetcher follows, where
+     * panel by panel read 64 bytes from each of kc rows: 20% of a weight gradient's time), and with nr a
+     * constant each copy is a couple of vector moves rather than a call. */
+    int64_t panels = nc / nr;
+    if (nr == 16) pack_b_rows_nr(kc, panels, b, rs, 16, dst);
+    else if (nr == 32) pack_b_rows_nr(kc, panels, b, rs, 32, dst);
+    else pack_b_rows_nr(kc, panels, b, rs, nr, dst);
+    b += panels * nr;
+    dst += panels * nr * kc;
+    nc -= panels * nr;
+  }
   for (int64_t j0 = 0; j0 < nc; j0 += nr) {
     int cols = nc - j0 < nr ? (int)(nc - j0) : nr;
-    if (cols == nr && cs == 1) {
-      /* Constant sizes, so each row copy is a couple of vector moves rather than a call. */
-      const float *src = b + j0;
-      if (nr == 16) for (int64_t k = 0; k < kc; k++) memcpy(dst + k * 16, src + k * rs, 16 * sizeof(float));
-      else if (nr == 32) for (int64_t k = 0; k < kc; k++) memcpy(dst + k * 32, src + k * rs, 32 * sizeof(float));
-      else for (int64_t k = 0; k < kc; k++) memcpy(dst + k * nr, src + k * rs, nr * sizeof(float));
-    } else if (rs == 1 && kr->pack_b_cols) {
+    if (rs == 1 && kr->pack_b_cols) {
       kr->pack_b_cols(kc, b + j0 * cs, cs, dst, cols);
     } else if (cols == nr && rs == 1) {
       for (int j = 0; j < nr; j++) {
@@ -312,6 +352,63 @@ static int sgemm_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64
   return 1;
 }
 
+/* ---- products with a long K: split K over the threads ------------------------------------------ */
+
+/* A weight gradient xᵀ·g ([D×BT]·[BT×F], K = B·T tokens) has a small C and a long K. Split over rows of C,
+ * it needs two pool jobs per K block (pack B together, then compute), so one descheduled thread stalls
+ * the other 2·K/kc times; split over K, each task runs a whole one-thread product over its range of K
+ * into its own C (the first into C itself, the others into partial sums) with no barrier until one
+ * reduction at the end. Tasks are claimed as threads come free, so a busy core takes fewer of them. */
+typedef struct {
+  const qkv_sgemm_kernel *kr;
+  int64_t M, N, K, chunk;
+  qkv_fmat a, b;
+  float *c, *part;
+  int ntasks, failed;
+} ksplit_job;
+
+static void ksplit_task(void *ctx, int t, int thread) {
+  (void)thread;
+  ksplit_job *J = ctx;
+  int64_t k0 = t * J->chunk, k1 = min64(k0 + J->chunk, J->K);
+  qkv_fmat a = {J->a.p + k0 * J->a.cs, J->a.rs, J->a.cs}, b = {J->b.p + k0 * J->b.rs, J->b.rs, J->b.cs};
+  float *dst = t == 0 ? J->c : J->part + (t - 1) * J->M * J->N;
+  if (!sgemm_product(J->kr, J->M, J->N, k1 - k0, a, b, dst, J->N, 1)) J->failed = 1;
+}
+
+static void ksplit_reduce(void *ctx, int t, int thread) {
+  (void)thread;
+  ksplit_job *J = ctx;
+  int64_t n = J->M * J->N, i0 = qkv_split(n, J->ntasks, t), i1 = qkv_split(n, J->ntasks, t + 1);
+  for (int p = 1; p < J->ntasks; p++) {
+    const float *restrict src = J->part + (p - 1) * n;
+    float *restrict dst = J->c;
+    for (int64_t i = i0; i < i1; i++) dst[i] += src[i];
+  }
+}
+
+/* Split K when C is small and K long: at least two K blocks per task. */
+static int ksplit_fits(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K, int T) {
+  return T > 1 && K >= 4 * (int64_t)kr->kc * T && M * N <= 512 * 1024;
+}
+
+/* C[M×N] = A·B split over K; 0 when out of memory. */
+static int ksplit_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b,
+                          float *c, int T) {
+  /* Two tasks per thread for balance while the partial sums are small; one each when they cost more. */
+  int tasks = M * N <= 64 * 1024 ? 2 * T : T;
+  ksplit_job J = {kr, M, N, K, 0, a, b, c, NULL, (int)min64(tasks, K / (2 * kr->kc)), 0};
+  J.chunk = round_up((K + J.ntasks - 1) / J.ntasks, kr->kc);  /* whole K blocks per task */
+  J.ntasks = (int)((K + J.chunk - 1) / J.chunk);
+  pack_bufs *own = thread_bufs(0, 0);
+  if (!own) return 0;
+  if (!(J.part = grow(&own->k, &own->nk, (size_t)(J.ntasks - 1) * M * N))) return 0;
+  qkv_pool_run(ksplit_task, &J, J.ntasks);
+  if (J.failed) return 0;
+  qkv_pool_run(ksplit_reduce, &J, J.ntasks);
+  return 1;
+}
+
 /* ---- batches ----------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -324,8 +421,9 @@ typedef struct {
   int failed;
 } batch_job;
 
-static int use_small = 1;
+static int use_small = 1, use_ksplit = 1;
 void qkv_sgemm_small_enable(int on) { use_small = on; }
+void qkv_sgemm_ksplit_enable(int on) { use_ksplit = on; }
 
 /* A run of whole batch items on one thread. */
 static void batch_task(void *ctx, int t, int thread) {
@@ -360,7 +458,8 @@ void qkv_sgemm(int64_t batch, int64_t M, int64_t N, int64_t K,
     for (int64_t n = 0; n < batch && !failed; n++) {
       qkv_fmat an = {a.p + n * bsa, a.rs, a.cs}, bn = {b.p + n * bsb, b.rs, b.cs};
       if (use_small && qkv_sgemm_small(M, N, K, an, bn, c + n * M * N)) continue;
-      failed = !sgemm_product(kr, M, N, K, an, bn, c + n * M * N, N, threads);
+      if (use_ksplit && ksplit_fits(kr, M, N, K, threads)) failed = !ksplit_product(kr, M, N, K, an, bn, c + n * M * N, threads);
+      else failed = !sgemm_product(kr, M, N, K, an, bn, c + n * M * N, N, threads);
     }
   }
   if (failed) qkv_sgemm_naive(batch, M, N, K, a, bsa, b, bsb, c);  /* out of memory for packing: slow but right */

@@ -67,6 +67,8 @@ int qkv_sgemm_small(int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b, flo
 void qkv_sgemm_small_enable(int on);
 /* Lets qkv_sgemm use the kernels' direct twins for small products (the default) or not (checks, benchmarks). */
 void qkv_sgemm_direct_enable(int on);
+/* Lets qkv_sgemm split long-K products with a small C over K (the default) or not (checks, benchmarks). */
+void qkv_sgemm_ksplit_enable(int on);
 
 /* The version-0 oracle: a triple loop with a double accumulator, one thread. Same arguments. */
 void qkv_sgemm_naive(int64_t batch, int64_t M, int64_t N, int64_t K,

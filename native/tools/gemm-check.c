@@ -111,7 +111,9 @@ int main(int argc, char **argv) {
                                       {2, 100, 3, 1000}, {1, 1, 700, 9}, {1, 500, 1, 64}, {1, 4, 4, 0}, {1, 1000, 600, 520},
                                       {1, 3, 1000, 77}, {2, 4, 33, 513}, {1, 2, 5000, 64}, {7, 1, 65, 40},
                                       /* attention-shaped batches (the direct kernel), with edge rows and columns */
-                                      {64, 32, 32, 32}, {24, 8, 8, 32}, {9, 7, 17, 5}, {33, 13, 29, 31}, {6, 32, 128, 24}};
+                                      {64, 32, 32, 32}, {24, 8, 8, 32}, {9, 7, 17, 5}, {33, 13, 29, 31}, {6, 32, 128, 24},
+                                      /* long K, small C (split over K on 2 threads) */
+                                      {1, 37, 45, 3000}, {1, 130, 70, 2100}};
   int fails = 0;
   if (!skip) {
     fails += check_fused("portable", qkv_fused_portable);
@@ -132,12 +134,14 @@ int main(int argc, char **argv) {
       /* the small-M and direct paths, then the packed path alone, then direct without small-M */
       qkv_sgemm_small_enable(threads <= 2);
       qkv_sgemm_direct_enable(threads <= 2 || threads >= 5);
+      qkv_sgemm_ksplit_enable(threads <= 2 || threads >= 5);
       for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         for (int t = 0; t < 4; t++, n++) nok += check(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], t & 1, t >> 1);
       }
     }
     qkv_sgemm_small_enable(1);
     qkv_sgemm_direct_enable(1);
+    qkv_sgemm_ksplit_enable(1);
     printf("%-14s %d/%d checks pass\n", (*k)->name, nok, n);
     fails += n - nok;
   }
@@ -160,6 +164,7 @@ int main(int argc, char **argv) {
       sscanf(getenv("QKV_SIZES"), "%ld,%ld,%ld", &m, &n, &kk);
       int th = getenv("QKV_T") ? atoi(getenv("QKV_T")) : 1;
       if (getenv("QKV_SMALL")) qkv_sgemm_small_enable(atoi(getenv("QKV_SMALL")));
+      if (getenv("QKV_KSPLIT")) qkv_sgemm_ksplit_enable(atoi(getenv("QKV_KSPLIT")));
       qkv_pool_set_threads(th);
       double g = 0;
       g = gflops(m, n, kk);
