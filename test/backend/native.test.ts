@@ -116,6 +116,24 @@ function describeGemm(): void {
       assert.throws(() => backend.assign({ storage: s, layout: { shape: [5], strides: [2], offset: 2 } }, { storage: s, layout: { shape: [5], strides: [0], offset: 0 } }), /outside/);
       assert.throws(() => backend.matmul({ storage: s, layout: { shape: [1, 2, 5], strides: [0, 5, 1], offset: 1 } }, { storage: s, layout: { shape: [1, 5, 1], strides: [0, 1, 1], offset: 0 } }), /outside/);
     });
+    it('attention-shaped batches (the direct small-product kernel) and long-K products (split over K), 1 and 2 threads', () => {
+      const originalThreads = backend.threads();
+      try {
+        for (const threads of [1, 2]) {
+          backend.setThreads(threads);
+          let seed = 100;
+          // q·kᵀ, weights·v and dSᵀ·q at T, S = 8-32, K = 32, with edge rows and columns; then wᵀ·g-like products
+          for (const [N, M, K, P, ka, kb] of [
+            [64, 32, 32, 32, 'plain', 'transposed'], [64, 32, 32, 32, 'plain', 'plain'], [64, 32, 32, 32, 'transposed', 'plain'],
+            [24, 8, 32, 8, 'plain', 'transposed'], [24, 8, 8, 32, 'plain', 'plain'], [24, 32, 8, 8, 'transposed', 'plain'],
+            [10, 13, 32, 29, 'plain', 'transposed'], [7, 17, 5, 3, 'transposed', 'transposed'], [5, 7, 11, 40, 'broadcast', 'plain'],
+            [1, 37, 3000, 45, 'transposed', 'plain'], [1, 70, 2100, 19, 'plain', 'transposed'],
+          ] as const) check(N, M, K, P, ka, kb, seed++);
+        }
+      } finally {
+        backend.setThreads(originalThreads);
+      }
+    });
     it('K = 0 gives a zero product', () => {
       const a: View = { storage: backend.alloc('float32', 0), layout: { shape: [2, 3, 0], strides: [0, 0, 1], offset: 0 } };
       const b: View = { storage: backend.alloc('float32', 0), layout: { shape: [2, 0, 4], strides: [0, 4, 1], offset: 0 } };
