@@ -113,7 +113,9 @@ int main(int argc, char **argv) {
                                       /* attention-shaped batches (the direct kernel), with edge rows and columns */
                                       {64, 32, 32, 32}, {24, 8, 8, 32}, {9, 7, 17, 5}, {33, 13, 29, 31}, {6, 32, 128, 24},
                                       /* long K, small C (split over K on 2 threads) */
-                                      {1, 37, 45, 3000}, {1, 130, 70, 2100}};
+                                      {1, 37, 45, 3000}, {1, 130, 70, 2100},
+                                      /* one row split over threads (decoding) */
+                                      {1, 1, 1000, 200}, {1, 1, 389, 517}};
   int fails = 0;
   if (!skip) {
     fails += check_fused("portable", qkv_fused_portable);

@@ -116,7 +116,7 @@ function describeGemm(): void {
       assert.throws(() => backend.assign({ storage: s, layout: { shape: [5], strides: [2], offset: 2 } }, { storage: s, layout: { shape: [5], strides: [0], offset: 0 } }), /outside/);
       assert.throws(() => backend.matmul({ storage: s, layout: { shape: [1, 2, 5], strides: [0, 5, 1], offset: 1 } }, { storage: s, layout: { shape: [1, 5, 1], strides: [0, 1, 1], offset: 0 } }), /outside/);
     });
-    it('attention-shaped batches (the direct small-product kernel) and long-K products (split over K), 1 and 2 threads', () => {
+    it('attention-shaped batches (the direct small-product kernel), long-K products (split over K) and one-row products, 1 and 2 threads', () => {
       const originalThreads = backend.threads();
       try {
         for (const threads of [1, 2]) {
@@ -128,6 +128,7 @@ function describeGemm(): void {
             [24, 8, 32, 8, 'plain', 'transposed'], [24, 8, 8, 32, 'plain', 'plain'], [24, 32, 8, 8, 'transposed', 'plain'],
             [10, 13, 32, 29, 'plain', 'transposed'], [7, 17, 5, 3, 'transposed', 'transposed'], [5, 7, 11, 40, 'broadcast', 'plain'],
             [1, 37, 3000, 45, 'transposed', 'plain'], [1, 70, 2100, 19, 'plain', 'transposed'],
+            [1, 1, 300, 1000, 'plain', 'transposed'], [1, 1, 517, 389, 'plain', 'plain'], [3, 1, 130, 75, 'plain', 'transposed'],
           ] as const) check(N, M, K, P, ka, kb, seed++);
         }
       } finally {
