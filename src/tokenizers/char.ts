@@ -1,7 +1,7 @@
 // CharTokenizer: one token per Unicode code point, built from the characters of a corpus.
 
 import { ArgumentError } from '../core/errors.js';
-import { BaseTokenizer, specialTokenList, type SpecialTokens, type VocabSpec } from './tokenizer.js';
+import { BaseTokenizer, vocabSpecFrom, type SpecialTokens, type VocabSpec } from './tokenizer.js';
 
 /** Options of {@link CharTokenizer.fromCorpus}. */
 export interface CharTokenizerOptions {
@@ -45,27 +45,9 @@ export class CharTokenizer extends BaseTokenizer {
 
   /** Builds the tokenizer from a list of characters, kept in the order given. */
   static fromChars(chars: Iterable<string>, opts: CharTokenizerOptions = {}): CharTokenizer {
-    const { roles, list } = specialTokenList(opts.specialTokens);
-    const tokens = [...list];
-    const have = new Set(tokens);
-    for (const ch of chars) {
-      if ([...ch].length !== 1) {
-        throw new ArgumentError(`character ${JSON.stringify(ch)}: expected exactly one code point`);
-      }
-      if (!have.has(ch)) {
-        have.add(ch);
-        tokens.push(ch);
-      }
-    }
-    const id = (s: string) => list.indexOf(s);
-    return new CharTokenizer({
-      tokens,
-      padId: id(roles.pad),
-      bosId: id(roles.bos),
-      eosId: id(roles.eos),
-      unkId: id(roles.unk),
-      specialIds: list.map((_, i) => i),
-    });
+    return new CharTokenizer(vocabSpecFrom(chars, opts.specialTokens, (ch) => {
+      if ([...ch].length !== 1) throw new ArgumentError(`character ${JSON.stringify(ch)}: expected exactly one code point`);
+    }));
   }
 
   /** Builds from a full vocabulary layout (used by tokenizerFromJSON). */

@@ -1,7 +1,7 @@
 // SymbolTokenizer: whitespace-separated symbols (ARPAbet phonemes, words), joined by single spaces.
 
 import { ArgumentError } from '../core/errors.js';
-import { BaseTokenizer, specialTokenList, type SpecialTokens, type VocabSpec } from './tokenizer.js';
+import { BaseTokenizer, vocabSpecFrom, type SpecialTokens, type VocabSpec } from './tokenizer.js';
 
 /** Options of {@link SymbolTokenizer.fromCorpus}. */
 export interface SymbolTokenizerOptions {
@@ -35,27 +35,9 @@ export class SymbolTokenizer extends BaseTokenizer {
 
   /** Builds the tokenizer from a list of symbols, kept in the order given. */
   static fromSymbols(symbols: Iterable<string>, opts: SymbolTokenizerOptions = {}): SymbolTokenizer {
-    const { roles, list } = specialTokenList(opts.specialTokens);
-    const tokens = [...list];
-    const have = new Set(tokens);
-    for (const s of symbols) {
-      if (s.length === 0 || WHITESPACE.test(s)) {
-        throw new ArgumentError(`symbol ${JSON.stringify(s)}: expected a non-empty string without whitespace`);
-      }
-      if (!have.has(s)) {
-        have.add(s);
-        tokens.push(s);
-      }
-    }
-    const id = (s: string) => list.indexOf(s);
-    return new SymbolTokenizer({
-      tokens,
-      padId: id(roles.pad),
-      bosId: id(roles.bos),
-      eosId: id(roles.eos),
-      unkId: id(roles.unk),
-      specialIds: list.map((_, i) => i),
-    });
+    return new SymbolTokenizer(vocabSpecFrom(symbols, opts.specialTokens, (s) => {
+      if (s.length === 0 || WHITESPACE.test(s)) throw new ArgumentError(`symbol ${JSON.stringify(s)}: expected a non-empty string without whitespace`);
+    }));
   }
 
   /** Builds from a full vocabulary layout (used by tokenizerFromJSON). */

@@ -81,6 +81,35 @@ export interface Template {
 }
 
 /** How a tokenizer's vocabulary, special ids and template are laid out. */
+/**
+ * The vocabulary layout of a tokenizer over a fixed alphabet: the special tokens first, then each
+ * distinct item in the order given. `check` throws for an item the tokenizer cannot hold.
+ *
+ * @example
+ * vocabSpecFrom(['a', 'b', 'a'], {}, () => {}).tokens; // ['<pad>', '<s>', '</s>', '<unk>', 'a', 'b']
+ */
+export function vocabSpecFrom(items: Iterable<string>, specials: Partial<SpecialTokens> | undefined, check: (item: string) => void): VocabSpec {
+  const { roles, list } = specialTokenList(specials);
+  const tokens = [...list];
+  const have = new Set(tokens);
+  for (const item of items) {
+    check(item);
+    if (!have.has(item)) {
+      have.add(item);
+      tokens.push(item);
+    }
+  }
+  const id = (s: string) => list.indexOf(s);
+  return {
+    tokens,
+    padId: id(roles.pad),
+    bosId: id(roles.bos),
+    eosId: id(roles.eos),
+    unkId: id(roles.unk),
+    specialIds: list.map((_, i) => i),
+  };
+}
+
 export interface VocabSpec {
   /** `tokens[id]` is the token of `id`. */
   tokens: readonly string[];
