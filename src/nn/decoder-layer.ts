@@ -2,7 +2,7 @@
 // and the feed-forward network, each with residual and layer norm. Names as torch's.
 
 import type { Tensor } from '../tensor/index.js';
-import { MultiHeadAttention } from './attention.js';
+import { MultiHeadAttention, type AttentionResult } from './attention.js';
 import { Dropout } from './dropout.js';
 import type { TransformerLayerOptions } from './encoder-layer.js';
 import { FeedForward } from './feed-forward.js';
@@ -10,6 +10,7 @@ import type { LayerKVCache } from './kv-cache.js';
 import { LayerNorm } from './layer-norm.js';
 import type { Linear } from './linear.js';
 import { Module } from './module.js';
+import { residual } from './sublayer.js';
 
 export interface DecoderLayerCallOptions {
   /** [T, T] (usually causalMask(T)) or broadcastable to [B, H, T, T]; 1 = not allowed. */
@@ -92,21 +93,11 @@ export class TransformerDecoderLayer extends Module {
     const crossAttn = (x: Tensor) => this.multiheadAttn.forward(x, memory, memory, {
       attnMask: opts.memoryMask, keyPaddingMask: opts.memoryKeyPaddingMask, needWeights: need, keyValue: cache?.cross,
     });
-    let x = tgt;
-    let sa, ca;
-    if (this.normFirst) {
-      sa = selfAttn(this.norm1.forward(x));
-      x = x.add(this.dropout1.forward(sa.output));
-      ca = crossAttn(this.norm2.forward(x));
-      x = x.add(this.dropout2.forward(ca.output));
-      x = x.add(this.dropout3.forward(this.ff.forward(this.norm3.forward(x))));
-    } else {
-      sa = selfAttn(x);
-      x = this.norm1.forward(x.add(this.dropout1.forward(sa.output)));
-      ca = crossAttn(x);
-      x = this.norm2.forward(x.add(this.dropout2.forward(ca.output)));
-      x = this.norm3.forward(x.add(this.dropout3.forward(this.ff.forward(x))));
-    }
-    return need ? { output: x, selfAttention: sa.weights, crossAttention: ca.weights } : { output: x };
+    let sa: AttentionResult | undefined;
+    let ca: AttentionResult | undefined;
+    let x = residual(tgt, this.norm1, this.dropout1, this.normFirst, (h) => (sa = selfAttn(h)).output);
+    x = residual(x, this.norm2, this.dropout2, this.normFirst, (h) => (ca = crossAttn(h)).output);
+    x = residual(x, this.norm3, this.dropout3, this.normFirst, (h) => this.ff.forward(h));
+    return need ? { output: x, selfAttention: sa!.weights, crossAttention: ca!.weights } : { output: x };
   }
 }

@@ -3,7 +3,7 @@
 
 import type { Rng } from '../core/rng.js';
 import type { Tensor } from '../tensor/index.js';
-import { MultiHeadAttention } from './attention.js';
+import { MultiHeadAttention, type AttentionResult } from './attention.js';
 import { Dropout } from './dropout.js';
 import { Activation, FeedForward } from './feed-forward.js';
 import type { ParamOptions } from './init.js';
@@ -11,6 +11,7 @@ import type { KVBuffer } from './kv-cache.js';
 import { LayerNorm } from './layer-norm.js';
 import type { Linear } from './linear.js';
 import { Module } from './module.js';
+import { residual } from './sublayer.js';
 
 /** Options shared by encoder and decoder layers; defaults are the paper's base model. */
 export interface TransformerLayerOptions extends ParamOptions {
@@ -94,17 +95,9 @@ export class TransformerEncoderLayer extends Module {
     const selfAttn = (x: Tensor) => this.selfAttn.forward(x, x, x, {
       attnMask: opts.srcMask, keyPaddingMask: opts.srcKeyPaddingMask, needWeights: opts.needWeights, kvCache: opts.kvCache,
     });
-    let x = src;
-    let sa;
-    if (this.normFirst) {
-      sa = selfAttn(this.norm1.forward(x));
-      x = x.add(this.dropout1.forward(sa.output));
-      x = x.add(this.dropout2.forward(this.ff.forward(this.norm2.forward(x))));
-    } else {
-      sa = selfAttn(x);
-      x = this.norm1.forward(x.add(this.dropout1.forward(sa.output)));
-      x = this.norm2.forward(x.add(this.dropout2.forward(this.ff.forward(x))));
-    }
-    return opts.needWeights ? { output: x, selfAttention: sa.weights } : { output: x };
+    let sa: AttentionResult | undefined;
+    let x = residual(src, this.norm1, this.dropout1, this.normFirst, (h) => (sa = selfAttn(h)).output);
+    x = residual(x, this.norm2, this.dropout2, this.normFirst, (h) => this.ff.forward(h));
+    return opts.needWeights ? { output: x, selfAttention: sa!.weights } : { output: x };
   }
 }
