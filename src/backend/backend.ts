@@ -104,6 +104,19 @@ export interface Backend {
    * has no kernel for the case (dtype, a non-contiguous parameter); the optimizer then composes.
    */
   adamUpdate?(param: View, grad: View, m: Storage, v: Storage, hp: AdamHyper): boolean;
+
+  /**
+   * Starts recording the buffers this backend hands out, for reuse after the scope's `close(keep)`
+   * (buffer-pool.ts). Optional: a backend without it leaves everything to the garbage collector.
+   */
+  openScope?(): StorageScope;
+}
+
+/** A scope of {@link Backend.openScope}: on close, every storage made inside it may be reused, except keep's. */
+export interface StorageScope {
+  close(keep: Iterable<Storage>): void;
+  /** Stops recording and recycles nothing. */
+  discard(): void;
 }
 
 /** What one Adam step needs besides the tensors; stepSize = lr/(1−β1ᵗ), bias2Sqrt = √(1−β2ᵗ). */

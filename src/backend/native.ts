@@ -5,11 +5,12 @@
 // meets `require`. Storage is a plain typed array allocated here and lent to C for the length of
 // one call (zero-copy), so the garbage collector frees it exactly as it frees ref's.
 
-import { DType, TypedArray, allocArray, dtypeOf, dtypeSize } from '../core/dtype.js';
+import { DType, TypedArray, dtypeOf } from '../core/dtype.js';
 import { ArgumentError } from '../core/errors.js';
 import { Layout, isContiguous } from '../core/layout.js';
 import { contiguousStrides, numel } from '../core/shape.js';
 import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp, View } from './backend.js';
+import { BufferPool } from './buffer-pool.js';
 
 /**
  * The functions the compiled addon (build/Release/qkv_native.node) exports. Layout metadata is a
@@ -52,6 +53,8 @@ export interface NativeBackend extends Backend {
   readonly addon: NativeAddon;
   /** Threads the kernels use (the caller included). */
   threads(): number;
+  /** The reuse pool of kernel outputs (its `poison` switch is for tests). */
+  readonly pool: BufferPool;
   /** Sets the thread count; 0 means all cores. Returns the count now in use. */
   setThreads(n: number): number;
   /** The sgemm micro-kernel in use ('avx512', 'avx2', 'portable'...), or chooses one; null if this CPU cannot run it. */
@@ -83,22 +86,6 @@ function viewData(v: View): TypedArray {
   const d = data(v.storage);
   checkExtent(v.layout, v.layout.shape, v.storage);
   return d;
-}
-
-/**
- * An output buffer the kernel will overwrite completely, without the zero-fill: zeroing a fresh
- * 6 MiB Float32Array costs ~0.6 ms (page faults), about 15% of a [4096×128]·[128×384] product.
- * Node's Buffer.allocUnsafeSlow gives an unpooled ArrayBuffer the garbage collector owns as usual.
- */
-function output(dtype: DType, n: number): TypedArray {
-  const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
-  if (!NodeBuffer || n < 4096) return allocArray(dtype, n);
-  const b = NodeBuffer.allocUnsafeSlow(n * dtypeSize(dtype));
-  switch (dtype) {
-    case 'float32': return new Float32Array(b.buffer, b.byteOffset, n);
-    case 'float64': return new Float64Array(b.buffer, b.byteOffset, n);
-    case 'int32': return new Int32Array(b.buffer, b.byteOffset, n);
-  }
 }
 
 /**
@@ -206,16 +193,29 @@ const f32 = (...views: (View | null)[]) => views.every((v) => v === null || v.st
  * if (native) zeros([2, 3], { backend: native });
  */
 export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean } = {}): NativeBackend {
+  // Outputs the kernel overwrites completely skip the zero-fill (zeroing a fresh 6 MiB array costs
+  // ~0.6 ms of page faults, ~15% of a [4096×128]·[128×384] product); see buffer-pool.ts for reuse.
+  const pool = new BufferPool();
+  const output = (dtype: DType, n: number): TypedArray => pool.take(dtype, n, false);
+  const zeros = (dtype: DType, n: number): TypedArray => pool.take(dtype, n, true);
   const backend: NativeBackend = {
     name: 'native',
     addon,
+    pool,
+    openScope() {
+      const scope = pool.openScope();
+      return {
+        close: (keep) => scope.close([...keep].flatMap((k) => (k instanceof NativeStorage ? [k.data] : []))),
+        discard: () => scope.discard(),
+      };
+    },
 
     threads: () => addon.threads(),
     setThreads: (n) => addon.setThreads(n),
     gemmKernel: (name) => (name === undefined ? addon.gemmKernel() : addon.gemmKernel(name)),
 
     alloc(dtype, length) {
-      return new NativeStorage(allocArray(dtype, length));
+      return new NativeStorage(zeros(dtype, length));
     },
 
     fromArray(src) {
@@ -295,7 +295,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const n = numel(ids.layout.shape);
       const [idArr, idOff] = idsOf(this, ids);
       const st = src.layout.strides;
-      const out = allocArray(src.storage.dtype, rows * C);
+      const out = zeros(src.storage.dtype, rows * C);
       const bad = addon.indexAdd(out, viewData(src), idArr, new Float64Array([rows, C, src.layout.offset, st[0], st[1], idOff, 1, n]));
       if (bad >= 0) throw new ArgumentError(`indexAdd: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${rows})`);
       return new NativeStorage(out);
@@ -337,8 +337,8 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const xs = rowsOf(this, x);
       const gs = rowsOf(this, g);
       const dx = output('float32', rows * n) as Float32Array;
-      const dw = allocArray('float32', n) as Float32Array;
-      const db = allocArray('float32', n) as Float32Array;
+      const dw = zeros('float32', n) as Float32Array;
+      const db = zeros('float32', n) as Float32Array;
       addon.layerNormBackward(dx, dw, db, xs.data, gs.data, data(mean) as Float32Array, data(rstd) as Float32Array, param(this, weight),
         new Float64Array([rows, n, xs.offset, gs.offset]));
       return { dx: new NativeStorage(dx), dweight: new NativeStorage(dw), dbias: new NativeStorage(db) };

@@ -52,6 +52,11 @@ export abstract class Optimizer {
     this.lr = lr;
   }
 
+  /** The tensors kept between steps (the per-parameter buffers, e.g. Adam's moments). */
+  stateTensors(): Tensor[] {
+    return [...this.state.values()];
+  }
+
   /** Forgets all gradients (sets `.grad` to null), ready for the next backward. */
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;

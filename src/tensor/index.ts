@@ -13,3 +13,4 @@ export { matmul } from './ops/matmul.js';
 export { embedding, where, maskedFill } from './ops/index.js';
 export { softmax, logSoftmax, layerNorm, gelu, geluTanh, dropout, dropoutMask, crossEntropy } from './ops/functional.js';
 export type { CrossEntropyOptions } from './ops/functional.js';
+export { withStorageScope } from './scope.js';

@@ -10,6 +10,7 @@ import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { noamSchedule } from '../optim/schedules.js';
 import type { Schedule } from '../optim/schedules.js';
 import { noGrad } from '../tensor/grad-mode.js';
+import { withStorageScope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { BestMetric, StopReason, TrainEvent } from './events.js';
 
@@ -231,13 +232,20 @@ export class Trainer<M extends Module = Module, B = unknown> {
     const opt = this.optimizer;
     if (this.schedule) opt.lr = this.schedule(opt.stepCount + 1);
     const lr = opt.lr;
-    const { loss, tokens } = this.task.loss(this.model, batch);
-    opt.zeroGrad();
-    loss.backward();
-    const gradNorm = this.opts.clipGradNorm !== undefined ? clipGradNorm(opt.params, this.opts.clipGradNorm) : globalGradNorm(opt.params);
-    opt.step();
-    const lossValue = loss.item();
-    opt.zeroGrad(); // the gradients are not needed past the update; let them go
+    // One storage scope per step: its activations and gradients back the next step's (buffer-pool.ts).
+    // What lives on: the parameters (made before), the optimizer's moments (made on step 1).
+    const backend = opt.params[0]?.backend;
+    const run = () => {
+      const { loss, tokens } = this.task.loss(this.model, batch);
+      opt.zeroGrad();
+      loss.backward();
+      const norm = this.opts.clipGradNorm !== undefined ? clipGradNorm(opt.params, this.opts.clipGradNorm) : globalGradNorm(opt.params);
+      opt.step();
+      const value = loss.item();
+      opt.zeroGrad(); // the gradients are not needed past the update; let them go
+      return { lossValue: value, tokens, gradNorm: norm };
+    };
+    const { lossValue, tokens, gradNorm } = backend ? withStorageScope(backend, run, () => [...opt.params, ...opt.stateTensors()]) : run();
     this.step++;
     this.batchInEpoch++;
     const seconds = (this.clock() - t0) / 1000;
