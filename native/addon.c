@@ -331,20 +331,17 @@ static int get_f32(napi_env env, napi_value v, float **p, int64_t min) {
   return 1;
 }
 
-/* dropoutMask(mask, state, meta [n, threshold, scale]): mask float32 [n]; state an Int32Array of the 4
- * xoshiro128** words, advanced in place. */
+/* dropoutMask(mask, meta [n, threshold, scale, k0, k1]): mask float32 [n] (src/tensor/ops/functional.ts). */
 static napi_value js_dropout_mask(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value a[3];
+  size_t argc = 2;
+  napi_value a[2];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   float *mask;
-  qkv_buf st;
   size_t ml;
   const double *m;
-  if (argc < 3 || !(m = get_meta(env, a[2], &ml)) || ml != 3 || m[0] < 0 || !get_f32(env, a[0], &mask, (int64_t)m[0]) ||
-      !get_buf(env, a[1], &st) || st.dt != QKV_I32 || st.len != 4)
-    FAIL("dropoutMask(mask, state, meta): bad arguments");
-  qkv_dropout_mask(mask, (int64_t)m[0], m[1], (float)m[2], (uint32_t *)st.p);
+  if (argc < 2 || !(m = get_meta(env, a[1], &ml)) || ml != 5 || m[0] < 0 || !get_f32(env, a[0], &mask, (int64_t)m[0]))
+    FAIL("dropoutMask(mask, meta): bad arguments");
+  qkv_dropout_mask(mask, (int64_t)m[0], m[1], (float)m[2], (uint32_t)m[3], (uint32_t)m[4]);
   return undefined(env);
 }
 

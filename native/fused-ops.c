@@ -1,4 +1,5 @@
 /* Drivers of the fused attention, cross-entropy, GELU and Adam kernels: split the work over the pool. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,22 +219,35 @@ int qkv_layernorm_backward(int64_t rows, int64_t n, const float *x, const float 
   return 1;
 }
 
-/* Inverted-dropout mask: mask[i] = scale when the i-th xoshiro128** draw r (src/core/rng.ts, Rng.nextU32) is
- * at least threshold = p·2³², else 0 — the same test as Rng.uniform() ≥ p, draw for draw. s (4 words) is
- * advanced in place. One chain of draws, so one thread: ~1 ns a draw. */
-void qkv_dropout_mask(float *mask, int64_t n, double threshold, float scale, uint32_t s[4]) {
-  uint32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
-  for (int64_t i = 0; i < n; i++) {
-    uint32_t m = s1 * 5u;
-    uint32_t r = ((m << 7) | (m >> 25)) * 9u;
-    uint32_t t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >> 21);
-    mask[i] = (double)r >= threshold ? scale : 0.0f;
-  }
-  s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+/* MurmurHash3's 32-bit finaliser. */
+static inline uint32_t fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+typedef struct { float *mask; int64_t n, chunk; uint32_t k0, k1, th; int none; float scale; } dropout_job;
+
+static void dropout_task(void *ctx, int t, int thread) {
+  const dropout_job *J = ctx;
+  int64_t lo = (int64_t)t * J->chunk, hi = lo + J->chunk < J->n ? lo + J->chunk : J->n;
+  float *mask = J->mask;
+  const uint32_t k0 = J->k0, k1 = J->k1, th = J->th;
+  const float scale = J->none ? 0.0f : J->scale;
+  for (int64_t i = lo; i < hi; i++) mask[i] = fmix32(fmix32((uint32_t)i ^ k0) ^ k1) >= th ? scale : 0.0f;
+}
+
+/* Inverted-dropout mask: mask[i] = scale when h_i = fmix32(fmix32(i ^ k0) ^ k1) >= threshold = p·2³², else
+ * 0 — src/tensor/ops/functional.ts dropoutMask, bit for bit. Counter-based, so split over the threads. */
+void qkv_dropout_mask(float *mask, int64_t n, double threshold, float scale, uint32_t k0, uint32_t k1) {
+  double c = ceil(threshold); /* h >= threshold ⇔ h >= ⌈threshold⌉ for integer h */
+  dropout_job J = {mask, n, 0, k0, k1, c > 4294967295.0 ? 0u : (uint32_t)c, c > 4294967295.0, scale};
+  int tasks = n < 65536 ? 1 : qkv_pool_threads() * 4;
+  J.chunk = (n + tasks - 1) / tasks;
+  if (J.chunk == 0) return;
+  tasks = (int)((n + J.chunk - 1) / J.chunk);
+  qkv_pool_run(dropout_task, &J, tasks);
 }

@@ -70,8 +70,8 @@ void qkv_layernorm(const qkv_iter *it, int64_t n, int64_t sx, float *out, const 
 int qkv_layernorm_backward(int64_t rows, int64_t n, const float *x, const float *g, const float *mean, const float *rstd,
                            const float *w, float *dx, float *dw, float *db);
 
-/* Inverted-dropout mask of n draws of xoshiro128** (state s, advanced in place): scale where the draw ≥ threshold, else 0. */
-void qkv_dropout_mask(float *mask, int64_t n, double threshold, float scale, uint32_t s[4]);
+/* Inverted-dropout mask: scale where fmix32(fmix32(i ^ k0) ^ k1) >= threshold (= p·2³²), else 0; split over the pool threads. */
+void qkv_dropout_mask(float *mask, int64_t n, double threshold, float scale, uint32_t k0, uint32_t k1);
 
 /* Floats of scratch one head of attention needs (forward and backward). */
 int64_t qkv_attn_scratch(const qkv_attn_args *a);

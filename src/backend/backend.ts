@@ -69,11 +69,10 @@ export interface Backend {
    */
   layerNorm?(x: View, weight: View | null, bias: View | null, eps: number): { y: Storage; mean: Storage; rstd: Storage } | null;
   /**
-   * An inverted-dropout mask of n float32 values: scale where the i-th draw of the xoshiro128** generator
-   * whose 4 words are `state` is ≥ p (exactly `Rng.uniform() ≥ p`, draw for draw), else 0. Advances
-   * `state` in place past the n draws.
+   * An inverted-dropout mask of n float32 values: scale where h_i = fmix32(fmix32(i ⊕ k0) ⊕ k1) is
+   * ≥ p·2³², else 0 (src/tensor/ops/functional.ts `dropoutMask` is the spec).
    */
-  dropoutMask?(n: number, p: number, scale: number, state: Int32Array): Storage | null;
+  dropoutMask?(n: number, p: number, scale: number, key: readonly [number, number]): Storage | null;
   /**
    * The gradients of layerNorm given g (x's shape) and the forward's mean and rstd: dx (x's shape), and
    * dweight = Σ g ⊙ x̂, dbias = Σ g over every row ([n] each; the caller drops those it has no parameter for).

@@ -29,7 +29,7 @@ export interface NativeAddon {
   softmax(out: Float32Array, x: Float32Array, meta: Float64Array): void;
   layerNorm(out: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, meta: Float64Array,
     weight: Float32Array | null, bias: Float32Array | null, eps: number): void;
-  dropoutMask(mask: Float32Array, state: Int32Array, meta: Float64Array): void;
+  dropoutMask(mask: Float32Array, meta: Float64Array): void;
   layerNormBackward(dx: Float32Array, dw: Float32Array, db: Float32Array, x: Float32Array, g: Float32Array,
     mean: Float32Array, rstd: Float32Array, weight: Float32Array | null, meta: Float64Array): void;
   attention(out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
@@ -323,9 +323,9 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       return { y: new NativeStorage(y), mean: new NativeStorage(mean), rstd: new NativeStorage(rstd) };
     },
 
-    dropoutMask(n, p, scale, state) {
+    dropoutMask(n, p, scale, [k0, k1]) {
       const mask = output('float32', n) as Float32Array;
-      addon.dropoutMask(mask, state, new Float64Array([n, p * 4294967296, scale]));
+      addon.dropoutMask(mask, new Float64Array([n, p * 4294967296, scale, k0 >>> 0, k1 >>> 0]));
       return new NativeStorage(mask);
     },
 

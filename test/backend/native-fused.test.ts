@@ -239,16 +239,14 @@ function describeLayerNorm(backend: Backend): void {
 }
 
 function describeDropout(backend: Backend): void {
-  describe('native dropout masks against Rng.uniform() draws', () => {
-    for (const [seed, p, n] of [[1, 0.1, 100_003], [42, 0.5, 17], [-3, 0.9, 1]] as const) {
-      it(`seed ${seed}, p ${p}, ${n} draws: the same mask and the same generator state after`, () => {
+  describe('native dropout masks against the spec (ref)', () => {
+    for (const [seed, p, n] of [[1, 0.1, 100_003], [42, 0.5, 17], [-3, 0.9, 1], [8, 0.3, 1_000_003]] as const) {
+      it(`seed ${seed}, p ${p}, ${n} elements: the same mask and the same generator state after`, () => {
         const a = new Rng(seed);
-        const b = new Rng(seed);
-        const words = Int32Array.from(a.getState().slice(0, 4), (w) => w | 0);
-        const got = backend.dropoutMask!(n, p, 1 / (1 - p), words)!;
-        const mask = Float32Array.from({ length: n }, () => (b.uniform() >= p ? 1 / (1 - p) : 0));
-        assert.deepEqual(backend.toArray({ storage: got, layout: { shape: [n], strides: [1], offset: 0 } }), mask);
-        assert.deepEqual(Array.from(words, (w) => w >>> 0), b.getState().slice(0, 4));
+        const key: [number, number] = [a.nextU32(), a.nextU32()];
+        const got = backend.dropoutMask!(n, p, 1 / (1 - p), key)!;
+        const want = dropoutMask('float32', n, p, new Rng(seed));
+        assert.deepEqual(backend.toArray({ storage: got, layout: { shape: [n], strides: [1], offset: 0 } }), want);
         // dropout() on native: x ⊙ mask through the kernel, and the Rng advanced as on ref.
         const xs = normals(new Rng(5), n);
         const ra = new Rng(seed);
