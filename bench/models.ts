@@ -1,6 +1,6 @@
 // The two reference configs of the benchmarks (GPT and S2S), their random batches and one training step.
 
-import { Adam, GPT, Rng, Transformer, crossEntropy, installDefaultBackend, tensor } from '../src/node/index.js';
+import { Adam, GPT, Rng, Transformer, crossEntropy, installDefaultBackend, tensor, withStorageScope } from '../src/node/index.js';
 import type { Tensor } from '../src/node/index.js';
 
 /** GPT: vocab 96, 4 layers, 4 heads, d 128, d_ff 512, context 128, batch 32, pre-norm, gelu, learned positions, tied head. */
@@ -50,7 +50,8 @@ export function trainSetup(name: ModelName, count: number, opts: { composed?: bo
       const ids = randomIds(rng, B, T + 1, GPT_CONFIG.vocab); // [B, T+1]
       return [ids.narrow(1, 0, T).contiguous(), ids.narrow(1, 1, T).contiguous()];
     });
-    const step = ([x, y]: Tensor[], onPhase?: () => void): number => {
+    // A storage scope per step, as the Trainer does (src/tensor/scope.ts): its buffers back the next step's.
+    const step = ([x, y]: Tensor[], onPhase?: () => void): number => withStorageScope(x.backend, () => {
       const { logits } = model.forward(x); // [B, T, V]
       const loss = crossEntropy(logits.reshape([-1, GPT_CONFIG.vocab]), y.reshape([-1]));
       onPhase?.();
@@ -59,7 +60,7 @@ export function trainSetup(name: ModelName, count: number, opts: { composed?: bo
       opt.step();
       opt.zeroGrad();
       return loss.item();
-    };
+    }, () => [...opt.params, ...opt.stateTensors()]);
     return { tokens: B * T, batches, step };
   }
   const B = opts.batch ?? S2S_BATCH;
@@ -72,7 +73,7 @@ export function trainSetup(name: ModelName, count: number, opts: { composed?: bo
     const tgt = randomIds(rng, B, L + 1, S2S_CONFIG.tgtVocab); // [B, T+1]
     return [src, tgt.narrow(1, 0, L).contiguous(), tgt.narrow(1, 1, L).contiguous()];
   });
-  const step = ([src, tgtIn, tgtOut]: Tensor[], onPhase?: () => void): number => {
+  const step = ([src, tgtIn, tgtOut]: Tensor[], onPhase?: () => void): number => withStorageScope(src.backend, () => {
     const { logits } = model.forward(src, tgtIn); // [B, T, V]; the causal target mask is the default
     const loss = crossEntropy(logits.reshape([-1, S2S_CONFIG.tgtVocab]), tgtOut.reshape([-1]));
     onPhase?.();
@@ -81,6 +82,6 @@ export function trainSetup(name: ModelName, count: number, opts: { composed?: bo
     opt.step();
     opt.zeroGrad();
     return loss.item();
-  };
+  }, () => [...opt.params, ...opt.stateTensors()]);
   return { tokens: B * 2 * L, batches, step };
 }
