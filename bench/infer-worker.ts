@@ -3,7 +3,7 @@
 // Run by bench/infer.ts; by hand: node --import tsx bench/infer-worker.ts [--seconds=2] [--composed]
 // [--profile=out.cpuprofile] (a profile of the generation runs only).
 
-import { GPT, Rng, generate, installDefaultBackend, noGrad, tensor } from '../src/node/index.js';
+import { GPT, Rng, generate, installDefaultBackend, noGrad, tensor, withStorageScope } from '../src/node/index.js';
 import { flag, median, option, profiled } from './common.js';
 import { GPT_CONFIG } from './models.js';
 
@@ -30,7 +30,8 @@ function timeIt(f: () => unknown, budget: number): number {
 
 function forwardTokensPerSec(B: number, budget: number): number {
   const ids = tensor(Int32Array.from({ length: B * T }, () => rng.int(GPT_CONFIG.vocab)), { dtype: 'int32' }).reshape([B, T]);
-  return (B * T) / timeIt(() => noGrad(() => model.forward(ids).logits.toArray()), budget);
+  // The logits leave the scope as a plain array, so every buffer of the pass backs the next one's.
+  return (B * T) / timeIt(() => withStorageScope(ids.backend, () => noGrad(() => model.forward(ids).logits.toArray()), () => []), budget);
 }
 
 const forward32 = forwardTokensPerSec(32, seconds);
