@@ -56,7 +56,7 @@ export const G2P_PRESETS: Record<PresetName, G2PConfig> = {
   },
   base: {
     ...COMMON, preset: 'base', model: { dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0.1 },
-    maxTokens: 3000, warmup: 1000, lrFactor: 2, maxSteps: 100_000, maxMinutes: 60, evalEvery: 250, maxTrainExamples: null, evalWords: 500, patience: 8,
+    maxTokens: 3000, warmup: 400, lrFactor: 0.6, maxSteps: 100_000, maxMinutes: 60, evalEvery: 500, maxTrainExamples: null, evalWords: 500, patience: 6,
   },
 };
 
