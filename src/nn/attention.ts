@@ -3,7 +3,7 @@
 import type { Rng } from '../core/rng.js';
 import { ArgumentError, ShapeError, fmtShape } from '../core/errors.js';
 import { broadcastShapes } from '../core/shape.js';
-import { Tensor, dropout as dropoutFn, full, softmax } from '../tensor/index.js';
+import { Tensor, dropout as dropoutFn, full, isGradEnabled, softmax } from '../tensor/index.js';
 import { fusedAttention } from '../tensor/ops/fused.js';
 import { Module } from './module.js';
 import { ParamOptions, xavierUniform } from './init.js';
@@ -166,6 +166,23 @@ export class MultiHeadAttention extends Module {
     return [this.inProjWeight.narrow(0, i * D, n * D), this.inProjBias.narrow(0, i * D, n * D)];
   }
 
+  /**
+   * x·W_iᵀ + b_i for the n parts i = first .. first+n-1 of the packed projection ([..., D] each).
+   * Without gradients, one product against the packed rows, split by views. With them, one product
+   * per part: the split's backward would fill a zero [..., nD] gradient per part and add the n of
+   * them up, several passes over the largest activation of the layer for nothing.
+   */
+  private projectParts(x: Tensor, first: number, n: number): Tensor[] {
+    if (!isGradEnabled()) {
+      const [w, b] = this.proj(first, n);
+      return linear(x, w, b).split(this.dModel, -1); // [..., nD] → n × [..., D]
+    }
+    return Array.from({ length: n }, (_, i) => {
+      const [w, b] = this.proj(first + i);
+      return linear(x, w, b);
+    });
+  }
+
   /** [B, T, D] → [B, H, T, K] (a view when strides allow). */
   private heads(x: Tensor): Tensor {
     const [B, T] = x.shape;
@@ -185,13 +202,12 @@ export class MultiHeadAttention extends Module {
     return this.heads(linear(query, w, b));
   }
 
-  /** K and V heads: key, value [B, S, D] → [B, H, S, K] each; one product when key === value. */
+  /** K and V heads: key, value [B, S, D] → [B, H, S, K] each; one product when key === value (no gradients). */
   projectKeyValue(key: Tensor, value: Tensor): { k: Tensor; v: Tensor } {
     this.checkInput('key', key);
     this.checkInput('value', value);
     if (key === value) {
-      const [w, b] = this.proj(1, 2);
-      const [k, v] = linear(key, w, b).split(this.dModel, -1); // [B, S, 2D] → 2 × [B, S, D]
+      const [k, v] = this.projectParts(key, 1, 2); // 2 × [B, S, D]
       return { k: this.heads(k), v: this.heads(v) };
     }
     const [wk, bk] = this.proj(1);
@@ -202,7 +218,7 @@ export class MultiHeadAttention extends Module {
   /**
    * query [B, T, D], key and value [B, S, D] → output [B, T, D] and, when `needWeights`,
    * weights [B, H, T, S]. Self-attention (query === key === value) projects Q, K and V with
-   * one product against the packed weight.
+   * one product against the packed weight when no gradients are recorded.
    */
   forward(query: Tensor, key: Tensor, value: Tensor, opts: MultiHeadAttentionCallOptions = {}): AttentionResult {
     this.checkInput('query', query);
@@ -215,8 +231,7 @@ export class MultiHeadAttention extends Module {
       q = this.projectQuery(query);
       ({ k, v } = opts.keyValue);
     } else if (query === key && key === value) {
-      const qkv = linear(query, this.inProjWeight, this.inProjBias); // [B, T, 3D]
-      [q, k, v] = qkv.split(D, -1).map((t) => this.heads(t)); // 3 × [B, H, T, K]
+      [q, k, v] = this.projectParts(query, 0, 3).map((t) => this.heads(t)); // 3 × [B, H, T, K]
       if (opts.kvCache) ({ k, v } = opts.kvCache.append(k, v)); // [B, H, S, K], S = cached + T
     } else {
       q = this.projectQuery(query);
