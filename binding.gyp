@@ -14,7 +14,7 @@
       "sources": [
         "native/addon.c", "native/pool.c", "native/strided.c", "native/elementwise.c", "native/reduce.c",
         "native/matmul.c", "native/index.c", "native/gemm.c", "native/gemm-small.c", "native/gemm-naive.c", "native/gemm-portable.c",
-        "native/fused.c", "native/fused-ops.c", "native/fused-portable.c",
+        "native/fused.c", "native/fused-ops.c", "native/fused-portable.c", "native/decode.c",
       ],
       "libraries": ["-lm", "-lpthread"],
       "conditions": [

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decode.h"
 #include "fused.h"
 #include "gemm.h"
 #include "kernels.h"
@@ -505,6 +506,52 @@ static napi_value js_adam(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* A Float32Array holding at least n values from element `off` (*p then points there), or, when `optional`,
+ * null/undefined (*p = NULL). */
+static int get_f32_at(napi_env env, napi_value v, double off, int64_t n, int optional, const float **p) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) { *p = NULL; return optional; }
+  qkv_buf b;
+  if (!get_buf(env, v, &b) || b.dt != QKV_F32 || off < 0 || (int64_t)off + n > b.len) return 0;
+  *p = (const float *)b.p + (int64_t)off;
+  return 1;
+}
+
+/* decodeBlock(out, x, k, v, inW, inB, outW, outB, n1W, n1B, n2W, n2B, l1W, l1B, l2W, l2B, meta): one decoding step
+ * of one block (decode.h). meta = [B, D, H, F, maxLen, s0, normFirst, gelu, eps, then the offsets of x, k, v and
+ * the 12 weights in argument order]; biases and LayerNorm weights may be null; out [B, D]. */
+static napi_value js_decode_block(napi_env env, napi_callback_info info) {
+  size_t argc = 17;
+  napi_value a[17];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  size_t ml;
+  const double *m;
+  if (argc < 17 || !(m = get_meta(env, a[16], &ml)) || ml != 24) FAIL("decodeBlock(out, x, k, v, 12 weights, meta): bad arguments");
+  qkv_decode_args A;
+  memset(&A, 0, sizeof A);
+  A.B = (int64_t)m[0]; A.D = (int64_t)m[1]; A.H = (int64_t)m[2]; A.F = (int64_t)m[3]; A.max_len = (int64_t)m[4]; A.s0 = (int64_t)m[5];
+  A.norm_first = m[6] != 0; A.gelu = m[7] != 0; A.eps = (float)m[8];
+  const int64_t B = A.B, D = A.D, F = A.F;
+  if (B < 1 || D < 1 || A.H < 1 || D % A.H != 0 || F < 1 || A.s0 < 0 || A.s0 >= A.max_len) FAIL("decodeBlock: bad sizes in meta");
+  const float *x, *k, *v;
+  float *out;
+  /* The 12 weights: sizes in argument order, and whether each may be null. */
+  const int64_t wn[12] = {3 * D * D, 3 * D, D * D, D, D, D, D, D, F * D, F, D * F, D};
+  const int wopt[12] = {0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1};
+  const float **wp[12] = {&A.in_w, &A.in_b, &A.out_w, &A.out_b, &A.n1_w, &A.n1_b, &A.n2_w, &A.n2_b, &A.l1_w, &A.l1_b, &A.l2_w, &A.l2_b};
+  const int64_t cache = B * D * A.max_len;
+  if (!get_f32(env, a[0], &out, B * D) || !get_f32_at(env, a[1], m[9], B * D, 0, &x) || !get_f32_at(env, a[2], m[10], cache, 0, &k) ||
+      !get_f32_at(env, a[3], m[11], cache, 0, &v))
+    FAIL("decodeBlock: out, x, k or v is not a Float32Array of the size meta gives");
+  for (int i = 0; i < 12; i++) {
+    if (!get_f32_at(env, a[4 + i], m[12 + i], wn[i], wopt[i], wp[i])) FAIL("decodeBlock: a weight is not a Float32Array of the size meta gives");
+  }
+  A.x = x; A.out = out; A.k_cache = (float *)k; A.v_cache = (float *)v;
+  if (!qkv_decode_block(&A)) FAIL("decodeBlock: out of memory");
+  return undefined(env);
+}
+
 /* setThreads(n): n <= 0 means all cores. Returns the count now in use. */
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -578,6 +625,7 @@ NAPI_MODULE_INIT() {
       {"softmax", js_softmax}, {"layerNorm", js_layer_norm}, {"gemmKernel", js_gemm_kernel}, {"gemmKernels", js_gemm_kernels}, {"sgemmNaive", js_sgemm_naive},
       {"attention", js_attention}, {"attentionBackward", js_attention_backward}, {"crossEntropy", js_cross_entropy},
       {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward}, {"layerNormBackward", js_layer_norm_backward}, {"dropoutMask", js_dropout_mask}, {"adam", js_adam},
+      {"decodeBlock", js_decode_block},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -103,6 +103,14 @@ export interface Backend {
    * has no kernel for the case (dtype, a non-contiguous parameter); the optimizer then composes.
    */
   adamUpdate?(param: View, grad: View, m: Storage, v: Storage, hp: AdamHyper): boolean;
+  /**
+   * One decoding step of one Transformer block (torch.nn.TransformerEncoderLayer at inference, no dropout) for
+   * B rows of one new position each: x [B, D]; the layer's key and value caches k, v [B, H, maxLen, K], whose
+   * positions [0, s0) are filled. Writes this position's keys and values at s0 (in place), attends over
+   * positions 0..s0, and returns the block's output [B, D]; or null, touching nothing, when it has no kernel
+   * for the case (dtype, non-contiguous operands). The composed layer (src/nn/encoder-layer.ts) is its oracle.
+   */
+  decodeBlock?(x: View, weights: BlockWeights, k: View, v: View, s0: number, spec: BlockSpec): Storage | null;
 
   /**
    * Starts recording the buffers this backend hands out, for reuse after the scope's `close(keep)`
@@ -116,6 +124,35 @@ export interface StorageScope {
   close(keep: Iterable<Storage>): void;
   /** Stops recording and recycles nothing. */
   discard(): void;
+}
+
+/** The parameters of one Transformer block under torch.nn.TransformerEncoderLayer's names; biases may be null. */
+export interface BlockWeights {
+  /** [3D, D] and [3D]: W^Q, W^K, W^V stacked. */
+  inProjWeight: View;
+  inProjBias: View | null;
+  /** [D, D] and [D]. */
+  outProjWeight: View;
+  outProjBias: View | null;
+  /** [D] each. */
+  norm1Weight: View;
+  norm1Bias: View;
+  norm2Weight: View;
+  norm2Bias: View;
+  /** [F, D] and [F]. */
+  linear1Weight: View;
+  linear1Bias: View | null;
+  /** [D, F] and [D]. */
+  linear2Weight: View;
+  linear2Bias: View | null;
+}
+
+/** How a block computes: its heads, pre-norm (x + f(LN(x))) or post-norm (LN(x + f(x))), the FFN's non-linearity, LayerNorm ε. */
+export interface BlockSpec {
+  heads: number;
+  normFirst: boolean;
+  activation: 'relu' | 'gelu';
+  eps: number;
 }
 
 /** What one Adam step needs besides the tensors; stepSize = lr/(1−β1ᵗ), bias2Sqrt = √(1−β2ᵗ). */

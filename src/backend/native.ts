@@ -6,10 +6,10 @@
 // one call (zero-copy), so the garbage collector frees it exactly as it frees ref's.
 
 import { DType, TypedArray, dtypeOf } from '../core/dtype.js';
-import { ArgumentError } from '../core/errors.js';
+import { ArgumentError, ShapeError } from '../core/errors.js';
 import { Layout, isContiguous } from '../core/layout.js';
 import { contiguousStrides, numel } from '../core/shape.js';
-import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp, View } from './backend.js';
+import type { Backend, BinaryOp, BlockWeights, ReduceOp, Storage, UnaryOp, View } from './backend.js';
 import { BufferPool } from './buffer-pool.js';
 
 /**
@@ -41,6 +41,8 @@ export interface NativeAddon {
   gelu(out: Float32Array, x: Float32Array, meta: Float64Array): void;
   geluBackward(dx: Float32Array, x: Float32Array, g: Float32Array, meta: Float64Array): void;
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, meta: Float64Array): void;
+  /** Then the 12 weights in BlockWeights' order (null for an absent bias), then meta [B, D, H, F, maxLen, s0, normFirst, gelu, eps, 15 offsets]. */
+  decodeBlock(out: Float32Array, x: Float32Array, k: Float32Array, v: Float32Array, ...weightsThenMeta: (Float32Array | Float64Array | null)[]): void;
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;
@@ -67,7 +69,7 @@ const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, argmax: 2 };
 
 /** The optional fused methods `fused: false` leaves out. */
-const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate'] as const;
+const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock'] as const;
 
 /** Native storage is a typed array, as ref's is, but a class of its own so that mixing backends fails loudly. */
 class NativeStorage implements Storage {
@@ -178,6 +180,12 @@ function maskData(backend: Backend, mask: View | null): [Float32Array | Int32Arr
   if (d instanceof Float32Array || d instanceof Int32Array) return [d, mask];
   const shape = mask.layout.shape;
   return [data(backend.copy(mask, 'float32')) as Float32Array, { storage: mask.storage, layout: { shape, strides: contiguousStrides(shape), offset: 0 } }];
+}
+
+/** A block's 12 weights in the order native/addon.c's decodeBlock takes them. */
+function blockWeightViews(w: BlockWeights): (View | null)[] {
+  return [w.inProjWeight, w.inProjBias, w.outProjWeight, w.outProjBias, w.norm1Weight, w.norm1Bias, w.norm2Weight, w.norm2Bias,
+    w.linear1Weight, w.linear1Bias, w.linear2Weight, w.linear2Bias];
 }
 
 const f32 = (...views: (View | null)[]) => views.every((v) => v === null || v.storage.dtype === 'float32');
@@ -415,6 +423,27 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
         param.layout.offset, 0, n, hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weightDecay, hp.decoupled ? 1 : 0, hp.stepSize, hp.bias2Sqrt,
       ]));
       return true;
+    },
+
+    decodeBlock(x, w, k, v, s0, spec) {
+      const weights = blockWeightViews(w);
+      const all = [x, k, v, ...weights];
+      if (!all.every((t) => t === null || (t.storage.dtype === 'float32' && isContiguous(t.layout)))) return null;
+      const [B, D] = x.layout.shape;
+      const H = spec.heads;
+      const maxLen = k.layout.shape[2];
+      const cache = [B, H, maxLen, D / H];
+      const fits = (t: View) => t.layout.shape.length === 4 && t.layout.shape.every((d, i) => d === cache[i]);
+      if (x.layout.shape.length !== 2 || !fits(k) || !fits(v) || !(s0 >= 0 && s0 < maxLen)) {
+        throw new ShapeError(`decodeBlock: x [${x.layout.shape.join(', ')}] and caches [${k.layout.shape.join(', ')}], [${v.layout.shape.join(', ')}] at position ${s0} do not fit [B, D] and [B, ${H}, maxLen > ${s0}, D/${H}]`);
+      }
+      const F = w.linear1Weight.layout.shape[0];
+      const offsets = all.map((t) => (t === null ? 0 : t.layout.offset));
+      const m = new Float64Array([B, D, H, F, maxLen, s0, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, spec.eps, ...offsets]);
+      const out = output('float32', B * D) as Float32Array;
+      const arrays = weights.map((t) => (t === null ? null : viewData(t) as Float32Array));
+      addon.decodeBlock(out, viewData(x) as Float32Array, viewData(k) as Float32Array, viewData(v) as Float32Array, ...arrays, m);
+      return new NativeStorage(out);
     },
 
     assign(dst, src) {

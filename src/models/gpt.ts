@@ -187,7 +187,11 @@ export class GPT extends Module {
     // Query t (position offset + t) sees positions ≤ offset + t (§2.3 of GPT-1: "masked").
     const mask = cache && T === 1 ? null : causalMask(T, offset + T, { backend: x.backend }); // [T, S]
     const attentions: Tensor[] = [];
+    // One new position, no masks, no weights wanted: a block may run as one fused kernel (decodeStep, null when it cannot).
+    const oneStep = cache && T === 1 && !opts.needWeights && !opts.keyPaddingMask;
     for (let i = 0; i < this.layers.length; i++) {
+      const fast = oneStep ? this.layers.at(i).decodeStep(x, cache.layer(i).self) : null; // [B, 1, D] or null
+      if (fast) { x = fast; continue; }
       const r = this.layers.at(i).forward(x, {
         srcMask: mask, srcKeyPaddingMask: opts.keyPaddingMask, needWeights: opts.needWeights, kvCache: cache?.layer(i).self,
       });

@@ -2,7 +2,7 @@
 // in a residual connection and layer normalisation. Names as torch.nn.TransformerEncoderLayer.
 
 import type { Rng } from '../core/rng.js';
-import type { Tensor } from '../tensor/index.js';
+import { Tensor, isGradEnabled } from '../tensor/index.js';
 import { MultiHeadAttention, type AttentionResult } from './attention.js';
 import { Dropout } from './dropout.js';
 import { Activation, FeedForward } from './feed-forward.js';
@@ -99,5 +99,37 @@ export class TransformerEncoderLayer extends Module {
     let x = residual(src, this.norm1, this.dropout1, this.normFirst, (h) => (sa = selfAttn(h)).output);
     x = residual(x, this.norm2, this.dropout2, this.normFirst, (h) => this.ff.forward(h));
     return opts.needWeights ? { output: x, selfAttention: sa!.weights } : { output: x };
+  }
+
+  /**
+   * One cached decoding step in one backend call (Backend.decodeBlock): x [B, 1, D] → [B, 1, D], what
+   * forward(x, { kvCache: cache }) gives for a single new position (which sees every cached one: the causal
+   * mask is implicit), with the cache advanced alike. Returns null, touching nothing, when that fast path
+   * does not apply: gradients recorded, dropout active, no kernel on x's backend (or none for its dtype and
+   * layouts), or a cache not yet allocated, full, or of another batch size. Masks and attention weights are
+   * not supported here: callers with either use forward.
+   *
+   * @example
+   * const y = noGrad(() => layer.decodeStep(x, cache.layer(i).self)) ?? layer.forward(x, { kvCache }).output;
+   */
+  decodeStep(x: Tensor, cache: KVBuffer): Tensor | null {
+    const backend = x.backend;
+    if (!backend.decodeBlock || isGradEnabled() || x.ndim !== 3 || x.shape[1] !== 1 || x.shape[2] !== this.dModel) return null;
+    const dropping = [this.dropout1, this.dropout2, this.ff.dropout].some((d) => d.p > 0) || this.selfAttn.dropout > 0;
+    if (this.training && dropping) return null;
+    const kv = cache.buffers(); // [B, H, maxLen, K] each
+    const B = x.shape[0];
+    if (!kv || kv.k.shape[0] !== B || cache.length >= cache.maxLen) return null;
+    const weights = {
+      inProjWeight: this.selfAttn.inProjWeight, inProjBias: this.selfAttn.inProjBias,
+      outProjWeight: this.selfAttn.outProj.weight, outProjBias: this.selfAttn.outProj.bias,
+      norm1Weight: this.norm1.weight, norm1Bias: this.norm1.bias, norm2Weight: this.norm2.weight, norm2Bias: this.norm2.bias,
+      linear1Weight: this.linear1.weight, linear1Bias: this.linear1.bias, linear2Weight: this.linear2.weight, linear2Bias: this.linear2.bias,
+    };
+    const spec = { heads: this.numHeads, normFirst: this.normFirst, activation: this.ff.activation, eps: this.norm1.eps };
+    const out = backend.decodeBlock(x.reshape([B, this.dModel]), weights, kv.k, kv.v, cache.length, spec); // [B, D]
+    if (!out) return null;
+    cache.advance(1);
+    return Tensor.fromStorage(out, [B, 1, this.dModel], backend);
   }
 }

@@ -73,6 +73,22 @@ export class KVBuffer {
     return this.view();
   }
 
+  /**
+   * The whole preallocated buffers [B, H, maxLen, K], or null before the first append: for a kernel that
+   * writes position `length` in place (Backend.decodeBlock), which then calls advance(1).
+   */
+  buffers(): KeyValue | null {
+    return this.kBuf && this.vBuf ? { k: this.kBuf, v: this.vBuf } : null;
+  }
+
+  /** Counts T positions that a kernel has written into buffers() as filled, as append would. */
+  advance(T: number): void {
+    if (!this.kBuf || !Number.isInteger(T) || T < 0 || this.length + T > this.maxLen) {
+      throw new ArgumentError(`KVBuffer: cannot advance ${this.length} by ${T} (maxLen ${this.maxLen}${this.kBuf ? '' : ', nothing appended yet'})`);
+    }
+    this.length += T;
+  }
+
   /** The filled prefix [B, H, length, K] of keys and values (views into the buffers). */
   view(): KeyValue {
     if (!this.kBuf || !this.vBuf) throw new ArgumentError('KVBuffer: nothing appended yet');
