@@ -30,36 +30,59 @@ static void add(const float *a, const float *b, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
 }
 
+/* Σ a[i]·b[i] over n values in 8 independent lanes, so the loop vectorises. */
+static float dot(const float *restrict a, const float *restrict b, int64_t n) {
+  float acc[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+  }
+  float s = 0;
+  for (int l = 0; l < 8; l++) s += acc[l];
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
 /* One row's self-attention at position s0, head by head: qkv [3D] (q, k, v of the new position), caches of
  * this row [H, max_len, K]; writes k and v at s0 and the heads' outputs, concatenated, to o [D]. p holds
- * 2·(s0 + 1) floats of scratch. Scores as torch: (q·scale)·k, softmax with the row max subtracted. */
+ * 2·(s0 + 1) + K floats of scratch. Scores as torch: (q·scale)·k, softmax with the row max subtracted. */
 static void attend_row(const qkv_fused_rows *f, const qkv_decode_args *a, const float *qkv, float *kc, float *vc,
                        float *o, float *p) {
   const int64_t D = a->D, H = a->H, K = D / H, S = a->s0 + 1, L = a->max_len;
   const float scale = 1.0f / sqrtf((float)K);
-  float *e = p + S;
+  float *restrict e = p + S, *restrict q = e + S;
   for (int64_t h = 0; h < H; h++) {
-    float *kh = kc + h * L * K, *vh = vc + h * L * K, *oh = o + h * K;
-    memcpy(kh + a->s0 * K, qkv + D + h * K, K * sizeof(float));
-    memcpy(vh + a->s0 * K, qkv + 2 * D + h * K, K * sizeof(float));
-    const float *q = qkv + h * K;
+    const float *kh = kc + h * L * K, *vh = vc + h * L * K;
+    float *restrict oh = o + h * K;
+    memcpy(kc + h * L * K + a->s0 * K, qkv + D + h * K, K * sizeof(float));
+    memcpy(vc + h * L * K + a->s0 * K, qkv + 2 * D + h * K, K * sizeof(float));
+    for (int64_t i = 0; i < K; i++) q[i] = qkv[h * K + i] * scale;
     float m = -INFINITY;
     for (int64_t s = 0; s < S; s++) {
-      const float *ks = kh + s * K;
-      float dot = 0;
-      for (int64_t i = 0; i < K; i++) dot += (q[i] * scale) * ks[i];
-      p[s] = dot;
-      m = dot > m ? dot : m;
+      p[s] = dot(q, kh + s * K, K);
+      m = p[s] > m ? p[s] : m;
     }
     for (int64_t s = 0; s < S; s++) p[s] -= m;
     f->exp(p, e, S);
     float sum = 0;
     for (int64_t s = 0; s < S; s++) sum += e[s];
     const float inv = 1.0f / sum;
-    for (int64_t i = 0; i < K; i++) oh[i] = 0;
-    for (int64_t s = 0; s < S; s++) {
-      const float w = e[s] * inv, *vs = vh + s * K;
-      for (int64_t i = 0; i < K; i++) oh[i] += w * vs[i];
+    for (int64_t s = 0; s < S; s++) e[s] *= inv;
+    /* o = Σ_s e_s·v_s, 16 columns at a time summed in registers over every position (through memory, each
+     * position's update would wait on the previous one's store). */
+    int64_t i = 0;
+    for (; i + 16 <= K; i += 16) {
+      float acc[16] = {0};
+      for (int64_t s = 0; s < S; s++) {
+        const float *restrict vs = vh + s * K + i;
+        for (int l = 0; l < 16; l++) acc[l] += e[s] * vs[l];
+      }
+      memcpy(oh + i, acc, sizeof acc);
+    }
+    for (; i < K; i++) {
+      float acc = 0;
+      for (int64_t s = 0; s < S; s++) acc += e[s] * vh[s * K + i];
+      oh[i] = acc;
     }
   }
 }
@@ -67,8 +90,8 @@ static void attend_row(const qkv_fused_rows *f, const qkv_decode_args *a, const 
 int qkv_decode_block(const qkv_decode_args *a) {
   const qkv_fused_rows *f = qkv_fused_best();
   const int64_t B = a->B, D = a->D, F = a->F, H = a->H, K = D / H, L = a->max_len;
-  /* Scratch: h [B, D], qkv [B, 3D], heads [B, D], x1 [B, D], ff [B, F] twice, scores 2·(s0 + 1). */
-  float *scratch = malloc((size_t)(B * (6 * D + 2 * F) + 2 * (a->s0 + 1)) * sizeof(float));
+  /* Scratch: h [B, D], qkv [B, 3D], heads [B, D], x1 [B, D], ff [B, F] twice, attention 2·(s0 + 1) + K. */
+  float *scratch = malloc((size_t)(B * (6 * D + 2 * F) + 2 * (a->s0 + 1) + K) * sizeof(float));
   if (!scratch) return 0;
   float *h = scratch, *qkv = h + B * D, *heads = qkv + B * 3 * D, *x1 = heads + B * D, *ff = x1 + B * D, *act = ff + B * F,
         *p = act + B * F;

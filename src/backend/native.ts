@@ -12,6 +12,9 @@ import { contiguousStrides, numel } from '../core/shape.js';
 import type { Backend, BinaryOp, BlockWeights, ReduceOp, Storage, UnaryOp, View } from './backend.js';
 import { BufferPool } from './buffer-pool.js';
 
+/** A weight of decodeBlock: float32, or null where a bias is absent. */
+type W = Float32Array | null;
+
 /**
  * The functions the compiled addon (build/Release/qkv_native.node) exports. Layout metadata is a
  * Float64Array: `[ndim, ...shape, then per operand: offset, ...strides]` (see native/addon.c).
@@ -41,8 +44,9 @@ export interface NativeAddon {
   gelu(out: Float32Array, x: Float32Array, meta: Float64Array): void;
   geluBackward(dx: Float32Array, x: Float32Array, g: Float32Array, meta: Float64Array): void;
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, meta: Float64Array): void;
-  /** Then the 12 weights in BlockWeights' order (null for an absent bias), then meta [B, D, H, F, maxLen, s0, normFirst, gelu, eps, 15 offsets]. */
-  decodeBlock(out: Float32Array, x: Float32Array, k: Float32Array, v: Float32Array, ...weightsThenMeta: (Float32Array | Float64Array | null)[]): void;
+  /** The 12 weights in BlockWeights' order (null: none); meta [B, D, H, F, maxLen, s0, normFirst, gelu, eps, offsets of x, k, v, the weights]. */
+  decodeBlock(out: Float32Array, x: Float32Array, k: Float32Array, v: Float32Array, inW: W, inB: W, outW: W, outB: W, n1W: W, n1B: W, n2W: W, n2B: W,
+    l1W: W, l1B: W, l2W: W, l2B: W, meta: Float64Array): void;
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;
@@ -426,23 +430,28 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     decodeBlock(x, w, k, v, s0, spec) {
-      const weights = blockWeightViews(w);
-      const all = [x, k, v, ...weights];
-      if (!all.every((t) => t === null || (t.storage.dtype === 'float32' && isContiguous(t.layout)))) return null;
+      // Called once per block and token: plain loops, no closures. C checks every array against the sizes in meta.
+      const ws = blockWeightViews(w);
+      const m = new Float64Array(24);
+      const arrays: (Float32Array | null)[] = [];
+      for (let i = 0; i < 15; i++) {
+        const t = i === 0 ? x : i === 1 ? k : i === 2 ? v : ws[i - 3];
+        if (t === null) { arrays.push(null); continue; }
+        if (t.storage.dtype !== 'float32' || !isContiguous(t.layout)) return null;
+        arrays.push(data(t.storage) as Float32Array);
+        m[9 + i] = t.layout.offset;
+      }
       const [B, D] = x.layout.shape;
       const H = spec.heads;
-      const maxLen = k.layout.shape[2];
-      const cache = [B, H, maxLen, D / H];
-      const fits = (t: View) => t.layout.shape.length === 4 && t.layout.shape.every((d, i) => d === cache[i]);
-      if (x.layout.shape.length !== 2 || !fits(k) || !fits(v) || !(s0 >= 0 && s0 < maxLen)) {
+      const [kb, kh, maxLen, kk] = k.layout.shape;
+      const fits = (t: View) => t.layout.shape.length === 4 && t.layout.shape.every((d, i) => d === k.layout.shape[i]);
+      if (x.layout.shape.length !== 2 || kb !== B || kh !== H || kk * H !== D || !fits(v) || !(s0 >= 0 && s0 < maxLen)) {
         throw new ShapeError(`decodeBlock: x [${x.layout.shape.join(', ')}] and caches [${k.layout.shape.join(', ')}], [${v.layout.shape.join(', ')}] at position ${s0} do not fit [B, D] and [B, ${H}, maxLen > ${s0}, D/${H}]`);
       }
-      const F = w.linear1Weight.layout.shape[0];
-      const offsets = all.map((t) => (t === null ? 0 : t.layout.offset));
-      const m = new Float64Array([B, D, H, F, maxLen, s0, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, spec.eps, ...offsets]);
+      m.set([B, D, H, w.linear1Weight.layout.shape[0], maxLen, s0, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, spec.eps]);
       const out = output('float32', B * D) as Float32Array;
-      const arrays = weights.map((t) => (t === null ? null : viewData(t) as Float32Array));
-      addon.decodeBlock(out, viewData(x) as Float32Array, viewData(k) as Float32Array, viewData(v) as Float32Array, ...arrays, m);
+      const a = arrays;
+      addon.decodeBlock(out, a[0]!, a[1]!, a[2]!, a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], m);
       return new NativeStorage(out);
     },
 
