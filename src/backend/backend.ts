@@ -117,6 +117,12 @@ export interface Backend {
    * (buffer-pool.ts). Optional: a backend without it leaves everything to the garbage collector.
    */
   openScope?(): StorageScope;
+  /**
+   * Inside an open scope, takes back one storage made in it before the scope ends: the caller
+   * promises nothing reads it again (autograd releases each gradient once it is passed on).
+   * Anything else is ignored. Optional, like openScope.
+   */
+  release?(s: Storage): void;
 }
 
 /** A scope of {@link Backend.openScope}: on close, every storage made inside it may be reused, except keep's. */

@@ -45,8 +45,11 @@ export function capacityClass(bytes: number): number {
  */
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
-  private recorded: TypedArray[] | null = null;
+  private recorded: Set<TypedArray> | null = null;
   private freeBytes = 0;
+  /** Bytes handed out in the open scope and not yet given back, and their peak. */
+  private out = 0;
+  private peakOut = 0;
   /** Fill released buffers with NaN (int32: a large negative), so a read after release shows. For tests. */
   poison = false;
 
@@ -61,7 +64,11 @@ export class BufferPool {
     else buf = freshBuffer(cap);
     const out = view(dtype, buf, n);
     if (zero) out.fill(0);
-    this.recorded?.push(out);
+    if (this.recorded) {
+      this.recorded.add(out);
+      this.out += cap;
+      if (this.out > this.peakOut) this.peakOut = this.out;
+    }
     return out;
   }
 
@@ -71,13 +78,15 @@ export class BufferPool {
    */
   openScope(): BufferScope {
     if (this.recorded) return { close: () => {}, discard: () => {} };
-    const recorded: TypedArray[] = [];
+    const recorded = new Set<TypedArray>();
     this.recorded = recorded;
     let open = true;
     return {
       discard: () => {
         if (open && this.recorded === recorded) this.recorded = null;
         open = false;
+        this.out = 0;
+        this.peakOut = 0;
       },
       close: (keep) => {
         if (!open) return;
@@ -85,20 +94,32 @@ export class BufferPool {
         this.recorded = null;
         const kept = new Set<ArrayBufferLike>();
         for (const a of keep) kept.add(a.buffer);
-        let scopeBytes = 0;
-        for (const a of recorded) {
-          if (kept.has(a.buffer)) continue;
-          const cap = a.buffer.byteLength;
-          scopeBytes += cap;
-          if (this.poison) poisonFill(a);
-          let l = this.free.get(cap);
-          if (!l) this.free.set(cap, (l = []));
-          l.push(a.buffer as ArrayBuffer);
-          this.freeBytes += cap;
-        }
-        this.trim(2 * scopeBytes);
+        for (const a of recorded) if (!kept.has(a.buffer)) this.giveBack(a);
+        // Keep what the scope needed at once (twice, for batches of another shape); drop the rest.
+        this.trim(2 * this.peakOut);
+        this.out = 0;
+        this.peakOut = 0;
       },
     };
+  }
+
+  /**
+   * Takes back one buffer handed out in the open scope before the scope ends: the caller promises
+   * nothing reads it again (autograd's gradients once passed on, src/tensor/tensor.ts). Anything
+   * else (not from this pool, not recorded, or no scope open) is left alone.
+   */
+  release(a: TypedArray): void {
+    if (this.recorded?.delete(a)) this.giveBack(a);
+  }
+
+  private giveBack(a: TypedArray): void {
+    const cap = a.buffer.byteLength;
+    if (this.poison) poisonFill(a);
+    let l = this.free.get(cap);
+    if (!l) this.free.set(cap, (l = []));
+    l.push(a.buffer as ArrayBuffer);
+    this.freeBytes += cap;
+    this.out -= cap;
   }
 
   /** Bytes held for reuse. */

@@ -222,6 +222,10 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       };
     },
 
+    release(s) {
+      if (s instanceof NativeStorage) pool.release(s.data);
+    },
+
     threads: () => addon.threads(),
     setThreads: (n) => addon.setThreads(n),
     gemmKernel: (name) => (name === undefined ? addon.gemmKernel() : addon.gemmKernel(name)),

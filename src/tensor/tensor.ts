@@ -206,6 +206,8 @@ function runBackward(root: Tensor, seed: Tensor): void {
     }
   }
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const live = new GradStorages(root.backend);
+  live.hold(seed);
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k];
     const g = grads.get(t);
@@ -213,9 +215,12 @@ function runBackward(root: Tensor, seed: Tensor): void {
     grads.delete(t);
     if (!t.node) {
       t.grad = t.grad ? t.grad.add(g) : g;
+      live.keep(t.grad);
+      live.drop(g);
       continue;
     }
     const inGrads = t.node.backward(g);
+    const summed: Tensor[] = []; // pending gradients replaced by their sums, and the addends
     t.node.inputs.forEach((input, j) => {
       const gi = inGrads[j];
       if (!gi || !input.requiresGrad) return;
@@ -223,7 +228,56 @@ function runBackward(root: Tensor, seed: Tensor): void {
         throw new GradError(`backward of ${t.node!.op}: gradient shape ${fmtShape(gi.shape)} does not match input ${fmtShape(input.shape)}`);
       }
       const prev = grads.get(input);
-      grads.set(input, prev ? prev.add(gi) : gi);
+      const sum = prev ? prev.add(gi) : gi;
+      grads.set(input, sum);
+      live.hold(sum);
+      if (prev) summed.push(prev, gi);
     });
+    // Only now, once every input's gradient is pending: one gradient may feed several inputs.
+    for (let i = 0; i < summed.length; i += 2) {
+      live.drop(summed[i]);
+      live.dropUnheld(summed[i + 1]);
+    }
+    live.drop(g);
+  }
+}
+
+/**
+ * Which storages the gradients still pending in a backward pass refer to, so that a gradient's
+ * memory goes back to the backend (Backend.release, inside a storage scope) as soon as nothing
+ * pending or kept refers to it: a gradient is often a view of another (reshape, expand) or passed on
+ * unchanged (add), so storages are counted, not tensors. Leaf gradients are kept for good.
+ */
+class GradStorages {
+  private readonly count = new Map<Storage, number>();
+  private readonly kept = new Set<Storage>();
+
+  constructor(private readonly backend: Backend) {}
+
+  /** One more pending gradient refers to t's storage. */
+  hold(t: Tensor): void {
+    this.count.set(t.storage, (this.count.get(t.storage) ?? 0) + 1);
+  }
+
+  /** t's storage is a leaf's .grad now: never released here. */
+  keep(t: Tensor): void {
+    this.kept.add(t.storage);
+  }
+
+  /** One pending gradient on t's storage is done with: release the storage when none is left. */
+  drop(t: Tensor): void {
+    const n = (this.count.get(t.storage) ?? 0) - 1;
+    if (n > 0) {
+      this.count.set(t.storage, n);
+      return;
+    }
+    this.count.delete(t.storage);
+    this.dropUnheld(t);
+  }
+
+  /** t, never pending itself, is done with: release its storage unless a pending or kept gradient shares it. */
+  dropUnheld(t: Tensor): void {
+    if (this.count.has(t.storage) || this.kept.has(t.storage)) return;
+    this.backend.release?.(t.storage);
   }
 }

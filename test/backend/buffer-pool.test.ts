@@ -9,7 +9,7 @@ import type { Backend } from '../../src/backend/backend.js';
 import { createNativeBackend } from '../../src/backend/native.js';
 import { loadNativeBackend } from '../../src/node/backend-select.js';
 import { defaultBackend, setDefaultBackend } from '../../src/tensor/default-backend.js';
-import { Adam, Trainer, Transformer } from '../../src/index.js';
+import { Adam, Rng, Tensor, Trainer, Transformer, randn, withStorageScope } from '../../src/index.js';
 import type { TrainEvent } from '../../src/index.js';
 import { COPY_VOCAB } from '../../examples/copy-task.js';
 import { copyTask } from '../train/copy-task.js';
@@ -105,4 +105,48 @@ test('Trainer on native: the same losses with buffer reuse (poisoned on release)
   assert.ok(a.every(Number.isFinite), `pooled losses ${a}`);
   assert.deepEqual(a, b);
   assert.ok(pooled.pool.pooledBytes > 0, 'the run reused buffers');
+});
+
+/**
+ * Gradients of x and y for f = Σ (custom(x·2, y) · w): `custom` returns one fresh tensor h as the
+ * gradient of both its inputs, and x·2 is used twice, so gradients are summed into pending ones
+ * while another input still waits on h. Run inside a scope (poisoned releases) and outside one.
+ */
+function aliasGrads(backend: Backend, scoped: boolean): number[][] {
+  const before = defaultBackend();
+  setDefaultBackend(backend);
+  try {
+    const rng = new Rng(3);
+    const x = randn([80, 64], rng).requireGrad(); // 5,120 elements: pooled
+    const y = randn([80, 64], rng).requireGrad();
+    const w = randn([80, 64], rng);
+    const run = () => {
+      const u = x.mul(2);
+      const both = (a: Tensor, b: Tensor) => Tensor.track('both', a.add(b).detach(), [a, b], (g) => {
+        const h = g.mul(3); // one fresh tensor, the gradient of both inputs
+        return [h, h];
+      });
+      const f = both(u, y).add(u).mul(w).sum(); // u feeds `both` and the add: its gradients are summed
+      f.backward();
+      return [Array.from(x.grad!.toArray()), Array.from(y.grad!.toArray())];
+    };
+    return scoped ? withStorageScope(backend, run, () => [x, y, x.grad!, y.grad!]) : run();
+  } finally {
+    setDefaultBackend(before);
+  }
+}
+
+test('backward releases a gradient only when no pending gradient shares its storage (one tensor feeding two inputs)', { skip: native ? false : 'native addon not built' }, () => {
+  const pooled = createNativeBackend(native!.addon);
+  pooled.pool.poison = true;
+  const [gx, gy] = aliasGrads(pooled, true);
+  const [rx, ry] = aliasGrads(native!, false);
+  assert.ok(gx.every(Number.isFinite) && gy.every(Number.isFinite), 'no poisoned value reached a gradient');
+  assert.deepEqual(gx, rx);
+  assert.deepEqual(gy, ry);
+  // and by hand: df/dy = 3w, df/dx = 2·(3w + w) = 8w
+  const w = randn([80, 64], (() => { const r = new Rng(3); randn([80, 64], r); randn([80, 64], r); return r; })());
+  const wa = Array.from(w.toArray());
+  assert.deepEqual(gy, wa.map((v) => Math.fround(v * 3)));
+  gx.forEach((v, i) => assert.ok(Math.abs(v - 8 * wa[i]) <= 1e-5 * Math.abs(8 * wa[i]) + 1e-6, `x grad ${i}`));
 });
