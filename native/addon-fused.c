@@ -1,0 +1,308 @@
+/* The Node-API bindings of the fused kernels (softmax, layer norm, attention, cross-entropy, GELU, Adam,
+ * dropout masks) and of the one-position decoding step of a block. */
+#include "addon.h"
+
+/* Builds the row iterator of a last-axis kernel from x's metadata: rows are x's leading axes; operand 0
+ * is the contiguous output (row stride n), operand 1 x's row starts. Returns 0 on malformed metadata. */
+static int parse_rows(const double *m, size_t ml, qkv_iter *it, int64_t *n, int64_t *sx) {
+  int nd = ml >= 1 ? (int)m[0] : -1;
+  if (nd < 1 || nd > QKV_MAXDIM || ml != (size_t)(2 + 2 * nd)) return 0;
+  int64_t shape[QKV_MAXDIM], offsets[2] = {0, (int64_t)m[1 + nd]}, strides[2][QKV_MAXDIM];
+  *n = (int64_t)m[nd];
+  *sx = (int64_t)m[1 + nd + nd];
+  int64_t s = *n;
+  for (int d = nd - 2; d >= 0; d--) {
+    shape[d] = (int64_t)m[1 + d];
+    strides[0][d] = s;
+    strides[1][d] = (int64_t)m[2 + nd + d];
+    s *= shape[d];
+  }
+  qkv_iter_init(it, nd - 1, shape, 2, offsets, (const int64_t(*)[QKV_MAXDIM])strides);
+  return 1;
+}
+
+/* softmax(out, x, meta): float32 softmax over the last axis; meta describes x. */
+static napi_value js_softmax(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, x;
+  size_t ml;
+  const double *m;
+  qkv_iter it;
+  int64_t n, sx;
+  if (argc < 3 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &x) || out.dt != QKV_F32 || x.dt != QKV_F32 ||
+      !(m = get_meta(env, a[2], &ml)) || !parse_rows(m, ml, &it, &n, &sx))
+    FAIL("softmax(out, x, meta): bad arguments");
+  qkv_softmax(&it, n, sx, out.p, x.p);
+  return undefined(env);
+}
+
+/* A Float32Array or null/undefined (→ NULL). */
+static int get_optional_f32(napi_env env, napi_value v, const float **p) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) { *p = NULL; return 1; }
+  qkv_buf b;
+  if (!get_buf(env, v, &b) || b.dt != QKV_F32) return 0;
+  *p = b.p;
+  return 1;
+}
+
+/* layerNorm(out, mean, rstd, x, meta, weight|null, bias|null, eps): float32 over the last axis; weight
+ * and bias are contiguous with the last axis' length; mean and rstd get one value per row. */
+static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value a[8];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_buf out, mean, rstd, x;
+  const float *w, *b;
+  double eps;
+  size_t ml;
+  const double *m;
+  qkv_iter it;
+  int64_t n, sx;
+  if (argc < 8 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &mean) || !get_buf(env, a[2], &rstd) ||
+      !get_buf(env, a[3], &x) || out.dt != QKV_F32 || mean.dt != QKV_F32 || rstd.dt != QKV_F32 || x.dt != QKV_F32 ||
+      !(m = get_meta(env, a[4], &ml)) || !parse_rows(m, ml, &it, &n, &sx) || !get_optional_f32(env, a[5], &w) ||
+      !get_optional_f32(env, a[6], &b) || napi_get_value_double(env, a[7], &eps) != napi_ok)
+    FAIL("layerNorm(out, mean, rstd, x, meta, weight, bias, eps): bad arguments");
+  qkv_layernorm(&it, n, sx, out.p, x.p, w, b, (float)eps, mean.p, rstd.p);
+  return undefined(env);
+}
+
+/* Reads a Float32Array argument (or fails); `min` is the fewest elements it may hold. */
+static int get_f32(napi_env env, napi_value v, float **p, int64_t min) {
+  qkv_buf b;
+  if (!get_buf(env, v, &b) || b.dt != QKV_F32 || b.len < min) return 0;
+  *p = b.p;
+  return 1;
+}
+
+/* dropoutMask(mask, meta [n, threshold, scale, k0, k1]): mask float32 [n] (src/tensor/ops/functional.ts). */
+static napi_value js_dropout_mask(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *mask;
+  size_t ml;
+  const double *m;
+  if (argc < 2 || !(m = get_meta(env, a[1], &ml)) || ml != 5 || m[0] < 0 || !get_f32(env, a[0], &mask, (int64_t)m[0]))
+    FAIL("dropoutMask(mask, meta): bad arguments");
+  qkv_dropout_mask(mask, (int64_t)m[0], m[1], (float)m[2], (uint32_t)m[3], (uint32_t)m[4]);
+  return undefined(env);
+}
+
+/* layerNormBackward(dx, dw, db, x, g, mean, rstd, weight|null, meta [rows, n, xOffset, gOffset]): x and g hold
+ * rows·n contiguous values from their offsets; dx [rows, n], dw [n], db [n]; weight n contiguous values. */
+static napi_value js_layer_norm_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value a[9];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *dx, *dw, *db, *x, *g, *mean, *rstd;
+  const float *w;
+  size_t ml;
+  const double *m;
+  if (argc < 9 || !(m = get_meta(env, a[8], &ml)) || ml != 4) FAIL("layerNormBackward(dx, dw, db, x, g, mean, rstd, weight, meta): bad arguments");
+  int64_t rows = (int64_t)m[0], n = (int64_t)m[1], xo = (int64_t)m[2], go = (int64_t)m[3];
+  if (rows < 0 || n < 0 || xo < 0 || go < 0 || !get_f32(env, a[0], &dx, rows * n) || !get_f32(env, a[1], &dw, n) ||
+      !get_f32(env, a[2], &db, n) || !get_f32(env, a[3], &x, xo + rows * n) || !get_f32(env, a[4], &g, go + rows * n) ||
+      !get_f32(env, a[5], &mean, rows) || !get_f32(env, a[6], &rstd, rows) || !get_optional_f32(env, a[7], &w))
+    FAIL("layerNormBackward(dx, dw, db, x, g, mean, rstd, weight, meta): bad arguments");
+  if (!qkv_layernorm_backward(rows, n, x + xo, g + go, mean, rstd, w, dx, dw, db)) {
+    napi_throw_error(env, "QKV_NATIVE", "layerNormBackward: out of memory");
+    return NULL;
+  }
+  return undefined(env);
+}
+
+/* Parses attention's meta [B, H, T, S, K, Vd, scale, then (offset, 3 strides) for q, k, v, then the mask's
+ * offset and 4 strides] and its q, k, v, mask arguments (at a[0..3]). */
+static int get_attention(napi_env env, napi_value *a, const double *m, size_t ml, qkv_attn_args *A) {
+  if (ml != 24) return 0;
+  memset(A, 0, sizeof *A);
+  A->B = (int64_t)m[0]; A->H = (int64_t)m[1]; A->T = (int64_t)m[2]; A->S = (int64_t)m[3]; A->K = (int64_t)m[4]; A->Vd = (int64_t)m[5];
+  A->scale = (float)m[6];
+  float *q, *k, *v;
+  if (!get_f32(env, a[0], &q, 0) || !get_f32(env, a[1], &k, 0) || !get_f32(env, a[2], &v, 0)) return 0;
+  A->q = q + (int64_t)m[7]; A->k = k + (int64_t)m[11]; A->v = v + (int64_t)m[15];
+  for (int i = 0; i < 3; i++) { A->sq[i] = (int64_t)m[8 + i]; A->sk[i] = (int64_t)m[12 + i]; A->sv[i] = (int64_t)m[16 + i]; }
+  napi_valuetype t;
+  if (napi_typeof(env, a[3], &t) != napi_ok) return 0;
+  if (t != napi_null && t != napi_undefined) {
+    qkv_buf mb;
+    if (!get_buf(env, a[3], &mb) || (mb.dt != QKV_F32 && mb.dt != QKV_I32)) return 0;
+    A->mask_i32 = mb.dt == QKV_I32;
+    A->mask = (const char *)mb.p + (int64_t)m[19] * 4;
+    for (int i = 0; i < 4; i++) A->sm[i] = (int64_t)m[20 + i];
+  }
+  return 1;
+}
+
+/* attention(out, lse, q, k, v, mask|null, meta): fused float32 attention forward (see get_attention). */
+static napi_value js_attention(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value a[7];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_attn_args A;
+  size_t ml;
+  const double *m;
+  if (argc < 7 || !(m = get_meta(env, a[6], &ml)) || !get_attention(env, a + 2, m, ml, &A) ||
+      !get_f32(env, a[0], &A.out, A.B * A.H * A.T * A.Vd) || !get_f32(env, a[1], &A.lse, A.B * A.H * A.T))
+    FAIL("attention(out, lse, q, k, v, mask, meta): bad arguments");
+  if (!qkv_attention_forward(&A)) FAIL("attention: out of memory");
+  return undefined(env);
+}
+
+/* attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, mask|null, meta): dout, out, lse as the forward left them. */
+static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value a[11];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  qkv_attn_args A;
+  size_t ml;
+  const double *m;
+  float *dout;
+  if (argc < 11 || !(m = get_meta(env, a[10], &ml)) || !get_attention(env, a + 6, m, ml, &A) ||
+      !get_f32(env, a[0], &A.dq, A.B * A.H * A.T * A.K) || !get_f32(env, a[1], &A.dk, A.B * A.H * A.S * A.K) ||
+      !get_f32(env, a[2], &A.dv, A.B * A.H * A.S * A.Vd) || !get_f32(env, a[3], &dout, A.B * A.H * A.T * A.Vd) ||
+      !get_f32(env, a[4], &A.out, A.B * A.H * A.T * A.Vd) || !get_f32(env, a[5], &A.lse, A.B * A.H * A.T))
+    FAIL("attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, mask, meta): bad arguments");
+  A.dout = dout;
+  if (!qkv_attention_backward(&A)) FAIL("attentionBackward: out of memory");
+  return undefined(env);
+}
+
+/* crossEntropy(lse, x, targets, meta [N, V, xOffset, rowStride, ignoreIndex, eps, targetsOffset]) → Σ loss. */
+static napi_value js_cross_entropy(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *lse, *x;
+  qkv_buf t;
+  size_t ml;
+  const double *m;
+  if (argc < 4 || !(m = get_meta(env, a[3], &ml)) || ml != 7 || !get_f32(env, a[0], &lse, (int64_t)m[0]) ||
+      !get_f32(env, a[1], &x, 0) || !get_buf(env, a[2], &t) || t.dt != QKV_I32)
+    FAIL("crossEntropy(lse, x, targets, meta): bad arguments");
+  return number(env, qkv_xent_forward((int64_t)m[0], (int64_t)m[1], x + (int64_t)m[2], (int64_t)m[3],
+                                      (const int32_t *)t.p + (int64_t)m[6], (int64_t)m[4], (float)m[5], lse));
+}
+
+/* crossEntropyBackward(dx, x, lse, targets, meta [N, V, xOffset, rowStride, ignoreIndex, eps, targetsOffset, gscale]). */
+static napi_value js_cross_entropy_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *dx, *x, *lse;
+  qkv_buf t;
+  size_t ml;
+  const double *m;
+  if (argc < 5 || !(m = get_meta(env, a[4], &ml)) || ml != 8 || !get_f32(env, a[0], &dx, (int64_t)m[0] * (int64_t)m[1]) ||
+      !get_f32(env, a[1], &x, 0) || !get_f32(env, a[2], &lse, (int64_t)m[0]) || !get_buf(env, a[3], &t) || t.dt != QKV_I32)
+    FAIL("crossEntropyBackward(dx, x, lse, targets, meta): bad arguments");
+  qkv_xent_backward((int64_t)m[0], (int64_t)m[1], x + (int64_t)m[2], (int64_t)m[3], (const int32_t *)t.p + (int64_t)m[6],
+                    (int64_t)m[4], (float)m[5], lse, (float)m[7], dx);
+  return undefined(env);
+}
+
+/* gelu(out, x, meta [xOffset, n, tanhForm]) and geluBackward(dx, x, g, meta [xOffset, gOffset, n, tanhForm]). */
+static napi_value js_gelu(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *out, *x;
+  size_t ml;
+  const double *m;
+  if (argc < 3 || !(m = get_meta(env, a[2], &ml)) || ml != 3 || !get_f32(env, a[0], &out, (int64_t)m[1]) ||
+      !get_f32(env, a[1], &x, (int64_t)m[0] + (int64_t)m[1]))
+    FAIL("gelu(out, x, meta): bad arguments");
+  qkv_gelu(x + (int64_t)m[0], out, (int64_t)m[1], m[2] != 0);
+  return undefined(env);
+}
+
+static napi_value js_gelu_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *dx, *x, *g;
+  size_t ml;
+  const double *m;
+  if (argc < 4 || !(m = get_meta(env, a[3], &ml)) || ml != 4 || !get_f32(env, a[0], &dx, (int64_t)m[2]) ||
+      !get_f32(env, a[1], &x, (int64_t)m[0] + (int64_t)m[2]) || !get_f32(env, a[2], &g, (int64_t)m[1] + (int64_t)m[2]))
+    FAIL("geluBackward(dx, x, g, meta): bad arguments");
+  qkv_gelu_backward(x + (int64_t)m[0], g + (int64_t)m[1], dx, (int64_t)m[2], m[3] != 0);
+  return undefined(env);
+}
+
+/* adam(p, g, m, v, meta [pOffset, gOffset, n, lr, beta1, beta2, eps, weightDecay, decoupled, stepSize, bias2Sqrt]):
+ * p (at its offset), m and v updated in place. */
+static napi_value js_adam(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *p, *g, *mb, *vb;
+  size_t ml;
+  const double *m;
+  if (argc < 5 || !(m = get_meta(env, a[4], &ml)) || ml != 11 || !get_f32(env, a[0], &p, (int64_t)m[0] + (int64_t)m[2]) ||
+      !get_f32(env, a[1], &g, (int64_t)m[1] + (int64_t)m[2]) || !get_f32(env, a[2], &mb, (int64_t)m[2]) ||
+      !get_f32(env, a[3], &vb, (int64_t)m[2]))
+    FAIL("adam(p, g, m, v, meta): bad arguments");
+  qkv_adam_args A = {(float)m[3], (float)m[4], (float)m[5], (float)m[6], (float)m[7], (float)m[9], (float)m[10], m[8] != 0};
+  qkv_adam(p + (int64_t)m[0], g + (int64_t)m[1], mb, vb, (int64_t)m[2], &A);
+  return undefined(env);
+}
+
+/* A Float32Array holding at least n values from element `off` (*p then points there), or, when `optional`,
+ * null/undefined (*p = NULL). */
+static int get_f32_at(napi_env env, napi_value v, double off, int64_t n, int optional, const float **p) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) { *p = NULL; return optional; }
+  qkv_buf b;
+  if (!get_buf(env, v, &b) || b.dt != QKV_F32 || off < 0 || (int64_t)off + n > b.len) return 0;
+  *p = (const float *)b.p + (int64_t)off;
+  return 1;
+}
+
+/* decodeBlock(out, x, k, v, inW, inB, outW, outB, n1W, n1B, n2W, n2B, l1W, l1B, l2W, l2B, meta): one decoding step
+ * of one block (decode.h). meta = [B, D, H, F, maxLen, s0, normFirst, gelu, eps, then the offsets of x, k, v and
+ * the 12 weights in argument order]; biases and LayerNorm weights may be null; out [B, D]. */
+static napi_value js_decode_block(napi_env env, napi_callback_info info) {
+  size_t argc = 17;
+  napi_value a[17];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  size_t ml;
+  const double *m;
+  if (argc < 17 || !(m = get_meta(env, a[16], &ml)) || ml != 24) FAIL("decodeBlock(out, x, k, v, 12 weights, meta): bad arguments");
+  qkv_decode_args A;
+  memset(&A, 0, sizeof A);
+  A.B = (int64_t)m[0]; A.D = (int64_t)m[1]; A.H = (int64_t)m[2]; A.F = (int64_t)m[3]; A.max_len = (int64_t)m[4]; A.s0 = (int64_t)m[5];
+  A.norm_first = m[6] != 0; A.gelu = m[7] != 0; A.eps = (float)m[8];
+  const int64_t B = A.B, D = A.D, F = A.F;
+  if (B < 1 || D < 1 || A.H < 1 || D % A.H != 0 || F < 1 || A.s0 < 0 || A.s0 >= A.max_len) FAIL("decodeBlock: bad sizes in meta");
+  const float *x, *k, *v;
+  float *out;
+  /* The 12 weights: sizes in argument order, and whether each may be null. */
+  const int64_t wn[12] = {3 * D * D, 3 * D, D * D, D, D, D, D, D, F * D, F, D * F, D};
+  const int wopt[12] = {0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1};
+  const float **wp[12] = {&A.in_w, &A.in_b, &A.out_w, &A.out_b, &A.n1_w, &A.n1_b, &A.n2_w, &A.n2_b, &A.l1_w, &A.l1_b, &A.l2_w, &A.l2_b};
+  const int64_t cache = B * D * A.max_len;
+  if (!get_f32(env, a[0], &out, B * D) || !get_f32_at(env, a[1], m[9], B * D, 0, &x) || !get_f32_at(env, a[2], m[10], cache, 0, &k) ||
+      !get_f32_at(env, a[3], m[11], cache, 0, &v))
+    FAIL("decodeBlock: out, x, k or v is not a Float32Array of the size meta gives");
+  for (int i = 0; i < 12; i++) {
+    if (!get_f32_at(env, a[4 + i], m[12 + i], wn[i], wopt[i], wp[i])) FAIL("decodeBlock: a weight is not a Float32Array of the size meta gives");
+  }
+  A.x = x; A.out = out; A.k_cache = (float *)k; A.v_cache = (float *)v;
+  if (!qkv_decode_block(&A)) FAIL("decodeBlock: out of memory");
+  return undefined(env);
+}
+
+const qkv_binding qkv_fused_bindings[] = {
+    {"softmax", js_softmax}, {"layerNorm", js_layer_norm}, {"layerNormBackward", js_layer_norm_backward},
+    {"attention", js_attention}, {"attentionBackward", js_attention_backward}, {"crossEntropy", js_cross_entropy},
+    {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward},
+    {"dropoutMask", js_dropout_mask}, {"adam", js_adam}, {"decodeBlock", js_decode_block},
+};
+const size_t qkv_fused_binding_count = sizeof qkv_fused_bindings / sizeof qkv_fused_bindings[0];

@@ -1,0 +1,107 @@
+/* What the Node-API binding files share: the includes, error macros, and typed-array / metadata readers. */
+#ifndef QKV_ADDON_H
+#define QKV_ADDON_H
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "decode.h"
+#include "fused.h"
+#include "gemm.h"
+#include "kernels.h"
+#include "pool.h"
+
+#define CHECK(call)                                                                    \
+  do {                                                                                 \
+    if ((call) != napi_ok) {                                                           \
+      napi_throw_error(env, "QKV_NATIVE", "qkv native: Node-API call failed: " #call); \
+      return NULL;                                                                     \
+    }                                                                                  \
+  } while (0)
+#define FAIL(msg)                                    \
+  do {                                               \
+    napi_throw_type_error(env, "QKV_NATIVE", msg);   \
+    return NULL;                                     \
+  } while (0)
+
+/* Borrows a typed array's memory (Float32Array, Float64Array or Int32Array). */
+static inline int get_buf(napi_env env, napi_value v, qkv_buf *out) {
+  napi_typedarray_type type;
+  size_t len;
+  void *data;
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok) return 0;
+  switch (type) {
+    case napi_float32_array: out->dt = QKV_F32; break;
+    case napi_float64_array: out->dt = QKV_F64; break;
+    case napi_int32_array: out->dt = QKV_I32; break;
+    default: return 0;
+  }
+  out->p = data;
+  out->len = (int64_t)len;
+  return 1;
+}
+
+/* Metadata arrays are Float64Array: exact for any integer a typed array can index. */
+static inline const double *get_meta(napi_env env, napi_value v, size_t *len) {
+  qkv_buf b;
+  if (!get_buf(env, v, &b) || b.dt != QKV_F64) return NULL;
+  *len = (size_t)b.len;
+  return b.p;
+}
+
+static inline int get_int(napi_env env, napi_value v, int64_t *out) {
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+/* Parses [nd, shape..., then per given operand: offset, strides...]. When `out_first` is set, a
+ * contiguous output is prepended as operand 0. Returns 0 on malformed metadata. */
+static inline int parse_iter(const double *m, size_t len, int nops_given, int out_first, qkv_iter *it,
+                      int64_t *shape_out, int *nd_out) {
+  if (len < 1) return 0;
+  int nd = (int)m[0];
+  if (nd < 0 || nd > QKV_MAXDIM || len != (size_t)(1 + nd + nops_given * (1 + nd))) return 0;
+  int64_t shape[QKV_MAXDIM], offsets[QKV_MAXOPS], strides[QKV_MAXOPS][QKV_MAXDIM];
+  for (int d = 0; d < nd; d++) shape[d] = (int64_t)m[1 + d];
+  int k0 = 0;
+  if (out_first) {
+    offsets[0] = 0;
+    int64_t s = 1;
+    for (int d = nd - 1; d >= 0; d--) { strides[0][d] = s; s *= shape[d]; }
+    k0 = 1;
+  }
+  for (int k = 0; k < nops_given; k++) {
+    const double *op = m + 1 + nd + k * (1 + nd);
+    offsets[k0 + k] = (int64_t)op[0];
+    for (int d = 0; d < nd; d++) strides[k0 + k][d] = (int64_t)op[1 + d];
+  }
+  qkv_iter_init(it, nd, shape, k0 + nops_given, offsets, (const int64_t(*)[QKV_MAXDIM])strides);
+  if (shape_out) memcpy(shape_out, shape, nd * sizeof(int64_t));
+  if (nd_out) *nd_out = nd;
+  return 1;
+}
+
+static inline napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+static inline napi_value number(napi_env env, double x) {
+  napi_value v;
+  napi_create_double(env, x, &v);
+  return v;
+}
+
+/* One exported function: its JavaScript name and its callback. */
+typedef struct {
+  const char *name;
+  napi_callback fn;
+} qkv_binding;
+
+/* The fused kernels' bindings (addon-fused.c). */
+extern const qkv_binding qkv_fused_bindings[];
+extern const size_t qkv_fused_binding_count;
+
+#endif
