@@ -3,7 +3,8 @@
 // This file only adapts an already-loaded addon to the Backend interface; finding and loading the
 // compiled file is the Node room's job (src/node/backend-select.ts), so a browser bundle never
 // meets `require`. Storage is a plain typed array allocated here and lent to C for the length of
-// one call (zero-copy), so the garbage collector frees it exactly as it frees ref's.
+// one call (zero-copy); the garbage collector frees it as it frees ref's, except inside a storage
+// scope, where large outputs come from and go back to a pool (buffer-pool.ts).
 
 import { DType, TypedArray, dtypeOf } from '../core/dtype.js';
 import { ArgumentError, ShapeError } from '../core/errors.js';
