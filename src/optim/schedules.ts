@@ -3,8 +3,12 @@
 import { ArgumentError } from '../core/errors.js';
 import type { Optimizer } from './optimizer.js';
 
-/** The learning rate of step `step` (counted from 1: the first update is step 1). */
-export type Schedule = (step: number) => number;
+/**
+ * The learning rate of step `step` (counted from 1: the first update is step 1). `progress`, when the
+ * caller knows it, is the share of the run's budget done before the step, in [0, 1] (the Trainer
+ * passes it; schedules that do not anneal ignore it).
+ */
+export type Schedule = (step: number, progress?: number) => number;
 
 export interface NoamOptions {
   /** The model width d_model. */
@@ -80,6 +84,29 @@ export function constantSchedule(lr: number): Schedule {
   return (step) => {
     checkStep('constantSchedule', step);
     return lr;
+  };
+}
+
+/**
+ * A schedule annealed linearly to 0 over the last `fraction` of the run: the base rate times
+ * min(1, (1 − progress) / fraction). A run limited by time (the Trainer's maxSeconds) thereby ends
+ * its decay when its time is up, however many steps that was; the rate then depends on the clock, so
+ * such a run is not bit-reproducible (one limited by steps is). Without a progress: the base rate.
+ *
+ *   fraction 1: the whole run decays linearly (after the base schedule's warm-up shape)
+ *   fraction 0.2: the base rate for 80% of the run, then a linear fall to 0
+ *
+ * @example
+ * const lr = withCooldown(noamSchedule({ dModel: 128, warmup: 400 }), 0.5);
+ * lr(1000, 0.75); // half of the Noam rate at step 1000
+ */
+export function withCooldown(base: Schedule, fraction: number): Schedule {
+  if (!(fraction > 0 && fraction <= 1)) throw new ArgumentError(`withCooldown: fraction is ${fraction}, expected a number in (0, 1]`);
+  return (step, progress) => {
+    const lr = base(step, progress);
+    if (progress === undefined) return lr;
+    if (!(progress >= 0 && progress <= 1)) throw new ArgumentError(`withCooldown: progress is ${progress}, expected a number in [0, 1]`);
+    return lr * Math.min(1, (1 - progress) / fraction);
   };
 }
 

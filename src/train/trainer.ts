@@ -230,7 +230,7 @@ export class Trainer<M extends Module = Module, B = unknown> {
   private trainStep(batch: B, runStartStep: number): void {
     const t0 = this.clock();
     const opt = this.optimizer;
-    if (this.schedule) opt.lr = this.schedule(opt.stepCount + 1);
+    if (this.schedule) opt.lr = this.schedule(opt.stepCount + 1, this.progress());
     const lr = opt.lr;
     // One storage scope per step: its activations and gradients back the next step's (buffer-pool.ts).
     // What lives on: the parameters (made before), the optimizer's moments (made on step 1).
@@ -255,6 +255,15 @@ export class Trainer<M extends Module = Module, B = unknown> {
       tokensPerSecond: seconds > 0 ? tokens / seconds : Infinity, gradNorm, elapsedSeconds: elapsed,
       ...this.eta(elapsed, runStartStep), ...(this.opts.maxSteps !== undefined ? { maxSteps: this.opts.maxSteps } : {}),
     });
+  }
+
+  /** The share of the budget done: steps or seconds, whichever is further along (undefined with neither limit). */
+  private progress(): number | undefined {
+    const { maxSteps, maxSeconds } = this.opts;
+    let p: number | undefined;
+    if (maxSteps !== undefined) p = this.step / maxSteps;
+    if (maxSeconds !== undefined) p = Math.max(p ?? 0, this.elapsedSeconds / maxSeconds);
+    return p === undefined ? undefined : Math.min(1, p);
   }
 
   private eta(elapsed: number, runStartStep: number): { etaSeconds?: number } {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArgumentError } from '../../src/core/errors.js';
 import { tensor } from '../../src/tensor/index.js';
-import { LrScheduler, SGD, constantSchedule, cosineSchedule, noamSchedule } from '../../src/optim/index.js';
+import { LrScheduler, SGD, constantSchedule, cosineSchedule, noamSchedule, withCooldown } from '../../src/optim/index.js';
 
 const near = (a: number, b: number) => assert.ok(Math.abs(a - b) <= 1e-15 * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
 
@@ -63,4 +63,19 @@ test('LrScheduler sets the rate of the next step, before or after optimizer.step
   assert.deepEqual(seen, [1, 2, 3, 4, 5, 6].map(schedule));
   assert.equal(sched.step(), schedule(7)); // calling twice between steps changes nothing
   assert.equal(opt.lr, schedule(7));
+});
+
+test('withCooldown: the base rate until 1 − fraction of the run, then a linear fall to 0; no progress, no change', () => {
+  const lr = withCooldown(constantSchedule(2), 0.25);
+  assert.equal(lr(1, 0), 2);
+  assert.equal(lr(5, 0.75), 2); // the cooldown starts here
+  assert.equal(lr(6, 0.875), 1); // half-way down: 2 · (1 − 0.875) / 0.25
+  assert.equal(lr(7, 1), 0);
+  assert.equal(lr(9), 2);
+  const whole = withCooldown(noamSchedule({ dModel: 16, warmup: 10 }), 1);
+  // Noam at step 20 with d 16: 16^-0.5 · 20^-0.5 = 1/(4√20); times (1 − 0.4).
+  assert.ok(Math.abs(whole(20, 0.4) - 0.6 / (4 * Math.sqrt(20))) < 1e-15);
+  assert.throws(() => withCooldown(constantSchedule(1), 0), ArgumentError);
+  assert.throws(() => withCooldown(constantSchedule(1), 1.5), ArgumentError);
+  assert.throws(() => lr(1, 1.2), /progress is 1.2/);
 });

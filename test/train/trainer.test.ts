@@ -238,3 +238,20 @@ test('the data Rng is rewound to the epoch start on resume: batches drawn lazily
   await b.run();
   assert.deepEqual(drawn, full);
 });
+
+test('progress given to the schedule: steps done / maxSteps, or seconds / maxSeconds when further along', async () => {
+  const m = new Vec([1, 1]);
+  const seen: (number | undefined)[] = [];
+  const schedule = (_step: number, progress?: number) => { seen.push(progress); return 0.01; };
+  await new Trainer(m, scriptedTask([]), { optimizer: sgd(m), schedule, maxSteps: 4 }).run();
+  assert.deepEqual(seen, [0, 0.25, 0.5, 0.75]);
+  // 1 s per loss, maxSeconds 5 with maxSteps 100: the clock is further along (0, 1, 2, 3, 4 of 5 s).
+  seen.length = 0;
+  let now = 0;
+  const task = scriptedTask([], { onLoss: () => { now += 1000; } });
+  await new Trainer(m, task, { optimizer: sgd(m), schedule, maxSteps: 100, maxSeconds: 5, clock: () => now }).run();
+  assert.deepEqual(seen, [0, 0.2, 0.4, 0.6, 0.8]);
+  seen.length = 0;
+  await new Trainer(m, scriptedTask([]), { optimizer: sgd(m), schedule, maxEpochs: 1 }).run();
+  assert.deepEqual(seen, [undefined, undefined, undefined, undefined]);
+});

@@ -1,7 +1,7 @@
 // Task configs: the fields every recipe shares, presets, and overriding a preset from JSON with checks.
 
 import { ArgumentError } from '../../core/errors.js';
-import { noamSchedule } from '../../optim/schedules.js';
+import { noamSchedule, withCooldown } from '../../optim/schedules.js';
 import type { MonitorOptions, TrainerOptions } from '../trainer.js';
 
 /** The names of the presets every task has. */
@@ -20,6 +20,11 @@ export interface TrainingConfig {
   warmup: number;
   /** Scale of the Noam schedule (the paper: 1; small models train faster with more). */
   lrFactor: number;
+  /**
+   * Anneal the rate linearly to 0 over this last share of the run (steps or minutes, whichever limit
+   * is nearer; see withCooldown). null: the paper's schedule unchanged.
+   */
+  cooldown: number | null;
   /** Clip gradients to this global L2 norm. */
   clipGradNorm: number;
   /** Stop after this many steps. */
@@ -76,7 +81,7 @@ function merge(into: Plain, from: Plain, task: string, prefix: string): void {
 }
 
 /** Fields that may be null (no limit) even when a preset sets them. */
-const NULLABLE = new Set(['maxMinutes', 'patience', 'maxTrainExamples']);
+const NULLABLE = new Set(['maxMinutes', 'patience', 'maxTrainExamples', 'cooldown']);
 
 /**
  * The Trainer options a config asks for: Noam schedule with its warm-up and factor, clipping,
@@ -86,8 +91,10 @@ const NULLABLE = new Set(['maxMinutes', 'patience', 'maxTrainExamples']);
  * new Trainer(model, task, { ...trainerOptions(config, model.config.dModel), save, onEvent });
  */
 export function trainerOptions(c: TrainingConfig, dModel: number, monitor: MonitorOptions = { metric: 'validLoss', mode: 'min' }): TrainerOptions {
+  const noam = noamSchedule({ dModel, warmup: c.warmup, factor: c.lrFactor });
+  const cooldown = c.cooldown ?? null; // configs written before the field existed have none
   return {
-    schedule: noamSchedule({ dModel, warmup: c.warmup, factor: c.lrFactor }),
+    schedule: cooldown !== null ? withCooldown(noam, cooldown) : noam,
     clipGradNorm: c.clipGradNorm,
     seed: c.seed,
     maxSteps: c.maxSteps,
