@@ -60,7 +60,7 @@ export function trainSetup(name: ModelName, count: number, opts: { composed?: bo
       opt.step();
       opt.zeroGrad();
       return loss.item();
-    }, () => [...opt.params, ...opt.stateTensors()]);
+    }, () => opt.liveTensors());
     return { tokens: B * T, batches, step };
   }
   const B = opts.batch ?? S2S_BATCH;
@@ -82,6 +82,6 @@ export function trainSetup(name: ModelName, count: number, opts: { composed?: bo
     opt.step();
     opt.zeroGrad();
     return loss.item();
-  }, () => [...opt.params, ...opt.stateTensors()]);
+  }, () => opt.liveTensors());
   return { tokens: B * 2 * L, batches, step };
 }

@@ -33,5 +33,5 @@ const lossValue = withStorageScope(src.backend, () => {
   optim.step();
   optim.zeroGrad();
   return loss.item();
-}, () => [...optim.params, ...optim.stateTensors()]); // what lives on: parameters, Adam's moments
+}, () => optim.liveTensors()); // what lives on: parameters, Adam's moments
 console.log('loss after one more step', lossValue.toFixed(4));

@@ -57,6 +57,17 @@ export abstract class Optimizer {
     return [...this.state.values()];
   }
 
+  /**
+   * The parameters and the state tensors: what lives on past a training step, and so what the
+   * step's storage scope keeps (withStorageScope).
+   *
+   * @example
+   * withStorageScope(backend, () => step(batch), () => opt.liveTensors());
+   */
+  liveTensors(): Tensor[] {
+    return [...this.params, ...this.stateTensors()];
+  }
+
   /** Forgets all gradients (sets `.grad` to null), ready for the next backward. */
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;

@@ -10,7 +10,7 @@ import type { Tensor } from './tensor.js';
  * scopes (ref) just runs fn. See src/backend/buffer-pool.ts for why.
  *
  * @example
- * const loss = withStorageScope(backend, () => { ...; return lossTensor.item(); }, () => opt.stateTensors());
+ * const loss = withStorageScope(backend, () => { ...; return lossTensor.item(); }, () => opt.liveTensors());
  */
 export function withStorageScope<T>(backend: Backend, fn: () => T, keep: () => Iterable<Tensor>): T {
   const scope = backend.openScope?.();

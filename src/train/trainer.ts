@@ -245,7 +245,7 @@ export class Trainer<M extends Module = Module, B = unknown> {
       opt.zeroGrad(); // the gradients are not needed past the update; let them go
       return { lossValue: value, tokens, gradNorm: norm };
     };
-    const { lossValue, tokens, gradNorm } = backend ? withStorageScope(backend, run, () => [...opt.params, ...opt.stateTensors()]) : run();
+    const { lossValue, tokens, gradNorm } = backend ? withStorageScope(backend, run, () => opt.liveTensors()) : run();
     this.step++;
     this.batchInEpoch++;
     const seconds = (this.clock() - t0) / 1000;
