@@ -164,6 +164,65 @@ static napi_value js_index_add(napi_env env, napi_callback_info info) {
   return number(env, (double)qkv_index_add(out, (int64_t)m[0], (int64_t)m[1], src, st, ids, (int64_t)m[5], (int64_t)m[6], (int64_t)m[7]));
 }
 
+/* A float32 matrix operand: rows×cols values at m = [offset, row stride, column stride] inside a Float32Array
+ * (every element checked to lie inside it), or, when `optional`, null/undefined (out->p = NULL). */
+static int get_fmat(napi_env env, napi_value v, const double *m, int64_t rows, int64_t cols, int optional, qkv_fmat *out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) { out->p = NULL; return optional; }
+  qkv_buf b;
+  if (!get_buf(env, v, &b) || b.dt != QKV_F32 || rows < 0 || cols < 0) return 0;
+  int64_t off = (int64_t)m[0], rs = (int64_t)m[1], cs = (int64_t)m[2], lo = off, hi = off;
+  if (rows > 0 && cols > 0) {
+    lo += (rs < 0 ? rs * (rows - 1) : 0) + (cs < 0 ? cs * (cols - 1) : 0);
+    hi += (rs > 0 ? rs * (rows - 1) : 0) + (cs > 0 ? cs * (cols - 1) : 0);
+    if (lo < 0 || hi >= b.len) return 0;
+  }
+  *out = (qkv_fmat){(const float *)b.p + off, rs, cs};
+  return 1;
+}
+
+/* linear(y, x, w, bias|null, meta [M, N, K, x: offset, row and column strides, w: the same, bias offset, relu]):
+ * y [M, N] = x [M, K] · wᵀ + bias (then ReLU), w [N, K]; bias N contiguous values (gemm-linear.c). */
+static napi_value js_linear(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  size_t ml;
+  const double *m;
+  if (argc < 5 || !(m = get_meta(env, a[4], &ml)) || ml != 11) FAIL("linear(y, x, w, bias, meta): bad arguments");
+  int64_t M = (int64_t)m[0], N = (int64_t)m[1], K = (int64_t)m[2];
+  const double bias_meta[3] = {m[9], 0, 1};
+  qkv_fmat y, x, w, b;
+  if (!get_fmat(env, a[0], (const double[3]){0, N, 1}, M, N, 0, &y) || !get_fmat(env, a[1], m + 3, M, K, 0, &x) ||
+      !get_fmat(env, a[2], m + 6, N, K, 0, &w) || !get_fmat(env, a[3], bias_meta, 1, N, 1, &b))
+    FAIL("linear(y, x, w, bias, meta): y, x, w or bias is not a Float32Array of the size and strides meta gives");
+  qkv_linear_forward(M, N, K, x, w, b.p, m[10] != 0, (float *)y.p);
+  return undefined(env);
+}
+
+/* linearBackward(dx|null, dw|null, db|null, g, x, w, y|null, gmask|null, meta [M, N, K, then offset, row and column
+ * strides of x, w and g]): dx [M, K], dw [N, K], db [N] of linear given g [M, N]; after a ReLU, y [M, N] is the
+ * forward's output and gmask [M, N] scratch. */
+static napi_value js_linear_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value a[9];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  size_t ml;
+  const double *m;
+  if (argc < 9 || !(m = get_meta(env, a[8], &ml)) || ml != 12) FAIL("linearBackward(dx, dw, db, g, x, w, y, gmask, meta): bad arguments");
+  int64_t M = (int64_t)m[0], N = (int64_t)m[1], K = (int64_t)m[2];
+  qkv_fmat dx, dw, db, g, x, w, y, gm;
+  if (!get_fmat(env, a[0], (const double[3]){0, K, 1}, M, K, 1, &dx) || !get_fmat(env, a[1], (const double[3]){0, K, 1}, N, K, 1, &dw) ||
+      !get_fmat(env, a[2], (const double[3]){0, N, 1}, 1, N, 1, &db) || !get_fmat(env, a[3], m + 9, M, N, 0, &g) ||
+      !get_fmat(env, a[4], m + 3, M, K, 0, &x) || !get_fmat(env, a[5], m + 6, N, K, 0, &w) ||
+      !get_fmat(env, a[6], (const double[3]){0, N, 1}, M, N, 1, &y) || !get_fmat(env, a[7], (const double[3]){0, N, 1}, M, N, 1, &gm) ||
+      (y.p && !gm.p))
+    FAIL("linearBackward(dx, dw, db, g, x, w, y, gmask, meta): an array is not a Float32Array of the size and strides meta gives");
+  qkv_linear_backward(M, N, K, x, w, g, y.p, (float *)gm.p, (float *)dx.p, (float *)dw.p, (float *)db.p);
+  return undefined(env);
+}
+
 /* setThreads(n): n <= 0 means all cores. Returns the count now in use. */
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -232,6 +291,7 @@ NAPI_MODULE_INIT() {
       {"where", js_where}, {"reduce", js_reduce}, {"matmul", js_matmul}, {"indexSelect", js_index_select},
       {"indexAdd", js_index_add}, {"setThreads", js_set_threads}, {"threads", js_threads},
       {"gemmKernel", js_gemm_kernel}, {"gemmKernels", js_gemm_kernels}, {"sgemmNaive", js_sgemm_naive},
+      {"linear", js_linear}, {"linearBackward", js_linear_backward},
   };
   const size_t n = sizeof fns / sizeof fns[0];
   for (size_t i = 0; i < n + qkv_fused_binding_count; i++) {

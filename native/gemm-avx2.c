@@ -8,7 +8,7 @@
 #define MR 6
 #define NR 16
 
-static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int accumulate) {
+static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int flags, const float *bias) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int i = 0; i < MR; i++) _mm_prefetch((const char *)(c + i * rsc), _MM_HINT_T0);
@@ -24,12 +24,23 @@ static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int6
     pa += MR;
     pb += NR;
   }
+  const int acc = flags & QKV_UK_ACC, relu = flags & QKV_UK_RELU;
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 blo = bias ? _mm256_loadu_ps(bias) : zero, bhi = bias ? _mm256_loadu_ps(bias + 8) : zero;
 #define STORE(i, lo, hi)                                                          \
   do {                                                                            \
     float *ci = c + (i) * rsc;                                                    \
-    if (accumulate) {                                                             \
+    if (acc) {                                                                    \
       lo = _mm256_add_ps(lo, _mm256_loadu_ps(ci));                                \
       hi = _mm256_add_ps(hi, _mm256_loadu_ps(ci + 8));                            \
+    }                                                                             \
+    if (bias) {                                                                   \
+      lo = _mm256_add_ps(lo, blo);                                                \
+      hi = _mm256_add_ps(hi, bhi);                                                \
+    }                                                                             \
+    if (relu) { /* max(v, 0) is 0 for NaN, as v > 0 ? v : 0 */                    \
+      lo = _mm256_max_ps(lo, zero);                                               \
+      hi = _mm256_max_ps(hi, zero);                                               \
     }                                                                             \
     _mm256_storeu_ps(ci, lo);                                                     \
     _mm256_storeu_ps(ci + 8, hi);                                                 \

@@ -8,7 +8,8 @@
 
 /* One template, instantiated per MR: with MR a constant the loops unroll and acc[] lives in registers. */
 #define UKERNEL(MR)                                                                                          \
-  static void ukernel_##MR##x32(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int accumulate) { \
+  static void ukernel_##MR##x32(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int flags,     \
+                                const float *bias) {                                                         \
     __m512 acc[MR][2];                                                                                       \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                                                  \
       acc[i][0] = _mm512_setzero_ps();                                                                       \
@@ -26,11 +27,21 @@
       pa += MR;                                                                                              \
       pb += 32;                                                                                              \
     }                                                                                                        \
+    const __m512 zero = _mm512_setzero_ps();                                                                 \
+    const __m512 bias0 = bias ? _mm512_loadu_ps(bias) : zero, bias1 = bias ? _mm512_loadu_ps(bias + 16) : zero; \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                                                  \
       float *ci = c + i * rsc;                                                                               \
-      if (accumulate) {                                                                                      \
+      if (flags & QKV_UK_ACC) {                                                                              \
         acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(ci));                                           \
         acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(ci + 16));                                      \
+      }                                                                                                      \
+      if (bias) { /* the epilogue: + bias, then ReLU (max(v, 0) is 0 for NaN, as v > 0 ? v : 0) */           \
+        acc[i][0] = _mm512_add_ps(acc[i][0], bias0);                                                         \
+        acc[i][1] = _mm512_add_ps(acc[i][1], bias1);                                                         \
+      }                                                                                                      \
+      if (flags & QKV_UK_RELU) {                                                                             \
+        acc[i][0] = _mm512_max_ps(acc[i][0], zero);                                                          \
+        acc[i][1] = _mm512_max_ps(acc[i][1], zero);                                                          \
       }                                                                                                      \
       _mm512_storeu_ps(ci, acc[i][0]);                                                                       \
       _mm512_storeu_ps(ci + 16, acc[i][1]);                                                                  \

@@ -6,7 +6,7 @@
 #define MR 4
 #define NR 16
 
-static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int accumulate) {
+static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int flags, const float *bias) {
   float acc[MR][NR] = {{0}};
   for (int64_t k = 0; k < kc; k++) {
     for (int i = 0; i < MR; i++) {
@@ -15,7 +15,11 @@ static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int6
     }
   }
   for (int i = 0; i < MR; i++) {
-    for (int j = 0; j < NR; j++) c[i * rsc + j] = accumulate ? c[i * rsc + j] + acc[i][j] : acc[i][j];
+    for (int j = 0; j < NR; j++) {
+      float v = flags & QKV_UK_ACC ? c[i * rsc + j] + acc[i][j] : acc[i][j];
+      if (bias) v += bias[j];
+      c[i * rsc + j] = !(flags & QKV_UK_RELU) || v > 0 ? v : 0.0f;
+    }
   }
 }
 

@@ -208,27 +208,45 @@ static void pack_b(const qkv_sgemm_kernel *kr, int64_t kc, int64_t nc, const flo
   }
 }
 
+/* ---- extras (qkv_sgemm_ex): helpers in gemm-linear.c ------------------------------------------ */
+
+/* What a finished block of C gets: + bias[j] (bias already at the block's first column), then ReLU. */
+typedef struct {
+  const float *bias;
+  int relu;
+} epi_t;
+
+/* The extras of a product computed by a path without them (one-row, naive): over all of C [M×N] at once. */
+static void extras_plain(int64_t M, int64_t N, int64_t K, qkv_fmat a, float *c, const qkv_sgemm_extras *ex) {
+  if (!ex) return;
+  if (ex->bias || ex->relu) qkv_sgemm_epilogue(c, N, M, N, ex->bias, ex->relu);
+  if (ex->rowsum_a) qkv_sgemm_rowsum(M, K, a, ex->rowsum_a);
+}
+
 /* ---- the macro-kernel: one packed A block times one packed B block ------------------------- */
 
-
 /* C[0:mc, 0:nc] (=, or += when acc) packed A [mc×kc] · packed B [kc×nc], tile by tile; edge tiles go
- * through a scratch tile so the micro-kernel always writes a full mr×nr. */
+ * through a scratch tile so the micro-kernel always writes a full mr×nr. With `e` (the last K block), each
+ * tile gets its epilogue: in the micro-kernel's registers, or on the edge tile's copy while it is in L1. */
 static void macro_kernel(const qkv_sgemm_kernel *kr, int64_t mc, int64_t nc, int64_t kc, const float *pa,
-                         const float *pb, float *c, int64_t rsc, int acc) {
+                         const float *pb, float *c, int64_t rsc, int acc, const epi_t *e) {
   const int mr = kr->mr, nr = kr->nr;
   float tile[32 * 64] __attribute__((aligned(64)));  /* mr×nr ≤ 32×64 */
+  const int flags = (acc ? QKV_UK_ACC : 0) | (e && e->relu ? QKV_UK_RELU : 0);
+  const float *bias = e ? e->bias : NULL;
   for (int64_t jr = 0; jr < nc; jr += nr) {
     int cols = (int)min64(nr, nc - jr);
     for (int64_t ir = 0; ir < mc; ir += mr) {
       int rows = (int)min64(mr, mc - ir);
       float *cij = c + ir * rsc + jr;
       if (rows == mr && cols == nr) {
-        kr->ukernel(kc, pa + ir * kc, pb + jr * kc, cij, rsc, acc);
+        kr->ukernel(kc, pa + ir * kc, pb + jr * kc, cij, rsc, flags, bias ? bias + jr : NULL);
       } else {
-        kr->ukernel(kc, pa + ir * kc, pb + jr * kc, tile, nr, 0);
+        kr->ukernel(kc, pa + ir * kc, pb + jr * kc, tile, nr, 0, NULL);
         for (int i = 0; i < rows; i++) {
           for (int j = 0; j < cols; j++) cij[i * rsc + j] = acc ? cij[i * rsc + j] + tile[i * nr + j] : tile[i * nr + j];
         }
+        if (e) qkv_sgemm_epilogue(cij, rsc, rows, cols, bias ? bias + jr : NULL, e->relu);
       }
     }
   }
@@ -249,9 +267,9 @@ static int direct_fits(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t
   return use_direct && kr->direct && K > 0 && K * round_up(N, kr->nr) <= DIRECT_B_FLOATS && M * K <= DIRECT_A_FLOATS;
 }
 
-/* C[M×N] (row stride rsc) = A·B on this thread; 0 when out of memory. */
+/* C[M×N] (row stride rsc) = A·B on this thread, then the extras (ex may be NULL); 0 when out of memory. */
 static int direct_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b,
-                          float *c, int64_t rsc) {
+                          float *c, int64_t rsc, const qkv_sgemm_extras *ex) {
   const int mr = kr->mr, nr = kr->nr;
   pack_bufs *buf = thread_bufs(0, K * round_up(N, nr));
   if (!buf) return 0;
@@ -259,9 +277,12 @@ static int direct_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int6
   for (int64_t jr = 0; jr < N; jr += nr) {
     int cols = (int)min64(nr, N - jr);
     for (int64_t ir = 0; ir < M; ir += mr) {
-      kr->direct(K, a.p + ir * a.rs, a.rs, a.cs, (int)min64(mr, M - ir), buf->b + jr * K, c + ir * rsc + jr, rsc, cols);
+      float *cij = c + ir * rsc + jr;
+      kr->direct(K, a.p + ir * a.rs, a.rs, a.cs, (int)min64(mr, M - ir), buf->b + jr * K, cij, rsc, cols);
+      if (ex && (ex->bias || ex->relu)) qkv_sgemm_epilogue(cij, rsc, min64(mr, M - ir), cols, ex->bias ? ex->bias + jr : NULL, ex->relu);
     }
   }
+  if (ex && ex->rowsum_a) qkv_sgemm_rowsum(M, K, a, ex->rowsum_a);
   return 1;
 }
 
@@ -281,6 +302,9 @@ typedef struct {
   int gm, gn;         /* compute job: gm×gn bands of C */
   int64_t bm, bn;     /* band sizes: multiples of mr and nr */
   int failed;
+  const float *bias;  /* extras (qkv_sgemm_extras) */
+  int relu;
+  float *rowsum;
 } prod_job;
 
 static void pack_b_task(void *ctx, int t, int thread) {
@@ -305,7 +329,12 @@ static void compute_task(void *ctx, int t, int thread) {
   for (int64_t ic = m0; ic < m1; ic += J->MC) {
     int64_t mc = min64(J->MC, m1 - ic);
     pack_a(J->kr, mc, J->kc, J->a.p + ic * J->a.rs + J->pc * J->a.cs, J->a.rs, J->a.cs, buf->a);
-    macro_kernel(J->kr, mc, n1 - n0, J->kc, buf->a, J->bpack + n0 * J->kc, J->c + ic * J->rsc + J->jc + n0, J->rsc, J->pc > 0);
+    /* Each block of A is packed by every band in its row (and again per jc): the first one sums it. */
+    if (J->rowsum && J->jc == 0 && n0 == 0) qkv_sgemm_rowsum_packed(J->kr->mr, mc, J->kc, buf->a, J->rowsum + ic, J->pc > 0);
+    epi_t e = {J->bias ? J->bias + J->jc + n0 : NULL, J->relu};
+    int last = J->pc + J->kc == J->K && (J->bias || J->relu);
+    macro_kernel(J->kr, mc, n1 - n0, J->kc, buf->a, J->bpack + n0 * J->kc, J->c + ic * J->rsc + J->jc + n0, J->rsc, J->pc > 0,
+                 last ? &e : NULL);
   }
 }
 
@@ -315,16 +344,20 @@ static void compute_task(void *ctx, int t, int thread) {
 #define BANDS_PER_THREAD 2
 #endif
 
-/* C[M×N] (row stride rsc) = A·B on `threads` threads (1: all inline). Returns 0 when out of memory. */
+/* C[M×N] (row stride rsc) = A·B on `threads` threads (1: all inline), then the extras (ex may be NULL).
+ * Returns 0 when out of memory. */
 static int sgemm_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b,
-                         float *c, int64_t rsc, int threads) {
+                         float *c, int64_t rsc, int threads, const qkv_sgemm_extras *ex) {
   const int mr = kr->mr, nr = kr->nr;
   if (K == 0) {
     for (int64_t i = 0; i < M; i++) memset(c + i * rsc, 0, N * sizeof(float));
+    if (ex && (ex->bias || ex->relu)) qkv_sgemm_epilogue(c, rsc, M, N, ex->bias, ex->relu);
+    if (ex && ex->rowsum_a) memset(ex->rowsum_a, 0, M * sizeof(float));
     return 1;
   }
-  if (threads == 1 && direct_fits(kr, M, N, K)) return direct_product(kr, M, N, K, a, b, c, rsc);
-  prod_job J = {kr, M, N, K, rsc, 0, a, b, c, NULL, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0};
+  if (threads == 1 && direct_fits(kr, M, N, K)) return direct_product(kr, M, N, K, a, b, c, rsc, ex);
+  prod_job J = {kr, M, N, K, rsc, 0, a, b, c, NULL, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, NULL, 0, NULL};
+  if (ex) { J.bias = ex->bias; J.relu = ex->relu; J.rowsum = ex->rowsum_a; }
   int64_t KC = min64(kr->kc, K), NC = min64(kr->nc, round_up(N, nr));
   /* C bands: rows when there are enough micro-tiles of them, else columns too. */
   int64_t mt = (M + mr - 1) / mr, nt = (min64(NC, N) + nr - 1) / nr;
@@ -363,8 +396,9 @@ typedef struct {
   const qkv_sgemm_kernel *kr;
   int64_t M, N, K, chunk;
   qkv_fmat a, b;
-  float *c, *part;
+  float *c, *part, *rpart;  /* rpart: the other tasks' row sums of A */
   int ntasks, failed;
+  const qkv_sgemm_extras *ex;
 } ksplit_job;
 
 static void ksplit_task(void *ctx, int t, int thread) {
@@ -373,17 +407,29 @@ static void ksplit_task(void *ctx, int t, int thread) {
   int64_t k0 = t * J->chunk, k1 = min64(k0 + J->chunk, J->K);
   qkv_fmat a = {J->a.p + k0 * J->a.cs, J->a.rs, J->a.cs}, b = {J->b.p + k0 * J->b.rs, J->b.rs, J->b.cs};
   float *dst = t == 0 ? J->c : J->part + (t - 1) * J->M * J->N;
-  if (!sgemm_product(J->kr, J->M, J->N, k1 - k0, a, b, dst, J->N, 1)) J->failed = 1;
+  /* Bias and ReLU wait for the sum of the partial products; row sums are partial too. */
+  qkv_sgemm_extras sums = {NULL, 0, NULL};
+  if (J->ex && J->ex->rowsum_a) sums.rowsum_a = t == 0 ? J->ex->rowsum_a : J->rpart + (t - 1) * J->M;
+  if (!sgemm_product(J->kr, J->M, J->N, k1 - k0, a, b, dst, J->N, 1, sums.rowsum_a ? &sums : NULL)) J->failed = 1;
 }
 
+/* C = the sum of the partial products over this task's range of C; with an epilogue, row segment by row segment
+ * (each still in L1 when its epilogue runs). */
 static void ksplit_reduce(void *ctx, int t, int thread) {
   (void)thread;
   ksplit_job *J = ctx;
+  const qkv_sgemm_extras *ex = J->ex;
+  int epi = ex && (ex->bias || ex->relu);
   int64_t n = J->M * J->N, i0 = qkv_split(n, J->ntasks, t), i1 = qkv_split(n, J->ntasks, t + 1);
-  for (int p = 1; p < J->ntasks; p++) {
-    const float *restrict src = J->part + (p - 1) * n;
+  for (int64_t i = i0; i < i1;) {
+    int64_t j = i % J->N, e = epi ? min64(i1, i - j + J->N) : i1;
     float *restrict dst = J->c;
-    for (int64_t i = i0; i < i1; i++) dst[i] += src[i];
+    for (int p = 1; p < J->ntasks; p++) {
+      const float *restrict src = J->part + (p - 1) * n;
+      for (int64_t q = i; q < e; q++) dst[q] += src[q];
+    }
+    if (epi) qkv_sgemm_epilogue(dst + i, 0, 1, e - i, ex->bias ? ex->bias + j : NULL, ex->relu);
+    i = e;
   }
 }
 
@@ -394,20 +440,26 @@ static int ksplit_fits(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t
   return T > 1 && K >= 4 * (int64_t)kr->kc * T && M * N <= 128 * 1024;
 }
 
-/* C[M×N] = A·B split over K; 0 when out of memory. */
+/* C[M×N] = A·B split over K, then the extras (ex may be NULL); 0 when out of memory. */
 static int ksplit_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b,
-                          float *c, int T) {
+                          float *c, int T, const qkv_sgemm_extras *ex) {
   /* Two tasks per thread for balance while the partial sums are small; one each when they cost more. */
   int tasks = M * N <= 64 * 1024 ? 2 * T : T;
-  ksplit_job J = {kr, M, N, K, 0, a, b, c, NULL, (int)min64(tasks, K / (2 * kr->kc)), 0};
+  ksplit_job J = {kr, M, N, K, 0, a, b, c, NULL, NULL, (int)min64(tasks, K / (2 * kr->kc)), 0, ex};
   J.chunk = round_up((K + J.ntasks - 1) / J.ntasks, kr->kc);  /* whole K blocks per task */
   J.ntasks = (int)((K + J.chunk - 1) / J.chunk);
   pack_bufs *own = thread_bufs(0, 0);
   if (!own) return 0;
-  if (!(J.part = grow(&own->k, &own->nk, (size_t)(J.ntasks - 1) * M * N))) return 0;
+  if (!(J.part = grow(&own->k, &own->nk, (size_t)(J.ntasks - 1) * (M * N + M)))) return 0;
+  J.rpart = J.part + (size_t)(J.ntasks - 1) * M * N;
   qkv_pool_run(ksplit_task, &J, J.ntasks);
   if (J.failed) return 0;
   qkv_pool_run(ksplit_reduce, &J, J.ntasks);
+  if (ex && ex->rowsum_a) {
+    for (int p = 1; p < J.ntasks; p++) {
+      for (int64_t i = 0; i < M; i++) ex->rowsum_a[i] += J.rpart[(p - 1) * M + i];
+    }
+  }
   return 1;
 }
 
@@ -421,11 +473,20 @@ typedef struct {
   float *c;
   int ntasks;
   int failed;
+  const qkv_sgemm_extras *ex;
 } batch_job;
 
 static int use_small = 1, use_ksplit = 1;
 void qkv_sgemm_small_enable(int on) { use_small = on; }
 void qkv_sgemm_ksplit_enable(int on) { use_ksplit = on; }
+
+/* The extras of item n of a batch: the same bias and ReLU, its own row sums. */
+static qkv_sgemm_extras *item_extras(const qkv_sgemm_extras *ex, int64_t n, int64_t M, qkv_sgemm_extras *buf) {
+  if (!ex) return NULL;
+  *buf = *ex;
+  if (buf->rowsum_a) buf->rowsum_a += n * M;
+  return buf;
+}
 
 /* A run of whole batch items on one thread. */
 static void batch_task(void *ctx, int t, int thread) {
@@ -433,8 +494,10 @@ static void batch_task(void *ctx, int t, int thread) {
   batch_job *J = ctx;
   for (int64_t n = qkv_split(J->batch, J->ntasks, t), end = qkv_split(J->batch, J->ntasks, t + 1); n < end; n++) {
     qkv_fmat a = {J->a.p + n * J->bsa, J->a.rs, J->a.cs}, b = {J->b.p + n * J->bsb, J->b.rs, J->b.cs};
-    if (use_small && qkv_sgemm_small(J->M, J->N, J->K, a, b, J->c + n * J->M * J->N)) continue;
-    if (!sgemm_product(J->kr, J->M, J->N, J->K, a, b, J->c + n * J->M * J->N, J->N, 1)) J->failed = 1;
+    qkv_sgemm_extras buf, *ex = item_extras(J->ex, n, J->M, &buf);
+    float *c = J->c + n * J->M * J->N;
+    if (use_small && qkv_sgemm_small(J->M, J->N, J->K, a, b, c)) { extras_plain(J->M, J->N, J->K, a, c, ex); continue; }
+    if (!sgemm_product(J->kr, J->M, J->N, J->K, a, b, c, J->N, 1, ex)) J->failed = 1;
   }
 }
 
@@ -443,14 +506,26 @@ static void batch_task(void *ctx, int t, int thread) {
 
 void qkv_sgemm(int64_t batch, int64_t M, int64_t N, int64_t K,
                qkv_fmat a, int64_t bsa, qkv_fmat b, int64_t bsb, float *c) {
-  if (batch <= 0 || M <= 0 || N <= 0) return;
+  qkv_sgemm_ex(batch, M, N, K, a, bsa, b, bsb, c, NULL);
+}
+
+void qkv_sgemm_ex(int64_t batch, int64_t M, int64_t N, int64_t K, qkv_fmat a, int64_t bsa, qkv_fmat b, int64_t bsb,
+                  float *c, const qkv_sgemm_extras *ex) {
+  if (batch <= 0 || M <= 0) return;
+  if (N <= 0) {  /* nothing to multiply, but row sums of A may still be wanted */
+    for (int64_t n = 0; ex && ex->rowsum_a && n < batch; n++) {
+      qkv_fmat an = {a.p + n * bsa, a.rs, a.cs};
+      qkv_sgemm_rowsum(M, K, an, ex->rowsum_a + n * M);
+    }
+    return;
+  }
   const qkv_sgemm_kernel *kr = qkv_sgemm_current();
   int T = qkv_pool_threads();
   double fmas = (double)M * N * (K > 0 ? K : 1);
   int failed = 0;
   if (T > 1 && batch >= T && (batch % T == 0 || batch >= 4 * T || fmas * batch < (double)SERIAL_FMAS * T)) {
     /* Many products: whole items per thread, each with its own packing (attention's batched heads). */
-    batch_job J = {kr, batch, M, N, K, a, b, bsa, bsb, c, (int)min64(batch, 4 * T), 0};
+    batch_job J = {kr, batch, M, N, K, a, b, bsa, bsb, c, (int)min64(batch, 4 * T), 0, ex};
     if (fmas * batch < SERIAL_FMAS) J.ntasks = 1;
     qkv_pool_run(batch_task, &J, J.ntasks);
     failed = J.failed;
@@ -459,10 +534,19 @@ void qkv_sgemm(int64_t batch, int64_t M, int64_t N, int64_t K,
     int threads = fmas < SERIAL_FMAS ? 1 : T;
     for (int64_t n = 0; n < batch && !failed; n++) {
       qkv_fmat an = {a.p + n * bsa, a.rs, a.cs}, bn = {b.p + n * bsb, b.rs, b.cs};
-      if (use_small && qkv_sgemm_small(M, N, K, an, bn, c + n * M * N)) continue;
-      if (use_ksplit && ksplit_fits(kr, M, N, K, threads)) failed = !ksplit_product(kr, M, N, K, an, bn, c + n * M * N, threads);
-      else failed = !sgemm_product(kr, M, N, K, an, bn, c + n * M * N, N, threads);
+      qkv_sgemm_extras buf, *exn = item_extras(ex, n, M, &buf);
+      float *cn = c + n * M * N;
+      if (use_small && qkv_sgemm_small(M, N, K, an, bn, cn)) { extras_plain(M, N, K, an, cn, exn); continue; }
+      if (use_ksplit && ksplit_fits(kr, M, N, K, threads)) failed = !ksplit_product(kr, M, N, K, an, bn, cn, threads, exn);
+      else failed = !sgemm_product(kr, M, N, K, an, bn, cn, N, threads, exn);
     }
   }
-  if (failed) qkv_sgemm_naive(batch, M, N, K, a, bsa, b, bsb, c);  /* out of memory for packing: slow but right */
+  if (failed) {  /* out of memory for packing: slow but right */
+    qkv_sgemm_naive(batch, M, N, K, a, bsa, b, bsb, c);
+    for (int64_t n = 0; n < batch; n++) {
+      qkv_sgemm_extras buf;
+      qkv_fmat an = {a.p + n * bsa, a.rs, a.cs};
+      extras_plain(M, N, K, an, c + n * M * N, item_extras(ex, n, M, &buf));
+    }
+  }
 }

@@ -5,8 +5,12 @@
 #include <stdint.h>
 
 /* A micro-kernel computes one MR×NR tile of C from packed panels:
- *   C[i*rsc + j] (= or +=) Σ_k pa[k*MR + i] · pb[k*NR + j]   for i < MR, j < NR. */
-typedef void (*qkv_sgemm_ukernel)(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int accumulate);
+ *   C[i*rsc + j] (= or, with QKV_UK_ACC, +=) Σ_k pa[k*MR + i] · pb[k*NR + j]   for i < MR, j < NR,
+ * adding bias[j] (NR values; NULL: none) and then applying ReLU (QKV_UK_RELU) in registers before the store:
+ * the epilogue of a Linear layer, in the order (and so with the rounding) of separate add and relu kernels. */
+enum { QKV_UK_ACC = 1, QKV_UK_RELU = 2 };
+typedef void (*qkv_sgemm_ukernel)(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int flags,
+                                  const float *bias);
 
 /* Packs one panel: mr rows of A read along rows (A(i, k) = src[i*rs + k]) into dst[k*mr + i], or nr columns
  * of B read down columns (B(k, j) = src[j*cs + k]) into dst[k*nr + j]; only the first n (≥ 1) rows or columns
@@ -58,6 +62,37 @@ typedef struct {
  * a.p + n*bsa (and likewise B), and C is contiguous [batch, M, N]. Any strides: packing absorbs them. */
 void qkv_sgemm(int64_t batch, int64_t M, int64_t N, int64_t K,
                qkv_fmat a, int64_t bsa, qkv_fmat b, int64_t bsb, float *c);
+
+/* What qkv_sgemm_ex does besides the product, each while the data is still in cache: bias and ReLU in the
+ * epilogue (after a tile's last K block is stored, or as split-K partial sums are added up), and row sums of A
+ * taken from the packed A blocks (a Linear layer's bias gradient Σ_rows dY from the dW = dYᵀ·X product). */
+typedef struct {
+  const float *bias;  /* N values, contiguous: C_n[i, j] += bias[j]; or NULL */
+  int relu;           /* then C_n[i, j] = C_n[i, j] > 0 ? C_n[i, j] : 0 (NaN → 0, as the relu kernel) */
+  float *rowsum_a;    /* batch·M values: rowsum_a[n*M + i] = Σ_k A_n(i, k), summed in float; or NULL */
+} qkv_sgemm_extras;
+
+/* qkv_sgemm, then the extras (ex may be NULL). C is the same as qkv_sgemm's followed by a separate add and relu,
+ * bit for bit. */
+void qkv_sgemm_ex(int64_t batch, int64_t M, int64_t N, int64_t K, qkv_fmat a, int64_t bsa, qkv_fmat b, int64_t bsb,
+                  float *c, const qkv_sgemm_extras *ex);
+
+/* The helpers of qkv_sgemm_ex's extras (gemm-linear.c). The epilogue of rows×cols values of C (row stride rsc):
+ * + bias[j] (NULL: none), then ReLU. */
+void qkv_sgemm_epilogue(float *c, int64_t rsc, int64_t rows, int64_t cols, const float *bias, int relu);
+/* out[i] (= or += when acc) Σ_k A(i, k) over a packed A block [mc×kc] (panels of mr rows, k-major). */
+void qkv_sgemm_rowsum_packed(int mr, int64_t mc, int64_t kc, const float *pa, float *out, int acc);
+/* out[i] = Σ_k A(i, k) over A [M×K] read in place (summed in double). */
+void qkv_sgemm_rowsum(int64_t M, int64_t K, qkv_fmat a, float *out);
+
+/* A Linear layer (gemm-linear.c): y [M×N] = x [M×K] · wᵀ + bias, then ReLU when relu; w [N×K]; x and w at any
+ * strides, bias N contiguous values or NULL. */
+void qkv_linear_forward(int64_t M, int64_t N, int64_t K, qkv_fmat x, qkv_fmat w, const float *bias, int relu, float *y);
+/* Its backward given g [M×N] (any strides): g' = g, or after a ReLU (y: the forward's output [M×N], contiguous)
+ * g' = g ⊙ (y > 0), written into gmask [M×N]; dx [M×K] = g'·w, dw [N×K] = g'ᵀ·x, db [N] = Σ_rows g'. Each of
+ * dx, dw, db may be NULL (not wanted). */
+void qkv_linear_backward(int64_t M, int64_t N, int64_t K, qkv_fmat x, qkv_fmat w, qkv_fmat g, const float *y,
+                         float *gmask, float *dx, float *dw, float *db);
 
 /* Products with at most QKV_SMALL_M rows of A, B read along rows or down columns: computed without
  * packing (returns 1), or declined (returns 0, nothing written). C is contiguous [M, N]. */

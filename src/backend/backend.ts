@@ -113,6 +113,19 @@ export interface Backend {
   decodeBlock?(x: View, weights: BlockWeights, k: View, v: View, s0: number, spec: BlockSpec): Storage | null;
 
   /**
+   * A Linear layer, y = x·wᵀ + bias, then ReLU when `activation` is 'relu', the bias and ReLU applied as the
+   * product's tiles are stored: x [M, K] and weight [N, K] at any strides, bias [N] or null → y [M, N]. Null,
+   * touching nothing, when it has no kernel for the case (dtype). The composed matmul, add and relu are its oracle.
+   */
+  linear?(x: View, weight: View, bias: View | null, activation: 'none' | 'relu'): Storage | null;
+  /**
+   * The gradients of linear given g [M, N] and, after a ReLU, the forward's output y: with g' = g ⊙ (y > 0)
+   * (or g), dx = g'·weight [M, K], dweight = g'ᵀ·x [N, K] and dbias = Σ_rows g' [N]; only those `want` names
+   * are computed, the others are null.
+   */
+  linearBackward?(x: View, weight: View, g: View, y: Storage | null, want: LinearGrads<boolean>): LinearGrads<Storage | null>;
+
+  /**
    * Starts recording the buffers this backend hands out, for reuse after the scope's `close(keep)`
    * (buffer-pool.ts). Optional: a backend without it leaves everything to the garbage collector.
    */
@@ -130,6 +143,13 @@ export interface StorageScope {
   close(keep: Iterable<Storage>): void;
   /** Stops recording and recycles nothing. */
   discard(): void;
+}
+
+/** One value per gradient of {@link Backend.linearBackward}: what is wanted, or what came back. */
+export interface LinearGrads<T> {
+  dx: T;
+  dweight: T;
+  dbias: T;
 }
 
 /** The parameters of one Transformer block under torch.nn.TransformerEncoderLayer's names; biases may be null. */

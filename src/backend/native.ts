@@ -53,6 +53,11 @@ export interface NativeAddon {
   gemmKernel(name?: string): string | null;
   gemmKernels(): string[];
   sgemmNaive(out: Float32Array, a: Float32Array, b: Float32Array, meta: Float64Array): void;
+  /** meta [M, N, K, x: offset, row and column strides, w: the same, bias offset, relu]. */
+  linear(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, meta: Float64Array): void;
+  /** meta [M, N, K, then offset, row and column strides of x, w and g]; y and gmask only after a ReLU. */
+  linearBackward(dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, g: Float32Array, x: Float32Array, w: Float32Array,
+    y: Float32Array | null, gmask: Float32Array | null, meta: Float64Array): void;
 }
 
 /** The Backend contract plus the knobs only native has. */
@@ -74,7 +79,7 @@ const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, argmax: 2 };
 
 /** The optional fused methods `fused: false` leaves out. */
-const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock'] as const;
+const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock', 'linear', 'linearBackward'] as const;
 
 /** Native storage is a typed array, as ref's is, but a class of its own so that mixing backends fails loudly. */
 class NativeStorage implements Storage {
@@ -458,6 +463,32 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const a = arrays;
       addon.decodeBlock(out, a[0]!, a[1]!, a[2]!, a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], m);
       return new NativeStorage(out);
+    },
+
+    // A Linear layer: C checks every array against the sizes and strides in meta (native/addon.c).
+    linear(x, w, bias, activation) {
+      if (!f32(x, w, bias) || x.layout.shape.length !== 2 || w.layout.shape.length !== 2) return null;
+      const [M, K] = x.layout.shape;
+      const N = w.layout.shape[0];
+      const [xs, ws] = [x.layout.strides, w.layout.strides];
+      const y = output('float32', M * N) as Float32Array;
+      addon.linear(y, data(x.storage) as Float32Array, data(w.storage) as Float32Array, param(this, bias),
+        new Float64Array([M, N, K, x.layout.offset, xs[0], xs[1], w.layout.offset, ws[0], ws[1], 0, activation === 'relu' ? 1 : 0]));
+      return new NativeStorage(y);
+    },
+
+    linearBackward(x, w, g, y, want) {
+      const [M, K] = x.layout.shape;
+      const N = w.layout.shape[0];
+      const [xs, ws, gs] = [x.layout.strides, w.layout.strides, g.layout.strides];
+      const f = (n: number) => output('float32', n) as Float32Array;
+      const [dx, dw, db] = [want.dx ? f(M * K) : null, want.dweight ? f(N * K) : null, want.dbias ? f(N) : null];
+      const gmask = y ? f(M * N) : null;
+      addon.linearBackward(dx, dw, db, data(g.storage) as Float32Array, data(x.storage) as Float32Array, data(w.storage) as Float32Array,
+        y ? (data(y) as Float32Array) : null, gmask, new Float64Array([M, N, K, x.layout.offset, xs[0], xs[1], w.layout.offset, ws[0], ws[1], g.layout.offset, gs[0], gs[1]]));
+      if (gmask) pool.release(gmask);
+      const wrap = (d: Float32Array | null) => (d ? new NativeStorage(d) : null);
+      return { dx: wrap(dx), dweight: wrap(dw), dbias: wrap(db) };
     },
 
     assign(dst, src) {

@@ -2,6 +2,7 @@
 
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/index.js';
+import { fusedLinear } from '../tensor/ops/fused.js';
 import { Module } from './module.js';
 import { ParamOptions, uniformInit } from './init.js';
 
@@ -43,12 +44,18 @@ export class Linear extends Module {
 }
 
 /**
- * x·Wᵀ + b for weight [out, in] (a transposed view: no copy).
+ * x·Wᵀ + b for weight [out, in] (a transposed view: no copy), then ReLU when `activation` is 'relu'. On a
+ * backend with a `linear` kernel (native, float32) the bias and ReLU are applied as the product is stored and
+ * the backward is one call; elsewhere the composed matmul, add and relu, which are its definition.
  *
  * @example
  * linear(tensor([[1, 1]]), tensor([[1, 2], [3, 4]]), tensor([0, 1])).toList(); // [[3, 8]]
+ * linear(tensor([[1, -1]]), tensor([[1, 2], [3, 4]]), null, 'relu').toList(); // [[0, 0]]
  */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, activation: 'none' | 'relu' = 'none'): Tensor {
+  const fused = fusedLinear(x, weight, bias, activation);
+  if (fused) return fused;
   const y = x.matmul(weight.transpose(0, 1));
-  return bias ? y.add(bias) : y;
+  const z = bias ? y.add(bias) : y;
+  return activation === 'relu' ? z.relu() : z;
 }

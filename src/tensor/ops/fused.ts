@@ -1,10 +1,11 @@
-// Fused kernels behind softmax, layerNorm, crossEntropy, GELU and attention: used when the tensor's
+// Fused kernels behind softmax, layerNorm, crossEntropy, GELU, attention and Linear: used when the tensor's
 // backend offers one for the case at hand (native, float32). The composed versions (functional.ts,
-// nn/attention.ts) stay the definition and the test oracle (test/backend/native*.test.ts and
-// test/tensor/fused*.test.ts compare the two, forward and backward).
+// nn/attention.ts, nn/linear.ts) stay the definition and the test oracle (test/backend/native*.test.ts,
+// test/backend/fused-linear.test.ts and test/tensor/fused*.test.ts compare the two, forward and backward).
 
 import { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../../core/errors.js';
+import { numel } from '../../core/shape.js';
 import { sumToShape } from './reduce.js';
 
 /** softmax over the last axis through backend.softmax, or null when the backend has no kernel for it. */
@@ -108,5 +109,34 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | n
       Tensor.fromStorage(d.dk, [B, H, S, K], backend),
       Tensor.fromStorage(d.dv, [B, H, S, Vd], backend),
     ];
+  }, backend);
+}
+
+/**
+ * y = x·weightᵀ + bias, then ReLU when `activation` is 'relu', through backend.linear, or null when the backend
+ * has no kernel for the case: x [..., K] (leading axes folded into rows), weight [N, K], bias [N] or null, all of
+ * one dtype on one backend. Backward: g' = g ⊙ (y > 0) after a ReLU, else g; dx = g'·W, dW = g'ᵀ·x, db = Σ g'
+ * over rows, in one backend call (native sums db from the blocks of g' it packs for dW).
+ */
+export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor | null, activation: 'none' | 'relu'): Tensor | null {
+  const backend = x.backend;
+  if (!backend.linear || !backend.linearBackward || x.ndim < 2 || weight.ndim !== 2) return null;
+  if (weight.backend !== backend || weight.dtype !== x.dtype || (bias && (bias.backend !== backend || bias.dtype !== x.dtype))) return null;
+  const [N, K] = weight.shape;
+  if (x.dim(-1) !== K || (bias && (bias.ndim !== 1 || bias.shape[0] !== N))) {
+    throw new ShapeError(`linear: x ${fmtShape(x.shape)}, weight ${fmtShape(weight.shape)}, bias ${bias ? fmtShape(bias.shape) : 'none'} do not fit [..., K], [N, K], [N]`);
+  }
+  const lead = x.shape.slice(0, -1);
+  const M = numel(lead);
+  const x2 = x.detach().reshape([M, K]); // a view when x's strides allow
+  const y = backend.linear(x2, weight, bias, activation);
+  if (!y) return null;
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return Tensor.result(activation === 'relu' ? 'linearRelu' : 'linear', y, [...lead, N], inputs, (g) => {
+    const want = { dx: x.requiresGrad, dweight: weight.requiresGrad, dbias: bias !== null && bias.requiresGrad };
+    const d = backend.linearBackward!(x2, weight, g.reshape([M, N]), activation === 'relu' ? y : null, want);
+    const grads = [d.dx && Tensor.fromStorage(d.dx, x.shape, backend), d.dweight && Tensor.fromStorage(d.dweight, weight.shape, backend)];
+    if (bias) grads.push(d.dbias && Tensor.fromStorage(d.dbias, bias.shape, backend));
+    return grads;
   }, backend);
 }
