@@ -37,9 +37,9 @@ export class Linear extends Module {
     this.bias = opts.bias === false ? null : this.addParameter('bias', uniformInit([outFeatures], bound, opts));
   }
 
-  /** x [..., in] → [..., out] */
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+  /** x [..., in] → [..., out], then ReLU when `activation` is 'relu' (applied as the product is stored on native). */
+  forward(x: Tensor, activation: 'none' | 'relu' = 'none'): Tensor {
+    return linear(x, this.weight, this.bias, activation);
   }
 }
 

@@ -37,6 +37,7 @@ const cases: Case[] = [
   { name: '37×70 → 45 with ReLU', x: [37, 70], N: 45, relu: true },
   { name: 'one row (the unpacked path)', x: [1, 33], N: 17 },
   { name: 'one row with ReLU', x: [1, 64], N: 40, relu: true },
+  { name: 'one output feature (dW is a one-row product)', x: [9, 7], N: 1, relu: true },
   { name: 'batch dims [B, T, K]', x: [3, 5, 24], N: 40 },
   { name: 'no bias', x: [4, 9, 20], N: 13, bias: false },
   { name: 'no bias, ReLU', x: [50, 16], N: 70, bias: false, relu: true },
