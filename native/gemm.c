@@ -1,4 +1,5 @@
-/* The sgemm driver, BLIS style: pack A and B into panels, block for the caches, split the work over the pool. */
+/* The sgemm driver, BLIS style: pack A and B into panels, block for the caches, split the work over the pool;
+ * qkv_sgemm_ex adds a bias and ReLU in the epilogue and sums the rows of A on the way (a Linear layer's needs). */
 #include "gemm.h"
 
 #include <pthread.h>
