@@ -1,5 +1,7 @@
-// 1,000 training steps of the benchmark GPT do not grow resident memory (STYLE.md habit 9), and a
-// deliberate leak (every loss tensor kept, with the graph it holds) is caught by the same check.
+// 1,000 training steps of the benchmark GPT do not grow resident memory (STYLE.md habit 9), with the
+// collector owning every buffer and with each step in a storage scope (the buffer pool) while batch
+// shapes change; a deliberate leak (every loss tensor kept, with the graph it holds) is caught by the
+// same check.
 //
 // The steps run in a child process started with --expose-gc: this file again, in child mode, which
 // prints one JSON line of RSS samples taken after gc() (see `childMain`).
@@ -32,8 +34,9 @@ const BUFFER_BOUND_MIB = 1;
 interface ChildReport { samples: { step: number; rssMiB: number; arrayBuffersMiB: number; heapMiB: number }[]; lastLoss: number }
 
 /** Child mode: train, sampling memory after a full GC at `SETTLED` and every 100 steps after. */
-async function childMain(leak: boolean, steps: number): Promise<void> {
-  const { Adam, GPT, Rng, crossEntropy, installDefaultBackend, tensor } = await import('../../src/node/index.js');
+async function childMain(mode: ChildMode, steps: number): Promise<void> {
+  const { Adam, GPT, Rng, crossEntropy, installDefaultBackend, tensor, withStorageScope } = await import('../../src/node/index.js');
+  const leak = mode === 'leak';
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('memory test child: run with --expose-gc');
   installDefaultBackend();
@@ -43,21 +46,27 @@ async function childMain(leak: boolean, steps: number): Promise<void> {
   model.train();
   const opt = new Adam(model.parameters(), { lr: 3e-4 });
   const rng = new Rng(7);
-  const batches = Array.from({ length: 8 }, () => {
-    const ids = tensor(Int32Array.from({ length: B * (T + 1) }, () => rng.int(V)), { dtype: 'int32' }).reshape([B, T + 1]);
-    return [ids.narrow(1, 0, T).contiguous(), ids.narrow(1, 1, T).contiguous().reshape([-1])];
+  // Scoped mode cycles through batch shapes, as length-bucketed batches do: the pool must serve them all.
+  const shapes = mode === 'scoped' ? [[B, T], [3, 24], [B, 16], [1, T], [3, 20]] : [[B, T]];
+  const batches = Array.from({ length: 8 }, (_, i) => {
+    const [b, t] = shapes[i % shapes.length];
+    const ids = tensor(Int32Array.from({ length: b * (t + 1) }, () => rng.int(V)), { dtype: 'int32' }).reshape([b, t + 1]);
+    return [ids.narrow(1, 0, t).contiguous(), ids.narrow(1, 1, t).contiguous().reshape([-1])];
   });
   const kept: unknown[] = [];
   const samples: ChildReport['samples'] = [];
   let lastLoss = NaN;
   for (let step = 1; step <= steps; step++) {
     const [x, y] = batches[step % batches.length];
-    const loss = crossEntropy(model.forward(x).logits.reshape([-1, V]), y);
-    loss.backward();
-    opt.step();
-    opt.zeroGrad();
-    lastLoss = loss.item();
-    if (leak) kept.push(loss); // the deliberate leak: each step's loss, and the graph it holds, stays alive
+    const run = () => {
+      const loss = crossEntropy(model.forward(x).logits.reshape([-1, V]), y);
+      loss.backward();
+      opt.step();
+      opt.zeroGrad();
+      if (leak) kept.push(loss); // the deliberate leak: each step's loss, and the graph it holds, stays alive
+      return loss.item();
+    };
+    lastLoss = mode === 'scoped' ? withStorageScope(opt.params[0].backend, run, () => opt.liveTensors()) : run();
     if (step >= SETTLED && step % EVERY === 0) {
       gc();
       gc();
@@ -68,9 +77,11 @@ async function childMain(leak: boolean, steps: number): Promise<void> {
   process.stdout.write(`${JSON.stringify({ samples, lastLoss, kept: kept.length })}\n`);
 }
 
-function runChild(leak: boolean, steps: number): ChildReport {
+type ChildMode = 'clean' | 'scoped' | 'leak';
+
+function runChild(mode: ChildMode, steps: number): ChildReport {
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], {
-    env: { ...process.env, QKV_MEMORY_CHILD: leak ? 'leak' : 'clean', QKV_MEMORY_STEPS: String(steps), QKV_THREADS: '2' },
+    env: { ...process.env, QKV_MEMORY_CHILD: mode, QKV_MEMORY_STEPS: String(steps), QKV_THREADS: '2' },
     encoding: 'utf8',
     timeout: 600_000, // generous: the machine may be shared; a hang still ends
   });
@@ -89,20 +100,27 @@ function trace(report: ChildReport): string {
 }
 
 if (process.env.QKV_MEMORY_CHILD) {
-  await childMain(process.env.QKV_MEMORY_CHILD === 'leak', Number(process.env.QKV_MEMORY_STEPS));
+  await childMain(process.env.QKV_MEMORY_CHILD as ChildMode, Number(process.env.QKV_MEMORY_STEPS));
 } else {
-  test(`${STEPS} GPT training steps (B2 T32, Adam) do not grow RSS (< ${RSS_BOUND_MIB} MiB) or tensor storage (< ${BUFFER_BOUND_MIB} MiB)`, () => {
-    const report = runChild(false, STEPS);
+  const noGrowth = (report: ChildReport) => {
     assert.ok(Number.isFinite(report.lastLoss), `training diverged: loss ${report.lastLoss}`);
     const rss = growth(report, 'rssMiB');
     const buffers = growth(report, 'arrayBuffersMiB');
     const where = `(RSS/ArrayBuffers MiB by step: ${trace(report)})`;
     assert.ok(rss < RSS_BOUND_MIB, `RSS grew by ${rss.toFixed(1)} MiB from step ${SETTLED} to ${STEPS}, expected < ${RSS_BOUND_MIB} MiB ${where}`);
     assert.ok(buffers < BUFFER_BOUND_MIB, `ArrayBuffers grew by ${buffers.toFixed(2)} MiB from step ${SETTLED} to ${STEPS}, expected < ${BUFFER_BOUND_MIB} MiB ${where}`);
+  };
+
+  test(`${STEPS} GPT training steps (B2 T32, Adam) do not grow RSS (< ${RSS_BOUND_MIB} MiB) or tensor storage (< ${BUFFER_BOUND_MIB} MiB)`, () => {
+    noGrowth(runChild('clean', STEPS));
+  });
+
+  test(`${STEPS} steps in storage scopes, batch shapes changing every step, do not grow RSS or the buffer pool`, () => {
+    noGrowth(runChild('scoped', STEPS));
   });
 
   test('the check catches a leak: keeping every loss tensor grows RSS past the bound within 200 steps', () => {
-    const report = runChild(true, 200);
+    const report = runChild('leak', 200);
     const rss = growth(report, 'rssMiB');
     assert.ok(rss >= RSS_BOUND_MIB, `a leaking run grew RSS by only ${rss.toFixed(1)} MiB; the bound ${RSS_BOUND_MIB} MiB would not catch it (${trace(report)})`);
   });
