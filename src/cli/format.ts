@@ -2,7 +2,7 @@
 
 /** 0.4521 → '45.21%' for error rates; BLEU/chrF with two decimals; counts as integers; the rest with 4 significant digits. */
 export function formatMetric(key: string, v: number): string {
-  if (key === 'wer' || key === 'per') return `${(100 * v).toFixed(2)}%`;
+  if (/^(wer|per)/.test(key)) return `${(100 * v).toFixed(2)}%`;
   if (key === 'bleu' || key === 'chrf') return v.toFixed(2);
   if (Number.isInteger(v)) return v.toLocaleString('en-US');
   return v.toPrecision(4);

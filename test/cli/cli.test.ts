@@ -120,6 +120,7 @@ test('end to end: train a tiny g2p run, then info, g2p, eval, a wrong-task comma
   assert.match(evald.stdout, /^g2p on the valid split \(limit 5\), beam 2/);
   assert.match(evald.stdout, /^wer +\d+\.\d\d%$/m);
   assert.match(evald.stdout, /^per +\d+\.\d\d%$/m);
+  assert.match(evald.stdout, /^werNoStress +\d+\.\d\d%$/m);
   assert.match(evald.stdout, /^words +5$/m);
 
   assertOneLineError(wrongTask, 1, /trained on task 'g2p', expected a translate checkpoint/);

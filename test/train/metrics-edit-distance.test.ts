@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArgumentError } from '../../src/core/errors.js';
-import { editDistance, g2pErrorRates, phonemeErrorRate, wordErrorRate } from '../../src/train/metrics/index.js';
+import { editDistance, g2pErrorRates, phonemeErrorRate, withoutStress, wordErrorRate } from '../../src/train/metrics/index.js';
 
 const chars = (s: string): string[] => s.split('');
 
@@ -49,4 +49,15 @@ test('G2P: on a tie, the first listed pronunciation gives the reference length',
 test('G2P errors name the counts', () => {
   assert.throws(() => g2pErrorRates([['A']], []), (e: Error) => e instanceof ArgumentError && /1 hypotheses but 0 reference lists/.test(e.message));
   assert.throws(() => g2pErrorRates([['A']], [[]]), (e: Error) => e instanceof ArgumentError && /word 0 has 0 reference pronunciations/.test(e.message));
+});
+
+test('withoutStress drops the final 0/1/2 of vowels only; a stress-only error is no error once both sides are stripped', () => {
+  assert.deepEqual(withoutStress(['T', 'R', 'AE0', 'N', 'S', 'F', 'AO1', 'R', 'M', 'ER2']), ['T', 'R', 'AE', 'N', 'S', 'F', 'AO', 'R', 'M', 'ER']);
+  const hyp = [['K', 'AE1', 'T']];
+  const refs = [[['K', 'AE0', 'T']]];
+  assert.equal(g2pErrorRates(hyp, refs).wer, 1);
+  assert.equal(g2pErrorRates(hyp, refs).per, 1 / 3);
+  const plain = g2pErrorRates(hyp.map(withoutStress), refs.map((r) => r.map(withoutStress)));
+  assert.equal(plain.wer, 0);
+  assert.equal(plain.per, 0);
 });

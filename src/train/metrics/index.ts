@@ -2,7 +2,7 @@
 
 export { perplexity, bitsPerCharacter, tokenAccuracy, tokenAccuracyFromLogits, sumNll } from './loss.js';
 export type { TokenAccuracy, TokenAccuracyOptions, NllSum } from './loss.js';
-export { editDistance, g2pErrorRates, wordErrorRate, phonemeErrorRate } from './edit-distance.js';
+export { editDistance, g2pErrorRates, wordErrorRate, phonemeErrorRate, withoutStress } from './edit-distance.js';
 export type { G2PErrorRates } from './edit-distance.js';
 export { tokenize13a, corpusBleu, computeBleu } from './bleu.js';
 export type { BleuOptions, BleuScore, BleuStats, BleuSmoothMethod } from './bleu.js';

@@ -8,7 +8,7 @@ import { Transformer } from '../../models/transformer.js';
 import { CharTokenizer } from '../../tokenizers/char.js';
 import { SymbolTokenizer } from '../../tokenizers/symbol.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
-import { g2pErrorRates } from '../metrics/edit-distance.js';
+import { g2pErrorRates, withoutStress } from '../metrics/edit-distance.js';
 import { overrideConfig, spread, trainerOptions } from './config.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
@@ -52,7 +52,7 @@ export const G2P_PRESETS: Record<PresetName, G2PConfig> = {
   },
   small: {
     ...COMMON, preset: 'small', model: { dModel: 64, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 256, dropout: 0.1 },
-    maxTokens: 1200, warmup: 150, lrFactor: 1, maxSteps: 100_000, maxMinutes: 3, evalEvery: 100, maxTrainExamples: null, evalWords: 200,
+    maxTokens: 1200, warmup: 150, lrFactor: 1, cooldown: 1, maxSteps: 100_000, maxMinutes: 3, evalEvery: 100, maxTrainExamples: null, evalWords: 200,
   },
   base: {
     ...COMMON, preset: 'base', model: { dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0.1 },
@@ -153,12 +153,18 @@ export function pronounce(t: TrainedModel<Transformer>, words: readonly string[]
   return out.map((o) => t.targetTokenizer.decode(o, { skipSpecial: true }));
 }
 
-/** WER/PER of decoded words against all their listed pronunciations, and the hypotheses. */
+/**
+ * WER/PER of decoded words against all their listed pronunciations, the same with stress marks
+ * removed on both sides (werNoStress, perNoStress), and the hypotheses.
+ */
 function scoreWords(model: Transformer, src: Tokenizer, tgt: Tokenizer, entries: readonly CmudictEntry[], beam: number, lengthPenalty: number) {
   const hyps = pronounce({ model, tokenizer: src, targetTokenizer: tgt }, entries.map((e) => e.word), { beam, lengthPenalty });
   const split = (s: string) => s.split(' ').filter((x) => x);
-  const rates = g2pErrorRates(hyps.map(split), entries.map((e) => e.pronunciations.map(split)));
-  return { ...rates, hypotheses: hyps };
+  const h = hyps.map(split);
+  const refs = entries.map((e) => e.pronunciations.map(split));
+  const rates = g2pErrorRates(h, refs);
+  const plain = g2pErrorRates(h.map(withoutStress), refs.map((r) => r.map(withoutStress)));
+  return { ...rates, werNoStress: plain.wer, perNoStress: plain.per, hypotheses: hyps };
 }
 
 /** One word of an evaluation: the model's pronunciation and the dictionary's. */
@@ -170,7 +176,8 @@ export interface G2PExample {
 
 /**
  * Scores a trained model on a split with beam search (the config's beam unless given): a word is
- * right when it matches any of its listed pronunciations. Metrics: wer, per (fractions), words;
+ * right when it matches any of its listed pronunciations. Metrics: wer, per (fractions), werNoStress and
+ * perNoStress (the same with the stress digits removed on both sides), words;
  * examples holds every word's hypothesis.
  *
  * @example
@@ -182,7 +189,7 @@ export async function evaluateG2P(t: TrainedModel<Transformer>, c: G2PConfig, o:
   t.model.eval();
   const r = scoreWords(t.model, t.tokenizer, t.targetTokenizer, entries, o.beam ?? c.beam, c.lengthPenalty);
   return {
-    metrics: { wer: r.wer, per: r.per, words: r.words },
+    metrics: { wer: r.wer, per: r.per, werNoStress: r.werNoStress, perNoStress: r.perNoStress, words: r.words },
     examples: entries.map((e, i) => ({ word: e.word, hypothesis: r.hypotheses[i], references: e.pronunciations })),
   };
 }
