@@ -48,6 +48,12 @@ export interface NativeAddon {
   /** The 12 weights in BlockWeights' order (null: none); meta [B, D, H, F, maxLen, s0, normFirst, gelu, eps, offsets of x, k, v, the weights]. */
   decodeBlock(out: Float32Array, x: Float32Array, k: Float32Array, v: Float32Array, inW: W, inB: W, outW: W, outB: W, n1W: W, n1B: W, n2W: W, n2B: W,
     l1W: W, l1B: W, l2W: W, l2B: W, meta: Float64Array): void;
+  /**
+   * arrays: [tokEmb, posEmb, normW, normB, head, then per block k, v and decodeBlock's 12 weights]; meta [B, D, H, F,
+   * layers, maxLen, s0, embRows, vocab, normFirst, gelu, finalNorm, eps, normEps, idsOffset, one offset per array].
+   * Returns 1, or -1 - b when ids[b] is out of range (nothing written).
+   */
+  decodeStack(out: Float32Array, ids: Int32Array, arrays: W[], meta: Float64Array): number;
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;
@@ -74,7 +80,7 @@ const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, argmax: 2 };
 
 /** The optional fused methods `fused: false` leaves out. */
-const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock'] as const;
+const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock', 'decodeStack'] as const;
 
 /** Native storage is a typed array, as ref's is, but a class of its own so that mixing backends fails loudly. */
 class NativeStorage implements Storage {
@@ -457,6 +463,46 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const out = output('float32', B * D) as Float32Array;
       const a = arrays;
       addon.decodeBlock(out, a[0]!, a[1]!, a[2]!, a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], m);
+      return new NativeStorage(out);
+    },
+
+    decodeStack(ids, w, caches, s0, spec) {
+      // Once per token: plain loops. C checks every array against the sizes in meta; the shapes are checked here
+      // for the message.
+      const L = w.blocks.length;
+      const views: (View | null)[] = [w.tokenEmbedding, w.positionEmbedding, w.finalNorm?.weight ?? null, w.finalNorm?.bias ?? null, w.head];
+      for (let l = 0; l < L; l++) views.push(caches[l]?.k ?? null, caches[l]?.v ?? null, ...blockWeightViews(w.blocks[l]));
+      const m = new Float64Array(15 + views.length);
+      const arrays: (Float32Array | null)[] = new Array(views.length);
+      for (let i = 0; i < views.length; i++) {
+        const t = views[i];
+        if (t === null) { arrays[i] = null; continue; }
+        if (t.storage.dtype !== 'float32' || !isContiguous(t.layout)) return null;
+        arrays[i] = data(t.storage) as Float32Array;
+        m[15 + i] = t.layout.offset;
+      }
+      const [R, D] = w.tokenEmbedding.layout.shape;
+      const [V, hd] = w.head.layout.shape;
+      const B = ids.layout.shape[0];
+      const H = spec.heads;
+      const c0 = caches[0]?.k.layout.shape ?? [];
+      const fits = (t: View) => t.layout.shape.length === 4 && t.layout.shape.every((d, i) => d === c0[i]);
+      const pos = w.positionEmbedding?.layout.shape;
+      const F = w.blocks[0]?.linear1Weight.layout.shape[0];
+      const is2 = (t: View, r: number, c: number) => t.layout.shape.length === 2 && t.layout.shape[0] === r && t.layout.shape[1] === c;
+      const uniform = w.blocks.every((b) => is2(b.inProjWeight, 3 * D, D) && is2(b.linear1Weight, F, D) && is2(b.linear2Weight, D, F));
+      if (L < 1 || !uniform || caches.length !== L || ids.layout.shape.length !== 1 || hd !== D || c0[0] !== B || c0[1] !== H || c0[3] * H !== D ||
+          !caches.every((c) => fits(c.k) && fits(c.v)) || !(s0 >= 0 && s0 < c0[2]) || (pos && (pos[1] !== D || pos[0] <= s0))) {
+        throw new ShapeError(`decodeStack: ids [${ids.layout.shape.join(', ')}], embedding [${R}, ${D}], head [${V}, ${hd}], ` +
+          `${caches.length} caches like [${c0.join(', ')}] for ${L} blocks, positions [${pos?.join(', ') ?? ''}] at position ${s0} ` +
+          `do not fit [B], [R, D], [V, D], one [B, ${H}, maxLen > ${s0}, D/${H}] pair per block, [P > ${s0}, D] (or blocks differ in shape)`);
+      }
+      const [idArr, idOff] = idsOf(this, ids);
+      m.set([B, D, H, F, L, c0[2], s0, R, V, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, w.finalNorm ? 1 : 0, spec.eps,
+        w.finalNorm?.eps ?? 0, idOff]);
+      const out = output('float32', B * V) as Float32Array;
+      const r = addon.decodeStack(out, idArr, arrays, m);
+      if (r < 0) throw new ArgumentError(`decodeStack: id ${idArr[idOff - 1 - r]} at position ${-1 - r} is out of range [0, ${R})`);
       return new NativeStorage(out);
     },
 
