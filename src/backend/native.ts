@@ -49,11 +49,11 @@ export interface NativeAddon {
   decodeBlock(out: Float32Array, x: Float32Array, k: Float32Array, v: Float32Array, inW: W, inB: W, outW: W, outB: W, n1W: W, n1B: W, n2W: W, n2B: W,
     l1W: W, l1B: W, l2W: W, l2B: W, meta: Float64Array): void;
   /**
-   * arrays: [tokEmb, posEmb, normW, normB, head, then per block k, v and decodeBlock's 12 weights]; meta [B, D, H, F,
+   * arrays: tokEmb, posEmb, normW, normB, head, then per block k, v and decodeBlock's 12 weights; meta [B, D, H, F,
    * layers, maxLen, s0, embRows, vocab, normFirst, gelu, finalNorm, eps, normEps, idsOffset, one offset per array].
    * Returns 1, or -1 - b when ids[b] is out of range (nothing written).
    */
-  decodeStack(out: Float32Array, ids: Int32Array, arrays: W[], meta: Float64Array): number;
+  decodeStack(out: Float32Array, ids: Int32Array, meta: Float64Array, ...arrays: W[]): number;
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;
@@ -501,7 +501,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       m.set([B, D, H, F, L, c0[2], s0, R, V, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, w.finalNorm ? 1 : 0, spec.eps,
         w.finalNorm?.eps ?? 0, idOff]);
       const out = output('float32', B * V) as Float32Array;
-      const r = addon.decodeStack(out, idArr, arrays, m);
+      const r = addon.decodeStack(out, idArr, m, ...arrays);
       if (r < 0) throw new ArgumentError(`decodeStack: id ${idArr[idOff - 1 - r]} at position ${-1 - r} is out of range [0, ${R})`);
       return new NativeStorage(out);
     },
