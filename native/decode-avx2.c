@@ -80,23 +80,36 @@ static void linear_avx2(int64_t rows, int64_t n, int64_t k, const float *x, cons
   }
 }
 
-/* Scores eight keys at a time (dot8 down the cache), softmax, then o = Σ_s e_s·v_s with the columns in registers:
- * 32 columns in four accumulators per parity of s, so consecutive positions do not wait on each other's FMA. */
+/* Scores eight keys at a time (dot8 down the cache) with the running max in a register, softmax's sums in eight
+ * lanes, then o = (Σ_s e_s·v_s)/Σ_s e_s with the columns in registers: 32 columns in four accumulators per parity
+ * of s, so consecutive positions do not wait on each other's FMA. */
 static void attend_avx2(const float *q, const float *kh, const float *vh, int64_t S, int64_t K, float scale, float *o,
                         float *p, qkv_exp_fn exp) {
   float *restrict e = p + S, *restrict qs = e + S;
   for (int64_t i = 0; i < K; i++) qs[i] = q[i] * scale;
+  __m256 mv = _mm256_set1_ps(-INFINITY);
   int64_t s = 0;
-  for (; s + 8 <= S; s += 8) _mm256_storeu_ps(p + s, dot8(qs, kh + s * K, K, K));
-  for (; s < S; s++) p[s] = dot1(qs, kh + s * K, K);
-  float m = -INFINITY;
-  for (s = 0; s < S; s++) m = p[s] > m ? p[s] : m;
-  for (s = 0; s < S; s++) p[s] -= m;
+  for (; s + 8 <= S; s += 8) {
+    const __m256 sc = dot8(qs, kh + s * K, K, K);
+    mv = _mm256_max_ps(mv, sc);
+    _mm256_storeu_ps(p + s, sc);
+  }
+  float lanes[8], m = -INFINITY;
+  _mm256_storeu_ps(lanes, mv);
+  for (int l = 0; l < 8; l++) m = lanes[l] > m ? lanes[l] : m;
+  for (; s < S; s++) {
+    p[s] = dot1(qs, kh + s * K, K);
+    m = p[s] > m ? p[s] : m;
+  }
+  const __m256 m8 = _mm256_set1_ps(m);
+  for (s = 0; s + 8 <= S; s += 8) _mm256_storeu_ps(p + s, _mm256_sub_ps(_mm256_loadu_ps(p + s), m8));
+  for (; s < S; s++) p[s] -= m;
   exp(p, e, S);
-  float sum = 0;
-  for (s = 0; s < S; s++) sum += e[s];
-  const float inv = 1.0f / sum;
-  for (s = 0; s < S; s++) e[s] *= inv;
+  __m256 sv = _mm256_setzero_ps();
+  for (s = 0; s + 8 <= S; s += 8) sv = _mm256_add_ps(sv, _mm256_loadu_ps(e + s));
+  float sum = hsum(sv);
+  for (; s < S; s++) sum += e[s];
+  const __m256 inv = _mm256_set1_ps(1.0f / sum);
   int64_t i = 0;
   for (; i + 32 <= K; i += 32) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -120,10 +133,10 @@ static void attend_avx2(const float *q, const float *kh, const float *vh, int64_
       a2 = _mm256_fmadd_ps(e0, _mm256_loadu_ps(v0 + 16), a2);
       a3 = _mm256_fmadd_ps(e0, _mm256_loadu_ps(v0 + 24), a3);
     }
-    _mm256_storeu_ps(o + i, _mm256_add_ps(a0, b0));
-    _mm256_storeu_ps(o + i + 8, _mm256_add_ps(a1, b1));
-    _mm256_storeu_ps(o + i + 16, _mm256_add_ps(a2, b2));
-    _mm256_storeu_ps(o + i + 24, _mm256_add_ps(a3, b3));
+    _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_add_ps(a0, b0), inv));
+    _mm256_storeu_ps(o + i + 8, _mm256_mul_ps(_mm256_add_ps(a1, b1), inv));
+    _mm256_storeu_ps(o + i + 16, _mm256_mul_ps(_mm256_add_ps(a2, b2), inv));
+    _mm256_storeu_ps(o + i + 24, _mm256_mul_ps(_mm256_add_ps(a3, b3), inv));
   }
   for (; i + 8 <= K; i += 8) {
     __m256 a0 = _mm256_setzero_ps(), b0 = a0;
@@ -132,12 +145,12 @@ static void attend_avx2(const float *q, const float *kh, const float *vh, int64_
       b0 = _mm256_fmadd_ps(_mm256_broadcast_ss(e + s + 1), _mm256_loadu_ps(vh + (s + 1) * K + i), b0);
     }
     if (s < S) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(e + s), _mm256_loadu_ps(vh + s * K + i), a0);
-    _mm256_storeu_ps(o + i, _mm256_add_ps(a0, b0));
+    _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_add_ps(a0, b0), inv));
   }
   for (; i < K; i++) {
     float acc = 0;
     for (s = 0; s < S; s++) acc += e[s] * vh[s * K + i];
-    o[i] = acc;
+    o[i] = acc * _mm256_cvtss_f32(inv);
   }
 }
 
