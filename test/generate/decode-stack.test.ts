@@ -196,6 +196,23 @@ describe('GPT.decodeStep (Backend.decodeStack) on native', { skip }, () => {
     });
   });
 
+  test('parameters loaded after a step are the ones the next step uses (what GPT and the backend keep is not stale)', () => {
+    const { fast, calls } = twins(CASES[0], 11);
+    const { slow: other } = twins(CASES[0], 12);
+    const nb = fast.wte.weight.backend;
+    noGrad(() => {
+      const cache = fast.createCache();
+      fast.forward(ids([[1]], nb), { cache });
+      fast.loadStateDict(other.stateDict()); // in place: the same tensors, new values
+      const cf = fast.createCache(), co = other.createCache();
+      fast.forward(ids([[1]], nb), { cache: cf });
+      other.forward(ids([[1]], refBackend), { cache: co });
+      const lf = fast.forward(ids([[5]], nb), { cache: cf }).logits;
+      assertRelClose(lf, other.forward(ids([[5]], refBackend), { cache: co }).logits, 1e-5, 'after loadStateDict');
+      assert.equal(calls(), 3);
+    });
+  });
+
   test('an id out of range is an ArgumentError that names it, and the cache is left as it was', () => {
     const { fast } = twins(CASES[1], 10);
     const nb = fast.wte.weight.backend;
