@@ -116,8 +116,9 @@ export interface Backend {
    * rows of the token embedding, position s0's row is added, every block runs as decodeBlock does, with one spec
    * for all (caches[l] are block l's, positions [0, s0) filled, s0 written in place), then the final norm and the
    * head give logits [B, V]. Returns null, touching nothing, when it has no kernel for the case (dtype,
-   * non-contiguous operands); ids out of range throw before anything is written. The composed model
-   * (src/models/gpt.ts) is its oracle.
+   * non-contiguous operands); ids out of range throw before anything is written. A backend may keep what it
+   * derives from `weights` for later calls with the same object, so a caller that replaces a parameter (rather
+   * than writing into it) passes a new one. The composed model (src/models/gpt.ts) is its oracle.
    */
   decodeStack?(ids: View, weights: StackWeights, caches: readonly CacheViews[], s0: number, spec: BlockSpec): Storage | null;
 
