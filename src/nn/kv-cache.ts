@@ -85,6 +85,9 @@ export class KVBuffer {
    * Allocates the buffers for B rows of H heads (keys of K values, values of Vd) before the first append, as
    * append would, so that a kernel can write position 0 in place; once allocated, leaves them as they are.
    * Returns buffers() (whose shape the caller checks: they may be of another batch size).
+   *
+   * @example
+   * const { k, v } = buf.reserve(1, 4, 32, 32, x); // [1, 4, buf.maxLen, 32] each, x's dtype and backend
    */
   reserve(B: number, H: number, K: number, Vd: number, like: Tensor): KeyValue {
     if (!this.kBuf || !this.vBuf) {
