@@ -28,7 +28,7 @@
         {
           "target_name": "qkv_avx2",
           "type": "static_library",
-          "sources": ["native/gemm-avx2.c", "native/fused-avx2.c"],
+          "sources": ["native/gemm-avx2.c", "native/fused-avx2.c", "native/decode-avx2.c"],
           "cflags": ["-mavx2", "-mfma"],
           "xcode_settings": {"OTHER_CFLAGS": ["-mavx2", "-mfma"]},
         },

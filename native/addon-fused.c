@@ -1,5 +1,6 @@
 /* The Node-API bindings of the fused kernels (softmax, layer norm, attention, cross-entropy, GELU, Adam,
- * dropout masks) and of the one-position decoding step of a block. */
+ * dropout masks) and of the one-position decoding steps of a block and of a decoder-only stack. */
+
 #include "addon.h"
 
 /* Builds the row iterator of a last-axis kernel from x's metadata: rows are x's leading axes; operand 0
@@ -299,10 +300,89 @@ static napi_value js_decode_block(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* A Float32Array holding at least n values from element `off` (*p then points there), or, when `optional`, null or
+ * undefined (*p = NULL): get_f32_at with one Node-API call in the common case, as decodeStack reads ~60 of them a token. */
+static int get_f32_fast(napi_env env, napi_value v, double off, int64_t n, int optional, const float **p) {
+  napi_typedarray_type type;
+  size_t len;
+  void *data;
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) == napi_ok) {
+    if (type != napi_float32_array || off < 0 || (int64_t)off + n > (int64_t)len) return 0;
+    *p = (const float *)data + (int64_t)off;
+    return 1;
+  }
+  napi_valuetype t;
+  if (!optional || napi_typeof(env, v, &t) != napi_ok || (t != napi_null && t != napi_undefined)) return 0;
+  *p = NULL;
+  return 1;
+}
+
+/* decodeStack(out, ids, meta, ...arrays) → 1, or -1 - b when ids[b] is not a row of the embedding: one decoding step
+ * of a decoder-only stack (decode.h). arrays = tokEmb, posEmb, normW, normB, head, then per layer k, v and the 12
+ * weights in decodeBlock's order; posEmb, the norm and the biases may be null. meta = [B, D, H, F, layers, maxLen, s0,
+ * embRows, vocab, normFirst, gelu, finalNorm, eps, normEps, idsOffset, then one offset per array]; out [B, vocab].
+ * The arrays come as arguments, not in a JS array: reading ~60 elements of one cost more than the step of a small model. */
+#define STACK_HEAD 15
+#define STACK_MAX_LAYERS 64
+static napi_value js_decode_stack(napi_env env, napi_callback_info info) {
+  size_t argc = 3 + 5 + 14 * STACK_MAX_LAYERS;
+  napi_value a[3 + 5 + 14 * STACK_MAX_LAYERS];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  size_t ml;
+  const double *m;
+  if (argc < 3 || !(m = get_meta(env, a[2], &ml)) || ml < STACK_HEAD) FAIL("decodeStack(out, ids, meta, ...arrays): bad arguments");
+  qkv_decode_stack_args A;
+  memset(&A, 0, sizeof A);
+  A.B = (int64_t)m[0]; A.D = (int64_t)m[1]; A.H = (int64_t)m[2]; A.F = (int64_t)m[3]; A.layers = (int64_t)m[4];
+  A.max_len = (int64_t)m[5]; A.s0 = (int64_t)m[6]; A.emb_rows = (int64_t)m[7]; A.vocab = (int64_t)m[8];
+  A.norm_first = m[9] != 0; A.gelu = m[10] != 0; A.final_norm = m[11] != 0; A.eps = (float)m[12]; A.norm_eps = (float)m[13];
+  const int64_t B = A.B, D = A.D, F = A.F, L = A.layers, entries = 5 + 14 * L;
+  if (B < 1 || D < 1 || A.H < 1 || D % A.H != 0 || F < 1 || L < 1 || L > STACK_MAX_LAYERS || A.s0 < 0 || A.s0 >= A.max_len ||
+      A.emb_rows < 1 || A.vocab < 1 || ml != (size_t)(STACK_HEAD + entries) || argc != (size_t)(3 + entries))
+    FAIL("decodeStack: bad sizes in meta, or not 5 + 14 · layers arrays");
+  qkv_buf ids;
+  const double ido = m[14];
+  if (!get_buf(env, a[1], &ids) || ids.dt != QKV_I32 || ido < 0 || (int64_t)ido + B > ids.len) FAIL("decodeStack: ids is not an Int32Array of B ids");
+  A.ids = (const int32_t *)ids.p + (int64_t)ido;
+  qkv_decode_layer blocks[STACK_MAX_LAYERS];
+  A.blocks = blocks;
+  const int64_t head_n[5] = {A.emb_rows * D, (A.s0 + 1) * D, D, D, A.vocab * D};
+  const int head_opt[5] = {0, 1, !A.final_norm, !A.final_norm, 0};
+  const float **head_p[5] = {&A.tok_emb, &A.pos_emb, &A.norm_w, &A.norm_b, &A.head};
+  for (int i = 0; i < 5; i++) {
+    if (!get_f32_fast(env, a[3 + i], m[STACK_HEAD + i], head_n[i], head_opt[i], head_p[i]))
+      FAIL("decodeStack: an embedding, the final norm or the head is not a Float32Array of the size meta gives");
+  }
+  const int64_t wn[14] = {B * D * A.max_len, B * D * A.max_len, 3 * D * D, 3 * D, D * D, D, D, D, D, D, F * D, F, D * F, D};
+  const int wopt[14] = {0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1};
+  for (int64_t l = 0; l < L; l++) {
+    qkv_decode_layer *w = &blocks[l];
+    const float *k, *v;
+    const float **wp[14] = {&k, &v, &w->in_w, &w->in_b, &w->out_w, &w->out_b, &w->n1_w, &w->n1_b, &w->n2_w, &w->n2_b,
+                            &w->l1_w, &w->l1_b, &w->l2_w, &w->l2_b};
+    for (int j = 0; j < 14; j++) {
+      const int64_t i = 5 + 14 * l + j;
+      if (!get_f32_fast(env, a[3 + i], m[STACK_HEAD + i], wn[j], wopt[j], wp[j]))
+        FAIL("decodeStack: a key or value cache or a block weight is not a Float32Array of the size meta gives");
+    }
+    w->k_cache = (float *)k;
+    w->v_cache = (float *)v;
+  }
+  float *out;
+  if (!get_f32(env, a[0], &out, B * A.vocab)) FAIL("decodeStack: out is not a Float32Array of B · vocab values");
+  A.logits = out;
+  int r = qkv_decode_stack(&A);
+  if (r == 0) {
+    napi_throw_error(env, "QKV_NATIVE", "decodeStack: out of memory");
+    return NULL;
+  }
+  return number(env, r);
+}
+
 const qkv_binding qkv_fused_bindings[] = {
     {"softmax", js_softmax}, {"layerNorm", js_layer_norm}, {"layerNormBackward", js_layer_norm_backward},
     {"attention", js_attention}, {"attentionBackward", js_attention_backward}, {"crossEntropy", js_cross_entropy},
     {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward},
-    {"dropoutMask", js_dropout_mask}, {"adam", js_adam}, {"decodeBlock", js_decode_block},
+    {"dropoutMask", js_dropout_mask}, {"adam", js_adam}, {"decodeBlock", js_decode_block}, {"decodeStack", js_decode_stack},
 };
 const size_t qkv_fused_binding_count = sizeof qkv_fused_bindings / sizeof qkv_fused_bindings[0];

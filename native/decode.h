@@ -1,4 +1,4 @@
-/* One decoding step of one Transformer block (incremental decoding with a KV cache), in one call. */
+/* One decoding step (incremental decoding with a KV cache) of one Transformer block, or of a whole decoder-only stack, in one call. */
 #ifndef QKV_DECODE_H
 #define QKV_DECODE_H
 
@@ -27,8 +27,36 @@ typedef struct {
   float *k_cache, *v_cache;    /* [B, H, max_len, K]: position s0 is written */
 } qkv_decode_args;
 
-/* Runs the step; the products go through qkv_sgemm (one-row products without packing). Returns 0 when
- * out of memory (nothing written then). */
+/* Runs the step with the kernels of decode-kernels.h (AVX2 + FMA where the CPU has them and the sgemm kernel
+ * in use is not the portable one). Returns 0 when out of memory (nothing written then). */
 int qkv_decode_block(const qkv_decode_args *a);
+
+/* One block's weights and caches within a stack, as in qkv_decode_args. */
+typedef struct {
+  const float *in_w, *in_b, *out_w, *out_b, *n1_w, *n1_b, *n2_w, *n2_b, *l1_w, *l1_b, *l2_w, *l2_b;
+  float *k_cache, *v_cache;
+} qkv_decode_layer;
+
+/* One decoding step of a decoder-only stack (GPT) for B rows of one new token each, at position s0:
+ *   x = E[ids] + P[s0];   x = block_l(x) for l = 0..layers-1;   logits = LN(x)·Wᵀ  (LN only with final_norm)
+ * Every block as qkv_decode_block, with one shape (D, H, F, norm_first, gelu, eps) for all. */
+typedef struct {
+  int64_t B, D, H, F, layers;
+  int64_t max_len, s0;         /* the caches' capacity, positions already filled (s0 < max_len) */
+  int64_t emb_rows, vocab;     /* rows of E, rows of W (the logits per row) */
+  int norm_first, gelu, final_norm;
+  float eps, norm_eps;         /* the blocks' LayerNorm ε, the final norm's */
+  const int32_t *ids;          /* [B] */
+  const float *tok_emb;        /* E [emb_rows, D] */
+  const float *pos_emb;        /* P: row s0 (D values) is added; NULL: no positions */
+  const qkv_decode_layer *blocks;  /* [layers] */
+  const float *norm_w, *norm_b;    /* [D] each, or NULL */
+  const float *head;           /* W [vocab, D] */
+  float *logits;               /* [B, vocab] */
+} qkv_decode_stack_args;
+
+/* Runs the step. Returns 1; 0 when out of memory; -1 - b when ids[b] is not a row of E. Nothing is written
+ * when it fails (the ids are checked before any cache is touched). */
+int qkv_decode_stack(const qkv_decode_stack_args *a);
 
 #endif

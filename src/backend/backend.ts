@@ -111,6 +111,16 @@ export interface Backend {
    * for the case (dtype, non-contiguous operands). The composed layer (src/nn/encoder-layer.ts) is its oracle.
    */
   decodeBlock?(x: View, weights: BlockWeights, k: View, v: View, s0: number, spec: BlockSpec): Storage | null;
+  /**
+   * One decoding step of a whole decoder-only stack (GPT) for B rows of one new token each: ids int32 [B] pick
+   * rows of the token embedding, position s0's row is added, every block runs as decodeBlock does, with one spec
+   * for all (caches[l] are block l's, positions [0, s0) filled, s0 written in place), then the final norm and the
+   * head give logits [B, V]. Returns null, touching nothing, when it has no kernel for the case (dtype,
+   * non-contiguous operands); ids out of range throw before anything is written. A backend may keep what it
+   * derives from `weights` for later calls with the same object, so a caller that replaces a parameter (rather
+   * than writing into it) passes a new one. The composed model (src/models/gpt.ts) is its oracle.
+   */
+  decodeStack?(ids: View, weights: StackWeights, caches: readonly CacheViews[], s0: number, spec: BlockSpec): Storage | null;
 
   /**
    * A Linear layer, y = x·wᵀ + bias, then ReLU when `activation` is 'relu', the bias and ReLU applied as the
@@ -179,6 +189,25 @@ export interface BlockSpec {
   normFirst: boolean;
   activation: 'relu' | 'gelu';
   eps: number;
+}
+
+/** A block's key and value caches for decodeStack: [B, H, maxLen, K] each. */
+export interface CacheViews {
+  k: View;
+  v: View;
+}
+
+/** The parameters of a decoder-only stack (GPT) for {@link Backend.decodeStack}. */
+export interface StackWeights {
+  /** [R, D]: row ids[b] starts row b. */
+  tokenEmbedding: View;
+  /** [P, D]: row s0 is added (learned positions), or null for none. */
+  positionEmbedding: View | null;
+  blocks: readonly BlockWeights[];
+  /** The LayerNorm after the last block ([D] each), or null for none. */
+  finalNorm: { weight: View; bias: View; eps: number } | null;
+  /** [V, D]: logits = h·headᵀ. */
+  head: View;
 }
 
 /** What one Adam step needs besides the tensors; stepSize = lr/(1−β1ᵗ), bias2Sqrt = √(1−β2ᵗ). */

@@ -10,7 +10,7 @@ import { DType, TypedArray, dtypeOf } from '../core/dtype.js';
 import { ArgumentError, ShapeError } from '../core/errors.js';
 import { Layout, isContiguous } from '../core/layout.js';
 import { contiguousStrides, numel } from '../core/shape.js';
-import type { Backend, BinaryOp, BlockWeights, ReduceOp, Storage, UnaryOp, View } from './backend.js';
+import type { Backend, BinaryOp, BlockWeights, ReduceOp, StackWeights, Storage, UnaryOp, View } from './backend.js';
 import { BufferPool } from './buffer-pool.js';
 
 /** A weight of decodeBlock: float32, or null where a bias is absent. */
@@ -48,6 +48,12 @@ export interface NativeAddon {
   /** The 12 weights in BlockWeights' order (null: none); meta [B, D, H, F, maxLen, s0, normFirst, gelu, eps, offsets of x, k, v, the weights]. */
   decodeBlock(out: Float32Array, x: Float32Array, k: Float32Array, v: Float32Array, inW: W, inB: W, outW: W, outB: W, n1W: W, n1B: W, n2W: W, n2B: W,
     l1W: W, l1B: W, l2W: W, l2B: W, meta: Float64Array): void;
+  /**
+   * arrays: tokEmb, posEmb, normW, normB, head, then per block k, v and decodeBlock's 12 weights; meta [B, D, H, F,
+   * layers, maxLen, s0, embRows, vocab, normFirst, gelu, finalNorm, eps, normEps, idsOffset, one offset per array].
+   * Returns 1, or -1 - b when ids[b] is out of range (nothing written).
+   */
+  decodeStack(out: Float32Array, ids: Int32Array, meta: Float64Array, ...arrays: W[]): number;
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;
@@ -79,7 +85,7 @@ const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, argmax: 2 };
 
 /** The optional fused methods `fused: false` leaves out. */
-const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock', 'linear', 'linearBackward'] as const;
+const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock', 'decodeStack', 'linear', 'linearBackward'] as const;
 
 /** Native storage is a typed array, as ref's is, but a class of its own so that mixing backends fails loudly. */
 class NativeStorage implements Storage {
@@ -199,6 +205,51 @@ function blockWeightViews(w: BlockWeights): (View | null)[] {
 }
 
 const f32 = (...views: (View | null)[]) => views.every((v) => v === null || v.storage.dtype === 'float32');
+
+/** decodeStack's meta: 15 numbers, then one offset per array. */
+const STACK_HEAD = 15;
+
+/**
+ * What decodeStack derives once from a weights object (its parameters are written in place, never replaced): the
+ * addon's arguments out, ids, meta, then the arrays, with the weights' filled in (the caches', 2 per block, and the
+ * first two are set per call), and the checked sizes. null when there is no kernel for them (dtype, layout).
+ */
+interface StackPlan {
+  args: (TypedArray | null)[];
+  meta: Float64Array;
+  D: number;
+  R: number;
+  V: number;
+  F: number;
+  L: number;
+}
+const stackPlans = new WeakMap<StackWeights, StackPlan | null>();
+
+function stackPlan(w: StackWeights): StackPlan | null {
+  const L = w.blocks.length;
+  const views: (View | null)[] = [w.tokenEmbedding, w.positionEmbedding, w.finalNorm?.weight ?? null, w.finalNorm?.bias ?? null, w.head];
+  for (let l = 0; l < L; l++) views.push(null, null, ...blockWeightViews(w.blocks[l]));
+  const meta = new Float64Array(STACK_HEAD + views.length);
+  const args: (TypedArray | null)[] = [null, null, meta];
+  for (let i = 0; i < views.length; i++) {
+    const t = views[i];
+    args.push(t && data(t.storage));
+    if (t === null) continue;
+    if (t.storage.dtype !== 'float32' || !isContiguous(t.layout)) return null;
+    meta[STACK_HEAD + i] = t.layout.offset;
+  }
+  const [R, D] = w.tokenEmbedding.layout.shape;
+  const [V, hd] = w.head.layout.shape;
+  const F = w.blocks[0]?.linear1Weight.layout.shape[0];
+  const pos = w.positionEmbedding?.layout.shape;
+  const is2 = (t: View, r: number, c: number) => t.layout.shape.length === 2 && t.layout.shape[0] === r && t.layout.shape[1] === c;
+  const uniform = w.blocks.every((b) => is2(b.inProjWeight, 3 * D, D) && is2(b.linear1Weight, F, D) && is2(b.linear2Weight, D, F));
+  if (L < 1 || !uniform || hd !== D || (pos && pos[1] !== D)) {
+    throw new ShapeError(`decodeStack: embedding [${R}, ${D}], head [${V}, ${hd}], positions [${pos?.join(', ') ?? ''}] and ${L} blocks ` +
+      `do not fit [R, D], [V, D], [P, D] and at least one block, each with in_proj [3D, D], linear1 [F, D] and linear2 [D, F] of one F`);
+  }
+  return { args, meta, D, R, V, F, L };
+}
 
 /**
  * Wraps a loaded addon as a Backend, with the fused kernels (softmax, layer norm, attention,
@@ -489,6 +540,51 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       if (gmask) pool.release(gmask);
       const wrap = (d: Float32Array | null) => (d ? new NativeStorage(d) : null);
       return { dx: wrap(dx), dweight: wrap(dw), dbias: wrap(db) };
+    },
+
+    decodeStack(ids, w, caches, s0, spec) {
+      // Once per token: the weights' part of the call is prepared once per weights object (stackPlan), the rest in
+      // plain loops. C checks every array against the sizes in meta; the shapes are checked here for the message.
+      let plan = stackPlans.get(w);
+      if (plan === undefined) stackPlans.set(w, (plan = stackPlan(w)));
+      if (!plan) return null;
+      const { args, meta: m, D, R, V, F, L } = plan;
+      const B = ids.layout.shape[0];
+      const H = spec.heads;
+      const c0 = caches[0]?.k.layout.shape ?? [];
+      const pos = w.positionEmbedding?.layout.shape;
+      const fits = (t: View) => t.layout.shape.length === 4 && t.layout.shape.every((d, i) => d === c0[i]);
+      if (caches.length !== L || ids.layout.shape.length !== 1 || c0[0] !== B || c0[1] !== H || c0[3] * H !== D ||
+          !caches.every((c) => fits(c.k) && fits(c.v)) || !(s0 >= 0 && s0 < c0[2]) || (pos && pos[0] <= s0)) {
+        throw new ShapeError(`decodeStack: ids [${ids.layout.shape.join(', ')}], ${caches.length} caches like [${c0.join(', ')}] for ${L} ` +
+          `blocks, positions [${pos?.join(', ') ?? ''}] at position ${s0} do not fit [B], one [B, ${H}, maxLen > ${s0}, ${D}/${H}] ` +
+          `pair per block, [P > ${s0}, ${D}]`);
+      }
+      if (!caches.every(({ k, v }) => f32(k, v) && isContiguous(k.layout) && isContiguous(v.layout))) return null;
+      for (let l = 0; l < L; l++) {
+        const { k, v } = caches[l];
+        const i = 5 + 14 * l;
+        args[3 + i] = data(k.storage);
+        args[4 + i] = data(v.storage);
+        m[STACK_HEAD + i] = k.layout.offset;
+        m[STACK_HEAD + i + 1] = v.layout.offset;
+      }
+      const [idArr, idOff] = idsOf(this, ids);
+      m.set([B, D, H, F, L, c0[2], s0, R, V, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, w.finalNorm ? 1 : 0, spec.eps,
+        w.finalNorm?.eps ?? 0, idOff]);
+      const out = output('float32', B * V) as Float32Array;
+      args[0] = out;
+      args[1] = idArr;
+      let r: number;
+      try {
+        r = (addon.decodeStack as (...a: unknown[]) => number)(...args);
+      } finally {
+        // The plan outlives the call: it must not keep this call's caches, ids or output alive.
+        args[0] = args[1] = null;
+        for (let l = 0; l < L; l++) args[8 + 14 * l] = args[9 + 14 * l] = null;
+      }
+      if (r < 0) throw new ArgumentError(`decodeStack: id ${idArr[idOff - 1 - r]} at position ${-1 - r} is out of range [0, ${R})`);
+      return new NativeStorage(out);
     },
 
     assign(dst, src) {

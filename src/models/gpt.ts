@@ -12,11 +12,11 @@
 //   lm_head.weight [V, D]             (with tieEmbeddings, the same tensor as wte.weight)
 // Each block is our encoder layer (torch.nn.TransformerEncoderLayer's names) under a causal mask.
 
-import type { Backend } from '../backend/backend.js';
+import type { Backend, CacheViews, StackWeights } from '../backend/backend.js';
 import type { FloatDType } from '../core/dtype.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { Tensor, noGrad, randn, zeros } from '../tensor/index.js';
+import { Tensor, isGradEnabled, noGrad, randn, zeros } from '../tensor/index.js';
 import {
   Activation, Dropout, Embedding, LayerNorm, LearnedPositionalEncoding, Linear, Module, ModuleList,
   TransformerEncoderLayer, causalMask,
@@ -182,6 +182,10 @@ export class GPT extends Module {
       throw new ArgumentError(`GPT: cache has ${cache.layers.length} layers, the model ${this.layers.length}`);
     }
     const T = ids.shape[1];
+    if (cache && T === 1 && !opts.needWeights && !opts.keyPaddingMask) {
+      const logits = this.decodeStep(ids, cache); // [B, 1, V], or null where the one-call step does not apply
+      if (logits) return { logits };
+    }
     const offset = cache ? cache.length : 0;
     let x = this.drop.forward(this.wpe.forward(this.wte.forward(ids), offset)); // [B, T, D]
     // Query t (position offset + t) sees positions ≤ offset + t (§2.3 of GPT-1: "masked").
@@ -201,5 +205,55 @@ export class GPT extends Module {
     if (this.norm) x = this.norm.forward(x);
     const logits = this.lmHead.forward(x); // [B, T, V]
     return opts.needWeights ? { logits, attentions } : { logits };
+  }
+
+  /**
+   * One cached decoding step of the whole model in one backend call (Backend.decodeStack): ids [B, 1] at
+   * position cache.length → logits [B, 1, V], what forward(ids, { cache }) computes, with the cache advanced
+   * alike. forward takes this path by itself; it returns null, leaving the cache's positions as they were, when
+   * it does not apply: gradients recorded, dropout active, no kernel on the backend (or none for its dtype and
+   * layouts), a cache full, of another batch size or of another model, or a position past the context.
+   *
+   * @example
+   * const logits = noGrad(() => gpt.decodeStep(next, cache)) ?? gpt.forward(next, { cache }).logits;
+   */
+  decodeStep(ids: Tensor, cache: KVCache): Tensor | null {
+    const c = this.config;
+    const backend = this.wte.weight.backend;
+    if (!backend.decodeStack || isGradEnabled() || ids.dtype !== 'int32' || ids.ndim !== 2 || ids.shape[1] !== 1) return null;
+    if (this.training && (c.dropout > 0 || c.attentionDropout > 0)) return null;
+    const B = ids.shape[0];
+    const s0 = cache.length;
+    if (cache.layers.length !== this.layers.length || s0 >= cache.maxLen || s0 >= c.context) return null;
+    const K = c.dModel / c.heads;
+    const caches: CacheViews[] = [];
+    for (const { self } of cache.layers) {
+      const kv = self.reserve(B, c.heads, K, K, this.wte.weight); // [B, H, maxLen, K] each
+      if (self.length !== s0 || kv.k.shape[0] !== B) return null;
+      caches.push(kv);
+    }
+    const spec = { heads: c.heads, normFirst: c.normFirst, activation: c.activation, eps: this.layers.at(0).norm1.eps };
+    const logits = backend.decodeStack(ids.reshape([B]), this.decodeWeights(), caches, s0, spec); // [B, V]
+    if (!logits) return null;
+    for (const { self } of cache.layers) self.advance(1);
+    return Tensor.fromStorage(logits, [B, 1, c.vocab], backend);
+  }
+
+  private stackWeights: StackWeights | null = null;
+
+  /** The parameters as decodeStack takes them; built once (parameters are written in place, never replaced). */
+  private decodeWeights(): StackWeights {
+    return (this.stackWeights ??= {
+      tokenEmbedding: this.wte.weight,
+      positionEmbedding: this.wpe.weight,
+      blocks: [...this.layers].map((l) => ({
+        inProjWeight: l.selfAttn.inProjWeight, inProjBias: l.selfAttn.inProjBias, outProjWeight: l.selfAttn.outProj.weight,
+        outProjBias: l.selfAttn.outProj.bias, norm1Weight: l.norm1.weight, norm1Bias: l.norm1.bias, norm2Weight: l.norm2.weight,
+        norm2Bias: l.norm2.bias, linear1Weight: l.linear1.weight, linear1Bias: l.linear1.bias, linear2Weight: l.linear2.weight,
+        linear2Bias: l.linear2.bias,
+      })),
+      finalNorm: this.norm ? { weight: this.norm.weight, bias: this.norm.bias, eps: this.norm.eps } : null,
+      head: this.lmHead.weight,
+    });
   }
 }

@@ -81,6 +81,23 @@ export class KVBuffer {
     return this.kBuf && this.vBuf ? { k: this.kBuf, v: this.vBuf } : null;
   }
 
+  /**
+   * Allocates the buffers for B rows of H heads (keys of K values, values of Vd) before the first append, as
+   * append would, so that a kernel can write position 0 in place; once allocated, leaves them as they are.
+   * Returns buffers() (whose shape the caller checks: they may be of another batch size).
+   *
+   * @example
+   * const { k, v } = buf.reserve(1, 4, 32, 32, x); // [1, 4, buf.maxLen, 32] each, x's dtype and backend
+   */
+  reserve(B: number, H: number, K: number, Vd: number, like: Tensor): KeyValue {
+    if (!this.kBuf || !this.vBuf) {
+      const o = { dtype: like.dtype as FloatDType, backend: like.backend };
+      this.kBuf = zeros([B, H, this.maxLen, K], o);
+      this.vBuf = zeros([B, H, this.maxLen, Vd], o);
+    }
+    return { k: this.kBuf, v: this.vBuf };
+  }
+
   /** Counts T positions that a kernel has written into buffers() as filled, as append would. */
   advance(T: number): void {
     if (!this.kBuf || !Number.isInteger(T) || T < 0 || this.length + T > this.maxLen) {

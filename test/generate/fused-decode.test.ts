@@ -15,9 +15,13 @@ import { Tensor, noGrad, randn, tensor } from '../../src/tensor/index.js';
 const composed = loadNativeBackend({ fused: false });
 const skip = composed ? false : 'the native addon (build/Release/qkv_native.node) did not load; run `npm run install`';
 
-/** A native backend with the fused kernels whose decodeBlock calls are counted (a fresh instance, not the shared one). */
+/**
+ * A native backend with the fused kernels whose decodeBlock calls are counted (a fresh instance, not the shared one),
+ * without decodeStack, which would run every block of GPT's step in one call instead (test/generate/decode-stack.test.ts).
+ */
 function countingBackend(): { backend: Backend; calls: () => number } {
   const backend = createNativeBackend(composed!.addon);
+  delete backend.decodeStack;
   const kernel = backend.decodeBlock!;
   let n = 0;
   backend.decodeBlock = (...args) => { n++; return kernel.apply(backend, args); };
