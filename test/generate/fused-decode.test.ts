@@ -7,10 +7,10 @@ import type { Backend } from '../../src/backend/backend.js';
 import { createNativeBackend } from '../../src/backend/native.js';
 import { ShapeError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
-import { beamSearchCausal, generate } from '../../src/generate/index.js';
 import { GPT, type GPTConfig } from '../../src/models/gpt.js';
 import { loadNativeBackend } from '../../src/node/backend-select.js';
 import { Tensor, noGrad, randn, tensor } from '../../src/tensor/index.js';
+import { assertSameDecoding } from '../helpers/same-decoding.js';
 
 const composed = loadNativeBackend({ fused: false });
 const skip = composed ? false : 'the native addon (build/Release/qkv_native.node) did not load; run `npm run install`';
@@ -113,16 +113,7 @@ describe('fused decoding step on native', { skip }, () => {
     test(`${c.name}: greedy generation and beam search give the tokens of the composed path`, () => {
       const { fast, slow, calls } = twins(c, 2);
       const prompts = randomRows(new Rng(3), c.rows, 3);
-      const a = generate(fast, prompts, { maxNewTokens: 15 });
-      assert.ok(calls() > 0, 'generate took the fused path');
-      assert.deepEqual(a, generate(slow, prompts, { maxNewTokens: 15 }));
-      assert.deepEqual(a, generate(fast, prompts, { maxNewTokens: 15, useCache: false }));
-      assert.ok(new Set(a.flat()).size >= 2, `not a constant sequence: ${JSON.stringify(a)}`);
-      const opts = { eos: 0, maxLen: 8, beamSize: 3 };
-      const bf = beamSearchCausal(fast, prompts, opts);
-      const bs = beamSearchCausal(slow, prompts, opts);
-      assert.deepEqual(bf.map((h) => h.map((x) => x.tokens)), bs.map((h) => h.map((x) => x.tokens)));
-      bf.flat().forEach((h, i) => assert.ok(Math.abs(h.score - bs.flat()[i].score) <= 1e-4, `beam score ${h.score} vs ${bs.flat()[i].score}`));
+      assertSameDecoding(fast, slow, prompts, 15, calls);
     });
   }
 
