@@ -257,11 +257,10 @@ static napi_value js_adam(napi_env env, napi_callback_info info) {
 /* A Float32Array holding at least n values from element `off` (*p then points there), or, when `optional`,
  * null/undefined (*p = NULL). */
 static int get_f32_at(napi_env env, napi_value v, double off, int64_t n, int optional, const float **p) {
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok) return 0;
-  if (t == napi_null || t == napi_undefined) { *p = NULL; return optional; }
   qkv_buf b;
-  if (!get_buf(env, v, &b) || b.dt != QKV_F32 || off < 0 || (int64_t)off + n > b.len) return 0;
+  int got = get_f32_or_null(env, v, &b);
+  if (got == 2) { *p = NULL; return optional; }
+  if (!got || off < 0 || (int64_t)off + n > b.len) return 0;
   *p = (const float *)b.p + (int64_t)off;
   return 1;
 }

@@ -167,11 +167,10 @@ static napi_value js_index_add(napi_env env, napi_callback_info info) {
 /* A float32 matrix operand: rows×cols values at m = [offset, row stride, column stride] inside a Float32Array
  * (every element checked to lie inside it), or, when `optional`, null/undefined (out->p = NULL). */
 static int get_fmat(napi_env env, napi_value v, const double *m, int64_t rows, int64_t cols, int optional, qkv_fmat *out) {
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok) return 0;
-  if (t == napi_null || t == napi_undefined) { out->p = NULL; return optional; }
   qkv_buf b;
-  if (!get_buf(env, v, &b) || b.dt != QKV_F32 || rows < 0 || cols < 0) return 0;
+  int got = get_f32_or_null(env, v, &b);
+  if (got == 2) { out->p = NULL; return optional; }
+  if (!got || rows < 0 || cols < 0) return 0;
   int64_t off = (int64_t)m[0], rs = (int64_t)m[1], cs = (int64_t)m[2], lo = off, hi = off;
   if (rows > 0 && cols > 0) {
     lo += (rs < 0 ? rs * (rows - 1) : 0) + (cs < 0 ? cs * (cols - 1) : 0);

@@ -43,6 +43,15 @@ static inline int get_buf(napi_env env, napi_value v, qkv_buf *out) {
   return 1;
 }
 
+/* A Float32Array argument that may be absent: 1 with *b filled for a Float32Array, 2 for null/undefined,
+ * 0 for anything else. */
+static inline int get_f32_or_null(napi_env env, napi_value v, qkv_buf *b) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) return 2;
+  return get_buf(env, v, b) && b->dt == QKV_F32;
+}
+
 /* Metadata arrays are Float64Array: exact for any integer a typed array can index. */
 static inline const double *get_meta(napi_env env, napi_value v, size_t *len) {
   qkv_buf b;
