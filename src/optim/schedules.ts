@@ -38,6 +38,26 @@ export function noamSchedule({ dModel, warmup, factor = 1 }: NoamOptions): Sched
   };
 }
 
+/**
+ * Linear warm-up to `peak` over `warmup` steps, then the peak held (anneal it with withCooldown:
+ * together the "linear warm-up, linear decay" shape of BERT).
+ *
+ *   lrate = peak · min(1, step / warmup)
+ *
+ * @example
+ * const lr = warmupHoldSchedule({ peak: 2e-3, warmup: 400 });
+ * lr(200); // 1e-3
+ * lr(4000); // 2e-3
+ */
+export function warmupHoldSchedule({ peak, warmup }: { peak: number; warmup: number }): Schedule {
+  checkPositive('warmupHoldSchedule', 'peak', peak);
+  checkPositive('warmupHoldSchedule', 'warmup', warmup);
+  return (step) => {
+    checkStep('warmupHoldSchedule', step);
+    return peak * Math.min(1, step / warmup);
+  };
+}
+
 export interface CosineOptions {
   /** Peak learning rate, reached at the end of warm-up. */
   baseLr: number;

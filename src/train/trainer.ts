@@ -71,6 +71,11 @@ export interface TrainerOptions<M extends Module = Module, B = unknown> {
   maxSeconds?: number;
   /** Evaluate every this many steps (needs task.evaluate). */
   evalEvery?: number;
+  /**
+   * Also evaluate when a limit (steps, epochs, seconds) ends the run between two evaluations, so
+   * that keep-best sees the final weights (those of an annealed schedule's end). Default false.
+   */
+  evalAtEnd?: boolean;
   /** Keep-best and early stopping on one metric (needs evalEvery). */
   monitor?: MonitorOptions;
   /** Save a 'last' checkpoint every this many steps (and always at the end of run). */
@@ -204,6 +209,8 @@ export class Trainer<M extends Module = Module, B = unknown> {
           lastSaved = this.step;
         }
       }
+      const unevaluated = o.evalEvery !== undefined && this.step % o.evalEvery !== 0 && this.step > runStartStep;
+      if (o.evalAtEnd && reason !== 'earlyStop' && unevaluated) await this.evaluateAndMonitor();
       if (o.save && lastSaved !== this.step) await this.saveCheckpoint('last');
     } finally {
       this.elapsedBefore = this.elapsedSeconds;
@@ -420,6 +427,7 @@ function checkOptions<M extends Module, B>(task: TrainTask<M, B>, o: TrainerOpti
     throw new ArgumentError(`Trainer: clipGradNorm is ${o.clipGradNorm}, expected a finite number > 0`);
   }
   if (o.evalEvery !== undefined && !task.evaluate) throw new ArgumentError(`Trainer: evalEvery is ${o.evalEvery} but task '${task.name}' has no evaluate(model)`);
+  if (o.evalAtEnd && o.evalEvery === undefined) throw new ArgumentError('Trainer: evalAtEnd needs evalEvery, expected an integer ≥ 1');
   if (o.monitor) {
     const { metric, mode, patience } = o.monitor;
     if (o.evalEvery === undefined) throw new ArgumentError(`Trainer: monitor '${metric}' needs evalEvery, expected an integer ≥ 1`);

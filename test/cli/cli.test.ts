@@ -91,8 +91,10 @@ test('end to end: train a tiny g2p run, then info, g2p, eval, a wrong-task comma
   const run = join(dir, 'run');
   const trained = await qkv('train', 'g2p', '--preset', 'tiny', '--steps', '4', '--out', run);
   assert.equal(trained.code, 0, trained.stderr);
-  // The tiny preset evaluates every 6 steps, so 4 steps end without an evaluation.
-  assert.match(trained.stdout, /^done: 4 steps .*stopped by maxSteps/m);
+  // The tiny preset evaluates every 6 steps; a run stopped at step 4 is evaluated there (evalAtEnd).
+  assert.match(trained.stdout, /^step 4 .*\| validLoss \d/m);
+  assert.match(trained.stdout, /^done: 4 steps .*stopped by maxSteps.*best validLoss [\d.]+ at step 4/m);
+  readFileSync(join(run, 'best', 'model.safetensors'));
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'target_tokenizer.json', 'optimizer.safetensors', 'trainer_state.json']) {
     readFileSync(join(run, 'last', f));
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArgumentError } from '../../src/core/errors.js';
 import { tensor } from '../../src/tensor/index.js';
-import { LrScheduler, SGD, constantSchedule, cosineSchedule, noamSchedule, withCooldown } from '../../src/optim/index.js';
+import { LrScheduler, SGD, constantSchedule, cosineSchedule, noamSchedule, warmupHoldSchedule, withCooldown } from '../../src/optim/index.js';
 
 const near = (a: number, b: number) => assert.ok(Math.abs(a - b) <= 1e-15 * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
 
@@ -78,4 +78,13 @@ test('withCooldown: the base rate until 1 − fraction of the run, then a linear
   assert.throws(() => withCooldown(constantSchedule(1), 0), ArgumentError);
   assert.throws(() => withCooldown(constantSchedule(1), 1.5), ArgumentError);
   assert.throws(() => lr(1, 1.2), /progress is 1.2/);
+});
+
+test('warmupHoldSchedule: linear warm-up to the peak, then the peak; with a cooldown of 1, a linear fall from it', () => {
+  const lr = warmupHoldSchedule({ peak: 2, warmup: 4 });
+  assert.deepEqual([1, 2, 4, 5, 1000].map((s) => lr(s)), [0.5, 1, 2, 2, 2]);
+  const annealed = withCooldown(lr, 1);
+  assert.equal(annealed(8, 0.75), 0.5); // 2 · (1 − 0.75)
+  assert.throws(() => warmupHoldSchedule({ peak: 0, warmup: 4 }), /peak is 0/);
+  assert.throws(() => lr(0), /step is 0/);
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ArgumentError, Rng, loadCmudict, loadDing, loadSotu } from '../../src/index.js';
-import { g2pConfig, g2pTask, lmConfig, lmTask, sotuText, spread, taskConfig, translateConfig, translateTask } from '../../src/index.js';
+import { g2pConfig, g2pTask, lmConfig, lmTask, sotuText, spread, taskConfig, trainerOptions, translateConfig, translateTask } from '../../src/index.js';
 import type { PairBatch, LmBatch, Tokenizer } from '../../src/index.js';
 import { skipCmudict, skipDing, skipSotu } from '../data/available.js';
 
@@ -20,6 +20,16 @@ test('overrideConfig: fields replace the preset, model merges one level, unknown
   assert.throws(() => g2pConfig('small', { maxSteps: '500' }), /config field 'maxSteps' is "500", expected a number/);
   assert.throws(() => g2pConfig('small', { model: 3 }), /config field 'model' is 3, expected an object/);
   assert.equal(taskConfig('lm', 'tiny', { tokenizer: 'char' }).task, 'lm');
+});
+
+test('trainerOptions: decay rsqrt is the paper\'s schedule, none holds Noam\'s peak; an unknown decay is an error naming the field', () => {
+  const at = (overrides: Record<string, unknown>, step: number) => trainerOptions(g2pConfig('small', { cooldown: null, ...overrides }), 64).schedule!(step);
+  // small: warm-up 150, factor 1, d 64. Peak = 64^-0.5 · 150^-0.5; rsqrt decays it by √(150/600) = ½ at step 600.
+  const peak = 1 / (8 * Math.sqrt(150));
+  assert.ok(Math.abs(at({}, 150) - peak) < 1e-15 && Math.abs(at({}, 600) - peak / 2) < 1e-15);
+  assert.ok(Math.abs(at({ decay: 'none' }, 600) - peak) < 1e-15);
+  assert.ok(Math.abs(at({ decay: 'none' }, 75) - peak / 2) < 1e-15);
+  assert.throws(() => at({ decay: 'cosine' }, 1), /config field 'decay' is "cosine", expected one of 'rsqrt', 'none'/);
 });
 
 test('spread picks evenly spaced items, all of them when n is null or large', () => {

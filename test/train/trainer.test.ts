@@ -129,6 +129,31 @@ test('early stopping (min): patience 2 stops at the 6th evaluation of 5, 4, 4.5,
   assert.deepEqual(events.filter((e) => e.type === 'checkpoint').map((e) => e.type === 'checkpoint' && `${e.which}@${e.step}`), ['best@2', 'best@4', 'best@8', 'last@12']);
 });
 
+test('evalAtEnd: a limit between evaluations adds one at the last step; none twice, none after early stopping or on a finished run', async () => {
+  const evalSteps = async (extra: Partial<TrainerOptions<Vec, number[]>>, script: number[]) => {
+    const m = new Vec([1, 1]);
+    const { events, onEvent } = collect();
+    const saves: string[] = [];
+    const t = new Trainer(m, scriptedTask(script), {
+      optimizer: sgd(m), schedule: null, evalEvery: 2, evalAtEnd: true, monitor: { metric: 'score', patience: 2 },
+      save: (which, tr) => { saves.push(`${which}@${tr.stepCount}`); }, onEvent, ...extra,
+    });
+    const r = await t.run();
+    const again = await t.run(); // a finished run: no step, so no evaluation
+    assert.equal(again.step, r.step);
+    return { r, saves, evals: events.filter((e) => e.type === 'eval').map((e) => e.step) };
+  };
+  const five = await evalSteps({ maxSteps: 5 }, [3, 2, 1]);
+  assert.deepEqual(five.evals, [2, 4, 5]);
+  assert.deepEqual(five.r.best, { metric: 'score', value: 1, step: 5 });
+  assert.deepEqual(five.saves, ['best@2', 'best@4', 'best@5', 'last@5', 'last@5']);
+  assert.deepEqual((await evalSteps({ maxSteps: 4 }, [3, 2])).evals, [2, 4]);
+  const stopped = await evalSteps({ maxSteps: 100 }, [1, 2, 2]);
+  assert.equal(stopped.r.reason, 'earlyStop');
+  assert.deepEqual(stopped.evals, [2, 4, 6]);
+  assert.throws(() => new Trainer(new Vec([1]), scriptedTask([]), { schedule: null, maxSteps: 3, evalAtEnd: true }), /evalAtEnd needs evalEvery/);
+});
+
 test('early stopping (max): higher is better; equal values do not count as improvement', async () => {
   const m = new Vec([1, 1]);
   const r = await new Trainer(m, scriptedTask([0.1, 0.3, 0.3, 0.2, 0.5, 0.4, 0.4, 0.4]), {

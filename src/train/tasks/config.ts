@@ -1,7 +1,7 @@
 // Task configs: the fields every recipe shares, presets, and overriding a preset from JSON with checks.
 
 import { ArgumentError } from '../../core/errors.js';
-import { noamSchedule, withCooldown } from '../../optim/schedules.js';
+import { noamSchedule, warmupHoldSchedule, withCooldown } from '../../optim/schedules.js';
 import type { MonitorOptions, TrainerOptions } from '../trainer.js';
 
 /** The names of the presets every task has. */
@@ -21,6 +21,11 @@ export interface TrainingConfig {
   /** Scale of the Noam schedule (the paper: 1; small models train faster with more). */
   lrFactor: number;
   /**
+   * After warm-up: 'rsqrt', the paper's decay ∝ 1/√step; 'none', Noam's peak
+   * (lrFactor · d_model^−0.5 · warmup^−0.5) held, so that `cooldown` alone shapes the decay.
+   */
+  decay: Decay;
+  /**
    * Anneal the rate linearly to 0 over this last share of the run (steps or minutes, whichever limit
    * is nearer; see withCooldown). null: the paper's schedule unchanged.
    */
@@ -38,6 +43,10 @@ export interface TrainingConfig {
   /** Seed of initialisation, dropout and batch order. */
   seed: number;
 }
+
+/** What the rate does after warm-up (see TrainingConfig.decay). */
+export const DECAYS = ['rsqrt', 'none'] as const;
+export type Decay = (typeof DECAYS)[number];
 
 /** The JSON-like shape of a config, for checking overrides. */
 type Plain = Record<string, unknown>;
@@ -84,22 +93,28 @@ function merge(into: Plain, from: Plain, task: string, prefix: string): void {
 const NULLABLE = new Set(['maxMinutes', 'patience', 'maxTrainExamples', 'cooldown']);
 
 /**
- * The Trainer options a config asks for: Noam schedule with its warm-up and factor, clipping,
- * limits, evaluation, keep-best and early stopping on `monitor`.
+ * The Trainer options a config asks for: Noam's warm-up and factor (decayed as the paper, or held
+ * and annealed), clipping, limits, evaluation (also at the end of the run), keep-best and early
+ * stopping on `monitor`.
  *
  * @example
  * new Trainer(model, task, { ...trainerOptions(config, model.config.dModel), save, onEvent });
  */
 export function trainerOptions(c: TrainingConfig, dModel: number, monitor: MonitorOptions = { metric: 'validLoss', mode: 'min' }): TrainerOptions {
-  const noam = noamSchedule({ dModel, warmup: c.warmup, factor: c.lrFactor });
+  const decay = c.decay ?? 'rsqrt'; // configs written before the field existed decay as the paper
+  if (!DECAYS.includes(decay)) throw new ArgumentError(`config field 'decay' is ${JSON.stringify(decay)}, expected one of ${DECAYS.map((d) => `'${d}'`).join(', ')}`);
+  const base = decay === 'rsqrt'
+    ? noamSchedule({ dModel, warmup: c.warmup, factor: c.lrFactor })
+    : warmupHoldSchedule({ peak: c.lrFactor * (dModel * c.warmup) ** -0.5, warmup: c.warmup });
   const cooldown = c.cooldown ?? null; // configs written before the field existed have none
   return {
-    schedule: cooldown !== null ? withCooldown(noam, cooldown) : noam,
+    schedule: cooldown !== null ? withCooldown(base, cooldown) : base,
     clipGradNorm: c.clipGradNorm,
     seed: c.seed,
     maxSteps: c.maxSteps,
     ...(c.maxMinutes !== null ? { maxSeconds: c.maxMinutes * 60 } : {}),
     evalEvery: c.evalEvery,
+    evalAtEnd: true,
     monitor: { ...monitor, ...(c.patience !== null ? { patience: c.patience } : {}) },
   };
 }

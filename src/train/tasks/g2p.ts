@@ -39,7 +39,7 @@ export interface G2PConfig extends TrainingConfig {
   lengthPenalty: number;
 }
 
-const COMMON = { task: 'g2p' as const, labelSmoothing: 0.1, clipGradNorm: 1, cooldown: null, patience: null, seed: 1, beam: 4, lengthPenalty: 0.6 };
+const COMMON = { task: 'g2p' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, beam: 4, lengthPenalty: 0.6 };
 
 /**
  * tiny: seconds, for tests. small: the README demo (3 minutes of training, about 3.5 minutes end to end).
