@@ -81,8 +81,14 @@ static FUSED(attn_scratch) FUSED(attn_carve)(const qkv_attn_args *a, float *w) {
   return z;
 }
 
-/* Marks allowed keys of query rows t0..t0+mr in ok[r][s] (1 or 0) and returns 1 + the last allowed key of any row. */
-static int64_t FUSED(attn_allowed)(const qkv_attn_args *a, int64_t b, int64_t h, int64_t t0, int mr, float *ok, int64_t Sp) {
+/* The allowed keys of query rows t0..t0+mr as ok[r][s] (1 or 0; rows from mr on all 0): the driver's shared rows
+ * when it made them, else marked in `ok` from this head's mask. Sets *lim to 1 + the last allowed key of any row. */
+static const float *FUSED(attn_allowed)(const qkv_attn_args *a, int64_t b, int64_t h, int64_t t0, int mr, float *ok, int64_t Sp,
+                                        int64_t *lim_out) {
+  if (a->ok_rows) {
+    *lim_out = a->ok_lim[t0 / QB];
+    return a->ok_rows + t0 * Sp;
+  }
   int64_t lim = 0;
   for (int r = 0; r < QB; r++) {
     float *o = ok + r * Sp;
@@ -101,7 +107,8 @@ static int64_t FUSED(attn_allowed)(const qkv_attn_args *a, int64_t b, int64_t h,
     }
     for (int64_t s = a->S; s < Sp; s++) o[s] = 0;
   }
-  return lim;
+  *lim_out = lim;
+  return ok;
 }
 
 /* Packs the head's keys (transposed, and padded rows) and values. */
@@ -141,13 +148,15 @@ static void FUSED(attn_forward)(const qkv_attn_args *a, int64_t bh, float *w) {
   FUSED(attn_pack)(a, b, h, &z, 0);
   for (int64_t t0 = 0; t0 < T; t0 += QB) {
     int mr = T - t0 < QB ? (int)(T - t0) : QB;
-    int64_t lim = FUSED(attn_allowed)(a, b, h, t0, mr, z.ok, Sp);
+    int64_t lim;
+    const float *okb = FUSED(attn_allowed)(a, b, h, t0, mr, z.ok, Sp, &lim);
     float sums[QB] = {0};
     if (lim > 0) {
       FUSED(attn_load_q)(a, b, h, t0, mr, z.qb);
       FUSED(block_product)(K, RUP(lim), z.qb, RUP(K), z.kT, Sp, z.sc, Sp);  /* scores [4][lim] */
       for (int r = 0; r < mr; r++) {
-        float *sc = z.sc + r * Sp, *ok = z.ok + r * Sp;
+        float *sc = z.sc + r * Sp;
+        const float *ok = okb + r * Sp;
         float m = -INFINITY;
         for (int64_t s = 0; s < lim; s++) {
           sc[s] *= a->scale;
@@ -187,7 +196,8 @@ static void FUSED(attn_backward)(const qkv_attn_args *a, int64_t bh, float *w) {
   memset(z.dv, 0, S * Vp * sizeof(float));
   for (int64_t t0 = 0; t0 < T; t0 += QB) {
     int mr = T - t0 < QB ? (int)(T - t0) : QB;
-    int64_t lim = FUSED(attn_allowed)(a, b, h, t0, mr, z.ok, Sp);
+    int64_t lim;
+    const float *okb = FUSED(attn_allowed)(a, b, h, t0, mr, z.ok, Sp, &lim);
     float *dq = a->dq + (bh * T + t0) * K;
     if (lim == 0) { memset(dq, 0, mr * K * sizeof(float)); continue; }
     FUSED(attn_load_q)(a, b, h, t0, mr, z.qb);
@@ -205,7 +215,8 @@ static void FUSED(attn_backward)(const qkv_attn_args *a, int64_t bh, float *w) {
     FUSED(block_product)(K, limp, z.qb, Kp, z.kT, Sp, z.sc, Sp);   /* scores */
     FUSED(block_product)(Vd, limp, z.ob, Vp, z.vT, Sp, z.dp, Sp);  /* dP = dO·Vᵀ */
     for (int r = 0; r < QB; r++) {
-      float *p = z.sc + r * Sp, *dp = z.dp + r * Sp, *ok = z.ok + r * Sp;
+      float *p = z.sc + r * Sp, *dp = z.dp + r * Sp;
+      const float *ok = okb + r * Sp;
       float lse = r < mr ? a->lse[bh * T + t0 + r] : -INFINITY;
       if (lse == -INFINITY) { memset(p, 0, limp * sizeof(float)); memset(dp, 0, limp * sizeof(float)); continue; }
       for (int64_t s = 0; s < limp; s++) p[s] = FUSED(expf_fast)(p[s] * a->scale - lse);

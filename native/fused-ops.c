@@ -22,25 +22,67 @@ typedef struct {
   _Atomic int failed;
 } attn_job;
 
+/* This thread's attention scratch of at least n floats, kept from call to call (a head's scratch is some
+ * 100 KiB: allocated per task it cost a malloc, and fresh pages, per head). NULL when out of memory. */
+static float *thread_scratch(int64_t n) {
+  static _Thread_local float *buf = NULL;
+  static _Thread_local int64_t cap = 0;
+  if (n > cap) {
+    free(buf);
+    buf = malloc((size_t)n * sizeof(float));
+    cap = buf ? n : 0;
+  }
+  return buf;
+}
+
 /* Task t takes heads [heads·t/tasks, heads·(t+1)/tasks); dK and dV of a head belong to one task. */
 static void attn_task(void *vctx, int t, int thread) {
   (void)thread;
   attn_job *J = vctx;
-  float *w = malloc((size_t)qkv_attn_scratch(J->a) * sizeof(float));
+  float *w = thread_scratch(qkv_attn_scratch(J->a));
   if (!w) { J->failed = 1; return; }
   for (int64_t bh = qkv_split(J->heads, J->tasks, t); bh < qkv_split(J->heads, J->tasks, t + 1); bh++) {
     if (J->backward) J->k->attn_backward(J->a, bh, w);
     else J->k->attn_forward(J->a, bh, w);
   }
-  free(w);
 }
 
-static int attention(const qkv_attn_args *a, int backward) {
-  attn_job J = {a, qkv_fused_best(), backward, 0, a->B * a->H, 0};
-  if (J.heads == 0 || a->T == 0) return 1;
+/* A mask shared by every (b, h) (a causal mask), or none, read once for all heads: see qkv_attn_args.ok_rows.
+ * Returns the allocation (rows, then the limits) for the caller to free; NULL when the mask differs by batch
+ * or head, or when out of memory (each head then reads the mask itself). */
+static void *shared_allowed(qkv_attn_args *a) {
+  if (a->mask && (a->sm[0] != 0 || a->sm[1] != 0)) return NULL;
+  int64_t S = a->S, Sp = RUP16(S), blocks = (a->T + 3) / 4;
+  float *ok = calloc((size_t)(blocks * 4 * Sp + 2 * blocks), sizeof(float));  /* int64 limits after the rows */
+  if (!ok) return NULL;
+  int64_t *lim = (int64_t *)(ok + blocks * 4 * Sp);
+  for (int64_t t = 0; t < a->T; t++) {
+    float *o = ok + t * Sp;
+    int64_t last = 0;
+    for (int64_t s = 0; s < S; s++) {
+      int64_t i = t * a->sm[2] + s * a->sm[3];
+      int masked = !a->mask ? 0 : a->mask_i32 ? ((const int32_t *)a->mask)[i] != 0 : ((const float *)a->mask)[i] != 0;
+      o[s] = masked ? 0.0f : 1.0f;
+      if (!masked) last = s + 1;
+    }
+    if (last > lim[t / 4]) lim[t / 4] = last;
+  }
+  a->ok_rows = ok;
+  a->ok_lim = lim;
+  return ok;
+}
+
+static int attention(const qkv_attn_args *args, int backward) {
+  qkv_attn_args a = *args;
+  a.ok_rows = NULL;
+  a.ok_lim = NULL;
+  attn_job J = {&a, qkv_fused_best(), backward, 0, a.B * a.H, 0};
+  if (J.heads == 0 || a.T == 0) return 1;
+  void *shared = J.heads > 1 ? shared_allowed(&a) : NULL;
   int64_t tasks = J.heads < 4096 ? J.heads : 4096;
   J.tasks = (int)tasks;
   qkv_pool_run(attn_task, &J, J.tasks);
+  free(shared);
   return !J.failed;
 }
 

@@ -21,6 +21,11 @@ typedef struct {
   /* Backward only: dout [B, H, T, Vd] contiguous in; dq [B, H, T, K], dk [B, H, S, K], dv [B, H, S, Vd] out. */
   const float *dout;
   float *dq, *dk, *dv;
+  /* Set by the driver (fused-ops.c), not the caller: when the mask is the same for every (b, h) (or absent), its
+   * allowed keys once for all heads: ok_rows [T rounded up to 4][S rounded up to 16] (1 or 0, rows past T zero) and
+   * ok_lim[t / 4], 1 + the last allowed key of query block t..t+3. NULL: each head reads the mask itself. */
+  const float *ok_rows;
+  const int64_t *ok_lim;
 } qkv_attn_args;
 
 /* One Adam/AdamW step over n contiguous values, in place on p, m, v; torch.optim's order of operations. */

@@ -50,6 +50,8 @@ function describeAttention(backend: Backend): void {
       name: 'key padding [B, 1, 1, S] int32, one batch fully masked', B: 3, H: 2, T: 6, S: 9, K: 12, Vd: 7,
       mask: { shape: [3, 1, 1, 9], dtype: 'int32', values: ([b, , , s]) => (b === 1 ? 1 : s >= 9 - 2 * b ? 1 : 0) },
     },
+    { name: 'one [T, S] mask for every head, a fully masked row, T not a multiple of 4', B: 2, H: 3, T: 6, S: 5, K: 4, Vd: 3,
+      mask: { shape: [6, 5], values: ([t, s]) => (t === 2 || s > t + 1 ? 1 : 0) } },
     { name: 'T = 1, S = 1', B: 2, H: 1, T: 1, S: 1, K: 3, Vd: 2 },
     { name: 'T = 1 over many keys', B: 1, H: 2, T: 1, S: 37, K: 20, Vd: 33, mask: { shape: [1, 37], values: ([, s]) => (s % 5 === 0 ? 1 : 0) } },
     {
