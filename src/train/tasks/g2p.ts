@@ -56,7 +56,7 @@ export const G2P_PRESETS: Record<PresetName, G2PConfig> = {
   },
   base: {
     ...COMMON, preset: 'base', model: { dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0 },
-    maxTokens: 3000, warmup: 400, lrFactor: 0.6, cooldown: 1, maxSteps: 100_000, maxMinutes: 60, evalEvery: 500, maxTrainExamples: null, evalWords: 500, patience: null,
+    maxTokens: 3000, warmup: 400, lrFactor: 0.6, decay: 'none', cooldown: 1, maxSteps: 100_000, maxMinutes: 60, evalEvery: 500, maxTrainExamples: null, evalWords: 500, patience: null,
   },
 };
 
