@@ -45,6 +45,9 @@ extern const qkv_sgemm_kernel qkv_sgemm_avx512_14x32;
 
 /* The kernel in use: the best one this CPU supports, unless qkv_sgemm_use chose another. */
 const qkv_sgemm_kernel *qkv_sgemm_current(void);
+/* 1 when the kernel computes a tile as defined above on this CPU (its packers, micro-kernel and direct twin, on
+ * exact test values); the kernel chosen is the first supported one that passes. */
+int qkv_sgemm_kernel_works(const qkv_sgemm_kernel *k);
 /* Chooses a kernel by name ("avx512", "avx2", "portable"...); returns 0 if unknown or unsupported. */
 int qkv_sgemm_use(const char *name);
 /* Overrides the current kernel's cache blocks (values <= 0 keep the default); for tuning runs. */
