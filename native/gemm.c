@@ -26,6 +26,9 @@ const qkv_sgemm_kernel *const *qkv_sgemm_all(void) { return ALL; }
 /* Test values whose products and sums are exact in float, so a kernel must match the definition bit for bit. */
 static float tv(int64_t x, int m, float unit) { return (float)((int)(x % m) - m / 2) * unit; }
 
+/* n floats, 64-byte aligned; NULL when out of memory. */
+static float *falloc(int64_t n) { return aligned_alloc(64, ((size_t)n * sizeof(float) + 63) / 64 * 64); }
+
 /* 1 when the kernel's packers, micro-kernel (plain; accumulating with bias and ReLU) and direct twin compute
  * one tile as gemm.h defines them, on this CPU: a kernel the build could only compile, never run (the AVX-512
  * ones on an AVX2 machine), is checked before it is trusted. QKV_SGEMM_BREAK=<name> fails it, for tests. */
@@ -34,9 +37,9 @@ int qkv_sgemm_kernel_works(const qkv_sgemm_kernel *k) {
   if (brk && strcmp(brk, k->name) == 0) return 0;
   enum { KC = 37 };
   const int mr = k->mr, nr = k->nr, rsc = nr + 3;
-  float *A = malloc(sizeof(float) * mr * KC), *Bt = malloc(sizeof(float) * nr * KC);
-  float *pa = malloc(sizeof(float) * mr * KC), *pb = malloc(sizeof(float) * nr * KC), *pk = malloc(sizeof(float) * (mr > nr ? mr : nr) * KC);
-  float *C = malloc(sizeof(float) * mr * rsc), *bias = malloc(sizeof(float) * nr);
+  /* Aligned as the driver's packing buffers are (micro-kernels use aligned loads on packed panels). */
+  float *A = falloc(mr * KC), *Bt = falloc(nr * KC), *pa = falloc(mr * KC), *pb = falloc(nr * KC);
+  float *pk = falloc((mr > nr ? mr : nr) * KC), *C = falloc(mr * rsc), *bias = falloc(nr);
   int ok = A && Bt && pa && pb && pk && C && bias;
   if (ok) {
     for (int i = 0; i < mr; i++) for (int q = 0; q < KC; q++) A[i * KC + q] = tv(i * 7 + q * 3, 9, 0.25f);
