@@ -27,7 +27,7 @@ test('trainerOptions: decay rsqrt is the paper\'s schedule, none holds Noam\'s p
   const at = (overrides: Record<string, unknown>, step: number) => trainerOptions(g2pConfig('small', { cooldown: null, ...overrides }), 64).schedule!(step);
   // small: warm-up 150, factor 1, d 64. Peak = 64^-0.5 · 150^-0.5; rsqrt decays it by √(150/600) = ½ at step 600.
   const peak = 1 / (8 * Math.sqrt(150));
-  assert.ok(Math.abs(at({}, 150) - peak) < 1e-15 && Math.abs(at({}, 600) - peak / 2) < 1e-15);
+  assert.ok(Math.abs(at({ decay: 'rsqrt' }, 150) - peak) < 1e-15 && Math.abs(at({ decay: 'rsqrt' }, 600) - peak / 2) < 1e-15);
   assert.ok(Math.abs(at({ decay: 'none' }, 600) - peak) < 1e-15);
   assert.ok(Math.abs(at({ decay: 'none' }, 75) - peak / 2) < 1e-15);
   assert.throws(() => at({ decay: 'cosine' }, 1), /config field 'decay' is "cosine", expected one of 'rsqrt', 'none'/);

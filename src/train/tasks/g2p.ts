@@ -51,8 +51,8 @@ export const G2P_PRESETS: Record<PresetName, G2PConfig> = {
     maxTokens: 400, warmup: 10, lrFactor: 1, maxSteps: 12, maxMinutes: null, evalEvery: 6, maxTrainExamples: 2000, evalWords: 16,
   },
   small: {
-    ...COMMON, preset: 'small', model: { dModel: 64, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 256, dropout: 0.1 },
-    maxTokens: 1200, warmup: 150, lrFactor: 1, cooldown: 1, maxSteps: 100_000, maxMinutes: 3, evalEvery: 100, maxTrainExamples: null, evalWords: 200,
+    ...COMMON, preset: 'small', model: { dModel: 64, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 256, dropout: 0 },
+    maxTokens: 1200, warmup: 150, lrFactor: 1, decay: 'none', cooldown: 1, maxSteps: 100_000, maxMinutes: 3, evalEvery: 100, maxTrainExamples: null, evalWords: 200,
   },
   base: {
     ...COMMON, preset: 'base', model: { dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0 },
