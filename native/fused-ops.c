@@ -1,5 +1,6 @@
 /* Drivers of the fused attention, cross-entropy, GELU and Adam kernels: split the work over the pool. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,16 +24,37 @@ typedef struct {
 } attn_job;
 
 /* This thread's attention scratch of at least n floats, kept from call to call (a head's scratch is some
- * 100 KiB: allocated per task it cost a malloc, and fresh pages, per head). NULL when out of memory. */
+ * 100 KiB: allocated per task it cost a malloc, and fresh pages, per head) and freed when the thread ends
+ * (the pool's workers end when the thread count changes). NULL when out of memory. */
+typedef struct {
+  float *p;
+  int64_t cap;
+} scratch_buf;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch(void *v) {
+  scratch_buf *s = v;
+  free(s->p);
+  free(s);
+}
+
+static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
+
 static float *thread_scratch(int64_t n) {
-  static _Thread_local float *buf = NULL;
-  static _Thread_local int64_t cap = 0;
-  if (n > cap) {
-    free(buf);
-    buf = malloc((size_t)n * sizeof(float));
-    cap = buf ? n : 0;
+  pthread_once(&scratch_once, make_scratch_key);
+  scratch_buf *s = pthread_getspecific(scratch_key);
+  if (!s) {
+    if (!(s = calloc(1, sizeof *s))) return NULL;
+    pthread_setspecific(scratch_key, s);
   }
-  return buf;
+  if (n > s->cap) {
+    free(s->p);
+    s->p = malloc((size_t)n * sizeof(float));
+    s->cap = s->p ? n : 0;
+  }
+  return s->p;
 }
 
 /* Task t takes heads [heads·t/tasks, heads·(t+1)/tasks); dK and dV of a head belong to one task. */
