@@ -13,7 +13,7 @@
       "target_name": "qkv_native",
       "sources": [
         "native/addon.c", "native/addon-fused.c", "native/pool.c", "native/strided.c", "native/elementwise.c", "native/reduce.c",
-        "native/matmul.c", "native/index.c", "native/gemm.c", "native/gemm-small.c", "native/gemm-naive.c", "native/gemm-portable.c", "native/gemm-linear.c",
+        "native/matmul.c", "native/index.c", "native/gemm.c", "native/gemm-select.c", "native/gemm-small.c", "native/gemm-naive.c", "native/gemm-portable.c", "native/gemm-linear.c",
         "native/fused.c", "native/fused-ops.c", "native/fused-portable.c", "native/decode.c",
       ],
       "libraries": ["-lm", "-lpthread"],

@@ -1,6 +1,5 @@
 /* Drivers of the fused attention, cross-entropy, GELU and Adam kernels: split the work over the pool. */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,45 +22,11 @@ typedef struct {
   _Atomic int failed;
 } attn_job;
 
-/* This thread's attention scratch of at least n floats, kept from call to call (a head's scratch is some
- * 100 KiB: allocated per task it cost a malloc, and fresh pages, per head) and freed when the thread ends
- * (the pool's workers end when the thread count changes). NULL when out of memory. */
-typedef struct {
-  float *p;
-  int64_t cap;
-} scratch_buf;
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void free_scratch(void *v) {
-  scratch_buf *s = v;
-  free(s->p);
-  free(s);
-}
-
-static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
-
-static float *thread_scratch(int64_t n) {
-  pthread_once(&scratch_once, make_scratch_key);
-  scratch_buf *s = pthread_getspecific(scratch_key);
-  if (!s) {
-    if (!(s = calloc(1, sizeof *s))) return NULL;
-    pthread_setspecific(scratch_key, s);
-  }
-  if (n > s->cap) {
-    free(s->p);
-    s->p = malloc((size_t)n * sizeof(float));
-    s->cap = s->p ? n : 0;
-  }
-  return s->p;
-}
-
 /* Task t takes heads [heads·t/tasks, heads·(t+1)/tasks); dK and dV of a head belong to one task. */
 static void attn_task(void *vctx, int t, int thread) {
   (void)thread;
   attn_job *J = vctx;
-  float *w = thread_scratch(qkv_attn_scratch(J->a));
+  float *w = qkv_thread_scratch(QKV_SCRATCH_ATTENTION, (size_t)qkv_attn_scratch(J->a));
   if (!w) { J->failed = 1; return; }
   for (int64_t bh = qkv_split(J->heads, J->tasks, t); bh < qkv_split(J->heads, J->tasks, t + 1); bh++) {
     if (J->backward) J->k->attn_backward(J->a, bh, w);

@@ -1,164 +1,13 @@
 /* The sgemm driver, BLIS style: pack A and B into panels, block for the caches, split the work over the pool;
- * qkv_sgemm_ex adds a bias and ReLU in the epilogue and sums the rows of A on the way (a Linear layer's needs). */
+ * qkv_sgemm_ex adds a bias and ReLU in the epilogue and sums the rows of A on the way (a Linear layer's needs).
+ * Which micro-kernel runs is chosen in gemm-select.c. */
 #include "gemm.h"
 
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pool.h"
 #include "strided.h"
-
-/* ---- choosing a kernel --------------------------------------------------------------------- */
-
-static const qkv_sgemm_kernel *const ALL[] = {
-#if defined(__x86_64__)
-    &qkv_sgemm_avx512, &qkv_sgemm_avx512_6x32, &qkv_sgemm_avx512_8x32, &qkv_sgemm_avx512_14x32, &qkv_sgemm_avx2,
-#endif
-    &qkv_sgemm_portable, NULL};
-
-static const qkv_sgemm_kernel *current;
-static qkv_sgemm_kernel tuned;  /* current, with block sizes changed by qkv_sgemm_tune */
-
-const qkv_sgemm_kernel *const *qkv_sgemm_all(void) { return ALL; }
-
-/* Test values whose products and sums are exact in float, so a kernel must match the definition bit for bit. */
-static float tv(int64_t x, int m, float unit) { return (float)((int)(x % m) - m / 2) * unit; }
-
-/* n floats, 64-byte aligned; NULL when out of memory. */
-static float *falloc(int64_t n) { return aligned_alloc(64, ((size_t)n * sizeof(float) + 63) / 64 * 64); }
-
-/* 1 when the kernel's packers, micro-kernel (plain; accumulating with bias and ReLU) and direct twin compute
- * one tile as gemm.h defines them, on this CPU: a kernel the build could only compile, never run (the AVX-512
- * ones on an AVX2 machine), is checked before it is trusted. QKV_SGEMM_BREAK=<name> fails it, for tests. */
-int qkv_sgemm_kernel_works(const qkv_sgemm_kernel *k) {
-  const char *brk = getenv("QKV_SGEMM_BREAK");
-  if (brk && strcmp(brk, k->name) == 0) return 0;
-  enum { KC = 37 };
-  const int mr = k->mr, nr = k->nr, rsc = nr + 3;
-  /* Aligned as the driver's packing buffers are (micro-kernels use aligned loads on packed panels). */
-  float *A = falloc(mr * KC), *Bt = falloc(nr * KC), *pa = falloc(mr * KC), *pb = falloc(nr * KC);
-  float *pk = falloc((mr > nr ? mr : nr) * KC), *C = falloc(mr * rsc), *bias = falloc(nr);
-  int ok = A && Bt && pa && pb && pk && C && bias;
-  if (ok) {
-    for (int i = 0; i < mr; i++) for (int q = 0; q < KC; q++) A[i * KC + q] = tv(i * 7 + q * 3, 9, 0.25f);
-    for (int j = 0; j < nr; j++) for (int q = 0; q < KC; q++) Bt[j * KC + q] = tv(q * 5 + j * 11, 7, 0.5f);
-    for (int j = 0; j < nr; j++) bias[j] = tv(j, 5, 0.25f);
-    for (int q = 0; q < KC; q++) {
-      for (int i = 0; i < mr; i++) pa[q * mr + i] = A[i * KC + q];
-      for (int j = 0; j < nr; j++) pb[q * nr + j] = Bt[j * KC + q];
-    }
-    /* The kernel's own packers, a full panel and one short by a row or column (its tail must be zero). */
-    for (int n = mr; ok && k->pack_a_rows && n >= mr - 1 && n >= 1; n--) {
-      k->pack_a_rows(KC, A, KC, pk, n);
-      for (int q = 0; q < KC; q++) for (int i = 0; i < mr; i++) ok &= pk[q * mr + i] == (i < n ? pa[q * mr + i] : 0.0f);
-    }
-    for (int n = nr; ok && k->pack_b_cols && n >= nr - 1 && n >= 1; n--) {
-      k->pack_b_cols(KC, Bt, KC, pk, n);
-      for (int q = 0; q < KC; q++) for (int j = 0; j < nr; j++) ok &= pk[q * nr + j] == (j < n ? pb[q * nr + j] : 0.0f);
-    }
-    for (int pass = 0; ok && pass < 3; pass++) {
-      /* pass 0: C = A·B; pass 1: C = relu(C0 + A·B + bias); pass 2: the direct kernel on rows × cols. */
-      const int rows = pass == 2 ? mr - (mr > 1) : mr, cols = pass == 2 ? nr - (nr > 1) : nr;
-      for (int i = 0; i < mr; i++) for (int j = 0; j < rsc; j++) C[i * rsc + j] = tv(i + j, 3, 0.5f);
-      if (pass == 0) k->ukernel(KC, pa, pb, C, rsc, 0, NULL);
-      else if (pass == 1) k->ukernel(KC, pa, pb, C, rsc, QKV_UK_ACC | QKV_UK_RELU, bias);
-      else if (k->direct) k->direct(KC, A, KC, 1, rows, pb, C, rsc, cols);
-      else break;
-      for (int i = 0; i < mr; i++) {
-        for (int j = 0; j < rsc; j++) {
-          double want = tv(i + j, 3, 0.5f);  /* untouched outside the tile */
-          if (i < rows && j < cols) {
-            double s = pass == 1 ? want : 0.0;
-            for (int q = 0; q < KC; q++) s += (double)A[i * KC + q] * Bt[j * KC + q];
-            if (pass == 1) s += bias[j], s = s > 0 ? s : 0.0;
-            want = s;
-          }
-          ok &= C[i * rsc + j] == (float)want;
-        }
-      }
-    }
-  }
-  free(A); free(Bt); free(pa); free(pb); free(pk); free(C); free(bias);
-  return ok;
-}
-
-/* Supported by this CPU and passing the check above (remembered per kernel). */
-static int usable(int i) {
-  static signed char verdict[sizeof ALL / sizeof ALL[0]];
-  if (!verdict[i]) verdict[i] = ALL[i]->supported() && qkv_sgemm_kernel_works(ALL[i]) ? 1 : -1;
-  return verdict[i] > 0;
-}
-
-const qkv_sgemm_kernel *qkv_sgemm_current(void) {
-  if (!current) {
-    for (int i = 0; ALL[i]; i++) {
-      if (usable(i)) { current = ALL[i]; break; }
-      if (ALL[i]->supported()) fprintf(stderr, "qkv: the %s sgemm kernel gave wrong results in its self-check on this CPU; not using it\n", ALL[i]->name);
-    }
-  }
-  return current;
-}
-
-void qkv_sgemm_tune(int mc, int kc, int nc) {
-  tuned = *qkv_sgemm_current();
-  if (mc > 0) tuned.mc = (mc + tuned.mr - 1) / tuned.mr * tuned.mr;
-  if (kc > 0) tuned.kc = kc;
-  if (nc > 0) tuned.nc = (nc + tuned.nr - 1) / tuned.nr * tuned.nr;
-  current = &tuned;
-}
-
-int qkv_sgemm_use(const char *name) {
-  for (int i = 0; ALL[i]; i++) {
-    if (strcmp(ALL[i]->name, name) == 0 && usable(i)) { current = ALL[i]; return 1; }
-  }
-  return 0;
-}
-
-/* ---- per-thread packing buffers ------------------------------------------------------------ */
-
-typedef struct {
-  float *a, *b, *k;  /* packed A, packed B, partial sums of a split-K product */
-  size_t na, nb, nk;
-} pack_bufs;
-
-static pthread_key_t bufs_key;
-static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
-
-static void free_bufs(void *p) {
-  pack_bufs *pb = p;
-  free(pb->a);
-  free(pb->b);
-  free(pb->k);
-  free(pb);
-}
-
-static void make_key(void) { pthread_key_create(&bufs_key, free_bufs); }
-
-/* Grows *buf to at least `need` floats; returns it, or NULL when out of memory (never for need 0). */
-static float *grow(float **buf, size_t *have, size_t need) {
-  if (need == 0) return (float *)buf;  /* any non-NULL marker: nothing needed */
-  if (*have < need) {
-    free(*buf);
-    *buf = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
-    *have = *buf ? need : 0;
-  }
-  return *buf;
-}
-
-/* Buffers of this thread, at least na and nb floats; NULL if memory ran out. */
-static pack_bufs *thread_bufs(size_t na, size_t nb) {
-  pthread_once(&bufs_once, make_key);
-  pack_bufs *pb = pthread_getspecific(bufs_key);
-  if (!pb) {
-    pb = calloc(1, sizeof *pb);
-    if (!pb) return NULL;
-    pthread_setspecific(bufs_key, pb);
-  }
-  if (!grow(&pb->a, &pb->na, na) || !grow(&pb->b, &pb->nb, nb)) return NULL;
-  return pb;
-}
 
 /* ---- packing ------------------------------------------------------------------------------- */
 
@@ -342,14 +191,14 @@ static int direct_fits(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t
 static int direct_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64_t K, qkv_fmat a, qkv_fmat b,
                           float *c, int64_t rsc, const qkv_sgemm_extras *ex) {
   const int mr = kr->mr, nr = kr->nr;
-  pack_bufs *buf = thread_bufs(0, K * round_up(N, nr));
-  if (!buf) return 0;
-  pack_b(kr, K, N, b.p, b.rs, b.cs, buf->b);
+  float *pb = qkv_thread_scratch(QKV_SCRATCH_PACK_B, (size_t)(K * round_up(N, nr)));
+  if (!pb) return 0;
+  pack_b(kr, K, N, b.p, b.rs, b.cs, pb);
   for (int64_t jr = 0; jr < N; jr += nr) {
     int cols = (int)min64(nr, N - jr);
     for (int64_t ir = 0; ir < M; ir += mr) {
       float *cij = c + ir * rsc + jr;
-      kr->direct(K, a.p + ir * a.rs, a.rs, a.cs, (int)min64(mr, M - ir), buf->b + jr * K, cij, rsc, cols);
+      kr->direct(K, a.p + ir * a.rs, a.rs, a.cs, (int)min64(mr, M - ir), pb + jr * K, cij, rsc, cols);
       if (ex && (ex->bias || ex->relu)) qkv_sgemm_epilogue(cij, rsc, min64(mr, M - ir), cols, ex->bias ? ex->bias + jr : NULL, ex->relu);
     }
   }
@@ -395,16 +244,16 @@ static void compute_task(void *ctx, int t, int thread) {
   int64_t m0 = (t / J->gn) * J->bm, n0 = (t % J->gn) * J->bn;
   if (m0 >= J->M || n0 >= J->nc) return;
   int64_t m1 = min64(m0 + J->bm, J->M), n1 = min64(n0 + J->bn, J->nc);
-  pack_bufs *buf = thread_bufs(J->MC * J->kc, 0);
-  if (!buf) { J->failed = 1; return; }
+  float *pa = qkv_thread_scratch(QKV_SCRATCH_PACK_A, (size_t)(J->MC * J->kc));
+  if (!pa) { J->failed = 1; return; }
   for (int64_t ic = m0; ic < m1; ic += J->MC) {
     int64_t mc = min64(J->MC, m1 - ic);
-    pack_a(J->kr, mc, J->kc, J->a.p + ic * J->a.rs + J->pc * J->a.cs, J->a.rs, J->a.cs, buf->a);
+    pack_a(J->kr, mc, J->kc, J->a.p + ic * J->a.rs + J->pc * J->a.cs, J->a.rs, J->a.cs, pa);
     /* Each block of A is packed by every band in its row (and again per jc): the first one sums it. */
-    if (J->rowsum && J->jc == 0 && n0 == 0) qkv_sgemm_rowsum_packed(J->kr->mr, mc, J->kc, buf->a, J->rowsum + ic, J->pc > 0);
+    if (J->rowsum && J->jc == 0 && n0 == 0) qkv_sgemm_rowsum_packed(J->kr->mr, mc, J->kc, pa, J->rowsum + ic, J->pc > 0);
     epi_t e = {J->bias ? J->bias + J->jc + n0 : NULL, J->relu};
     int last = J->pc + J->kc == J->K && (J->bias || J->relu);
-    macro_kernel(J->kr, mc, n1 - n0, J->kc, buf->a, J->bpack + n0 * J->kc, J->c + ic * J->rsc + J->jc + n0, J->rsc, J->pc > 0,
+    macro_kernel(J->kr, mc, n1 - n0, J->kc, pa, J->bpack + n0 * J->kc, J->c + ic * J->rsc + J->jc + n0, J->rsc, J->pc > 0,
                  last ? &e : NULL);
   }
 }
@@ -440,9 +289,9 @@ static int sgemm_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int64
   int64_t nblk = (J.bm + kr->mc - 1) / kr->mc;
   J.MC = round_up((J.bm + nblk - 1) / nblk, mr);
   J.npack = threads;
-  pack_bufs *own = thread_bufs(J.MC * KC, KC * NC);
-  if (!own) return 0;
-  J.bpack = own->b;
+  /* The caller's A buffer grown here too: it runs tasks of compute_task below. */
+  if (!qkv_thread_scratch(QKV_SCRATCH_PACK_A, (size_t)(J.MC * KC))) return 0;
+  if (!(J.bpack = qkv_thread_scratch(QKV_SCRATCH_PACK_B, (size_t)(KC * NC)))) return 0;
   for (J.jc = 0; J.jc < N; J.jc += NC) {
     J.nc = min64(NC, N - J.jc);
     J.bn = ((J.nc + nr - 1) / nr + J.gn - 1) / J.gn * nr;
@@ -519,9 +368,7 @@ static int ksplit_product(const qkv_sgemm_kernel *kr, int64_t M, int64_t N, int6
   ksplit_job J = {kr, M, N, K, 0, a, b, c, NULL, NULL, (int)min64(tasks, K / (2 * kr->kc)), 0, ex};
   J.chunk = round_up((K + J.ntasks - 1) / J.ntasks, kr->kc);  /* whole K blocks per task */
   J.ntasks = (int)((K + J.chunk - 1) / J.chunk);
-  pack_bufs *own = thread_bufs(0, 0);
-  if (!own) return 0;
-  if (!(J.part = grow(&own->k, &own->nk, (size_t)(J.ntasks - 1) * (M * N + M)))) return 0;
+  if (!(J.part = qkv_thread_scratch(QKV_SCRATCH_KSPLIT, (size_t)(J.ntasks - 1) * (M * N + M)))) return 0;
   J.rpart = J.part + (size_t)(J.ntasks - 1) * M * N;
   qkv_pool_run(ksplit_task, &J, J.ntasks);
   if (J.failed) return 0;

@@ -150,3 +150,37 @@ void qkv_pool_run(qkv_task_fn fn, void *ctx, int ntasks) {
   }
   pthread_mutex_unlock(&P.run_mu);
 }
+
+/* ---- per-thread scratch ------------------------------------------------------------------------ */
+
+typedef struct {
+  float *p[QKV_SCRATCH_SLOTS];
+  size_t n[QKV_SCRATCH_SLOTS];
+} scratch_set;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch(void *v) {
+  scratch_set *s = v;
+  for (int i = 0; i < QKV_SCRATCH_SLOTS; i++) free(s->p[i]);
+  free(s);
+}
+
+static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
+
+float *qkv_thread_scratch(int slot, size_t n) {
+  pthread_once(&scratch_once, make_scratch_key);
+  scratch_set *s = pthread_getspecific(scratch_key);
+  if (!s) {
+    if (!(s = calloc(1, sizeof *s))) return NULL;
+    pthread_setspecific(scratch_key, s);
+  }
+  if (n == 0) n = 1;
+  if (s->n[slot] < n) {
+    free(s->p[slot]);
+    s->p[slot] = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    s->n[slot] = s->p[slot] ? n : 0;
+  }
+  return s->p[slot];
+}
