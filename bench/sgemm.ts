@@ -72,18 +72,29 @@ function operands(backend: NativeBackend, s: Shape): [View, View] {
   return [view(s.m, s.k, s.ta), view(s.k, s.n, s.tb)];
 }
 
-/** Best GFLOP/s of ~10 ms runs of backend.matmul (output allocation included, as in torch.mm) within `seconds`. */
+/** Timed runs per turn at least, however long they take: a 2048³ product (~0.1 s) would otherwise get one or two. */
+const MIN_RUNS = 3;
+
+/**
+ * Best GFLOP/s of ~10 ms runs of backend.matmul within `seconds`. Output allocation is included, as in
+ * torch.mm, and each run is a storage scope (as a training step is): its outputs go back to the buffer
+ * pool and back the next run's, as glibc's malloc hands torch.mm's freed outputs back to it.
+ */
 function timeQkv(backend: NativeBackend, [a, b]: [View, View], s: Shape, seconds: number): number {
-  backend.matmul(a, b);
   const flop = 2 * (s.batch ?? 1) * s.m * s.k * s.n;
   const reps = Math.max(1, Math.floor(0.01 / Math.max(flop / 100e9, 1e-9)));
-  let best = Infinity;
-  const start = performance.now();
-  do {
+  const run = (): number => {
+    const scope = backend.openScope();
     const t0 = performance.now();
     for (let r = 0; r < reps; r++) backend.matmul(a, b);
-    best = Math.min(best, (performance.now() - t0) / 1000 / reps);
-  } while (performance.now() - start < seconds * 1000);
+    const t = (performance.now() - t0) / 1000 / reps;
+    scope.close([]);
+    return t;
+  };
+  run();
+  let best = Infinity;
+  const start = performance.now();
+  for (let runs = 0; runs < MIN_RUNS || performance.now() - start < seconds * 1000; runs++) best = Math.min(best, run());
   return flop / best / 1e9;
 }
 
