@@ -84,7 +84,7 @@ function timeQkv(backend: NativeBackend, [a, b]: [View, View], s: Shape, seconds
   const flop = 2 * (s.batch ?? 1) * s.m * s.k * s.n;
   const reps = Math.max(1, Math.floor(0.01 / Math.max(flop / 100e9, 1e-9)));
   const run = (): number => {
-    const scope = backend.openScope();
+    const scope = backend.openScope!();
     const t0 = performance.now();
     for (let r = 0; r < reps; r++) backend.matmul(a, b);
     const t = (performance.now() - t0) / 1000 / reps;

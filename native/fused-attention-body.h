@@ -86,8 +86,8 @@ static FUSED(attn_scratch) FUSED(attn_carve)(const qkv_attn_args *a, float *w) {
 static const float *FUSED(attn_allowed)(const qkv_attn_args *a, int64_t b, int64_t h, int64_t t0, int mr, float *ok, int64_t Sp,
                                         int64_t *lim_out) {
   if (a->ok_rows) {
-    *lim_out = a->ok_lim[t0 / QB];
-    return a->ok_rows + t0 * Sp;
+    *lim_out = a->ok_lim[b * a->ok_lim_bs + t0 / QB];
+    return a->ok_rows + b * a->ok_bs + t0 * Sp;
   }
   int64_t lim = 0;
   for (int r = 0; r < QB; r++) {
@@ -179,7 +179,7 @@ static void FUSED(attn_forward)(const qkv_attn_args *a, int64_t bh, float *w) {
       for (int r = 0; r < mr; r++) a->lse[bh * T + t0 + r] = -INFINITY;
     }
     for (int r = 0; r < mr; r++) {
-      float *o = a->out + (bh * T + t0 + r) * Vd;
+      float *o = a->out + b * a->so[0] + h * a->so[1] + (t0 + r) * a->so[2];
       if (lim == 0 || sums[r] == 0) { memset(o, 0, Vd * sizeof(float)); continue; }
       float inv = 1.0f / sums[r];
       for (int64_t j = 0; j < Vd; j++) o[j] = z.ob[r * Vp + j] * inv;
@@ -198,14 +198,15 @@ static void FUSED(attn_backward)(const qkv_attn_args *a, int64_t bh, float *w) {
     int mr = T - t0 < QB ? (int)(T - t0) : QB;
     int64_t lim;
     const float *okb = FUSED(attn_allowed)(a, b, h, t0, mr, z.ok, Sp, &lim);
-    float *dq = a->dq + (bh * T + t0) * K;
-    if (lim == 0) { memset(dq, 0, mr * K * sizeof(float)); continue; }
+    float *dq = a->dq + b * a->sdq[0] + h * a->sdq[1] + t0 * a->sdq[2];
+    if (lim == 0) { for (int r = 0; r < mr; r++) memset(dq + r * a->sdq[2], 0, K * sizeof(float)); continue; }
     FUSED(attn_load_q)(a, b, h, t0, mr, z.qb);
     /* dO block [4][Vp] and D_r = dO_r · O_r. */
     float D[QB] = {0};
     memset(z.ob, 0, QB * Vp * sizeof(float));
     for (int r = 0; r < mr; r++) {
-      const float *g = a->dout + (bh * T + t0 + r) * Vd, *o = a->out + (bh * T + t0 + r) * Vd;
+      const float *g = a->dout + b * a->sdo[0] + h * a->sdo[1] + (t0 + r) * a->sdo[2];
+      const float *o = a->out + b * a->so[0] + h * a->so[1] + (t0 + r) * a->so[2];
       memcpy(z.ob + r * Vp, g, Vd * sizeof(float));
       float d = 0;
       for (int64_t j = 0; j < Vd; j++) d += g[j] * o[j];
@@ -226,12 +227,12 @@ static void FUSED(attn_backward)(const qkv_attn_args *a, int64_t bh, float *w) {
     FUSED(rank4)(lim, Vp, z.sc, Sp, z.ob, Vp, z.dv, Vp);   /* dV += Pᵀ·dO */
     FUSED(rank4)(lim, Kp, z.dp, Sp, z.qb, Kp, z.dk, Kp);   /* dK += dSᵀ·Q (scaled below) */
     FUSED(block_product)(lim, Kp, z.dp, Sp, z.kp, Kp, z.qb, Kp);  /* dQ = dS·K, into qb (Q is done) */
-    for (int r = 0; r < mr; r++) for (int64_t i = 0; i < K; i++) dq[r * K + i] = z.qb[r * Kp + i] * a->scale;
+    for (int r = 0; r < mr; r++) for (int64_t i = 0; i < K; i++) dq[r * a->sdq[2] + i] = z.qb[r * Kp + i] * a->scale;
   }
-  float *dk = a->dk + bh * S * K, *dv = a->dv + bh * S * Vd;
+  float *dk = a->dk + b * a->sdk[0] + h * a->sdk[1], *dv = a->dv + b * a->sdv[0] + h * a->sdv[1];
   for (int64_t s = 0; s < S; s++) {
-    for (int64_t i = 0; i < K; i++) dk[s * K + i] = z.dk[s * Kp + i] * a->scale;
-    memcpy(dv + s * Vd, z.dv + s * Vp, Vd * sizeof(float));
+    for (int64_t i = 0; i < K; i++) dk[s * a->sdk[2] + i] = z.dk[s * Kp + i] * a->scale;
+    memcpy(dv + s * a->sdv[2], z.dv + s * Vp, Vd * sizeof(float));
   }
 }
 

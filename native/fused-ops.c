@@ -34,28 +34,38 @@ static void attn_task(void *vctx, int t, int thread) {
   }
 }
 
-/* A mask shared by every (b, h) (a causal mask), or none, read once for all heads: see qkv_attn_args.ok_rows.
- * Returns the allocation (rows, then the limits) for the caller to free; NULL when the mask differs by batch
- * or head, or when out of memory (each head then reads the mask itself). */
+/* Most floats of allowed-key rows made per call: beyond this, each head reads the mask itself. */
+#define ALLOWED_MAX_FLOATS (8L << 20)
+
+/* A mask that does not vary by head (a causal [T, S] mask, a padding mask [B, 1, 1, S], their [B, 1, T, S]
+ * combination), or none, read once for all heads: see qkv_attn_args.ok_rows. Returns the allocation (rows, then
+ * the limits) for the caller to free; NULL when the mask differs by head, or when it would be too large or memory
+ * runs out (each head then reads the mask itself). */
 static void *shared_allowed(qkv_attn_args *a) {
-  if (a->mask && (a->sm[0] != 0 || a->sm[1] != 0)) return NULL;
-  int64_t S = a->S, Sp = RUP16(S), blocks = (a->T + 3) / 4;
-  float *ok = calloc((size_t)(blocks * 4 * Sp + 2 * blocks), sizeof(float));  /* int64 limits after the rows */
+  if (a->mask && a->sm[1] != 0) return NULL;
+  int64_t S = a->S, Sp = RUP16(S), blocks = (a->T + 3) / 4, nb = a->mask && a->sm[0] != 0 ? a->B : 1;
+  int64_t rows = blocks * 4 * Sp;  /* floats of rows per batch entry; its limits follow all the rows */
+  if (nb * (rows + 2 * blocks) > ALLOWED_MAX_FLOATS) return NULL;
+  float *ok = calloc((size_t)(nb * (rows + 2 * blocks)), sizeof(float));  /* int64 limits after the rows */
   if (!ok) return NULL;
-  int64_t *lim = (int64_t *)(ok + blocks * 4 * Sp);
-  for (int64_t t = 0; t < a->T; t++) {
-    float *o = ok + t * Sp;
-    int64_t last = 0;
-    for (int64_t s = 0; s < S; s++) {
-      int64_t i = t * a->sm[2] + s * a->sm[3];
-      int masked = !a->mask ? 0 : a->mask_i32 ? ((const int32_t *)a->mask)[i] != 0 : ((const float *)a->mask)[i] != 0;
-      o[s] = masked ? 0.0f : 1.0f;
-      if (!masked) last = s + 1;
+  int64_t *lim = (int64_t *)(ok + nb * rows);
+  for (int64_t b = 0; b < nb; b++) {
+    for (int64_t t = 0; t < a->T; t++) {
+      float *o = ok + b * rows + t * Sp;
+      int64_t last = 0;
+      for (int64_t s = 0; s < S; s++) {
+        int64_t i = b * a->sm[0] + t * a->sm[2] + s * a->sm[3];
+        int masked = !a->mask ? 0 : a->mask_i32 ? ((const int32_t *)a->mask)[i] != 0 : ((const float *)a->mask)[i] != 0;
+        o[s] = masked ? 0.0f : 1.0f;
+        if (!masked) last = s + 1;
+      }
+      if (last > lim[b * blocks + t / 4]) lim[b * blocks + t / 4] = last;
     }
-    if (last > lim[t / 4]) lim[t / 4] = last;
   }
   a->ok_rows = ok;
   a->ok_lim = lim;
+  a->ok_bs = nb > 1 ? rows : 0;
+  a->ok_lim_bs = nb > 1 ? blocks : 0;
   return ok;
 }
 
@@ -75,7 +85,12 @@ static int attention(const qkv_attn_args *args, int backward) {
 
 int qkv_attention_forward(const qkv_attn_args *a) { return attention(a, 0); }
 int qkv_attention_backward(const qkv_attn_args *a) {
-  if (a->S == 0) return 1;
+  if (a->S == 0) {  /* no keys: every output row was 0, so dq is 0 (dk and dv have no rows) */
+    for (int64_t b = 0; b < a->B; b++)
+      for (int64_t h = 0; h < a->H; h++)
+        for (int64_t t = 0; t < a->T; t++) memset(a->dq + b * a->sdq[0] + h * a->sdq[1] + t * a->sdq[2], 0, a->K * sizeof(float));
+    return 1;
+  }
   return attention(a, 1);
 }
 

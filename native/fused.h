@@ -8,7 +8,8 @@
 
 /* Attention over one (batch, head): q [T, K], k [S, K], v [S, Vd] rows at the given strides (the last
  * axis contiguous); mask (float32 or int32, non-zero = not allowed) at strides over (b, h, t, s), or NULL.
- * out [B, H, T, Vd] and lse [B, H, T] are contiguous; a row with every key masked gets out 0, lse -inf. */
+ * out [B, H, T, Vd] rows at strides `so` (contiguous: T·Vd·H, T·Vd, Vd; token-major [B, T, H·Vd]: T·H·Vd, Vd, H·Vd);
+ * lse [B, H, T] contiguous; a row with every key masked gets out 0, lse -inf. */
 typedef struct {
   int64_t B, H, T, S, K, Vd;
   float scale;
@@ -18,14 +19,19 @@ typedef struct {
   int mask_i32;
   int64_t sm[4];                /* batch, head, query and key strides of the mask */
   float *out, *lse;
-  /* Backward only: dout [B, H, T, Vd] contiguous in; dq [B, H, T, K], dk [B, H, S, K], dv [B, H, S, Vd] out. */
+  int64_t so[3];                /* batch, head and row strides of out */
+  /* Backward only: dout [B, H, T, Vd] in; dq [B, H, T, K], dk [B, H, S, K], dv [B, H, S, Vd] out (every element
+   * written), each at its batch, head and row strides (rows contiguous). */
   const float *dout;
   float *dq, *dk, *dv;
-  /* Set by the driver (fused-ops.c), not the caller: when the mask is the same for every (b, h) (or absent), its
-   * allowed keys once for all heads: ok_rows [T rounded up to 4][S rounded up to 16] (1 or 0, rows past T zero) and
-   * ok_lim[t / 4], 1 + the last allowed key of query block t..t+3. NULL: each head reads the mask itself. */
+  int64_t sdo[3], sdq[3], sdk[3], sdv[3];
+  /* Set by the driver (fused-ops.c), not the caller: when the mask is the same for every head (or absent), its
+   * allowed keys once for all heads: per batch entry b (at ok_rows + b·ok_bs; ok_bs 0 when the mask is the same for
+   * every b), rows [T rounded up to 4][S rounded up to 16] (1 or 0, rows past T zero), and ok_lim[b·ok_lim_bs + t / 4],
+   * 1 + the last allowed key of query block t..t+3. NULL: each head reads the mask itself. */
   const float *ok_rows;
   const int64_t *ok_lim;
+  int64_t ok_bs, ok_lim_bs;
 } qkv_attn_args;
 
 /* One Adam/AdamW step over n contiguous values, in place on p, m, v; torch.optim's order of operations. */

@@ -82,10 +82,16 @@ export interface Backend {
    * softmax(q·kᵀ·scale, masked)·v without the [T, S] matrix: q [B, H, T, K], k [B, H, S, K], v [B, H, S, Vd],
    * mask [B, H, T, S] (broadcast strides allowed; non-zero = not allowed) or null. Returns out [B, H, T, Vd]
    * and each row's log-sum-exp [B, H, T] for the backward; a row with every key masked gets out 0, lse -∞.
+   * out's storage is laid out [B, H, T, Vd], or [B, T, H, Vd] with `tokenMajor` (the heads concatenated).
    */
-  attention?(q: View, k: View, v: View, mask: View | null, scale: number): { out: Storage; lse: Storage } | null;
-  /** The gradients of attention given dout [B, H, T, Vd] and what the forward returned. */
-  attentionBackward?(q: View, k: View, v: View, mask: View | null, scale: number, out: Storage, lse: Storage, dout: View): { dq: Storage; dk: Storage; dv: Storage };
+  attention?(q: View, k: View, v: View, mask: View | null, scale: number, tokenMajor?: boolean): { out: Storage; lse: Storage } | null;
+  /**
+   * The gradients of attention given dout [B, H, T, Vd] (any strides) and what the forward returned (out in the
+   * layout asked for then, `tokenMajor`). dq, dk, dv are fresh [B, H, rows, d] storages, or written into `into`'s
+   * views ([B, H, rows, d], rows contiguous, every element written; they may share one storage).
+   */
+  attentionBackward?(q: View, k: View, v: View, mask: View | null, scale: number, out: Storage, lse: Storage, dout: View,
+    opts?: { tokenMajor?: boolean; into?: { dq: View; dk: View; dv: View } }): { dq: Storage; dk: Storage; dv: Storage };
   /**
    * Cross-entropy of logits [N, V] against int32 targets [N] (rows at ignoreIndex skipped, label smoothing ε):
    * Σ_n loss_n, and each row's log-sum-exp [N] for the backward. Targets are already checked to be in range.

@@ -129,14 +129,25 @@ function rowsOf(backend: Backend, v: View): { data: Float32Array; offset: number
   return { data: data(backend.copy(v)) as Float32Array, offset: 0 };
 }
 
-/** Attention's metadata: sizes, scale, then (offset, batch, head, row strides) of q, k, v, then the mask's offset and 4 strides. */
-function attentionMeta(q: View, k: View, v: View, mask: View | null, scale: number): Float64Array {
+/** (offset, batch, head, row strides) of a [B, H, rows, d] view. */
+const headStrides = (x: View): number[] => [x.layout.offset, x.layout.strides[0], x.layout.strides[1], x.layout.strides[2]];
+
+/**
+ * Attention's metadata: sizes, scale, then (offset, batch, head, row strides) of q, k, v, then the mask's offset and
+ * 4 strides; then, when `rows` is given, the same four numbers for out, dout, dq, dk and dv.
+ */
+function attentionMeta(q: View, k: View, v: View, mask: View | null, scale: number, rows?: View[]): Float64Array {
   const [B, H, T, K] = q.layout.shape;
   const S = k.layout.shape[2];
   const Vd = v.layout.shape[3];
-  const ls = (x: View) => [x.layout.offset, x.layout.strides[0], x.layout.strides[1], x.layout.strides[2]];
   const ms = mask ? [mask.layout.offset, ...mask.layout.strides] : [0, 0, 0, 0, 0];
-  return new Float64Array([B, H, T, S, K, Vd, scale, ...ls(q), ...ls(k), ...ls(v), ...ms]);
+  return new Float64Array([B, H, T, S, K, Vd, scale, ...headStrides(q), ...headStrides(k), ...headStrides(v), ...ms, ...(rows ?? []).flatMap(headStrides)]);
+}
+
+/** [B, H, rows, d] over storage laid out [B, H, rows, d] (head-major) or [B, rows, H, d] (token-major). */
+function headsView(storage: Storage, B: number, H: number, rows: number, d: number, tokenMajor: boolean): View {
+  const strides = tokenMajor ? [rows * H * d, d, H * d, 1] : [H * rows * d, rows * d, d, 1];
+  return { storage, layout: { shape: [B, H, rows, d], strides, offset: 0 } };
 }
 
 /** The mask's memory: float32 or int32 as stored, any other dtype cast to float32 (layout then contiguous). */
@@ -367,30 +378,36 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       return { dx: new NativeStorage(dx), dweight: new NativeStorage(dw), dbias: new NativeStorage(db) };
     },
 
-    attention(q, k, v, mask, scale) {
+    attention(q, k, v, mask, scale, tokenMajor = false) {
       if (!f32(q, k, v) || q.layout.shape.length !== 4) return null;
       const [qc, kc, vc] = [q, k, v].map((x) => rowsContiguous(this, x));
       const [B, H, T] = q.layout.shape;
       const Vd = v.layout.shape[3];
-      const out = output('float32', B * H * T * Vd) as Float32Array;
+      const out = new NativeStorage(output('float32', B * H * T * Vd));
       const lse = output('float32', B * H * T) as Float32Array;
       const [md, mv] = maskData(this, mask);
-      addon.attention(out, lse, viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md, attentionMeta(qc, kc, vc, mv, scale));
-      return { out: new NativeStorage(out), lse: new NativeStorage(lse) };
+      const o = headsView(out, B, H, T, Vd, tokenMajor);
+      addon.attention(out.data as Float32Array, lse, viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md,
+        attentionMeta(qc, kc, vc, mv, scale, [o, o, o, o, o]));
+      return { out, lse: new NativeStorage(lse) };
     },
 
-    attentionBackward(q, k, v, mask, scale, out, lse, dout) {
+    attentionBackward(q, k, v, mask, scale, out, lse, dout, opts = {}) {
       const [qc, kc, vc] = [q, k, v].map((x) => rowsContiguous(this, x));
+      // dout's rows apart (a broadcast gradient, rows at stride 0, is copied out); the kernel reads it at its strides.
+      const gs = dout.layout.strides;
+      const gc = gs[3] === 1 && gs[2] >= dout.layout.shape[3] && gs[1] >= 0 && gs[0] >= 0 ? dout
+        : { storage: this.copy(dout), layout: { shape: dout.layout.shape, strides: contiguousStrides(dout.layout.shape), offset: 0 } };
       const [B, H, T, K] = q.layout.shape;
       const S = k.layout.shape[2];
       const Vd = v.layout.shape[3];
-      const dq = output('float32', B * H * T * K) as Float32Array;
-      const dk = output('float32', B * H * S * K) as Float32Array;
-      const dv = output('float32', B * H * S * Vd) as Float32Array;
+      const fresh = (rows: number, d: number) => headsView(new NativeStorage(output('float32', B * H * rows * d)), B, H, rows, d, false);
+      const { dq, dk, dv } = opts.into ?? { dq: fresh(T, K), dk: fresh(S, K), dv: fresh(S, Vd) };
       const [md, mv] = maskData(this, mask);
-      addon.attentionBackward(dq, dk, dv, flatF32(this, dout), data(out) as Float32Array, data(lse) as Float32Array,
-        viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md, attentionMeta(qc, kc, vc, mv, scale));
-      return { dq: new NativeStorage(dq), dk: new NativeStorage(dk), dv: new NativeStorage(dv) };
+      const o = headsView(out, B, H, T, Vd, opts.tokenMajor ?? false);
+      addon.attentionBackward(viewData(dq) as Float32Array, viewData(dk) as Float32Array, viewData(dv) as Float32Array, viewData(gc) as Float32Array, data(out) as Float32Array, data(lse) as Float32Array,
+        viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md, attentionMeta(qc, kc, vc, mv, scale, [o, gc, dq, dk, dv]));
+      return { dq: dq.storage, dk: dk.storage, dv: dv.storage };
     },
 
     crossEntropy(logits, targets, ignoreIndex, labelSmoothing) {

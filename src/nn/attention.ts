@@ -4,7 +4,8 @@ import type { Rng } from '../core/rng.js';
 import { ArgumentError, ShapeError, fmtShape } from '../core/errors.js';
 import { broadcastShapes } from '../core/shape.js';
 import { Tensor, dropout as dropoutFn, full, isGradEnabled, softmax } from '../tensor/index.js';
-import { fusedAttention } from '../tensor/ops/fused.js';
+import { fusedAttention, fusedMultiHeadAttention } from '../tensor/ops/fused.js';
+import type { HeadColumns } from '../tensor/ops/fused.js';
 import { Module } from './module.js';
 import { ParamOptions, xavierUniform } from './init.js';
 import type { KVBuffer } from './kv-cache.js';
@@ -227,6 +228,8 @@ export class MultiHeadAttention extends Module {
     if (opts.kvCache && !(query === key && key === value && !opts.keyValue)) {
       throw new ArgumentError('MultiHeadAttention: kvCache is for self-attention (query === key === value, no keyValue)');
     }
+    const fused = this.fusedForward(query, key, value, opts);
+    if (fused) return { output: fused };
     if (opts.keyValue) {
       q = this.projectQuery(query);
       ({ k, v } = opts.keyValue);
@@ -248,6 +251,40 @@ export class MultiHeadAttention extends Module {
     const concat = output.permute([0, 2, 1, 3]).reshape([B, T, D]); // Concat(head_1..head_H)
     const out = this.outProj.forward(concat);
     return opts.needWeights ? { output: out, weights } : { output: out };
+  }
+
+  /**
+   * The same output with the fused kernel on the projections as they come out of their products ([B, T, 3D] for
+   * self-attention, [B, S, 2D] for keys and values together): no copies to split the heads or to concatenate them,
+   * and one product (forward and backward) for Q, K and V. Null when it does not apply: weights wanted, dropout
+   * on them, a KV cache or given keys and values, or no kernel for the backend.
+   */
+  private fusedForward(query: Tensor, key: Tensor, value: Tensor, opts: MultiHeadAttentionCallOptions): Tensor | null {
+    if (opts.needWeights || opts.kvCache || opts.keyValue || (this.dropout > 0 && this.training)) return null;
+    if (!query.backend.attention || query.dtype !== 'float32') return null;
+    const [B, T, D] = query.shape;
+    this.checkInput('key', key);
+    this.checkInput('value', value);
+    const S = key.shape[1];
+    const mask = combineMasks(B, this.numHeads, T, S, opts.keyPaddingMask, opts.attnMask);
+    let parts: [HeadColumns, HeadColumns, HeadColumns];
+    if (query === key && key === value) {
+      const qkv = linear(query, this.inProjWeight, this.inProjBias); // [B, T, 3D]
+      parts = [{ src: qkv, col: 0 }, { src: qkv, col: D }, { src: qkv, col: 2 * D }];
+    } else if (key === value) {
+      const [wq, bq] = this.proj(0);
+      const [wkv, bkv] = this.proj(1, 2);
+      const kv = linear(key, wkv, bkv); // [B, S, 2D]
+      parts = [{ src: linear(query, wq, bq), col: 0 }, { src: kv, col: 0 }, { src: kv, col: D }];
+    } else {
+      parts = [0, 1, 2].map((i) => {
+        const [w, b] = this.proj(i);
+        return { src: linear([query, key, value][i], w, b), col: 0 };
+      }) as [HeadColumns, HeadColumns, HeadColumns];
+    }
+    const concat = fusedMultiHeadAttention(...parts, this.numHeads, this.headDim, mask, 1 / Math.sqrt(this.headDim));
+    if (!concat) return null;
+    return this.outProj.forward(concat); // Concat(head_1..head_H)·W^O
   }
 }
 

@@ -50,6 +50,8 @@ function describeAttention(backend: Backend): void {
       name: 'key padding [B, 1, 1, S] int32, one batch fully masked', B: 3, H: 2, T: 6, S: 9, K: 12, Vd: 7,
       mask: { shape: [3, 1, 1, 9], dtype: 'int32', values: ([b, , , s]) => (b === 1 ? 1 : s >= 9 - 2 * b ? 1 : 0) },
     },
+    { name: 'one [B, 1, T, S] mask for every head, with holes (not a suffix) that differ by batch entry', B: 3, H: 2, T: 5, S: 7, K: 6, Vd: 5,
+      mask: { shape: [3, 1, 5, 7], values: ([b, , t, s]) => ((s * (b + 1) + t) % 3 === 0 ? 1 : 0) } },
     { name: 'one [T, S] mask for every head, a fully masked row, T not a multiple of 4', B: 2, H: 3, T: 6, S: 5, K: 4, Vd: 3,
       mask: { shape: [6, 5], values: ([t, s]) => (t === 2 || s > t + 1 ? 1 : 0) } },
     { name: 'T = 1, S = 1', B: 2, H: 1, T: 1, S: 1, K: 3, Vd: 2 },

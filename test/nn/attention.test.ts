@@ -73,33 +73,40 @@ test('MultiHeadAttention: mask shapes are checked', () => {
 
 describeBackends('MultiHeadAttention golden', (backend) => {
   for (const file of ['mha_self', 'mha_cross', 'mha_qkv']) {
-    test(`matches torch.nn.MultiheadAttention: ${file}`, (t) => {
-      const g = loadGolden(`${file}.safetensors`, backend);
-      const mha = new MultiHeadAttention(16, 4, { rng: new Rng(0), backend });
-      mha.loadStateDict(g.params);
-      const ins = new Map(g.keys('@in.').map((k) => [k.slice(4), g.get(k)]));
-      for (const [name, x] of ins) if (!name.includes('mask')) x.requireGrad();
-      let r;
-      if (file === 'mha_self') {
-        const x = ins.get('x')!;
-        r = mha.forward(x, x, x, { keyPaddingMask: ins.get('key_padding_mask'), attnMask: ins.get('attn_mask'), needWeights: true });
-      } else if (file === 'mha_cross') {
-        const m = ins.get('memory')!;
-        r = mha.forward(ins.get('query')!, m, m, { keyPaddingMask: ins.get('key_padding_mask'), needWeights: true });
-      } else {
-        r = mha.forward(ins.get('query')!, ins.get('key')!, ins.get('value')!, { needWeights: true });
-      }
-      assert.equal(r.output.backend, backend);
-      const fwd = expectClose(r.output, g.get('@out'), 1e-5, 'output', 'forward');
-      const att = expectClose(r.weights, g.get('@attn.self'), 1e-5, 'weights', 'attention');
-      r.output.mul(g.get('@R')).sum().backward();
-      let grad = 0;
-      for (const [name, p] of mha.namedParameters()) grad = Math.max(grad, expectClose(p.grad!, g.get(`@grad.${name}`), 1e-4, `grad ${name}`, 'gradient'));
-      for (const [name, x] of ins) {
-        if (g.has(`@grad_in.${name}`)) grad = Math.max(grad, expectClose(x.grad!, g.get(`@grad_in.${name}`), 1e-4, `grad input ${name}`, 'gradient'));
-      }
-      t.diagnostic(`relative errors on ${backend.name}: output ${fwd.toExponential(2)}, weights ${att.toExponential(2)}, gradients ${grad.toExponential(2)}`);
-    });
+    // needWeights false: native runs fusedMultiHeadAttention on the projections (no head copies, one packed product).
+    for (const needWeights of [true, false]) {
+      test(`matches torch.nn.MultiheadAttention: ${file}${needWeights ? '' : ', weights not asked for'}`, (t) => {
+        const g = loadGolden(`${file}.safetensors`, backend);
+        const mha = new MultiHeadAttention(16, 4, { rng: new Rng(0), backend });
+        mha.loadStateDict(g.params);
+        const ins = new Map(g.keys('@in.').map((k) => [k.slice(4), g.get(k)]));
+        for (const [name, x] of ins) if (!name.includes('mask')) x.requireGrad();
+        let r;
+        if (file === 'mha_self') {
+          const x = ins.get('x')!;
+          r = mha.forward(x, x, x, { keyPaddingMask: ins.get('key_padding_mask'), attnMask: ins.get('attn_mask'), needWeights });
+        } else if (file === 'mha_cross') {
+          const m = ins.get('memory')!;
+          r = mha.forward(ins.get('query')!, m, m, { keyPaddingMask: ins.get('key_padding_mask'), needWeights });
+        } else {
+          r = mha.forward(ins.get('query')!, ins.get('key')!, ins.get('value')!, { needWeights });
+        }
+        assert.equal(r.output.backend, backend);
+        const concatOp = r.output.node!.inputs[0].node!.op;
+        if (backend.name === 'native' && !needWeights) assert.equal(concatOp, 'multiHeadAttention', 'native took the fused path');
+        else assert.notEqual(concatOp, 'multiHeadAttention');
+        const fwd = expectClose(r.output, g.get('@out'), 1e-5, 'output', 'forward');
+        const att = needWeights ? expectClose(r.weights, g.get('@attn.self'), 1e-5, 'weights', 'attention') : 0;
+        if (!needWeights) assert.equal(r.weights, undefined);
+        r.output.mul(g.get('@R')).sum().backward();
+        let grad = 0;
+        for (const [name, p] of mha.namedParameters()) grad = Math.max(grad, expectClose(p.grad!, g.get(`@grad.${name}`), 1e-4, `grad ${name}`, 'gradient'));
+        for (const [name, x] of ins) {
+          if (g.has(`@grad_in.${name}`)) grad = Math.max(grad, expectClose(x.grad!, g.get(`@grad_in.${name}`), 1e-4, `grad input ${name}`, 'gradient'));
+        }
+        t.diagnostic(`relative errors on ${backend.name}: output ${fwd.toExponential(2)}, weights ${att.toExponential(2)}, gradients ${grad.toExponential(2)}`);
+      });
+    }
   }
 });
 

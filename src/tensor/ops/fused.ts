@@ -3,6 +3,7 @@
 // nn/attention.ts, nn/linear.ts) stay the definition and the test oracle (test/backend/native*.test.ts,
 // test/backend/fused-linear.test.ts and test/tensor/fused*.test.ts compare the two, forward and backward).
 
+import type { Storage, View } from '../../backend/backend.js';
 import { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../../core/errors.js';
 import { numel } from '../../core/shape.js';
@@ -109,6 +110,59 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | n
       Tensor.fromStorage(d.dk, [B, H, S, K], backend),
       Tensor.fromStorage(d.dv, [B, H, S, Vd], backend),
     ];
+  }, backend);
+}
+
+/** One operand of {@link fusedMultiHeadAttention}: H heads of d columns each from column `col` of src [B, L, W]. */
+export interface HeadColumns {
+  src: Tensor;
+  col: number;
+}
+
+/**
+ * Multi-head attention straight from token-major projections, through backend.attention: q, k and v are the
+ * `heads` heads of `headDim` columns from their `col` in src [B, T or S, W] (self-attention: one [B, T, 3D]
+ * product, Q at column 0, K at D, V at 2D). Returns Concat(head_1..head_H) [B, T, H·headDim] with no copy to
+ * split the heads apart or join them; the backward writes each source's gradient once, the parts side by side.
+ * mask broadcasts to [B, H, T, S]. Null when the backend has no kernel, a source is not a contiguous float32
+ * [B, L, W], or two parts of one source overlap.
+ */
+export function fusedMultiHeadAttention(q: HeadColumns, k: HeadColumns, v: HeadColumns, heads: number, headDim: number, mask: Tensor | null, scale: number): Tensor | null {
+  const backend = q.src.backend;
+  const parts = [q, k, v];
+  if (!backend.attention || !backend.attentionBackward) return null;
+  if (parts.some(({ src }) => src.backend !== backend || src.dtype !== 'float32' || src.ndim !== 3 || !src.isContiguous)) return null;
+  if (mask && mask.backend !== backend) return null;
+  const [B, T] = q.src.shape;
+  const S = k.src.shape[1];
+  const H = heads;
+  const d = headDim;
+  for (const p of parts) {
+    const want = p === q ? T : S;
+    if (p.src.shape[0] !== B || p.src.shape[1] !== want || p.col < 0 || p.col + H * d > p.src.shape[2]) {
+      throw new ShapeError(`multi-head attention: ${H} heads of ${d} from column ${p.col} of ${fmtShape(p.src.shape)} do not fit [${B}, ${want}, ≥ ${p.col + H * d}]`);
+    }
+  }
+  const sources = [...new Set(parts.map((p) => p.src))];
+  const uses = sources.map((src) => parts.filter((p) => p.src === src).map((p) => [p.col, p.col + H * d] as const).sort((a, b) => a[0] - b[0]));
+  if (uses.some((u) => u.some(([lo], i) => i > 0 && lo < u[i - 1][1]))) return null;
+  if (T === 0 || d === 0) return null;
+  const view = (storage: Storage, W: number, offset: number, L: number): View =>
+    ({ storage, layout: { shape: [B, H, L, d], strides: [L * W, d, W, 1], offset } });
+  const headsOf = (p: HeadColumns, L: number) => view(p.src.storage, p.src.shape[2], p.src.layout.offset + p.col, L);
+  const m = mask ? mask.expand([B, H, T, S]) : null;
+  const [qv, kv, vv] = [headsOf(q, T), headsOf(k, S), headsOf(v, S)];
+  const r = backend.attention(qv, kv, vv, m, scale, true);
+  if (!r) return null;
+  return Tensor.result('multiHeadAttention', r.out, [B, T, H * d], sources, (g) => {
+    const gc = g.layout.strides[2] === 1 ? g : g.contiguous();
+    const [gb, gt] = gc.layout.strides;
+    const gv: View = { storage: gc.storage, layout: { shape: [B, H, T, d], strides: [gb, d, gt, 1], offset: gc.layout.offset } };
+    // One gradient per source, zero where no part writes (alloc zero-fills).
+    const grads = sources.map((src) => Tensor.fromStorage(backend.alloc('float32', src.size), src.shape, backend));
+    const into = (p: HeadColumns, L: number) => view(grads[sources.indexOf(p.src)].storage, p.src.shape[2], p.col, L);
+    backend.attentionBackward!(qv, kv, vv, m, scale, r.out, r.lse, gv, { tokenMajor: true, into: { dq: into(q, T), dk: into(k, S), dv: into(v, S) } });
+    return grads;
   }, backend);
 }
 
