@@ -118,10 +118,10 @@ static napi_value js_layer_norm_backward(napi_env env, napi_callback_info info) 
 }
 
 /* Parses attention's meta [B, H, T, S, K, Vd, scale, then (offset, 3 strides) for q, k, v, then the mask's
- * offset and 4 strides] and its q, k, v, mask arguments (at a[0..3]). Meta may go on with (offset, batch, head
- * and row strides) for out, dout, dq, dk and dv (44 numbers in all); without them they are contiguous [B, H, rows, d]. */
+ * offset and 4 strides, then (offset, batch, head and row strides) for out, dout, dq, dk and dv: 44 numbers; the
+ * forward reads only out's] and its q, k, v, mask arguments (at a[0..3]). */
 static int get_attention(napi_env env, napi_value *a, const double *m, size_t ml, qkv_attn_args *A) {
-  if (ml != 24 && ml != 44) return 0;
+  if (ml != 44) return 0;
   memset(A, 0, sizeof *A);
   A->B = (int64_t)m[0]; A->H = (int64_t)m[1]; A->T = (int64_t)m[2]; A->S = (int64_t)m[3]; A->K = (int64_t)m[4]; A->Vd = (int64_t)m[5];
   A->scale = (float)m[6];
@@ -141,17 +141,12 @@ static int get_attention(napi_env env, napi_value *a, const double *m, size_t ml
   return 1;
 }
 
-/* One of out, dout, dq, dk, dv: [B, H, rows, d] at meta's offset and strides (i: 0..4, their order in meta), or
- * contiguous when meta has none; 0 when the array is not a Float32Array holding every element. */
-static int get_attn_rows(napi_env env, napi_value v, const double *m, size_t ml, int i, const qkv_attn_args *A, int64_t rows,
+/* One of out, dout, dq, dk, dv: [B, H, rows, d] at meta's offset and strides (i: 0..4, their order in meta);
+ * 0 when the array is not a Float32Array holding every element. */
+static int get_attn_rows(napi_env env, napi_value v, const double *m, int i, const qkv_attn_args *A, int64_t rows,
                          int64_t d, float **p, int64_t *st) {
-  int64_t off = 0;
-  if (ml == 44) {
-    off = (int64_t)m[24 + 4 * i];
-    for (int j = 0; j < 3; j++) st[j] = (int64_t)m[25 + 4 * i + j];
-  } else {
-    st[2] = d; st[1] = rows * d; st[0] = A->H * rows * d;
-  }
+  int64_t off = (int64_t)m[24 + 4 * i];
+  for (int j = 0; j < 3; j++) st[j] = (int64_t)m[25 + 4 * i + j];
   if (off < 0 || st[0] < 0 || st[1] < 0 || st[2] < d) return 0;
   int64_t end = A->B == 0 || A->H == 0 || rows == 0 || d == 0 ? off : off + (A->B - 1) * st[0] + (A->H - 1) * st[1] + (rows - 1) * st[2] + d;
   if (!get_f32(env, v, p, end)) return 0;
@@ -168,7 +163,7 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
   size_t ml;
   const double *m;
   if (argc < 7 || !(m = get_meta(env, a[6], &ml)) || !get_attention(env, a + 2, m, ml, &A) ||
-      !get_attn_rows(env, a[0], m, ml, 0, &A, A.T, A.Vd, &A.out, A.so) || !get_f32(env, a[1], &A.lse, A.B * A.H * A.T))
+      !get_attn_rows(env, a[0], m, 0, &A, A.T, A.Vd, &A.out, A.so) || !get_f32(env, a[1], &A.lse, A.B * A.H * A.T))
     FAIL("attention(out, lse, q, k, v, mask, meta): bad arguments");
   if (!qkv_attention_forward(&A)) FAIL("attention: out of memory");
   return undefined(env);
@@ -184,9 +179,9 @@ static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
   const double *m;
   float *dout;
   if (argc < 11 || !(m = get_meta(env, a[10], &ml)) || !get_attention(env, a + 6, m, ml, &A) ||
-      !get_attn_rows(env, a[0], m, ml, 2, &A, A.T, A.K, &A.dq, A.sdq) || !get_attn_rows(env, a[1], m, ml, 3, &A, A.S, A.K, &A.dk, A.sdk) ||
-      !get_attn_rows(env, a[2], m, ml, 4, &A, A.S, A.Vd, &A.dv, A.sdv) || !get_attn_rows(env, a[3], m, ml, 1, &A, A.T, A.Vd, &dout, A.sdo) ||
-      !get_attn_rows(env, a[4], m, ml, 0, &A, A.T, A.Vd, &A.out, A.so) || !get_f32(env, a[5], &A.lse, A.B * A.H * A.T))
+      !get_attn_rows(env, a[0], m, 2, &A, A.T, A.K, &A.dq, A.sdq) || !get_attn_rows(env, a[1], m, 3, &A, A.S, A.K, &A.dk, A.sdk) ||
+      !get_attn_rows(env, a[2], m, 4, &A, A.S, A.Vd, &A.dv, A.sdv) || !get_attn_rows(env, a[3], m, 1, &A, A.T, A.Vd, &dout, A.sdo) ||
+      !get_attn_rows(env, a[4], m, 0, &A, A.T, A.Vd, &A.out, A.so) || !get_f32(env, a[5], &A.lse, A.B * A.H * A.T))
     FAIL("attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, mask, meta): bad arguments");
   A.dout = dout;
   if (!qkv_attention_backward(&A)) FAIL("attentionBackward: out of memory");

@@ -134,14 +134,14 @@ const headStrides = (x: View): number[] => [x.layout.offset, x.layout.strides[0]
 
 /**
  * Attention's metadata: sizes, scale, then (offset, batch, head, row strides) of q, k, v, then the mask's offset and
- * 4 strides; then, when `rows` is given, the same four numbers for out, dout, dq, dk and dv.
+ * 4 strides, then the same four numbers for out, dout, dq, dk and dv (`rows`; the forward reads only out's).
  */
-function attentionMeta(q: View, k: View, v: View, mask: View | null, scale: number, rows?: View[]): Float64Array {
+function attentionMeta(q: View, k: View, v: View, mask: View | null, scale: number, rows: [View, View, View, View, View]): Float64Array {
   const [B, H, T, K] = q.layout.shape;
   const S = k.layout.shape[2];
   const Vd = v.layout.shape[3];
   const ms = mask ? [mask.layout.offset, ...mask.layout.strides] : [0, 0, 0, 0, 0];
-  return new Float64Array([B, H, T, S, K, Vd, scale, ...headStrides(q), ...headStrides(k), ...headStrides(v), ...ms, ...(rows ?? []).flatMap(headStrides)]);
+  return new Float64Array([B, H, T, S, K, Vd, scale, ...headStrides(q), ...headStrides(k), ...headStrides(v), ...ms, ...rows.flatMap(headStrides)]);
 }
 
 /** [B, H, rows, d] over storage laid out [B, H, rows, d] (head-major) or [B, rows, H, d] (token-major). */
@@ -388,7 +388,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const [md, mv] = maskData(this, mask);
       const o = headsView(out, B, H, T, Vd, tokenMajor);
       addon.attention(out.data as Float32Array, lse, viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md,
-        attentionMeta(qc, kc, vc, mv, scale, [o, o, o, o, o]));
+        attentionMeta(qc, kc, vc, mv, scale, [o, o, o, o, o])); // only out's layout is read
       return { out, lse: new NativeStorage(lse) };
     },
 

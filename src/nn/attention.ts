@@ -261,8 +261,9 @@ export class MultiHeadAttention extends Module {
    */
   private fusedForward(query: Tensor, key: Tensor, value: Tensor, opts: MultiHeadAttentionCallOptions): Tensor | null {
     if (opts.needWeights || opts.kvCache || opts.keyValue || (this.dropout > 0 && this.training)) return null;
-    if (!query.backend.attention || query.dtype !== 'float32') return null;
     const [B, T, D] = query.shape;
+    // The same conditions as fusedMultiHeadAttention's (its projections are contiguous), so no product is wasted.
+    if (!query.backend.attention || !query.backend.attentionBackward || query.dtype !== 'float32' || T === 0) return null;
     this.checkInput('key', key);
     this.checkInput('value', value);
     const S = key.shape[1];

@@ -20,7 +20,7 @@ const normals = (rng: Rng, n: number, scale = 1) => Float32Array.from({ length: 
 interface MhaCase {
   name: string;
   B: number; H: number; d: number; T: number; S: number;
-  /** Source widths; source 0 has T rows, the others S rows (unless `selfSource`). */
+  /** Source widths; source 0 has T rows, the others S rows. */
   widths: number[];
   parts: [number, number][];
   mask?: (b: number, h: number, t: number, s: number) => number;
