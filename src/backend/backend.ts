@@ -34,6 +34,11 @@ export interface Backend {
   alloc(dtype: DType, length: number): Storage;
   /** Copies a typed array in. */
   fromArray(data: TypedArray): Storage;
+  /**
+   * Storage over `data` itself, no copy: what is written through either shows in the other (a
+   * SharedArrayBuffer's view shares it between threads). Never pooled.
+   */
+  wrapArray(data: TypedArray): Storage;
   /** Copies a view out as a new contiguous typed array. */
   toArray(x: View): TypedArray;
 

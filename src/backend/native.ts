@@ -256,6 +256,10 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       return new NativeStorage(src.slice());
     },
 
+    wrapArray(src) {
+      return new NativeStorage(src);
+    },
+
     toArray(x) {
       const d = viewData(x);
       if (isContiguous(x.layout)) {

@@ -94,6 +94,10 @@ export const refBackend: Backend = {
     return new RefStorage(src.slice());
   },
 
+  wrapArray(src) {
+    return new RefStorage(src);
+  },
+
   toArray(x) {
     return data(this.copy(x));
   },

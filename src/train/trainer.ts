@@ -13,6 +13,8 @@ import { noGrad } from '../tensor/grad-mode.js';
 import { withStorageScope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { BestMetric, StopReason, TrainEvent } from './events.js';
+import { averageGradients } from './replicas.js';
+import type { GradientReplicas } from './replicas.js';
 
 /**
  * What a Trainer trains on. `batches(epoch, rng)` must be a deterministic function of the epoch
@@ -86,6 +88,12 @@ export interface TrainerOptions<M extends Module = Module, B = unknown> {
   onEvent?: (e: TrainEvent) => void;
   /** Milliseconds, for timing and the budget (default performance.now; tests pass a fake). */
   clock?: () => number;
+  /**
+   * Data parallelism: each step also hands up to `replicas.count` further batches to these copies of
+   * the model and trains on the token-weighted mean gradient of all the step's batches (Node: worker
+   * threads, src/node/data-parallel.ts). A step then takes 1 + count batches of the epoch.
+   */
+  replicas?: GradientReplicas<B>;
 }
 
 /**
@@ -192,8 +200,14 @@ export class Trainer<M extends Module = Module, B = unknown> {
         if (o.maxEpochs !== undefined && this.epoch >= o.maxEpochs) { reason = 'maxEpochs'; break; }
         if (o.maxSteps !== undefined && this.step >= o.maxSteps) { reason = 'maxSteps'; break; }
         if (o.maxSeconds !== undefined && this.elapsedSeconds >= o.maxSeconds) { reason = 'maxSeconds'; break; }
-        const next = this.epochIterator().next();
-        if (next.done) {
+        const batches: B[] = [];
+        const want = 1 + (o.replicas?.count ?? 0);
+        while (batches.length < want) {
+          const next = this.epochIterator().next();
+          if (next.done) break;
+          batches.push(next.value);
+        }
+        if (!batches.length) {
           if (this.batchInEpoch === 0) throw new ArgumentError(`Trainer: task '${this.task.name}' gave no batches for epoch ${this.epoch}, expected at least one`);
           this.emit({ type: 'epochEnd', epoch: this.epoch, step: this.step });
           this.epoch++;
@@ -202,7 +216,7 @@ export class Trainer<M extends Module = Module, B = unknown> {
           this.iter = null;
           continue;
         }
-        this.trainStep(next.value, runStartStep);
+        this.trainStep(batches, runStartStep);
         if (o.evalEvery !== undefined && this.step % o.evalEvery === 0) await this.evaluateAndMonitor();
         if (o.save && o.saveEvery !== undefined && this.step % o.saveEvery === 0) {
           await this.saveCheckpoint('last');
@@ -234,27 +248,36 @@ export class Trainer<M extends Module = Module, B = unknown> {
     return (this.iter = it);
   }
 
-  private trainStep(batch: B, runStartStep: number): void {
+  /** One update from `batches`: the first computed here, the rest (if any) by the replicas meanwhile. */
+  private trainStep(batches: readonly B[], runStartStep: number): void {
     const t0 = this.clock();
     const opt = this.optimizer;
     if (this.schedule) opt.lr = this.schedule(opt.stepCount + 1, this.progress());
     const lr = opt.lr;
+    const replicas = batches.length > 1 ? this.opts.replicas! : null;
     // One storage scope per step: its activations and gradients back the next step's (buffer-pool.ts).
     // What lives on: the parameters (made before), the optimizer's moments (made on step 1).
     const backend = opt.params[0]?.backend;
     const run = () => {
-      const { loss, tokens } = this.task.loss(this.model, batch);
+      replicas?.start(batches.slice(1), opt.params, this.step);
+      const { loss, tokens } = this.task.loss(this.model, batches[0]);
       opt.zeroGrad();
       loss.backward();
+      let value = loss.item();
+      let allTokens = tokens;
+      if (replicas) {
+        const results = replicas.finish();
+        value = averageGradients(opt.params, { loss: value, tokens }, results);
+        allTokens = results.reduce((n, r) => n + r.tokens, tokens);
+      }
       const norm = this.opts.clipGradNorm !== undefined ? clipGradNorm(opt.params, this.opts.clipGradNorm) : globalGradNorm(opt.params);
       opt.step();
-      const value = loss.item();
       opt.zeroGrad(); // the gradients are not needed past the update; let them go
-      return { lossValue: value, tokens, gradNorm: norm };
+      return { lossValue: value, tokens: allTokens, gradNorm: norm };
     };
     const { lossValue, tokens, gradNorm } = backend ? withStorageScope(backend, run, () => opt.liveTensors()) : run();
     this.step++;
-    this.batchInEpoch++;
+    this.batchInEpoch += batches.length;
     const seconds = (this.clock() - t0) / 1000;
     const elapsed = this.elapsedSeconds;
     this.emit({
