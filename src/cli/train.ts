@@ -3,6 +3,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDirAtomic } from '../node/atomic-write.js';
+import { startWorkerReplicas } from '../node/data-parallel.js';
+import type { WorkerReplicas } from '../node/data-parallel.js';
 import { readCheckpointDir } from '../node/checkpoint.js';
 import { jsonlLog } from '../node/jsonl-log.js';
 import { formatSeconds, progressBar } from '../node/progress.js';
@@ -137,6 +139,8 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
   if (job.limits?.maxSteps !== undefined) config = { ...config, maxSteps: job.limits.maxSteps };
   if (job.limits?.maxMinutes !== undefined) config = { ...config, maxMinutes: job.limits.maxMinutes };
 
+  const workers = config.workers ?? 1; // configs written before the field existed train on one thread
+  if (!(Number.isInteger(workers) && workers >= 1)) throw new CliError(`config field 'workers' is ${JSON.stringify(workers)}, expected an integer ≥ 1`);
   const t0 = performance.now();
   run = await buildTaskRun(config, restore ? { tokenizer: restore.tokenizer!, targetTokenizer: restore.targetTokenizer } : undefined);
   if (restore) loadModelState(run.model, restore.modelState, `${lastDir}/model.safetensors`);
@@ -168,18 +172,26 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
       io.out(`early stop at step ${e.step}: no improvement in ${e.patience} evaluations`);
     }
   };
-  const trainer = new Trainer(run.model, run.task, {
-    ...run.trainer,
-    save: saver(job.out, run, () => lastEval),
-    onEvent: fanOut(bar.onEvent, printer, ...(log ? [log.onEvent] : [])),
-  });
-  if (restore) trainer.restore(restore);
+  let replicas: WorkerReplicas | null = null;
+  if (workers > 1) {
+    const w0 = performance.now();
+    replicas = await startWorkerReplicas(config, run.model, workers - 1);
+    io.err(`data parallel: ${workers} threads, each on a batch of ${config.maxTokens} tokens per step (workers ready in ${formatSeconds((performance.now() - w0) / 1000)})`);
+  }
   let result: TrainResult;
   try {
+    const trainer = new Trainer(run.model, run.task, {
+      ...run.trainer,
+      ...(replicas ? { replicas } : {}),
+      save: saver(job.out, run, () => lastEval),
+      onEvent: fanOut(bar.onEvent, printer, ...(log ? [log.onEvent] : [])),
+    });
+    if (restore) trainer.restore(restore);
     result = await trainer.run();
   } finally {
     bar.stop();
     log?.close();
+    await replicas?.close();
   }
   const best = result.best ? `best ${result.best.metric} ${result.best.value.toPrecision(4)} at step ${result.best.step}` : 'no evaluation yet';
   io.out(`done: ${result.step} steps in ${formatSeconds(result.elapsedSeconds)} (stopped by ${result.reason}); ${best}; checkpoints in ${job.out}/best and ${job.out}/last`);

@@ -73,18 +73,21 @@ test('failures: missing checkpoint, not a checkpoint, broken checkpoint, bad con
   writeFileSync(join(dir, 'broken', 'config.json'), '{"format": ');
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ task: 'g2p', preset: 'tiny', dModel: 64 }));
   writeFileSync(join(dir, 'notask.json'), JSON.stringify({ preset: 'tiny' }));
-  const [missing, empty, broken, badField, noTask] = await Promise.all([
+  writeFileSync(join(dir, 'workers.json'), JSON.stringify({ task: 'g2p', preset: 'tiny', workers: 0 }));
+  const [missing, empty, broken, badField, noTask, noWorkers] = await Promise.all([
     qkv('info', join(dir, 'nowhere')),
     qkv('g2p', join(dir, 'empty'), 'HELLO'),
     qkv('info', join(dir, 'broken')),
     qkv('train', join(dir, 'bad.json')),
     qkv('train', join(dir, 'notask.json')),
+    qkv('train', join(dir, 'workers.json'), '--out', join(dir, 'no-workers')),
   ]);
   assertOneLineError(missing, 1, /nowhere: no such checkpoint folder/);
   assertOneLineError(empty, 1, /empty: not a checkpoint \(no config\.json\)/);
   assertOneLineError(broken, 1, /broken\/config\.json: not valid JSON/);
   assertOneLineError(badField, 1, /bad\.json: config field 'dModel' is not a field of task g2p/);
   assertOneLineError(noTask, 1, /notask\.json: field 'task' is missing/);
+  assertOneLineError(noWorkers, 1, /config field 'workers' is 0, expected an integer ≥ 1/);
 });
 
 test('end to end: train a tiny g2p run, then info, g2p, eval, a wrong-task command, and resume', { skip: skipCmudict }, async () => {

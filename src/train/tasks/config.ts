@@ -42,6 +42,11 @@ export interface TrainingConfig {
   patience: number | null;
   /** Seed of initialisation, dropout and batch order. */
   seed: number;
+  /**
+   * Threads that each train on a batch of `maxTokens` every step (data parallelism): a step's
+   * gradient is the token-weighted mean over `workers` batches. 1: the calling thread only.
+   */
+  workers: number;
 }
 
 /** What the rate does after warm-up (see TrainingConfig.decay). */

@@ -39,7 +39,7 @@ export interface G2PConfig extends TrainingConfig {
   lengthPenalty: number;
 }
 
-const COMMON = { task: 'g2p' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, beam: 4, lengthPenalty: 0.6 };
+const COMMON = { task: 'g2p' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, beam: 4, lengthPenalty: 0.6 };
 
 /**
  * tiny: seconds, for tests. small: the README demo (3 minutes of training, about 3.5 minutes end to end).
@@ -56,7 +56,7 @@ export const G2P_PRESETS: Record<PresetName, G2PConfig> = {
   },
   base: {
     ...COMMON, preset: 'base', model: { dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0 },
-    maxTokens: 3000, warmup: 400, lrFactor: 0.6, decay: 'none', cooldown: 1, maxSteps: 100_000, maxMinutes: 60, evalEvery: 500, maxTrainExamples: null, evalWords: 500, patience: null,
+    maxTokens: 1500, workers: 2, warmup: 400, lrFactor: 0.6, decay: 'none', cooldown: 1, maxSteps: 100_000, maxMinutes: 60, evalEvery: 500, maxTrainExamples: null, evalWords: 500, patience: null,
   },
 };
 

@@ -29,7 +29,7 @@ export interface LmConfig extends TrainingConfig {
   evalChars: number;
 }
 
-const COMMON = { task: 'lm' as const, labelSmoothing: 0, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, tokenizer: 'bpe' };
+const COMMON = { task: 'lm' as const, labelSmoothing: 0, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, tokenizer: 'bpe' };
 
 /** tiny: seconds, for tests. small: a few minutes. base: about an hour on 2 cores. */
 export const LM_PRESETS: Record<PresetName, LmConfig> = {

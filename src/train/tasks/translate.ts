@@ -35,7 +35,7 @@ export interface TranslateConfig extends TrainingConfig {
   lengthPenalty: number;
 }
 
-const COMMON = { task: 'translate' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, beam: 4, lengthPenalty: 0.6, maxLength: 64 };
+const COMMON = { task: 'translate' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, beam: 4, lengthPenalty: 0.6, maxLength: 64 };
 
 /** tiny: seconds, for tests. small: a few minutes. base: about an hour on 2 cores. */
 export const TRANSLATE_PRESETS: Record<PresetName, TranslateConfig> = {
