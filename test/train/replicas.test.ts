@@ -106,3 +106,29 @@ test('Trainer with a replica: each step trains on two batches (one at an epoch\'
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-5, `parameter ${j}[${i}]: ${a[i]} vs ${b[i]} by hand`);
   });
 });
+
+test('Trainer with a replica resumes exactly: 2 steps, state saved, 3 more steps in fresh objects = 5 steps in one go', async () => {
+  const task = copyTask({ batch: 4, batchesPerEpoch: 3, labelSmoothing: 0.1 });
+  const opts = (maxSteps: number, losses: number[]) => ({
+    maxSteps, schedule: () => 2e-3, clipGradNorm: 1, seed: 4,
+    onEvent: (e: { type: string; loss?: number }) => { if (e.type === 'step') losses.push(e.loss!); },
+  });
+  const replica = () => new InThreadReplica(model(), task as TrainTask<never, number[][]>);
+  const whole: number[] = [];
+  const a = model();
+  await new Trainer(a, task, { ...opts(5, whole), replicas: replica() }).run();
+
+  const split: number[] = [];
+  const b = model();
+  const first = new Trainer(b, task, { ...opts(2, split), replicas: replica() });
+  await first.run();
+  const c = model();
+  c.loadStateDict(b.stateDict());
+  const second = new Trainer(c, task, { ...opts(5, split), replicas: replica() });
+  second.optimizer.loadStateDict(first.optimizer.stateDict());
+  second.loadState(first.state());
+  await second.run();
+  assert.deepEqual(split, whole);
+  const got = c.parameters();
+  a.parameters().forEach((p, j) => assert.deepEqual(Array.from(got[j].toArray()), Array.from(p.toArray()), `parameter ${j}`));
+});
