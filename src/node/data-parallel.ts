@@ -36,7 +36,7 @@ export const ERROR_BYTES = 4096;
 
 /** Options of {@link startWorkerReplicas}. */
 export interface WorkerReplicasOptions {
-  /** Kernel threads of the main thread outside the replicas' steps (evaluation), restored by `finish`. */
+  /** Kernel threads of the main thread outside the replicas' steps (evaluation); default: its count at the start. */
   threads?: number;
   /** Seconds to wait for a replica beyond the main thread's own share of the step (default 600). */
   timeoutSeconds?: number;
@@ -72,6 +72,9 @@ export async function startWorkerReplicas<B>(config: TaskConfig, model: { parame
   const bad = params.find((p) => p.dtype !== 'float32');
   if (bad) throw new ArgumentError(`startWorkerReplicas: a parameter of shape [${bad.shape.join(', ')}] is ${bad.dtype}, expected float32 (replicas share float32 buffers)`);
   const sizes = params.map((p) => p.size);
+  // Workers set the process's kernel threads to 1 as they load the backend; the main thread's count comes back after.
+  const backend = params[0]?.backend as Threads | undefined;
+  const threads = opts.threads ?? backend?.threads?.();
   const total = sizes.reduce((a, b) => a + b, 0);
   const shared = new SharedArrayBuffer(4 * total);
   const slots: Slot[] = [];
@@ -96,10 +99,12 @@ export async function startWorkerReplicas<B>(config: TaskConfig, model: { parame
     await Promise.all(ready);
   } catch (e) {
     await Promise.all(slots.map((s) => s.worker.terminate()));
+    if (threads !== undefined) backend?.setThreads?.(threads);
     throw e;
   }
   for (const s of slots) s.worker.removeAllListeners('exit');
-  return new ThreadReplicas<B>(slots, sharedTensors(shared, params), params[0]?.backend, opts);
+  if (threads !== undefined) backend?.setThreads?.(threads);
+  return new ThreadReplicas<B>(slots, sharedTensors(shared, params), backend, threads, opts.timeoutSeconds ?? 600);
 }
 
 /**
@@ -130,13 +135,14 @@ type Threads = { threads?: () => number; setThreads?: (n: number) => number };
 class ThreadReplicas<B> implements WorkerReplicas<B> {
   private started = 0;
   private startedAt = 0;
-  private threadsBefore: number | null = null;
 
   constructor(
     private readonly slots: Slot[],
     private readonly shared: Tensor[],
-    private readonly backend: unknown,
-    private readonly opts: WorkerReplicasOptions,
+    private readonly backend: Threads | undefined,
+    /** The main thread's kernel threads outside the replicas' steps (undefined: a backend without threads). */
+    private readonly threads: number | undefined,
+    private readonly timeoutSeconds: number,
   ) {}
 
   get count(): number {
@@ -149,11 +155,7 @@ class ThreadReplicas<B> implements WorkerReplicas<B> {
     if (params.length !== this.shared.length) throw new ArgumentError(`data-parallel replicas: ${params.length} parameters, expected ${this.shared.length}`);
     params.forEach((p, j) => this.shared[j].assign(p));
     // One kernel thread per replica while they run (the pool is the process's); evaluation gets all back.
-    const b = this.backend as Threads;
-    if (b?.setThreads && b.threads) {
-      this.threadsBefore = this.opts.threads ?? b.threads();
-      b.setThreads(1);
-    }
+    if (this.threads !== undefined) this.backend?.setThreads?.(1);
     batches.forEach((batch, i) => {
       Atomics.store(this.slots[i].control, 0, STATUS_WORKING);
       this.slots[i].worker.postMessage({ type: 'step', step, batch: packBatch(batch) });
@@ -167,7 +169,7 @@ class ThreadReplicas<B> implements WorkerReplicas<B> {
     this.started = 0;
     try {
       const ownMs = performance.now() - this.startedAt;
-      const limitMs = 100 * ownMs + 1000 * (this.opts.timeoutSeconds ?? 600);
+      const limitMs = 100 * ownMs + 1000 * this.timeoutSeconds;
       const out: ReplicaResult[] = [];
       for (let i = 0; i < n; i++) {
         const s = this.slots[i];
@@ -185,8 +187,7 @@ class ThreadReplicas<B> implements WorkerReplicas<B> {
       }
       return out;
     } finally {
-      if (this.threadsBefore !== null) (this.backend as Threads).setThreads!(this.threadsBefore);
-      this.threadsBefore = null;
+      if (this.threads !== undefined) this.backend?.setThreads?.(this.threads);
     }
   }
 

@@ -4,31 +4,35 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Trainer, tensor } from '../../src/index.js';
+import { SGD, Trainer, tensor } from '../../src/index.js';
 import type { TrainTask } from '../../src/index.js';
 import { installDefaultBackend } from '../../src/node/backend-select.js';
 import { startWorkerReplicas } from '../../src/node/data-parallel.js';
 import { g2pConfig, g2pModel, g2pTask } from '../../src/train/tasks/index.js';
 import { InThreadReplica } from '../helpers/in-thread-replica.js';
 
-installDefaultBackend();
+const backend = installDefaultBackend() as { threads?: () => number };
 
 test('worker-thread replica: 4 G2P steps of two batches each equal the same steps with the replica on this thread', async () => {
   const config = g2pConfig('tiny', { maxSteps: 4, workers: 2, model: { dropout: 0 } }); // dropout masks differ by replica
   const runs = [await g2pTask(config), await g2pTask(config)];
   const twin = g2pModel(config, runs[1].tokenizer.vocabSize, runs[1].targetTokenizer!.vocabSize);
+  const threads = backend.threads?.();
   const workers = await startWorkerReplicas(config, runs[0].model, 1);
+  assert.equal(backend.threads?.(), threads, 'the workers leave the main thread its kernel threads');
   const losses: number[][] = [[], []];
   try {
     for (const [i, replicas] of [workers, new InThreadReplica(twin, runs[1].task as TrainTask<never, unknown>)].entries()) {
       const { evalEvery, evalAtEnd, monitor, ...opts } = runs[i].trainer;
+      // SGD, not Adam: Adam turns the rounding noise of a zero gradient (the keys' bias) into steps of size lr.
       await new Trainer(runs[i].model, runs[i].task, {
-        ...opts, replicas, onEvent: (e) => { if (e.type === 'step') losses[i].push(e.loss); },
+        ...opts, optimizer: new SGD(runs[i].model.parameters(), { lr: 0.5 }), schedule: null, replicas, onEvent: (e) => { if (e.type === 'step') losses[i].push(e.loss); },
       }).run();
     }
   } finally {
     await workers.close();
   }
+  assert.equal(backend.threads?.(), threads, 'evaluation between steps gets the kernel threads back');
   assert.equal(losses[0].length, 4);
   losses[0].forEach((l, s) => assert.ok(Math.abs(l - losses[1][s]) < 1e-5, `step ${s + 1}: loss ${l} with a worker vs ${losses[1][s]} on this thread`));
   const ref = runs[1].model.parameters();
