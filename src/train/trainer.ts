@@ -258,17 +258,25 @@ export class Trainer<M extends Module = Module, B = unknown> {
     // One storage scope per step: its activations and gradients back the next step's (buffer-pool.ts).
     // What lives on: the parameters (made before), the optimizer's moments (made on step 1).
     const backend = opt.params[0]?.backend;
+    // Replicas hold copies of the whole model, in model.parameters() order (the optimizer may update fewer).
+    const params = replicas ? this.model.parameters() : [];
     const run = () => {
-      replicas?.start(batches.slice(1), opt.params, this.step);
-      const { loss, tokens } = this.task.loss(this.model, batches[0]);
-      opt.zeroGrad();
-      loss.backward();
-      let value = loss.item();
-      let allTokens = tokens;
+      replicas?.start(batches.slice(1), params, this.step);
+      let own: { loss: Tensor; tokens: number };
+      try {
+        own = this.task.loss(this.model, batches[0]);
+        opt.zeroGrad();
+        own.loss.backward();
+      } catch (e) {
+        try { replicas?.finish(); } catch { /* the step's own error is the one to report */ }
+        throw e;
+      }
+      let value = own.loss.item();
+      let allTokens = own.tokens;
       if (replicas) {
         const results = replicas.finish();
-        value = averageGradients(opt.params, { loss: value, tokens }, results);
-        allTokens = results.reduce((n, r) => n + r.tokens, tokens);
+        value = averageGradients(params, { loss: value, tokens: own.tokens }, results);
+        allTokens = results.reduce((n, r) => n + r.tokens, own.tokens);
       }
       const norm = this.opts.clipGradNorm !== undefined ? clipGradNorm(opt.params, this.opts.clipGradNorm) : globalGradNorm(opt.params);
       opt.step();
