@@ -35,12 +35,12 @@ export interface GradientReplicas<B = unknown> {
 /**
  * Sets each parameter's gradient to the token-weighted mean of its own (the mean over `tokens`
  * tokens) and the replicas': Σ tokensᵢ·gᵢ / Σ tokensᵢ, the gradient of the mean loss over all
- * the step's tokens. Returns that mean loss.
+ * the step's tokens. Returns that mean loss and the tokens it covers.
  *
  * @example
- * const loss = averageGradients(params, { loss: 2.1, tokens: 1400 }, replicas.finish());
+ * const { loss, tokens } = averageGradients(params, { loss: 2.1, tokens: 1400 }, replicas.finish());
  */
-export function averageGradients(params: readonly Tensor[], own: { loss: number; tokens: number }, results: readonly ReplicaResult[]): number {
+export function averageGradients(params: readonly Tensor[], own: { loss: number; tokens: number }, results: readonly ReplicaResult[]): { loss: number; tokens: number } {
   const total = results.reduce((n, r) => n + r.tokens, own.tokens);
   if (!(total > 0)) throw new ArgumentError(`averageGradients: the step's batches hold ${total} tokens, expected at least one`);
   for (const r of results) {
@@ -59,7 +59,7 @@ export function averageGradients(params: readonly Tensor[], own: { loss: number;
       p.grad = g;
     });
   });
-  return results.reduce((s, r) => s + r.loss * r.tokens, own.loss * own.tokens) / total;
+  return { loss: results.reduce((s, r) => s + r.loss * r.tokens, own.loss * own.tokens) / total, tokens: total };
 }
 
 /** A tensor as plain data (see {@link packBatch}). */

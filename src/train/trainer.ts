@@ -274,9 +274,7 @@ export class Trainer<M extends Module = Module, B = unknown> {
       let value = own.loss.item();
       let allTokens = own.tokens;
       if (replicas) {
-        const results = replicas.finish();
-        value = averageGradients(params, { loss: value, tokens: own.tokens }, results);
-        allTokens = results.reduce((n, r) => n + r.tokens, own.tokens);
+        ({ loss: value, tokens: allTokens } = averageGradients(params, { loss: value, tokens: own.tokens }, replicas.finish()));
       }
       const norm = this.opts.clipGradNorm !== undefined ? clipGradNorm(opt.params, this.opts.clipGradNorm) : globalGradNorm(opt.params);
       opt.step();

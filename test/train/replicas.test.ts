@@ -25,8 +25,9 @@ test('averageGradients: Σ tokensᵢ·gᵢ / Σ tokensᵢ per parameter, missing
   const results: ReplicaResult[] = [
     { loss: 3, tokens: 3, grads: [tensor([3, 6]), tensor([8]), null] },
   ];
-  const loss = averageGradients([a, b, c], { loss: 1, tokens: 1 }, results);
+  const { loss, tokens } = averageGradients([a, b, c], { loss: 1, tokens: 1 }, results);
   assert.equal(loss, (1 * 1 + 3 * 3) / 4);
+  assert.equal(tokens, 4);
   assert.deepEqual(Array.from(a.grad!.toArray()), [(1 * 1 + 3 * 3) / 4, (1 * 2 + 3 * 6) / 4]);
   assert.deepEqual(Array.from(b.grad!.toArray()), [(3 * 8) / 4]);
   assert.deepEqual(Array.from(c.grad!.toArray()), [(1 * 4) / 4]);
