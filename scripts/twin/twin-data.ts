@@ -1,14 +1,13 @@
 // What the PyTorch twin trains and decodes on: a qkv task recipe's exact splits, tokenizers and options.
 
 import { Rng } from '../../src/core/rng.js';
-import { loadCmudict } from '../../src/data/cmudict.js';
 import { loadDing } from '../../src/data/ding.js';
 import { loadSotu } from '../../src/data/sotu.js';
 import type { LmBatch, PairBatch, SeqPair } from '../../src/data/batching.js';
 import { lmChunkCount } from '../../src/data/batching.js';
 import { PAPER_ADAM } from '../../src/optim/adam.js';
 import type { Tokenizer } from '../../src/tokenizers/tokenizer.js';
-import { buildTaskRun, g2pPairs, sotuText, spread, translatePairs } from '../../src/train/tasks/index.js';
+import { buildTaskRun, g2pData, g2pPairs, sotuText, spread, translatePairs } from '../../src/train/tasks/index.js';
 import type { G2PConfig, LmConfig, TaskConfig, TaskRun, TranslateConfig } from '../../src/train/tasks/index.js';
 
 /** A test example: source ids, and what the scorer compares the twin's output with. */
@@ -151,7 +150,7 @@ export async function twinExport(config: TaskConfig): Promise<TwinExport> {
   let valid: SeqPair[];
   let test: TestExample[];
   if (config.task === 'g2p') {
-    const data = await loadCmudict();
+    const data = await g2pData(config);
     valid = g2pPairs(spread(data.valid, config.evalWords), tok, tgtTok);
     test = data.test.map((e) => ({ src: tok.encode(e.word.toUpperCase()), text: e.word, refs: e.pronunciations }));
   } else {

@@ -45,6 +45,22 @@ export function parseCmudict(dict: Readonly<Record<string, string>>): CmudictEnt
 }
 
 /**
+ * The entries with CMUdict's stress digits taken off every phoneme ("HH AH0 L OW1" → "HH AH L OW"),
+ * as the standard CMUdict G2P benchmarks score; pronunciations of a word that differ only in stress
+ * become one (the first one's place is kept).
+ *
+ * @example
+ * withoutStressMarks([{ word: 'PROJECT', pronunciations: ['P R AA1 JH EH0 K T', 'P R AA1 JH EH2 K T'] }]);
+ * // [{ word: 'PROJECT', pronunciations: ['P R AA JH EH K T'] }]
+ */
+export function withoutStressMarks(entries: readonly CmudictEntry[]): CmudictEntry[] {
+  return entries.map((e) => ({
+    word: e.word,
+    pronunciations: [...new Set(e.pronunciations.map((p) => p.split(' ').map((ph) => ph.replace(/[012]$/, '')).join(' ')))],
+  }));
+}
+
+/**
  * Splits CMUdict entries by word: `fnv1a32(word) % 100` < 90 train, < 95 valid, else test, so a
  * word's pronunciations never straddle two splits.
  */

@@ -3,7 +3,7 @@
 export { fnv1a32, splitOf, splitByKey, DEFAULT_THRESHOLDS } from './split.js';
 export type { SplitName, Splits, SplitThresholds } from './split.js';
 export { DatasetMissingError } from './errors.js';
-export { parseCmudict, splitCmudict, loadCmudict } from './cmudict.js';
+export { parseCmudict, splitCmudict, loadCmudict, withoutStressMarks } from './cmudict.js';
 export type { CmudictEntry } from './cmudict.js';
 export { DING_PATH, cleanDingText, isSentencePair, isPhrasePair, parseDingLine, parseDing, splitDing, loadDing } from './ding.js';
 export type { TranslationPair, DingLine, DingSplitOptions } from './ding.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { createRequire } from 'node:module';
-import { CmudictEntry, loadCmudict, parseCmudict } from '../../src/data/cmudict.js';
+import { CmudictEntry, loadCmudict, parseCmudict, withoutStressMarks } from '../../src/data/cmudict.js';
 import type { Splits } from '../../src/data/split.js';
 import { skipCmudict } from './available.js';
 
@@ -23,6 +23,19 @@ test('parseCmudict groups WORD(n) variants under WORD, in variant order, and dro
     { word: 'MINUTE', pronunciations: ['M IH1 N AH0 T', 'M AY0 N UW1 T', 'M AY0 N Y UW1 T'] },
     { word: "O'NEIL", pronunciations: ['OW0 N IY1 L'] },
     { word: 'READ', pronunciations: ['R IY1 D', 'R EH1 D'] },
+  ]);
+});
+
+test('withoutStressMarks takes the digits off vowels only and merges pronunciations that differed only in stress', () => {
+  const entries = withoutStressMarks([
+    { word: 'PROJECT', pronunciations: ['P R AA1 JH EH0 K T', 'P R AH0 JH EH1 K T', 'P R AA1 JH EH2 K T'] },
+    { word: 'SH', pronunciations: ['SH'] },
+    { word: 'READ', pronunciations: ['R IY1 D', 'R EH1 D'] },
+  ]);
+  assert.deepEqual(entries, [
+    { word: 'PROJECT', pronunciations: ['P R AA JH EH K T', 'P R AH JH EH K T'] },
+    { word: 'SH', pronunciations: ['SH'] },
+    { word: 'READ', pronunciations: ['R IY D', 'R EH D'] },
   ]);
 });
 

@@ -84,6 +84,28 @@ test('g2p: every batch row decodes to a (word, pronunciation) pair of the CMUdic
   assert.ok(tokens > 2000);
 });
 
+test('g2p with stress false: targets are CMUdict train pronunciations without stress digits, and the phoneme vocabulary has none', { skip: skipCmudict }, async () => {
+  const run = await g2pTask(g2pConfig('tiny', { stress: false }));
+  const { train } = await loadCmudict();
+  const plain = (p: string) => p.split(' ').map((ph) => ph.replace(/[012]$/, '')).join(' ');
+  const pairs = new Set(train.flatMap((e) => e.pronunciations.map((p) => `${e.word}\t${plain(p)}`)));
+  const src = run.tokenizer;
+  const tgt = run.targetTokenizer as Tokenizer;
+  const symbols = [...Array(tgt.vocabSize).keys()].map((i) => tgt.decode([i], { skipSpecial: true })).filter((x) => x);
+  assert.ok(symbols.length >= 39 && symbols.length <= 41, `39 ARPAbet phonemes (and perhaps unk), got ${symbols.length}: ${symbols.join(' ')}`);
+  assert.ok(symbols.every((x) => !/[0-9]/.test(x)), `no stress digits in ${symbols.join(' ')}`);
+  let rows = 0;
+  for (const b of run.task.batches(0, new Rng(5)) as Iterable<PairBatch>) {
+    for (let r = 0; r < b.src.shape[0]; r++) {
+      const word = src.decode(row(b.src, r, src.padId));
+      const pron = tgt.decode(row(b.tgtOut, r, tgt.eosId));
+      assert.ok(pairs.has(`${word}\t${pron}`), `${word} → ${pron} is not a CMUdict train pair with stress taken off`);
+      rows++;
+    }
+  }
+  assert.ok(rows > 1900 && rows <= 2000, `2000 pairs spread over the train split, fewer where two differed only in stress; got ${rows}`);
+});
+
 test('translate: batch rows decode to English/German pairs of the Ding train split (shared BPE)', { skip: skipDing }, async () => {
   const run = await translateTask(translateConfig('tiny'));
   const { train } = await loadDing();

@@ -18,7 +18,7 @@ import type { TranslateConfig } from './translate.js';
 export { PRESET_NAMES, overrideConfig, spread, trainerOptions } from './config.js';
 export type { PresetName, TrainingConfig } from './config.js';
 export type { TaskRun, ReuseTokenizers, EvaluateOptions, TrainedModel } from './run.js';
-export { G2P_PRESETS, g2pConfig, g2pTask, g2pTokenizers, g2pPairs, g2pModel, pronounce, evaluateG2P } from './g2p.js';
+export { G2P_PRESETS, g2pConfig, g2pData, g2pTask, g2pTokenizers, g2pPairs, g2pModel, pronounce, evaluateG2P } from './g2p.js';
 export type { G2PConfig, G2PExample, Seq2SeqModelConfig } from './g2p.js';
 export { TRANSLATE_PRESETS, translateConfig, translateTask, translatePairs, translate, evaluateTranslate } from './translate.js';
 export type { TranslateConfig } from './translate.js';
