@@ -59,6 +59,44 @@ static void FUSED(rank4)(int64_t L, int64_t n, const float *P, int64_t ldp, cons
   }
 }
 
+/* dst[i·ldd + s] = src[s·ld + i] for i < cols, s < rows, and 0 for rows ≤ s < RUP(rows): a head's keys or values
+ * transposed into rows of padded length. 8×8 blocks in registers where AVX2 has them (a scalar transpose,
+ * one float at a time with strided stores, was ~45% of the attention kernels at G2P sizes). */
+static void FUSED(transpose_pad)(const float *restrict src, int64_t rows, int64_t ld, int64_t cols, float *restrict dst, int64_t ldd) {
+  int64_t rp = RUP(rows), i0 = 0;
+#if defined(__AVX2__)
+  static const float zero8[8] = {0};
+  for (; i0 + 8 <= cols; i0 += 8) {
+    for (int64_t s0 = 0; s0 < rp; s0 += 8) {
+      __m256 r[8];
+      for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(s0 + j < rows ? src + (s0 + j) * ld + i0 : zero8);
+      __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+      __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+      __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+      __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+      __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+      __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+      __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+      __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      float *d = dst + i0 * ldd + s0;
+      _mm256_storeu_ps(d + 0 * ldd, _mm256_permute2f128_ps(u0, u4, 0x20));
+      _mm256_storeu_ps(d + 1 * ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+      _mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+      _mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+      _mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+      _mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+      _mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+      _mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+  }
+#endif
+  for (int64_t i = i0; i < cols; i++) {
+    float *d = dst + i * ldd;
+    for (int64_t s = 0; s < rows; s++) d[s] = src[s * ld + i];
+    for (int64_t s = rows; s < rp; s++) d[s] = 0;
+  }
+}
+
 /* Scratch layout of one head (floats); see qkv_attn_scratch in attention.c, which must agree. */
 typedef struct {
   float *kT, *vT, *kp, *vp, *qb, *ob, *sc, *dp, *ok, *dk, *dv;
@@ -116,8 +154,7 @@ static void FUSED(attn_pack)(const qkv_attn_args *a, int64_t b, int64_t h, FUSED
   int64_t S = a->S, K = a->K, Vd = a->Vd, Sp = RUP(S), Kp = RUP(K), Vp = RUP(Vd);
   const float *k = a->k + b * a->sk[0] + h * a->sk[1];
   const float *v = a->v + b * a->sv[0] + h * a->sv[1];
-  memset(z->kT, 0, K * Sp * sizeof(float));
-  for (int64_t s = 0; s < S; s++) for (int64_t i = 0; i < K; i++) z->kT[i * Sp + s] = k[s * a->sk[2] + i];
+  FUSED(transpose_pad)(k, S, a->sk[2], K, z->kT, Sp);
   if (!backward) {
     for (int64_t s = 0; s < S; s++) {
       memcpy(z->vp + s * Vp, v + s * a->sv[2], Vd * sizeof(float));
@@ -125,8 +162,7 @@ static void FUSED(attn_pack)(const qkv_attn_args *a, int64_t b, int64_t h, FUSED
     }
     return;
   }
-  memset(z->vT, 0, Vd * Sp * sizeof(float));
-  for (int64_t s = 0; s < S; s++) for (int64_t i = 0; i < Vd; i++) z->vT[i * Sp + s] = v[s * a->sv[2] + i];
+  FUSED(transpose_pad)(v, S, a->sv[2], Vd, z->vT, Sp);
   for (int64_t s = 0; s < S; s++) {
     memcpy(z->kp + s * Kp, k + s * a->sk[2], K * sizeof(float));
     memset(z->kp + s * Kp + K, 0, (Kp - K) * sizeof(float));
