@@ -6,6 +6,10 @@
  * block (the causal case) are skipped. The forward saves each row's log-sum-exp; the backward
  * recomputes the probabilities from it (flash attention's recipe), accumulating dK and dV per head. */
 
+#if defined(__AVX2__)
+#include "gemm-pack-x86.h"  /* tr8x8 */
+#endif
+
 #define QB 4
 #define NB 16
 #define RUP(n) (((n) + NB - 1) / NB * NB)
@@ -60,7 +64,7 @@ static void FUSED(rank4)(int64_t L, int64_t n, const float *P, int64_t ldp, cons
 }
 
 /* dst[i·ldd + s] = src[s·ld + i] for i < cols, s < rows, and 0 for rows ≤ s < RUP(rows): a head's keys or values
- * transposed into rows of padded length. 8×8 blocks in registers where AVX2 has them (a scalar transpose,
+ * transposed into rows of padded length. 8×8 blocks in registers (tr8x8) where AVX2 has them (a scalar transpose,
  * one float at a time with strided stores, was ~45% of the attention kernels at G2P sizes). */
 static void FUSED(transpose_pad)(const float *restrict src, int64_t rows, int64_t ld, int64_t cols, float *restrict dst, int64_t ldd) {
   int64_t rp = RUP(rows), i0 = 0;
@@ -70,23 +74,9 @@ static void FUSED(transpose_pad)(const float *restrict src, int64_t rows, int64_
     for (int64_t s0 = 0; s0 < rp; s0 += 8) {
       __m256 r[8];
       for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(s0 + j < rows ? src + (s0 + j) * ld + i0 : zero8);
-      __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-      __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-      __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-      __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-      __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-      __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-      __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-      __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      tr8x8(r);
       float *d = dst + i0 * ldd + s0;
-      _mm256_storeu_ps(d + 0 * ldd, _mm256_permute2f128_ps(u0, u4, 0x20));
-      _mm256_storeu_ps(d + 1 * ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
-      _mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
-      _mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
-      _mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
-      _mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
-      _mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
-      _mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+      for (int j = 0; j < 8; j++) _mm256_storeu_ps(d + j * ldd, r[j]);
     }
   }
 #endif

@@ -45,6 +45,19 @@ export function parseCmudict(dict: Readonly<Record<string, string>>): CmudictEnt
 }
 
 /**
+ * An ARPAbet pronunciation without its stress marks (the digits 0, 1, 2 after vowels): the 39-phoneme
+ * set that some G2P papers score on. Other symbols pass through.
+ *
+ * @example
+ * ```ts
+ * withoutStress(['T', 'R', 'AE0', 'N', 'S', 'F', 'AO1', 'R', 'M', 'ER0']); // ['T', 'R', 'AE', 'N', 'S', 'F', 'AO', 'R', 'M', 'ER']
+ * ```
+ */
+export function withoutStress(phonemes: readonly string[]): string[] {
+  return phonemes.map((p) => p.replace(/[012]$/, ''));
+}
+
+/**
  * The entries with CMUdict's stress digits taken off every phoneme ("HH AH0 L OW1" → "HH AH L OW"),
  * as the standard CMUdict G2P benchmarks score; pronunciations of a word that differ only in stress
  * become one (the first one's place is kept).
@@ -56,7 +69,7 @@ export function parseCmudict(dict: Readonly<Record<string, string>>): CmudictEnt
 export function withoutStressMarks(entries: readonly CmudictEntry[]): CmudictEntry[] {
   return entries.map((e) => ({
     word: e.word,
-    pronunciations: [...new Set(e.pronunciations.map((p) => p.split(' ').map((ph) => ph.replace(/[012]$/, '')).join(' ')))],
+    pronunciations: [...new Set(e.pronunciations.map((p) => withoutStress(p.split(' ')).join(' ')))],
   }));
 }
 

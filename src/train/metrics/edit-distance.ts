@@ -120,15 +120,5 @@ export function phonemeErrorRate<T>(hypotheses: readonly (readonly T[])[], refer
   return g2pErrorRates(hypotheses, references).per;
 }
 
-/**
- * An ARPAbet pronunciation without its stress marks (the digits 0, 1, 2 after vowels): the 39-phoneme
- * set that some G2P papers score on. Other symbols pass through.
- *
- * @example
- * ```ts
- * withoutStress(['T', 'R', 'AE0', 'N', 'S', 'F', 'AO1', 'R', 'M', 'ER0']); // ['T', 'R', 'AE', 'N', 'S', 'F', 'AO', 'R', 'M', 'ER']
- * ```
- */
-export function withoutStress(phonemes: readonly string[]): string[] {
-  return phonemes.map((p) => p.replace(/[012]$/, ''));
-}
+/** Stress marks off ARPAbet phonemes: defined with the data it reads (src/data/cmudict.ts). */
+export { withoutStress } from '../../data/cmudict.js';
