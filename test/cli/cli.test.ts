@@ -90,6 +90,13 @@ test('failures: missing checkpoint, not a checkpoint, broken checkpoint, bad con
   assertOneLineError(noWorkers, 1, /config field 'workers' is 0, expected an integer ≥ 1/);
 });
 
+test('translate with a config whose dingPath is missing: one line naming the file and the fixes that exist, exit code 1', async () => {
+  const cfg = join(dir, 'ding.json');
+  writeFileSync(cfg, JSON.stringify({ task: 'translate', preset: 'tiny', dingPath: join(dir, 'no-such-ding') }));
+  const r = await qkv('train', cfg, '--out', join(dir, 'no-ding'));
+  assertOneLineError(r, 1, /no-such-ding not found; install it with `apt-get install trans-de-en`.*set "dingPath" in a translate config\.json.*qkv train seq2seq --train pairs\.tsv/);
+});
+
 test('the end line names the limit that stopped the run in the user\'s words: --minutes, --steps', { skip: skipCmudict }, async () => {
   // 0.01 minutes is 0.6 s; the tiny preset's 12 steps (and these 100,000) take longer, so the clock stops it.
   const [timed, stepped] = await Promise.all([
