@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { loadNativeBackend } from '../../src/node/index.js';
+import { underCi } from '../helpers/ci.js';
 
 /** The first of `names` found as a file in a PATH directory, or null. */
 function onPath(names: readonly string[]): string | null {
@@ -21,10 +22,9 @@ function onPath(names: readonly string[]): string | null {
   return null;
 }
 
-const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
 const compiler = onPath(['cc', 'gcc', 'clang']);
 /** Why the addon must load here, or null when it may be missing. */
-const required = ci ? `CI=${process.env.CI}` : compiler ? `a C compiler is on PATH (${compiler}), so npm ci builds the addon` : null;
+const required = underCi ? `CI=${process.env.CI}` : compiler ? `a C compiler is on PATH (${compiler}), so npm ci builds the addon` : null;
 
 /** The kernel native/gemm-select.c picks on a CPU with these /proc/cpuinfo flags (its `supported` checks). */
 function expectedKernel(flags: ReadonlySet<string>): string {
