@@ -4,8 +4,14 @@
 # Run: scripts/check-fixtures.sh   (needs /usr/bin/python3 with torch, and a git checkout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  echo "check-fixtures: $(pwd) is not a git checkout; expected one, to compare the fixtures with the committed ones" >&2
+# A CI checkout may belong to another user than root: trust this one directory for these commands only.
+git() { command git -c safe.directory="$PWD" "$@"; }
+if ! err=$(git rev-parse --is-inside-work-tree 2>&1); then
+  echo "check-fixtures: $PWD is not a usable git checkout ($err); expected one, to compare the fixtures with the committed ones" >&2
+  exit 1
+fi
+if ! err=$(/usr/bin/python3 -c 'import torch' 2>&1); then
+  echo "check-fixtures: /usr/bin/python3 cannot import torch (${err##*$'\n'}); expected it for the generators (apt-get install python3-torch)" >&2
   exit 1
 fi
 if ! git diff --quiet -- test/fixtures || [ -n "$(git ls-files --others --exclude-standard -- test/fixtures)" ]; then
