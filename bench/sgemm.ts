@@ -1,8 +1,9 @@
 // sgemm GFLOP/s: qkv's native kernels against torch.mm (OpenBLAS) at the same shapes and thread counts.
 //
-// Not a test: `node --import tsx bench/sgemm.ts` (options: --threads=1,2 --peak=232 --seconds=0.6 --rounds=4
-// --no-torch --quick --family=square,linear,batched,wgrad,g2p,decode --addon=path/to/qkv_native.node);
-// `npm run bench` runs it with bench/train.ts and bench/infer.ts.
+// Not a test: `node --import tsx bench/sgemm.ts` (options: --threads=1,2 --seconds=0.6 --rounds=4
+// --no-torch --quick --family=square,linear,batched,wgrad,g2p,decode --addon=path/to/qkv_native.node
+// --peak=GFLOP/s per thread, instead of measuring it); `npm run bench` runs it with bench/train.ts and bench/infer.ts.
+// The %peak columns are shares of this machine's FMA peak at the same thread count, measured first (bench/peak.ts).
 // Each figure is the best of repeated ~10 ms runs, taken in alternating turns (qkv, torch, qkv, ...)
 // so that a busy machine shows as noise rather than as a bias towards either side.
 
@@ -14,6 +15,8 @@ import { Rng } from '../src/core/rng.js';
 import type { NativeBackend } from '../src/backend/native.js';
 import { loadNativeBackend } from '../src/node/backend-select.js';
 import { flag, option } from './common.js';
+import { describePeak, measureFmaPeak } from './peak.js';
+import type { FmaPeak } from './peak.js';
 
 /**
  * One product shape: `batch` products [m×k]·[k×n]; `ta` reads A as a transposed view (stored [k, m]: a
@@ -139,16 +142,18 @@ export async function benchSgemm(): Promise<void> {
   if (!backend) { console.error('bench: the native addon is not built; run `npm run install` first'); process.exit(1); }
   const quick = flag('quick');
   const threads = option('threads', quick ? '2' : '1,2').split(',').map(Number);
-  const peak = Number(option('peak', '232'));
+  const given = option('peak', '');
+  const peaks: FmaPeak[] = given
+    ? threads.map((t) => ({ threads: t, isa: 'given', gflops: Number(given) * t }))
+    : measureFmaPeak(threads);
   const seconds = Number(option('seconds', quick ? '0.2' : '0.6'));
   const rounds = Number(option('rounds', quick ? '2' : '4'));
   const families = option('family', 'square,linear,batched,wgrad,g2p,decode').split(',');
   const twins = new Map<number, TorchTwin | null>();
   for (const t of threads) twins.set(t, flag('no-torch') ? null : await TorchTwin.start(t));
   const version = [...twins.values()].find((x) => x)?.version;
-  const perThread = peak / 2;
   console.log(`sgemm, GFLOP/s: qkv native (${backend.gemmKernel()} micro-kernel) vs ${version ? `torch.mm ${version}` : 'no torch'}; ` +
-    `% = share of the fp32 FMA peak (${peak} GFLOP/s on 2 threads, ${perThread} per thread)`);
+    `% = share of the fp32 FMA peak at the same thread count (${given ? `--peak=${given} per thread` : describePeak(peaks)})`);
   const head = `${'shape (M×K·K×N)'.padEnd(24)} thr ${'qkv'.padStart(7)} ${'%peak'.padStart(6)} ${'torch'.padStart(7)} ${'%peak'.padStart(6)} ${'qkv/torch'.padStart(9)} ${'target'.padStart(7)}  note`;
   console.log(head);
   console.log('-'.repeat(head.length));
@@ -164,7 +169,7 @@ export async function benchSgemm(): Promise<void> {
         q = Math.max(q, timeQkv(backend, ops, s, seconds / rounds));
         if (torch) p = Math.max(p, await torch.gflops(t, s, seconds / rounds));
       }
-      const pk = perThread * t;
+      const pk = peaks.find((p) => p.threads === t)!.gflops;
       const pct = (x: number) => (Number.isNaN(x) ? '' : `${((100 * x) / pk).toFixed(0)}%`);
       console.log(`${s.label.padEnd(24)} ${String(t).padStart(3)} ${q.toFixed(1).padStart(7)} ${pct(q).padStart(6)} ${Number.isNaN(p) ? '-'.padStart(7) : p.toFixed(1).padStart(7)} ${pct(p).padStart(6)} ${(Number.isNaN(p) ? '' : (q / p).toFixed(2)).padStart(9)} ${target(s, t).padStart(7)}  ${s.note ?? ''}`);
     }

@@ -34,7 +34,7 @@ export async function demoCommand(flags: DemoFlags, io: Output = stdio): Promise
   const config = taskConfig('g2p', flags.preset, overrides) as G2PConfig;
   for (const sub of ['best', 'last']) rmSync(join(flags.out, sub), { recursive: true, force: true });
   io.out(`qkv demo: teaching a Transformer to pronounce English spelling (CMUdict), preset ${flags.preset}, ${config.maxMinutes ?? '?'} min of training`);
-  await runTraining({ config, out: flags.out }, io);
+  await runTraining({ config, out: flags.out, limits: overrides }, io); // limits: so the end line says --minutes
 
   const ck = await openCheckpoint<Transformer>(join(flags.out, 'last'), 'g2p');
   const t1 = performance.now();

@@ -194,8 +194,22 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
     await replicas?.close();
   }
   const best = result.best ? `best ${result.best.metric} ${result.best.value.toPrecision(4)} at step ${result.best.step}` : 'no evaluation yet';
-  io.out(`done: ${result.step} steps in ${formatSeconds(result.elapsedSeconds)} (stopped by ${result.reason}); ${best}; checkpoints in ${job.out}/best and ${job.out}/last`);
+  io.out(`done: ${result.step} steps in ${formatSeconds(result.elapsedSeconds)}; ${stopWords(result, config, job.limits)}; ${best}; checkpoints in ${job.out}/best and ${job.out}/last`);
   return { result, run };
+}
+
+/** Why the run stopped, in the words the user gave the limit in: a flag (--minutes 3) or the config's field. */
+function stopWords(result: TrainResult, config: TaskConfig, flags: TrainingJob['limits']): string {
+  switch (result.reason) {
+    case 'maxSeconds':
+      return `stopped at the time limit (${flags?.maxMinutes !== undefined ? `--minutes ${flags.maxMinutes}` : `config maxMinutes ${config.maxMinutes}`})`;
+    case 'maxSteps':
+      return `stopped after ${formatCount(result.step)} steps (${flags?.maxSteps !== undefined ? `--steps ${flags.maxSteps}` : `config maxSteps ${config.maxSteps}`})`;
+    case 'maxEpochs':
+      return `stopped after ${formatCount(result.epoch)} epochs`;
+    case 'earlyStop':
+      return 'stopped early (no improvement)';
+  }
 }
 
 /** The action of `qkv train <task|config.json>`. */

@@ -161,10 +161,14 @@ export function splitDing(lines: readonly DingLine[], opts: DingSplitOptions = {
   return out;
 }
 
+/** What to do when the Ding file is missing: only fixes that exist (the package, the translate config's field, the seq2seq task). */
+const DING_FIXES = 'install it with `apt-get install trans-de-en` (Debian/Ubuntu), set "dingPath" in a translate config.json to a Ding-format file, '
+  + 'or train on your own pairs with `qkv train seq2seq --train pairs.tsv`';
+
 /**
  * Loads the Ding dictionary (English -> German) and splits it by line; see {@link splitDing}.
  * Throws a `DatasetMissingError` when the file is missing (install it with
- * `apt-get install trans-de-en`).
+ * `apt-get install trans-de-en`, or point the translate config's `dingPath` at a Ding-format file).
  *
  * @example
  * const { train, valid, test } = await loadDing();
@@ -172,6 +176,6 @@ export function splitDing(lines: readonly DingLine[], opts: DingSplitOptions = {
  * valid[0];     // { src: 'An English sentence.', tgt: 'Ein deutscher Satz.' }
  */
 export async function loadDing(path: string = DING_PATH, opts: DingSplitOptions = {}): Promise<Splits<TranslationPair>> {
-  const text = await readTextFile(path, 'install it with `apt-get install trans-de-en` (Debian/Ubuntu) or pass the path of a Ding de-en file');
+  const text = await readTextFile(path, DING_FIXES);
   return splitDing(parseDing(text), opts);
 }

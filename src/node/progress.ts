@@ -1,4 +1,4 @@
-// A training progress bar on stderr (cli-progress): step, loss, tokens/s, lr, ETA and the last evaluation.
+// A training progress bar on stderr (cli-progress): the share of the run done (steps or time), loss, tokens/s, lr, ETA and the last evaluation.
 
 import cliProgress from 'cli-progress';
 import type { TrainEvent } from '../train/events.js';
@@ -28,12 +28,46 @@ export function formatSeconds(s: number | undefined): string {
   return `${t}s`;
 }
 
+/** Where a run stands against its limits: what {@link barProgress} reads from a step event. */
+export interface RunPosition {
+  step: number;
+  elapsedSeconds: number;
+  maxSteps?: number;
+  maxSeconds?: number;
+}
+
+/** The bar's fill (0..1; undefined with no limit) and the text beside it. */
+export interface BarProgress {
+  share?: number;
+  label: string;
+}
+
+/**
+ * The share of the run done, as the Trainer counts it for its schedules: steps/maxSteps or
+ * seconds/maxSeconds, whichever is further along; the label shows the limit that leads.
+ *
+ * @example
+ * barProgress({ step: 50, elapsedSeconds: 90, maxSteps: 100_000, maxSeconds: 180 }); // { share: 0.5, label: '1m30s/3m00s (step 50)' }
+ * barProgress({ step: 1200, elapsedSeconds: 9, maxSteps: 5000 }); // { share: 0.24, label: 'step 1,200/5,000' }
+ */
+export function barProgress(p: RunPosition): BarProgress {
+  const steps = p.maxSteps !== undefined ? p.step / p.maxSteps : undefined;
+  const time = p.maxSeconds !== undefined ? p.elapsedSeconds / p.maxSeconds : undefined;
+  const count = p.step.toLocaleString('en-US');
+  if (time !== undefined && (steps === undefined || time > steps)) {
+    return { share: Math.min(1, time), label: `${formatSeconds(p.elapsedSeconds)}/${formatSeconds(p.maxSeconds)} (step ${count})` };
+  }
+  if (steps !== undefined) return { share: Math.min(1, steps), label: `step ${count}/${p.maxSteps!.toLocaleString('en-US')}` };
+  return { label: `step ${count}` };
+}
+
 function formatMetrics(m: Record<string, number>): string {
   return Object.entries(m).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(' ');
 }
 
 /**
- * A one-line progress bar for a Trainer: `[████░░] 1200/5000 | loss 2.314 | 5400 tok/s | lr 4.1e-4 | ETA 3m10s`.
+ * A one-line progress bar for a Trainer: `[████░░] step 1,200/5,000 | loss 2.314 | 5400 tok/s | lr 4.1e-4 | ETA 3m10s`.
+ * The bar fills by {@link barProgress}: by steps, or by time when a time limit is further along.
  * Disabled (every call a no-op) when the stream is not a terminal.
  *
  * @example
@@ -54,25 +88,28 @@ export function progressBar(opts: ProgressBarOptions = {}): ProgressBar {
     if (e.type === 'eval') lastEval = ` | ${formatMetrics(e.metrics)}`;
     if (e.type === 'end') return stop();
     if (e.type !== 'step') return;
+    const { share, label } = barProgress(e);
     const payload = {
+      label,
       loss: e.loss.toFixed(4),
       tps: Math.round(e.tokensPerSecond),
       lr: e.lr.toExponential(2),
       etaText: formatSeconds(e.etaSeconds),
       evalText: lastEval,
     };
+    // The bar counts thousandths of the run, so that it can follow the clock as well as the steps.
+    const value = Math.round(1000 * (share ?? 0));
     if (!bar) {
-      const counter = e.maxSteps !== undefined ? '{bar} {value}/{total}' : 'step {value}';
       bar = new cliProgress.SingleBar({
         stream,
-        format: `${counter} | loss {loss} | {tps} tok/s | lr {lr} | ETA {etaText}{evalText}`,
+        format: `${share !== undefined ? '{bar} ' : ''}{label} | loss {loss} | {tps} tok/s | lr {lr} | ETA {etaText}{evalText}`,
         hideCursor: true,
         barsize: 24,
         noTTYOutput: true, // only reached when enabled on a non-terminal on purpose: then print a line now and then
       }, cliProgress.Presets.shades_classic);
-      bar.start(e.maxSteps ?? 0, e.step, payload);
+      bar.start(1000, value, payload);
     } else {
-      bar.update(e.step, payload);
+      bar.update(value, payload);
     }
   };
   return { onEvent, stop };

@@ -32,6 +32,8 @@ export interface StepEvent {
   etaSeconds?: number;
   /** The maxSteps limit, when there is one (progress bars use it as their total). */
   maxSteps?: number;
+  /** The maxSeconds limit, when there is one (a progress bar follows whichever limit is further along). */
+  maxSeconds?: number;
 }
 
 /** After every evaluation. */

@@ -290,6 +290,7 @@ export class Trainer<M extends Module = Module, B = unknown> {
       type: 'step', step: this.step, epoch: this.epoch, loss: lossValue, lr, tokens,
       tokensPerSecond: seconds > 0 ? tokens / seconds : Infinity, gradNorm, elapsedSeconds: elapsed,
       ...this.eta(elapsed, runStartStep), ...(this.opts.maxSteps !== undefined ? { maxSteps: this.opts.maxSteps } : {}),
+      ...(this.opts.maxSeconds !== undefined ? { maxSeconds: this.opts.maxSeconds } : {}),
     });
   }
 

@@ -90,13 +90,33 @@ test('failures: missing checkpoint, not a checkpoint, broken checkpoint, bad con
   assertOneLineError(noWorkers, 1, /config field 'workers' is 0, expected an integer ≥ 1/);
 });
 
+test('translate with a config whose dingPath is missing: one line naming the file and the fixes that exist, exit code 1', async () => {
+  const cfg = join(dir, 'ding.json');
+  writeFileSync(cfg, JSON.stringify({ task: 'translate', preset: 'tiny', dingPath: join(dir, 'no-such-ding') }));
+  const r = await qkv('train', cfg, '--out', join(dir, 'no-ding'));
+  assertOneLineError(r, 1, /no-such-ding not found; install it with `apt-get install trans-de-en`.*set "dingPath" in a translate config\.json.*qkv train seq2seq --train pairs\.tsv/);
+});
+
+test('the end line names the limit that stopped the run in the user\'s words: --minutes, --steps', { skip: skipCmudict }, async () => {
+  // 0.01 minutes is 0.6 s; the tiny preset's 12 steps (and these 100,000) take longer, so the clock stops it.
+  const [timed, stepped] = await Promise.all([
+    qkv('train', 'g2p', '--preset', 'tiny', '--minutes', '0.01', '--steps', '100000', '--out', join(dir, 'timed')),
+    qkv('train', 'g2p', '--preset', 'tiny', '--steps', '3', '--out', join(dir, 'stepped')),
+  ]);
+  assert.equal(timed.code, 0, timed.stderr);
+  assert.match(timed.stdout, /^done: [\d,]+ steps in \d+s; stopped at the time limit \(--minutes 0\.01\); /m);
+  assert.doesNotMatch(timed.stdout, /maxSeconds/);
+  assert.equal(stepped.code, 0, stepped.stderr);
+  assert.match(stepped.stdout, /^done: 3 steps in \d+s; stopped after 3 steps \(--steps 3\); /m);
+});
+
 test('end to end: train a tiny g2p run, then info, g2p, eval, a wrong-task command, and resume', { skip: skipCmudict }, async () => {
   const run = join(dir, 'run');
   const trained = await qkv('train', 'g2p', '--preset', 'tiny', '--steps', '4', '--out', run);
   assert.equal(trained.code, 0, trained.stderr);
   // The tiny preset evaluates every 6 steps; a run stopped at step 4 is evaluated there (evalAtEnd).
   assert.match(trained.stdout, /^step 4 .*\| validLoss \d/m);
-  assert.match(trained.stdout, /^done: 4 steps .*stopped by maxSteps.*best validLoss [\d.]+ at step 4/m);
+  assert.match(trained.stdout, /^done: 4 steps .*; stopped after 4 steps \(--steps 4\); best validLoss [\d.]+ at step 4/m);
   readFileSync(join(run, 'best', 'model.safetensors'));
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'target_tokenizer.json', 'optimizer.safetensors', 'trainer_state.json']) {
     readFileSync(join(run, 'last', f));

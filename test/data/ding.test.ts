@@ -77,8 +77,17 @@ test('splitDing holds out exactly n sentence pairs each, by whole lines, with no
   assert.throws(() => splitDing(lines, { heldOut: 100 }), ArgumentError);
 });
 
-test('loadDing names the missing file and the package that provides it', async () => {
-  await assert.rejects(loadDing('/nonexistent/de-en'), (err: Error) => err instanceof DatasetMissingError && /\/nonexistent\/de-en/.test(err.message) && /trans-de-en/.test(err.message));
+test('loadDing names the missing file and only fixes that exist: the package, a config\'s dingPath, your own pairs', async () => {
+  await assert.rejects(loadDing('/nonexistent/de-en'), (err: Error) => {
+    assert.ok(err instanceof DatasetMissingError, String(err));
+    assert.match(err.message, /\/nonexistent\/de-en not found/);
+    assert.match(err.message, /apt-get install trans-de-en/);
+    assert.match(err.message, /set "dingPath" in a translate config\.json/);
+    assert.match(err.message, /qkv train seq2seq --train pairs\.tsv/);
+    // No flag takes the path of a Ding file, so the message must not offer one.
+    assert.doesNotMatch(err.message, /pass the path/);
+    return true;
+  });
 });
 
 describe('packaged Ding (trans-de-en)', { skip: skipDing }, () => {

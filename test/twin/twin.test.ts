@@ -13,10 +13,18 @@ import { buildTaskRun, taskConfig } from '../../src/train/tasks/index.js';
 import { pairsFromBatches, streamFromBatches } from '../../scripts/twin/twin-data.js';
 import { scoreLm, scoreSeq2Seq } from '../../scripts/twin/twin-score.js';
 import { skipCmudict, skipSotu } from '../data/available.js';
+import { underCi } from '../helpers/ci.js';
 
 const CHECK = fileURLToPath(new URL('../../scripts/twin/check_twin.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const torchImport = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+const hasTorch = torchImport.status === 0;
+
+test('torch imports in /usr/bin/python3 (required under CI, so that the twin test below cannot skip there)', (t) => {
+  if (!hasTorch && !underCi) return t.skip(`${PYTHON} has no torch (apt-get install python3-torch); CI is not set`);
+  const why = torchImport.error?.message ?? torchImport.stderr.trim().split('\n').pop();
+  assert.ok(hasTorch, `CI=${process.env.CI} but \`${PYTHON} -c 'import torch'\` failed (${why}); .ci/run installs python3-torch`);
+});
 
 test('scoreSeq2Seq: the references themselves score WER/PER 0 and BLEU/chrF 100; one wrong word of two is WER 50%', () => {
   const test1 = [{ refs: ['K AE1 T'] }, { refs: ['R IY1 D', 'R EH1 D'] }];

@@ -3,7 +3,7 @@
 import type { PairBatch, SeqPair } from '../../data/batching.js';
 import { pairBatches, pairLength } from '../../data/batching.js';
 import type { TranslationPair } from '../../data/ding.js';
-import { loadDing } from '../../data/ding.js';
+import { DING_PATH, loadDing } from '../../data/ding.js';
 import { Transformer } from '../../models/transformer.js';
 import { ByteLevelBPE } from '../../tokenizers/bpe.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
@@ -33,9 +33,11 @@ export interface TranslateConfig extends TrainingConfig {
   beam: number;
   /** α of the beam's length penalty. */
   lengthPenalty: number;
+  /** The Ding dictionary file (`German :: English` lines) to train and score on; default Debian's trans-de-en. */
+  dingPath: string;
 }
 
-const COMMON = { task: 'translate' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, beam: 4, lengthPenalty: 0.6, maxLength: 64 };
+const COMMON = { task: 'translate' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, beam: 4, lengthPenalty: 0.6, maxLength: 64, dingPath: DING_PATH };
 
 /** tiny: seconds, for tests. small: a few minutes. base: about an hour on 2 cores. */
 export const TRANSLATE_PRESETS: Record<PresetName, TranslateConfig> = {
@@ -81,7 +83,7 @@ export function translatePairs(pairs: readonly TranslationPair[], tok: Tokenizer
  * const run = await translateTask(translateConfig('tiny'));
  */
 export async function translateTask(c: TranslateConfig, reuse?: ReuseTokenizers): Promise<TaskRun<Transformer, PairBatch>> {
-  const data = await loadDing();
+  const data = await loadDing(c.dingPath ?? DING_PATH); // checkpoints written before the field existed used the default
   const chosen = spread(data.train, c.maxTrainExamples);
   const tokenizer = reuse?.tokenizer ?? ByteLevelBPE.train(chosen.flatMap((p) => [p.src, p.tgt]), { vocabSize: c.vocabSize });
   const sp = { padId: tokenizer.padId, bosId: tokenizer.bosId, eosId: tokenizer.eosId };
@@ -140,7 +142,7 @@ function score(t: TrainedModel<Transformer>, pairs: readonly TranslationPair[], 
  * const { metrics } = await evaluateTranslate(ck, config, { split: 'test' });
  */
 export async function evaluateTranslate(t: TrainedModel<Transformer>, c: TranslateConfig, o: EvaluateOptions): Promise<{ metrics: Record<string, number>; examples: { src: string; hypothesis: string; reference: string }[] }> {
-  const data = await loadDing();
+  const data = await loadDing(c.dingPath ?? DING_PATH); // checkpoints written before the field existed used the default
   const pairs = spread(data[o.split], o.limit ?? null);
   t.model.eval();
   const r = score(t, pairs, o.beam ?? c.beam, c.lengthPenalty);
