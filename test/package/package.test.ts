@@ -19,9 +19,14 @@ const NOT_COPIED = new Set(['node_modules', '.git', 'build', 'dist', 'prebuilds'
 
 interface Ran { code: number; stdout: string; stderr: string }
 
-/** Children get the environment less npm's and node:test's variables, so they behave as in a shell. */
+/**
+ * Children get the environment less what `npm test` and node:test set for their own child (the
+ * lifecycle's npm_package_* and npm_lifecycle_*, NODE_TEST_CONTEXT), so they behave as in a shell;
+ * the user's npm_config_* settings stay.
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_TEST_CONTEXT' && k !== 'NODE_OPTIONS'));
+  const own = (k: string): boolean => (k.startsWith('npm_') && !k.startsWith('npm_config_')) || k === 'NODE_TEST_CONTEXT' || k === 'NODE_OPTIONS';
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !own(k)));
 }
 
 function run(cmd: string, args: string[], cwd: string): Promise<Ran> {
