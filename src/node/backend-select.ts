@@ -13,7 +13,10 @@ import { setDefaultBackend } from '../tensor/default-backend.js';
 export interface NativeOptions {
   /** Kernel threads, the caller included; 0 means all cores. Default: QKV_THREADS, else all cores. */
   threads?: number;
-  /** The compiled addon; default: build/Release/qkv_native.node in the package root. */
+  /**
+   * The compiled addon; default: found by node-gyp-build in the package root, build/Release/ (a
+   * build from source) first, then the prebuilt in prebuilds/<platform>-<arch>/.
+   */
   addonPath?: string;
   /**
    * Use the fused kernels (softmax, layer norm, attention, cross-entropy, GELU, the Adam update;
@@ -24,8 +27,6 @@ export interface NativeOptions {
   fused?: boolean;
 }
 
-const ADDON = join('build', 'Release', 'qkv_native.node');
-
 /** The package root: the nearest directory above this file that holds package.json (src/ or dist/src/). */
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +35,20 @@ function packageRoot(): string {
     dir = dirname(dir);
   }
   return dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+}
+
+/** How to build the addon: `npm rebuild qkv` where qkv is installed, the repo's script in a source checkout. */
+function buildHint(root: string): string {
+  if (existsSync(join(root, 'src', 'index.ts'))) return 'Build it with `npm run build:native` (or `npm ci`).';
+  return 'Build it with `npm rebuild qkv` (needs a C compiler, python3 and make).';
+}
+
+/** The addon at `addonPath`, else the one node-gyp-build finds (build/Release, then prebuilds/). */
+function requireAddon(root: string, addonPath: string | undefined): NativeAddon {
+  const require = createRequire(import.meta.url);
+  if (addonPath !== undefined) return require(addonPath) as NativeAddon;
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  return nodeGypBuild(root) as NativeAddon;
 }
 
 function threadsFrom(opts: NativeOptions): number {
@@ -63,15 +78,15 @@ let warned = false;
 export function loadNativeBackend(opts: NativeOptions = {}): NativeBackend | null {
   const threads = threadsFrom(opts);
   if (addon === undefined) {
-    const file = opts.addonPath ?? join(packageRoot(), ADDON);
+    const root = packageRoot();
     try {
-      addon = createRequire(import.meta.url)(file) as NativeAddon;
+      addon = requireAddon(root, opts.addonPath);
     } catch (e) {
       addon = null;
       if (!warned) {
         warned = true;
         const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
-        console.warn(`qkv: native backend unavailable (${reason}); using the ref backend. Build it with \`npm run install\`.`);
+        console.warn(`qkv: native backend unavailable (${reason}); using the ref backend. ${buildHint(root)}`);
       }
     }
   }

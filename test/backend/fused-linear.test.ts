@@ -106,7 +106,7 @@ function caseData(c: Case) {
 
 if (!native || !composed) {
   describe('native linear kernel', () => {
-    it('is not built (run `npm run install`); skipped', { skip: 'qkv_native.node did not load' }, () => {});
+    it('is not built (run `npm run build:native`); skipped', { skip: 'qkv_native.node did not load' }, () => {});
   });
 } else {
   const threads0 = native.threads();

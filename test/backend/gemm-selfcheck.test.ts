@@ -33,7 +33,7 @@ const PRODUCT = `
 
 if (!existsSync(addon)) {
   describe('sgemm self-check', () => {
-    it('the addon is not built (run `npm run install`); skipped', { skip: 'qkv_native.node is not built' }, () => {});
+    it('the addon is not built (run `npm run build:native`); skipped', { skip: 'qkv_native.node is not built' }, () => {});
   });
 } else {
   describe('sgemm self-check', () => {

@@ -21,7 +21,7 @@ const on = (data: Float32Array | Int32Array, shape: number[], backend: Backend, 
 
 if (!native) {
   describe('native fused kernels', () => {
-    it('are not built (run `npm run install`); skipped', { skip: 'qkv_native.node did not load' }, () => {});
+    it('are not built (run `npm run build:native`); skipped', { skip: 'qkv_native.node did not load' }, () => {});
   });
 } else {
   describeAttention(native);

@@ -47,7 +47,7 @@ const native = loadNativeBackend();
 test('the native backend loaded (required under CI or with a C compiler on PATH)', (t) => {
   if (!native && !required) return t.skip('no C compiler on PATH and CI is not set: the addon cannot have been built here');
   assert.ok(native, `the native addon did not load although ${required} (the reason is in the 'qkv: native backend unavailable' ` +
-    'warning above). The install step (node-gyp rebuild || echo ...) lets a failed build pass; run `npm run install` to see its error.');
+    'warning above). Run `npm run build:native` to see the build error.');
 });
 
 test('the addon chose the sgemm kernel this CPU should run (avx512 with avx512f+fma, avx2 with avx2+fma, else portable)', (t) => {

@@ -69,7 +69,7 @@ function runCase(c: MhaCase, backend: Backend, dtype: DType, fused: boolean) {
 
 if (!native) {
   describe('fusedMultiHeadAttention', () => {
-    it('needs the native addon (run `npm run install`); skipped', { skip: 'qkv_native.node did not load' }, () => {});
+    it('needs the native addon (run `npm run build:native`); skipped', { skip: 'qkv_native.node did not load' }, () => {});
   });
 } else {
   describe('fusedMultiHeadAttention (native) against the composed heads on ref (float64)', () => {

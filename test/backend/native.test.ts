@@ -16,7 +16,7 @@ const native = loadNativeBackend();
 
 if (!native) {
   describe('native backend', () => {
-    it('is not built (run `npm run install`); its tests are skipped', { skip: 'qkv_native.node did not load' }, () => {});
+    it('is not built (run `npm run build:native`); its tests are skipped', { skip: 'qkv_native.node did not load' }, () => {});
   });
 } else {
   describeConformance(native);

@@ -15,7 +15,7 @@ import { Tensor, noGrad, randn, tensor } from '../../src/tensor/index.js';
 import { assertSameDecoding } from '../helpers/same-decoding.js';
 
 const loaded = loadNativeBackend();
-const skip = loaded ? false : 'the native addon (build/Release/qkv_native.node) did not load; run `npm run install`';
+const skip = loaded ? false : 'the native addon (build/Release/qkv_native.node) did not load; run `npm run build:native`';
 
 /** A fresh native backend (fused kernels on) whose decodeStack calls are counted. */
 function countingBackend(): { backend: NativeBackend; calls: () => number } {

@@ -13,7 +13,7 @@ import { Tensor, noGrad, randn, tensor } from '../../src/tensor/index.js';
 import { assertSameDecoding } from '../helpers/same-decoding.js';
 
 const composed = loadNativeBackend({ fused: false });
-const skip = composed ? false : 'the native addon (build/Release/qkv_native.node) did not load; run `npm run install`';
+const skip = composed ? false : 'the native addon (build/Release/qkv_native.node) did not load; run `npm run build:native`';
 
 /**
  * A native backend with the fused kernels whose decodeBlock calls are counted (a fresh instance, not the shared one),

@@ -29,6 +29,6 @@ export function describeBackends(title: string, body: (backend: Backend) => void
   const backends = testBackends();
   for (const b of backends) describe(`${title} on ${b.name}`, () => body(b));
   if (!backends.some((b) => b.name === 'native')) {
-    describe(`${title} on native`, { skip: 'the native addon (build/Release/qkv_native.node) did not load; run `npm run install`' }, () => {});
+    describe(`${title} on native`, { skip: 'the native addon (build/Release/qkv_native.node) did not load; run `npm run build:native`' }, () => {});
   }
 }
