@@ -92,7 +92,7 @@ export interface GPTCallOptions {
 }
 
 export interface GPTOutput {
-  /** [B, T, V]: scores of the next token at each position. */
+  /** Shape [B, T, V]: scores of the next token at each position. */
   logits: Tensor;
   /** One [B, H, T, S] per block, when asked for. */
   attentions?: Tensor[];

@@ -121,7 +121,7 @@ export interface TransformerDecodeOptions extends TransformerCallOptions {
 }
 
 export interface TransformerOutput {
-  /** [B, T, V]: unnormalised scores of the next token (softmax gives the paper's output probabilities). */
+  /** Shape [B, T, V]: unnormalised scores of the next token (softmax gives the paper's output probabilities). */
   logits: Tensor;
   /** One [B, H, S, S] per encoder layer, when asked for. */
   encoderSelfAttentions?: Tensor[];
