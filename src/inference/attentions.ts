@@ -54,7 +54,12 @@ export function toAttentionMap(w: Tensor): AttentionMap {
   return { shape: [B, H, T, S], data: Float32Array.from(w.contiguous().toArray()) };
 }
 
-/** Each id as its own text (specials as their strings, a byte of a split character as U+FFFD). */
+/**
+ * Each id as its own text (specials as their strings, a byte of a split character as U+FFFD).
+ *
+ * @example
+ * tokenStrings(tok, tok.encode('the cat')); // ['the', ' cat']
+ */
 export function tokenStrings(tok: Tokenizer, ids: readonly number[]): string[] {
   return ids.map((id) => tok.decode([id]));
 }

@@ -50,10 +50,16 @@ export interface LoadPretrainedOptions {
   backend?: Backend;
 }
 
-/** Whether `x` looks like a checkpoint's files (an object or Map keyed by file name), not a loaded checkpoint. */
+/**
+ * Whether `x` looks like a checkpoint's files (a Map, or an object holding config.json), not a
+ * loaded checkpoint.
+ *
+ * @example
+ * isPretrainedFiles({ 'config.json': '{...}' }); // true
+ */
 export function isPretrainedFiles(x: unknown): x is PretrainedFiles {
   if (x instanceof Map) return true;
-  return x !== null && typeof x === 'object' && CHECKPOINT_FILES.config in x && !('model' in x && 'kind' in x);
+  return x !== null && typeof x === 'object' && CHECKPOINT_FILES.config in x;
 }
 
 /**

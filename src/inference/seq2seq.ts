@@ -118,7 +118,12 @@ export function maxLenRule(model: Transformer, rules: Seq2SeqRules, o: Seq2SeqGe
   return (n) => Math.min(fixed ?? rules.maxNewTokens(n), cap);
 }
 
-/** The source ids of each text, as the task's rules prepare it. */
+/**
+ * The source ids of each text, as the task's rules prepare it (g2p: upper case first).
+ *
+ * @example
+ * encodeSources(ck, ['hello'], G2P_RULES); // [ids of 'HELLO']
+ */
 export function encodeSources(t: TrainedModel<Transformer>, texts: readonly string[], rules: Seq2SeqRules): number[][] {
   return texts.map((s) => {
     if (typeof s !== 'string') throw new ArgumentError(`${rules.task}: input is ${typeof s}, expected a string`);

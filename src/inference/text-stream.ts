@@ -4,8 +4,10 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 
 /**
  * Turns a stream of token ids into a stream of text pieces whose concatenation is the decoded
- * text of all the ids (specials skipped). A piece is released only when the text decoded so far
- * does not end in U+FFFD, the mark of a byte-level token that ends inside a character.
+ * text of all the ids (specials skipped). When the text decoded so far ends in U+FFFD, the mark
+ * of byte-level tokens that end inside a character, that last character is held back: the next
+ * bytes may complete it. (An unfinished UTF-8 sequence at the end decodes as one U+FFFD, and
+ * everything before it stays as it is whatever comes next, so the pieces only ever grow.)
  *
  * @example
  * const s = new TextStream(tok);
@@ -22,9 +24,10 @@ export class TextStream {
   push(id: number): string {
     this.ids.push(id);
     const text = this.tokenizer.decode(this.ids, { skipSpecial: true });
-    if (text.endsWith('\uFFFD') || !text.startsWith(this.shown)) return '';
-    const piece = text.slice(this.shown.length);
-    this.shown = text;
+    const stable = text.endsWith('\uFFFD') ? text.slice(0, -1) : text;
+    if (!stable.startsWith(this.shown)) return '';
+    const piece = stable.slice(this.shown.length);
+    this.shown = stable;
     return piece;
   }
 

@@ -17,7 +17,7 @@ import { readCheckpointFiles, resolveCheckpointDir } from './checkpoint.js';
  * ck.kind; // 'transformer'
  * ck.task; // 'g2p'
  */
-export async function loadPretrained(dirOrFiles: string | PretrainedFiles, opts: Omit<LoadPretrainedOptions, 'source'> & { source?: string } = {}): Promise<Pretrained> {
+export async function loadPretrained(dirOrFiles: string | PretrainedFiles, opts: LoadPretrainedOptions = {}): Promise<Pretrained> {
   if (typeof dirOrFiles !== 'string') return loadPretrainedFiles(dirOrFiles, opts);
   const read = await readCheckpointFiles(resolveCheckpointDir(dirOrFiles), PRETRAINED_FILES);
   return loadPretrainedFiles(read.files, { ...opts, source: opts.source ?? read.dir });
