@@ -23,3 +23,4 @@ export { KVCache, KVBuffer, selectRows } from './nn/kv-cache.js';
 export type { KeyValue, LayerKVCache } from './nn/kv-cache.js';
 export type { TransformerDecodeOptions } from './models/transformer.js';
 export * from './train/tasks/index.js';
+export * from './inference/index.js';

@@ -45,7 +45,7 @@ export interface TwinExport {
 }
 
 // The decoding rules of pronounce() (n + 8 phonemes, 64 sources a batch) and translate()
-// (round(1.5 n) + 10 tokens, 32 a batch) in src/train/tasks; they are not exported there.
+// (round(1.5 n) + 10 tokens, 32 a batch): G2P_RULES and TRANSLATE_RULES of src/inference/seq2seq.ts.
 const DECODE_RULES = {
   g2p: { batchSize: 64, maxLenScale: 1, maxLenAdd: 8 },
   translate: { batchSize: 32, maxLenScale: 1.5, maxLenAdd: 10 },

@@ -89,7 +89,7 @@ def pad_rows(rows, pad_id):
 
 
 def decode_all(model, sources, special, rule, on_batch=None):
-    """As decodeAll in src/train/tasks/seq2seq.ts: sources sorted by length (stable), batches of
+    """As decodeAll in src/inference/seq2seq.ts: sources sorted by length (stable), batches of
     rule.batchSize, max_len = round(scale * width) + add for the batch's padded width; results in input order."""
     model.eval()
     order = sorted(range(len(sources)), key=lambda i: len(sources[i]))

@@ -4,7 +4,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSeconds } from '../node/progress.js';
 import type { Transformer } from '../models/transformer.js';
-import { evaluateG2P, pronounce, spread, taskConfig } from '../train/tasks/index.js';
+import { pronounce } from '../inference/seq2seq.js';
+import { evaluateG2P, spread, taskConfig } from '../train/tasks/index.js';
 import type { G2PConfig, PresetName } from '../train/tasks/index.js';
 import { formatMetric } from './format.js';
 import { openCheckpoint } from './open.js';
@@ -52,7 +53,7 @@ export async function demoCommand(flags: DemoFlags, io: Output = stdio): Promise
   }
   io.out('');
   io.out(`${'word'.padEnd(width)}  model says (not in the dictionary's test split; judge for yourself)`);
-  const mine = pronounce(ck, DEMO_WORDS, { beam: config.beam, lengthPenalty: config.lengthPenalty });
+  const mine = pronounce(ck, DEMO_WORDS, { numBeams: config.beam, lengthPenalty: config.lengthPenalty });
   DEMO_WORDS.forEach((w, i) => io.out(`${w.padEnd(width)}  ${mine[i]}`));
   io.out('');
   io.out(`total ${formatSeconds((performance.now() - t0) / 1000)}. Try: npx qkv g2p ${join(flags.out, 'last')} YOURWORD   |   npx qkv eval ${flags.out} --limit 1000`);

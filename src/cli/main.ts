@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { installDefaultBackend } from '../node/backend-select.js';
 import { QkvError } from '../core/errors.js';
 import { QKV_VERSION } from '../train/checkpoint.js';
+import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/index.js';
 import { demoCommand } from './demo.js';
 import { CliError, intAtLeast, numberIn, oneOf } from './errors.js';
@@ -38,7 +39,8 @@ export function buildProgram(): Command {
     .description("score a checkpoint on a split with the task's metrics (g2p: WER/PER, translate: BLEU/chrF, lm: perplexity/bpc)")
     .argument('<checkpoint>', 'a checkpoint folder, or a run folder (uses its best/)')
     .addOption(new Option('--split <split>', 'which split').default('test').argParser(oneOf(['valid', 'test'] as const)))
-    .option('--beam <k>', "beam size (default: the run's, 4)", intAtLeast(1))
+    .option('--num-beams <k>', "beam size (default: the run's, 4)", intAtLeast(1))
+    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
     .option('--limit <n>', 'score only this many examples, spread over the split (lm: characters)', intAtLeast(1))
     .action((path: string, flags) => evalCommand(path, flags));
 
@@ -46,21 +48,30 @@ export function buildProgram(): Command {
     .description('pronounce words with a g2p checkpoint (ARPAbet, beam search)')
     .argument('<checkpoint>', 'a g2p checkpoint or run folder')
     .argument('[words...]', 'words to pronounce (default: one per line on stdin)')
-    .option('--beam <k>', 'beam size (default 4)', intAtLeast(1))
+    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
+    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
+    .option('--max-new-tokens <n>', 'most phonemes per word, end included (default: letters + 8)', intAtLeast(1))
     .action((path: string, words: string[], flags) => g2pCommand(path, words, flags));
 
   program.command('translate')
     .description('translate English to German with a translate checkpoint (beam search)')
     .argument('<checkpoint>', 'a translate checkpoint or run folder')
     .argument('[text...]', 'sentences to translate (default: one per line on stdin)')
-    .option('--beam <k>', 'beam size (default 4)', intAtLeast(1))
+    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
+    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
+    .option('--max-new-tokens <n>', 'most tokens per translation, end included (default: 1.5 × source tokens + 10)', intAtLeast(1))
     .action((path: string, texts: string[], flags) => translateCommand(path, texts, flags));
 
   program.command('generate')
-    .description('continue a prompt with an lm checkpoint, streaming the text')
-    .argument('<checkpoint>', 'an lm checkpoint or run folder')
+    .description('continue a prompt with a decoder-only (lm) checkpoint, streaming the text')
+    .argument('<checkpoint>', 'an lm checkpoint or run folder (any GPT checkpoint)')
     .requiredOption('--prompt <text>', 'the text to continue')
-    .option('--tokens <n>', 'most new tokens', intAtLeast(1), 100)
+    .option('--max-new-tokens <n>', `most new tokens (default ${DEFAULT_MAX_NEW_TOKENS})`, intAtLeast(1))
+    .option('--tokens <n>', 'alias of --max-new-tokens', intAtLeast(1))
+    .option('--do-sample', 'sample from the distribution (the default)')
+    .option('--no-do-sample', 'greedy decoding: the most likely token at each step')
     .option('--temperature <t>', 'sampling temperature (0: greedy)', numberIn(0, 100), 0.8)
     .option('--top-k <k>', 'sample among the k most likely tokens', intAtLeast(1))
     .option('--top-p <p>', 'sample among the most likely tokens holding probability p', numberIn(0, 1, true))

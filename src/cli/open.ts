@@ -1,9 +1,9 @@
 // Opening a checkpoint for the CLI: a run folder or a checkpoint folder, its task config and its model.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
-import { loadCheckpoint } from '../node/checkpoint.js';
+import { loadCheckpoint, resolveCheckpointDir } from '../node/checkpoint.js';
 import type { LoadedCheckpoint } from '../node/checkpoint.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { buildModelOfKind, checkTaskName } from '../train/tasks/index.js';
@@ -24,17 +24,8 @@ export interface OpenedCheckpoint<M extends Module = Module> extends TrainedMode
   metrics: { step: number; metrics: Record<string, number> } | null;
 }
 
-/**
- * Where the checkpoint of `path` is: the folder itself when it holds config.json, else its best/
- * (or last/) when it is a run folder. Errors say what was found instead.
- */
-export function resolveCheckpointDir(path: string): string {
-  if (!existsSync(path)) throw new CliError(`${path}: no such checkpoint folder`);
-  if (!statSync(path).isDirectory()) throw new CliError(`${path}: is a file, expected a checkpoint folder`);
-  if (existsSync(join(path, 'config.json'))) return path;
-  for (const sub of ['best', 'last']) if (existsSync(join(path, sub, 'config.json'))) return join(path, sub);
-  throw new CliError(`${path}: not a checkpoint (no config.json), expected a folder written by qkv train or a run folder holding best/ or last/`);
-}
+// Shared with src/node/pretrained.ts's loadPretrained, which resolves a folder the same way.
+export { resolveCheckpointDir };
 
 /**
  * Loads a checkpoint trained by `qkv train`: the model (native backend), tokenizers and task

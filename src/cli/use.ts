@@ -1,9 +1,10 @@
 // `qkv eval`, `qkv g2p`, `qkv translate`, `qkv generate`, `qkv info`: using a trained checkpoint.
 
-import type { GPT } from '../models/gpt.js';
-import type { Transformer } from '../models/transformer.js';
-import { continueText, evaluateTask, pronounce, translate } from '../train/tasks/index.js';
-import type { G2PConfig, TranslateConfig } from '../train/tasks/index.js';
+import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
+import type { Seq2SeqGenerationOptions } from '../inference/seq2seq.js';
+import { pipeline } from '../node/pretrained.js';
+import { evaluateTask } from '../train/tasks/index.js';
+import type { G2PConfig } from '../train/tasks/index.js';
 import { UsageError } from './errors.js';
 import { formatCount, formatMetric, formatMetrics } from './format.js';
 import { openCheckpoint } from './open.js';
@@ -21,10 +22,24 @@ async function inputs(args: string[], what: string): Promise<string[]> {
   return lines;
 }
 
-/** `qkv eval <ckpt> [--split] [--beam] [--limit]`: the task's metrics, one per line. */
-export async function evalCommand(path: string, flags: { split: 'valid' | 'test'; beam?: number; limit?: number }, io: Output = stdio): Promise<void> {
+/** One value of a flag that has an alias (`--num-beams` and `--beam`); both given and different is a usage error. */
+function aliased(value: number | undefined, alias: number | undefined, name: string, aliasName: string): number | undefined {
+  if (value !== undefined && alias !== undefined && value !== alias) throw new UsageError(`${name} ${value} and its alias ${aliasName} ${alias} disagree, expected one of them`);
+  return value ?? alias;
+}
+
+/** Flags of the commands that decode with an encoder-decoder (HF's names; --beam is the old name of --num-beams). */
+interface Seq2SeqFlags { numBeams?: number; beam?: number; lengthPenalty?: number; maxNewTokens?: number }
+
+function seq2seqOptions(flags: Seq2SeqFlags): Seq2SeqGenerationOptions {
+  return { numBeams: aliased(flags.numBeams, flags.beam, '--num-beams', '--beam'), lengthPenalty: flags.lengthPenalty, maxNewTokens: flags.maxNewTokens };
+}
+
+/** `qkv eval <ckpt> [--split] [--num-beams] [--limit]`: the task's metrics, one per line. */
+export async function evalCommand(path: string, flags: { split: 'valid' | 'test'; numBeams?: number; beam?: number; limit?: number }, io: Output = stdio): Promise<void> {
+  const asked = aliased(flags.numBeams, flags.beam, '--num-beams', '--beam');
   const c = await openCheckpoint(path);
-  const beam = c.task === 'lm' ? undefined : (flags.beam ?? (c.config as G2PConfig).beam);
+  const beam = c.task === 'lm' ? undefined : (asked ?? (c.config as G2PConfig).beam);
   const t0 = performance.now();
   const metrics = await evaluateTask(c.config, c, { split: flags.split, beam, limit: flags.limit });
   const seconds = (performance.now() - t0) / 1000;
@@ -32,32 +47,37 @@ export async function evalCommand(path: string, flags: { split: 'valid' | 'test'
   for (const [k, v] of Object.entries(metrics)) io.out(`${k.padEnd(11)} ${formatMetric(k, v)}`);
 }
 
-/** `qkv g2p <ckpt> WORD...`: one pronunciation per word. */
-export async function g2pCommand(path: string, words: string[], flags: { beam?: number }, io: Output = stdio): Promise<void> {
+/** `qkv g2p <ckpt> WORD...`: one pronunciation per word (the inference room's g2p pipeline). */
+export async function g2pCommand(path: string, words: string[], flags: Seq2SeqFlags, io: Output = stdio): Promise<void> {
   const list = await inputs(words, 'words');
-  const c = await openCheckpoint<Transformer>(path, 'g2p');
-  const cfg = c.config as G2PConfig;
-  const out = pronounce(c, list, { beam: flags.beam ?? cfg.beam, lengthPenalty: cfg.lengthPenalty });
+  const options = seq2seqOptions(flags);
+  const g2p = await pipeline('g2p', path);
+  const out = await g2p(list, options);
   const width = Math.max(...list.map((w) => w.length));
   list.forEach((w, i) => io.out(`${w.toUpperCase().padEnd(width)}  ${out[i]}`));
 }
 
-/** `qkv translate <ckpt> "text"...`: one translation per line. */
-export async function translateCommand(path: string, texts: string[], flags: { beam?: number }, io: Output = stdio): Promise<void> {
+/** `qkv translate <ckpt> "text"...`: one translation per line (the translation pipeline). */
+export async function translateCommand(path: string, texts: string[], flags: Seq2SeqFlags, io: Output = stdio): Promise<void> {
   const list = await inputs(texts, 'text');
-  const c = await openCheckpoint<Transformer>(path, 'translate');
-  const cfg = c.config as TranslateConfig;
-  for (const line of translate(c, list, { beam: flags.beam ?? cfg.beam, lengthPenalty: cfg.lengthPenalty })) io.out(line);
+  const options = seq2seqOptions(flags);
+  const translate = await pipeline('translation', path);
+  for (const line of await translate(list, options)) io.out(line);
 }
 
-/** `qkv generate <ckpt> --prompt "..."`: the prompt, then the continuation streamed to stdout. */
-export async function generateCommand(path: string, flags: { prompt: string; tokens: number; temperature: number; topK?: number; topP?: number; seed: number }): Promise<void> {
-  const c = await openCheckpoint<GPT>(path, 'lm');
-  process.stdout.write(flags.prompt);
-  continueText(c, flags.prompt, {
-    tokens: flags.tokens, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, seed: flags.seed,
-    onText: (s) => process.stdout.write(s),
+/** Flags of `qkv generate`: HF's names, with --tokens the old name of --max-new-tokens and --temperature 0 meaning greedy. */
+interface GenerateFlags { prompt: string; maxNewTokens?: number; tokens?: number; doSample?: boolean; temperature: number; topK?: number; topP?: number; seed: number }
+
+/** `qkv generate <ckpt> --prompt "..."`: the prompt, then the continuation streamed to stdout (the text-generation pipeline). */
+export async function generateCommand(path: string, flags: GenerateFlags): Promise<void> {
+  const maxNewTokens = aliased(flags.maxNewTokens, flags.tokens, '--max-new-tokens', '--tokens') ?? DEFAULT_MAX_NEW_TOKENS;
+  const generate = await pipeline('text-generation', path);
+  // The command samples unless told not to (--no-do-sample or --temperature 0); the API is greedy unless told to sample, as HF.
+  const doSample = (flags.doSample ?? true) && flags.temperature > 0;
+  const pieces = generate.stream(flags.prompt, {
+    maxNewTokens, doSample, temperature: doSample ? flags.temperature : undefined, topK: flags.topK, topP: flags.topP, seed: flags.seed,
   });
+  for await (const piece of pieces) process.stdout.write(piece);
   process.stdout.write('\n');
 }
 

@@ -8,6 +8,7 @@ import { LogitsProcessor, applyProcessors, forbidTokens, repetitionPenalty, temp
 import { idsTensor, lastRows } from './rows.js';
 import { Sampler, greedy, multinomial } from './samplers.js';
 import type { StoppingCriterion } from './stopping.js';
+import type { DecodedToken } from './seq2seq.js';
 
 export interface GenerateOptions {
   /** Most tokens to generate per row. */
@@ -68,6 +69,23 @@ export function processorsFrom(opts: GenerateOptions): LogitsProcessor[] {
  *   temperature: 0.8, topK: 40, onToken: (id) => process.stdout.write(tok.decode([id])) });
  */
 export function generate<C extends DecodingCache>(model: CausalLM<C>, prompts: readonly (readonly number[])[], opts: GenerateOptions): number[][] {
+  const steps = generateSteps(model, prompts, opts);
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    opts.onToken?.(r.value.id, r.value.row);
+  }
+}
+
+/**
+ * {@link generate} one token at a time, as a generator: each `next()` runs the loop until some row
+ * has a new token (eos excluded), so a caller can stream, pause or stop (`return()`) between
+ * tokens. Its return value is what generate returns; `opts.onToken` is not called (the yields are
+ * the stream).
+ *
+ * @example
+ * for (const { id } of generateSteps(gpt, [[5, 17, 3]], { maxNewTokens: 20 })) show(tok.decode([id]));
+ */
+export function* generateSteps<C extends DecodingCache>(model: CausalLM<C>, prompts: readonly (readonly number[])[], opts: GenerateOptions): Generator<DecodedToken, number[][], undefined> {
   const { maxNewTokens, eos, useCache = true } = opts;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new ArgumentError(`generate: maxNewTokens must be a positive integer, got ${maxNewTokens}`);
   const B = prompts.length;
@@ -80,28 +98,27 @@ export function generate<C extends DecodingCache>(model: CausalLM<C>, prompts: r
   const stops = opts.stop ?? [];
   model.eval();
 
-  return noGrad(() => {
-    const seqs = prompts.map((p) => [...p]);
-    const out: number[][] = prompts.map(() => []);
-    const done = new Array<boolean>(B).fill(false);
-    // The last token chosen is never fed back, so the cache needs P + maxNewTokens - 1 positions.
-    const cache = useCache ? model.createCache(P + maxNewTokens - 1) : null;
-    const backend = model.parameters()[0]?.backend;
-    let input = idsTensor(seqs, backend); // [B, P]
-    for (let step = 0; step < maxNewTokens; step++) {
-      const rows = lastRows(model.forward(input, { cache }).logits); // B × [V]
-      for (let b = 0; b < B; b++) {
-        if (done[b]) { seqs[b].push(seqs[b][seqs[b].length - 1]); continue; }
-        const id = sampler(applyProcessors(processors, rows[b], seqs[b]));
-        seqs[b].push(id);
-        if (id === eos) { done[b] = true; continue; }
-        out[b].push(id);
-        opts.onToken?.(id, b);
-        if (stops.some((s) => s(out[b]))) done[b] = true;
-      }
-      if (!done.includes(false) || step === maxNewTokens - 1) break;
-      input = idsTensor(cache ? seqs.map((s) => [s[s.length - 1]]) : seqs, backend); // [B, 1] or [B, t]
+  const seqs = prompts.map((p) => [...p]);
+  const out: number[][] = prompts.map(() => []);
+  const done = new Array<boolean>(B).fill(false);
+  // The last token chosen is never fed back, so the cache needs P + maxNewTokens - 1 positions.
+  const cache = useCache ? model.createCache(P + maxNewTokens - 1) : null;
+  const backend = model.parameters()[0]?.backend;
+  let input = idsTensor(seqs, backend); // [B, P]
+  for (let step = 0; step < maxNewTokens; step++) {
+    // Each step runs under noGrad by itself: a generator's body is left at every yield.
+    const rows = noGrad(() => lastRows(model.forward(input, { cache }).logits)); // B × [V]
+    for (let b = 0; b < B; b++) {
+      if (done[b]) { seqs[b].push(seqs[b][seqs[b].length - 1]); continue; }
+      const id = sampler(applyProcessors(processors, rows[b], seqs[b]));
+      seqs[b].push(id);
+      if (id === eos) { done[b] = true; continue; }
+      out[b].push(id);
+      yield { id, row: b };
+      if (stops.some((s) => s(out[b]))) done[b] = true;
     }
-    return out;
-  });
+    if (!done.includes(false) || step === maxNewTokens - 1) break;
+    input = idsTensor(cache ? seqs.map((s) => [s[s.length - 1]]) : seqs, backend); // [B, 1] or [B, t]
+  }
+  return out;
 }

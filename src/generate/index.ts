@@ -1,11 +1,11 @@
 // The generate room's public face: processors, samplers, stopping rules, and the decoding loops.
 
 export type { DecodingCache, CausalLM, Seq2SeqModel } from './model.js';
-export { greedyDecode } from './seq2seq.js';
-export type { GreedyOptions } from './seq2seq.js';
+export { greedyDecode, greedyDecodeSteps } from './seq2seq.js';
+export type { GreedyOptions, DecodedToken } from './seq2seq.js';
 export { beamSearch, beamSearchCausal, lengthPenalty } from './beam.js';
 export type { BeamSearchOptions, BeamHypothesis, CausalBeamOptions } from './beam.js';
-export { generate, processorsFrom } from './causal.js';
+export { generate, generateSteps, processorsFrom } from './causal.js';
 export type { GenerateOptions } from './causal.js';
 export { temperature, topK, topP, repetitionPenalty, forbidTokens, applyProcessors } from './processors.js';
 export type { LogitsProcessor } from './processors.js';

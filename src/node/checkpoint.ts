@@ -6,7 +6,7 @@
 // Each is a complete checkpoint folder (see src/train/checkpoint.ts for its files), replaced
 // atomically by writeDirAtomic: a crash leaves the previous version, never a half-written one.
 
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -46,6 +46,34 @@ async function orphanedOld(dir: string): Promise<string | null> {
 }
 
 /**
+ * The named files of a checkpoint folder that exist, as bytes, and the folder actually read: when
+ * `dir` is missing because a save crashed mid-swap, the old checkpoint it left (`<dir>.old-*`).
+ *
+ * @example
+ * const { files } = await readCheckpointFiles('runs/copy/last', ['config.json', 'model.safetensors']);
+ */
+export async function readCheckpointFiles(dir: string, names: readonly string[] = Object.values(CHECKPOINT_FILES)): Promise<{ dir: string; files: Map<string, Uint8Array> }> {
+  let st;
+  try {
+    st = await fs.stat(dir);
+  } catch {
+    const old = await orphanedOld(dir);
+    if (old) return readCheckpointFiles(old, names);
+    throw new CheckpointError(`${dir}: no such checkpoint folder`);
+  }
+  if (!st.isDirectory()) throw new CheckpointError(`${dir}: is not a folder, expected a checkpoint folder`);
+  const files = new Map<string, Uint8Array>();
+  for (const name of names) {
+    try {
+      files.set(name, await fs.readFile(join(dir, name)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return { dir, files };
+}
+
+/**
  * Reads a checkpoint folder's files and checks them, without building a model. When `dir` is
  * missing because a save crashed mid-swap, the old checkpoint it left (`<dir>.old-*`) is read.
  *
@@ -54,24 +82,24 @@ async function orphanedOld(dir: string): Promise<string | null> {
  * ck.trainerState?.step; // 2000
  */
 export async function readCheckpointDir(dir: string, opts: Omit<ReadCheckpointOptions, 'source'> = {}): Promise<CheckpointData> {
-  let st;
-  try {
-    st = await fs.stat(dir);
-  } catch {
-    const old = await orphanedOld(dir);
-    if (old) return readCheckpointDir(old, opts);
-    throw new CheckpointError(`${dir}: no such checkpoint folder`);
-  }
-  if (!st.isDirectory()) throw new CheckpointError(`${dir}: is not a folder, expected a checkpoint folder`);
-  const files = new Map<string, Uint8Array>();
-  for (const name of Object.values(CHECKPOINT_FILES)) {
-    try {
-      files.set(name, await fs.readFile(join(dir, name)));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  }
-  return readCheckpoint(files, { ...opts, source: dir });
+  const read = await readCheckpointFiles(dir);
+  return readCheckpoint(read.files, { ...opts, source: read.dir });
+}
+
+/**
+ * Where the checkpoint of `path` is: the folder itself when it holds config.json, else its best/
+ * (or, failing that, last/) when it is a run folder written by `qkv train`. Errors are
+ * CheckpointErrors saying what was found instead.
+ *
+ * @example
+ * resolveCheckpointDir('runs/g2p-small'); // 'runs/g2p-small/best'
+ */
+export function resolveCheckpointDir(path: string): string {
+  if (!existsSync(path)) throw new CheckpointError(`${path}: no such checkpoint folder`);
+  if (!statSync(path).isDirectory()) throw new CheckpointError(`${path}: is a file, expected a checkpoint folder`);
+  if (existsSync(join(path, CHECKPOINT_FILES.config))) return path;
+  for (const sub of ['best', 'last']) if (existsSync(join(path, sub, CHECKPOINT_FILES.config))) return join(path, sub);
+  throw new CheckpointError(`${path}: not a checkpoint (no config.json), expected a folder written by qkv train or a run folder holding best/ or last/`);
 }
 
 /** A loaded checkpoint: its data and a fresh model holding its weights. */

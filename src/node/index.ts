@@ -10,7 +10,9 @@ export type { NativeOptions } from './backend-select.js';
 export { createNativeBackend } from '../backend/native.js';
 export type { NativeBackend, NativeAddon } from '../backend/native.js';
 export { writeFileAtomic, writeDirAtomic, loadSafetensorsFile, saveSafetensorsFile } from './atomic-write.js';
-export { saveCheckpoint, readCheckpointDir, loadCheckpoint, checkpointSaver } from './checkpoint.js';
+export { saveCheckpoint, readCheckpointDir, readCheckpointFiles, resolveCheckpointDir, loadCheckpoint, checkpointSaver } from './checkpoint.js';
+// A folder path or the files: these two shadow the files-only ones of the inference room.
+export { loadPretrained, pipeline } from './pretrained.js';
 export type { LoadedCheckpoint, CheckpointSaverInfo } from './checkpoint.js';
 export { progressBar, formatSeconds, barProgress } from './progress.js';
 export type { ProgressBar, ProgressBarOptions, BarProgress, RunPosition } from './progress.js';

@@ -13,7 +13,8 @@ import { g2pErrorRates, withoutStress } from '../metrics/edit-distance.js';
 import { overrideConfig, spread, trainerOptions } from './config.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
-import { decodeAll, seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
+import { pronounce } from '../../inference/seq2seq.js';
+import { seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
 import type { SpecialIds } from './seq2seq.js';
 
 /** The encoder-decoder's size. */
@@ -149,29 +150,15 @@ export async function g2pTask(c: G2PConfig, reuse?: ReuseTokenizers): Promise<Ta
   };
 }
 
-/** Most phonemes for a word of n letters: CMUdict never needs more than n + 4 (e.g. 'X' → 'EH1 K S'). */
-const maxPhonemes = (n: number): number => n + 8;
-
-/**
- * The pronunciations of words (any case; letters the model never saw become <unk>), with beam
- * search, as ARPAbet strings.
- *
- * @example
- * pronounce(ck, ['HELLO'], { beam: 4 }); // ['HH AH0 L OW1']
- */
-export function pronounce(t: TrainedModel<Transformer>, words: readonly string[], opts: { beam: number; lengthPenalty?: number }): string[] {
-  const out = decodeAll(t.model, words.map((w) => t.tokenizer.encode(w.toUpperCase())), {
-    ...ids(t.targetTokenizer), beam: opts.beam, lengthPenalty: opts.lengthPenalty ?? 0.6, maxLen: maxPhonemes,
-  });
-  return out.map((o) => t.targetTokenizer.decode(o, { skipSpecial: true }));
-}
+// Answering lives in the inference room; the evaluation below calls it as every user does.
+export { pronounce } from '../../inference/seq2seq.js';
 
 /**
  * WER/PER of decoded words against all their listed pronunciations, the same with stress marks
  * removed on both sides (werNoStress, perNoStress), and the hypotheses.
  */
 function scoreWords(model: Transformer, src: Tokenizer, tgt: Tokenizer, entries: readonly CmudictEntry[], beam: number, lengthPenalty: number) {
-  const hyps = pronounce({ model, tokenizer: src, targetTokenizer: tgt }, entries.map((e) => e.word), { beam, lengthPenalty });
+  const hyps = pronounce({ model, tokenizer: src, targetTokenizer: tgt }, entries.map((e) => e.word), { numBeams: beam, lengthPenalty });
   const split = (s: string) => s.split(' ').filter((x) => x);
   const h = hyps.map(split);
   const refs = entries.map((e) => e.pronunciations.map(split));

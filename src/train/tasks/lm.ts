@@ -4,8 +4,6 @@ import type { LmBatch } from '../../data/batching.js';
 import { lmBatches, lmChunkCount } from '../../data/batching.js';
 import { loadSotu } from '../../data/sotu.js';
 import type { SotuSpeech } from '../../data/sotu.js';
-import { Rng } from '../../core/rng.js';
-import { generate } from '../../generate/causal.js';
 import { GPT } from '../../models/gpt.js';
 import { crossEntropy } from '../../tensor/index.js';
 import { ByteLevelBPE } from '../../tokenizers/bpe.js';
@@ -130,45 +128,6 @@ export async function evaluateLm(t: TrainedModel<GPT>, c: LmConfig, o: EvaluateO
   return { metrics: { loss: m.validLoss, perplexity: m.perplexity, bpc: m.bpc, tokens: ids.length } };
 }
 
-/** Options of {@link continueText}. */
-export interface ContinueOptions {
-  tokens: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  seed?: number;
-  /** Called with the text of each new piece as soon as it is whole (UTF-8 split across tokens waits). */
-  onText?: (text: string) => void;
-}
-
-/**
- * Continues a prompt by sampling (temperature 0: greedy), streaming the text as it comes; the
- * prompt is cut to the model's context.
- *
- * @example
- * continueText(ck, 'Mr. Speaker,', { tokens: 50, temperature: 0.8, onText: (s) => process.stdout.write(s) });
- */
-export function continueText(t: TrainedModel<GPT>, prompt: string, o: ContinueOptions): string {
-  const context = t.model.config.context;
-  const tokens = Math.min(o.tokens, context - 1);
-  let ids = t.tokenizer.encode(prompt);
-  if (ids.length === 0) ids = [t.tokenizer.eosId];
-  ids = ids.slice(-(context - tokens));
-  const temperature = o.temperature ?? 1;
-  const out: number[] = [];
-  let shown = '';
-  generate(t.model, [ids], {
-    maxNewTokens: tokens, sample: temperature > 0, rng: new Rng(o.seed ?? 0), temperature: temperature > 0 ? temperature : 1,
-    topK: o.topK, topP: o.topP, forbid: [t.tokenizer.padId, t.tokenizer.bosId, t.tokenizer.unkId],
-    onToken: (id) => {
-      out.push(id);
-      const text = t.tokenizer.decode(out, { skipSpecial: true });
-      if (text.endsWith('\uFFFD')) return; // a character split across tokens: wait for the rest
-      o.onText?.(text.slice(shown.length));
-      shown = text;
-    },
-  });
-  const text = t.tokenizer.decode(out, { skipSpecial: true });
-  if (text.length > shown.length) o.onText?.(text.slice(shown.length));
-  return text;
-}
+// Answering lives in the inference room.
+export { continueText } from '../../inference/causal.js';
+export type { ContinueOptions } from '../../inference/causal.js';

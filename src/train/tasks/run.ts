@@ -36,9 +36,4 @@ export interface EvaluateOptions {
   limit?: number;
 }
 
-/** A trained model and what it needs to run: from a checkpoint. */
-export interface TrainedModel<M extends Module = Module> {
-  model: M;
-  tokenizer: Tokenizer;
-  targetTokenizer: Tokenizer;
-}
+export type { TrainedModel } from '../../inference/model.js';

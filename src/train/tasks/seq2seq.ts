@@ -1,21 +1,13 @@
-// What the encoder-decoder recipes (g2p, translate) share: the loss of a batch, valid loss, batched decoding.
+// What the encoder-decoder recipes (g2p, translate) share: the loss of a batch and the valid loss.
 
-import { ArgumentError } from '../../core/errors.js';
 import type { SeqPair, PairBatch } from '../../data/batching.js';
-import { padSequences, pairBatches } from '../../data/batching.js';
-import { beamSearch } from '../../generate/beam.js';
-import { greedyDecode } from '../../generate/seq2seq.js';
+import type { SpecialIds } from '../../inference/model.js';
+import { pairBatches } from '../../data/batching.js';
 import type { Transformer } from '../../models/transformer.js';
 import { crossEntropy } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
-import { tensor } from '../../tensor/index.js';
 
-/** Special ids shared by both sides (every tokenizer qkv builds has <pad> 0, <s> 1, </s> 2). */
-export interface SpecialIds {
-  padId: number;
-  bosId: number;
-  eosId: number;
-}
+export type { SpecialIds } from '../../inference/model.js';
 
 /**
  * The training loss of a batch: cross-entropy of the next target token with label smoothing
@@ -47,44 +39,6 @@ export function seq2seqValidLoss(model: Transformer, pairs: readonly SeqPair[], 
   return tokens === 0 ? NaN : total / tokens;
 }
 
-/** Options of {@link decodeAll}. */
-export interface DecodeAllOptions extends SpecialIds {
-  /** 1: greedy; more: beam search with this many hypotheses. */
-  beam: number;
-  /** α of beam search's length penalty. */
-  lengthPenalty: number;
-  /** The most target tokens for a source of `srcLen` tokens. */
-  maxLen: (srcLen: number) => number;
-  /** Sources decoded together (default 64; beam search runs beam × this many rows). */
-  batchSize?: number;
-}
-
-/**
- * Decodes every source (token ids without specials), in batches of similar length, and returns
- * each one's best target ids (without <s> and </s>) in the input order.
- *
- * @example
- * const out = decodeAll(model, [src.encode('HELLO')], { padId: 0, bosId: 1, eosId: 2, beam: 4,
- *   lengthPenalty: 0.6, maxLen: (n) => 2 * n + 5 });
- */
-export function decodeAll(model: Transformer, sources: readonly (readonly number[])[], o: DecodeAllOptions): number[][] {
-  if (!Number.isInteger(o.beam) || o.beam < 1) throw new ArgumentError(`decodeAll: beam is ${o.beam}, expected an integer ≥ 1`);
-  const batchSize = o.batchSize ?? 64;
-  const order = sources.map((_, i) => i).sort((a, b) => sources[a].length - sources[b].length);
-  const out: number[][] = new Array(sources.length);
-  const backend = model.parameters()[0]?.backend;
-  for (let start = 0; start < order.length; start += batchSize) {
-    const idx = order.slice(start, start + batchSize);
-    const rows = idx.map((i) => (sources[i].length > 0 ? sources[i] : [o.eosId]));
-    const p = padSequences(rows, o.padId);
-    const src = tensor(p.ids, { shape: [p.rows, p.width], dtype: 'int32', backend });
-    const srcPaddingMask = tensor(p.mask, { shape: [p.rows, p.width], dtype: 'int32', backend });
-    const maxLen = o.maxLen(p.width);
-    const best = o.beam === 1
-      ? greedyDecode(model, src, { bos: o.bosId, eos: o.eosId, maxLen, srcPaddingMask })
-      : beamSearch(model, src, { bos: o.bosId, eos: o.eosId, maxLen, beamSize: o.beam, lengthPenalty: o.lengthPenalty, srcPaddingMask })
-        .map((hyps) => hyps[0]?.tokens ?? []);
-    idx.forEach((i, r) => { out[i] = best[r]; });
-  }
-  return out;
-}
+// Batched decoding lives in the inference room.
+export { decodeAll } from '../../inference/seq2seq.js';
+export type { DecodeAllOptions } from '../../inference/seq2seq.js';

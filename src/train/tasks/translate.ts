@@ -13,7 +13,8 @@ import { overrideConfig, spread, trainerOptions } from './config.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { Seq2SeqModelConfig } from './g2p.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
-import { decodeAll, seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
+import { translate } from '../../inference/seq2seq.js';
+import { seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
 
 /** A translation run's config (the checkpoint's task options). */
 export interface TranslateConfig extends TrainingConfig {
@@ -114,23 +115,11 @@ export async function translateTask(c: TranslateConfig, reuse?: ReuseTokenizers)
   };
 }
 
-/**
- * Translates English sentences with beam search; returns the decoded German text.
- *
- * @example
- * translate(ck, ['The weather is nice today.'], { beam: 4 });
- */
-export function translate(t: TrainedModel<Transformer>, sentences: readonly string[], opts: { beam: number; lengthPenalty?: number }): string[] {
-  const tok = t.targetTokenizer;
-  const out = decodeAll(t.model, sentences.map((s) => t.tokenizer.encode(s)), {
-    padId: tok.padId, bosId: tok.bosId, eosId: tok.eosId, beam: opts.beam, lengthPenalty: opts.lengthPenalty ?? 0.6,
-    maxLen: (n) => Math.round(1.5 * n) + 10, batchSize: 32,
-  });
-  return out.map((o) => tok.decode(o, { skipSpecial: true }));
-}
+// Answering lives in the inference room; the evaluation below calls it as every user does.
+export { translate } from '../../inference/seq2seq.js';
 
 function score(t: TrainedModel<Transformer>, pairs: readonly TranslationPair[], beam: number, lengthPenalty: number) {
-  const hyps = translate(t, pairs.map((p) => p.src), { beam, lengthPenalty });
+  const hyps = translate(t, pairs.map((p) => p.src), { numBeams: beam, lengthPenalty });
   const refs = [pairs.map((p) => p.tgt)];
   return { metrics: { bleu: corpusBleu(hyps, refs).score, chrf: corpusChrf(hyps, refs).score }, hypotheses: hyps };
 }

@@ -1,0 +1,106 @@
+// Attention weights as plain data for drawing: every layer's per-head maps, with the tokens on each axis.
+
+import type { GPT } from '../models/gpt.js';
+import type { Transformer } from '../models/transformer.js';
+import { noGrad, tensor } from '../tensor/index.js';
+import type { Tensor } from '../tensor/index.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import type { TrainedModel } from './model.js';
+
+/**
+ * One layer's attention weights: `data` holds shape [B, H, T, S] in row-major order (B batch,
+ * H heads, T queries, S keys), so weight (b, h, t, s) is data[((b·H + h)·T + t)·S + s]. Each row
+ * (b, h, t, ·) is a softmax: it sums to 1. A Float32Array, so it can go to a Worker or a canvas as is.
+ */
+export interface AttentionMap {
+  shape: [number, number, number, number];
+  data: Float32Array;
+}
+
+/** The attention of an encoder-decoder's answer (Transformer's names for the three kinds). */
+export interface Seq2SeqAttentions {
+  /** The encoder's input tokens: the S axis of encoder self-attention and cross-attention. */
+  sourceTokens: string[];
+  /**
+   * The decoder's input tokens, '<s>' then the answer's tokens: the T axis of cross-attention and
+   * both axes of decoder self-attention. Row t is the decoder choosing the token after
+   * targetTokens[t] (the answer's next token, or '</s>'), so T is the number of tokens chosen.
+   */
+  targetTokens: string[];
+  /** One [1, H, S, S] per encoder layer. */
+  encoderSelfAttentions: AttentionMap[];
+  /** One [1, H, T, T] per decoder layer (causal: row t is 0 after column t). */
+  decoderSelfAttentions: AttentionMap[];
+  /** One [1, H, T, S] per decoder layer: where each target position looked in the source. */
+  crossAttentions: AttentionMap[];
+}
+
+/** The attention of a decoder-only model's text. */
+export interface CausalAttentions {
+  /** The prompt's tokens (as fed, after cutting to the context) then the generated ones: both axes. */
+  tokens: string[];
+  /** One [1, H, T, T] per block (GPT's `attentions`); row t is the model reading token t, choosing token t + 1. */
+  selfAttentions: AttentionMap[];
+}
+
+/**
+ * A weights tensor [B, H, T, S] as an {@link AttentionMap} (a float32 copy).
+ *
+ * @example
+ * toAttentionMap(out.crossAttentions[0]).shape; // [1, 4, 6, 5]
+ */
+export function toAttentionMap(w: Tensor): AttentionMap {
+  const [B, H, T, S] = w.shape;
+  return { shape: [B, H, T, S], data: Float32Array.from(w.contiguous().toArray()) };
+}
+
+/**
+ * Each id as its own text (specials as their strings, a byte of a split character as U+FFFD).
+ *
+ * @example
+ * tokenStrings(tok, tok.encode('the cat')); // ['the', ' cat']
+ */
+export function tokenStrings(tok: Tokenizer, ids: readonly number[]): string[] {
+  return ids.map((id) => tok.decode([id]));
+}
+
+/**
+ * The attention weights behind an answer: one teacher-forced forward pass of the source and the
+ * answer's tokens, asking the model for its weights. `answer` holds the answer's ids without <s>
+ * and </s>; `endedWithEos` says whether the decoder chose </s> after them (false when decoding
+ * stopped at its length limit), which decides whether the last answer token was fed back.
+ *
+ * @example
+ * const a = seq2seqAttentions(ck, src, answer, true);
+ * a.crossAttentions[0].shape; // [1, H, answer.length + 1, src.length]
+ */
+export function seq2seqAttentions(t: TrainedModel<Transformer>, source: readonly number[], answer: readonly number[], endedWithEos: boolean): Seq2SeqAttentions {
+  const tgt = t.targetTokenizer;
+  const src = source.length > 0 ? source : [tgt.eosId]; // what decodeAll feeds for an empty source
+  const fed = [tgt.bosId, ...(endedWithEos ? answer : answer.slice(0, -1))];
+  const backend = t.model.parameters()[0]?.backend;
+  const ids = (row: readonly number[]) => tensor(Int32Array.from(row), { shape: [1, row.length], dtype: 'int32', backend });
+  t.model.eval();
+  const out = noGrad(() => t.model.forward(ids(src), ids(fed), { needWeights: true }));
+  return {
+    sourceTokens: tokenStrings(t.tokenizer, src),
+    targetTokens: tokenStrings(tgt, fed),
+    encoderSelfAttentions: (out.encoderSelfAttentions ?? []).map(toAttentionMap),
+    decoderSelfAttentions: (out.decoderSelfAttentions ?? []).map(toAttentionMap),
+    crossAttentions: (out.crossAttentions ?? []).map(toAttentionMap),
+  };
+}
+
+/**
+ * The attention weights over a decoder-only model's tokens (prompt and continuation): one forward
+ * pass asking for the weights.
+ *
+ * @example
+ * causalAttentions(ck, [...promptIds, ...newIds]).selfAttentions.length; // the model's blocks
+ */
+export function causalAttentions(t: TrainedModel<GPT>, ids: readonly number[]): CausalAttentions {
+  const backend = t.model.parameters()[0]?.backend;
+  t.model.eval();
+  const out = noGrad(() => t.model.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: 'int32', backend }), { needWeights: true }));
+  return { tokens: tokenStrings(t.tokenizer, ids), selfAttentions: (out.attentions ?? []).map(toAttentionMap) };
+}

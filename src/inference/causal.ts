@@ -1,0 +1,118 @@
+// Answering with a decoder-only model: continuing a prompt (greedy or sampled), streamed as text pieces.
+
+import { ArgumentError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { generateSteps } from '../generate/causal.js';
+import type { GPT } from '../models/gpt.js';
+import type { TrainedModel } from './model.js';
+import { TextStream } from './text-stream.js';
+
+/** Options of continuing a prompt, with Hugging Face's names (see docs/options.md). */
+export interface TextGenerationOptions {
+  /** The most new tokens (default 100); never more than the model's context less one. */
+  maxNewTokens?: number;
+  /** Sample from the distribution (default false: the most likely token each step, as HF). */
+  doSample?: boolean;
+  /** Softmax temperature when sampling (default 1); 0 means greedy. */
+  temperature?: number;
+  /** When sampling, keep only the k most likely tokens. */
+  topK?: number;
+  /** When sampling, keep the smallest set of most likely tokens holding probability p. */
+  topP?: number;
+  /** CTRL's penalty θ on tokens already in the text (default 1: none). */
+  repetitionPenalty?: number;
+  /** Seed of the sampler (default 0): one seed, one text. */
+  seed?: number;
+}
+
+/** What continuing a prompt produced: the new text and the ids (the prompt as fed, then the new tokens). */
+export interface CausalAnswer {
+  /** The continuation alone (not the prompt). */
+  text: string;
+  /** The prompt's ids as the model read them (cut to fit the context), then the generated ids. */
+  ids: number[];
+  /** How many of `ids` are the prompt's. */
+  promptLength: number;
+}
+
+/** Default of maxNewTokens, for the API and `qkv generate` alike. */
+export const DEFAULT_MAX_NEW_TOKENS = 100;
+
+/**
+ * The continuation of a prompt as text pieces, as a generator: each piece is yielded as soon as
+ * its token is chosen and it completes whole characters. The prompt is cut (from the front) so
+ * that it and the new tokens fit the context; an empty prompt starts from </s>. Generation stops
+ * after maxNewTokens or when </s> is chosen; pad, <s> and <unk> are never chosen. The return value
+ * is the whole answer; its text is the pieces joined.
+ *
+ * @example
+ * for (const piece of streamText(ck, 'Mr. Speaker,', { maxNewTokens: 50, doSample: true, temperature: 0.8 })) {
+ *   process.stdout.write(piece);
+ * }
+ */
+export function* streamText(t: TrainedModel<GPT>, prompt: string, o: TextGenerationOptions = {}): Generator<string, CausalAnswer, undefined> {
+  if (typeof prompt !== 'string') throw new ArgumentError(`text-generation: prompt is ${typeof prompt}, expected a string`);
+  const want = o.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+  if (!Number.isInteger(want) || want < 1) throw new ArgumentError(`text-generation: maxNewTokens is ${want}, expected an integer ≥ 1`);
+  const temperature = o.temperature ?? 1;
+  if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new ArgumentError(`text-generation: temperature is ${temperature}, expected a finite number ≥ 0`);
+  const sample = (o.doSample ?? false) && temperature > 0;
+  const context = t.model.config.context;
+  const tokens = Math.min(want, context - 1);
+  const tok = t.tokenizer;
+  let ids = tok.encode(prompt);
+  if (ids.length === 0) ids = [tok.eosId];
+  ids = ids.slice(-(context - tokens));
+  const pieces = new TextStream(tok);
+  const out: number[] = [];
+  const steps = generateSteps(t.model, [ids], {
+    maxNewTokens: tokens, eos: tok.eosId, sample, rng: new Rng(o.seed ?? 0), temperature: sample ? temperature : 1,
+    topK: o.topK, topP: o.topP, repetitionPenalty: o.repetitionPenalty, forbid: [tok.padId, tok.bosId, tok.unkId],
+  });
+  for (const { id } of steps) {
+    out.push(id);
+    const piece = pieces.push(id);
+    if (piece) yield piece;
+  }
+  const rest = pieces.flush();
+  if (rest) yield rest;
+  return { text: pieces.text(), ids: [...ids, ...out], promptLength: ids.length };
+}
+
+/**
+ * The continuation of a prompt (not the prompt itself): {@link streamText} run to the end.
+ *
+ * @example
+ * generateText(ck, 'Mr. Speaker,', { maxNewTokens: 20 }); // greedy
+ */
+export function generateText(t: TrainedModel<GPT>, prompt: string, o: TextGenerationOptions = {}): CausalAnswer {
+  const steps = streamText(t, prompt, o);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/** Options of {@link continueText}: generation's, the old name of maxNewTokens, and a text callback. */
+export interface ContinueOptions extends TextGenerationOptions {
+  /** @deprecated The old name of `maxNewTokens`. */
+  tokens?: number;
+  /** Called with the text of each new piece as soon as it is whole (UTF-8 split across tokens waits). */
+  onText?: (text: string) => void;
+}
+
+/**
+ * Continues a prompt, streaming the text to `onText` as it comes. Unlike the pipeline, it samples
+ * unless told otherwise (doSample defaults to temperature > 0, temperature to 1), as it always has;
+ * temperature 0 is greedy.
+ *
+ * @example
+ * continueText(ck, 'Mr. Speaker,', { maxNewTokens: 50, temperature: 0.8, onText: (s) => process.stdout.write(s) });
+ */
+export function continueText(t: TrainedModel<GPT>, prompt: string, o: ContinueOptions = {}): string {
+  const temperature = o.temperature ?? 1;
+  const steps = streamText(t, prompt, {
+    ...o, maxNewTokens: o.maxNewTokens ?? o.tokens, temperature, doSample: o.doSample ?? temperature > 0,
+  });
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value.text;
+    o.onText?.(r.value);
+  }
+}

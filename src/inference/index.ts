@@ -1,0 +1,21 @@
+// The inference room's public face: loading a checkpoint from its files, answering, streaming, attention maps, pipeline().
+
+export type { TrainedModel, SpecialIds } from './model.js';
+export { specialIds } from './model.js';
+export { TextStream } from './text-stream.js';
+export {
+  decodeAll, answerIds, answerSeq2Seq, streamSeq2Seq, encodeSources, maxLenRule, pronounce, translate,
+  G2P_RULES, TRANSLATE_RULES, TEXT2TEXT_RULES,
+} from './seq2seq.js';
+export type { DecodeAllOptions, Seq2SeqRules, Seq2SeqGenerationOptions, BeamOption } from './seq2seq.js';
+export { streamText, generateText, continueText, DEFAULT_MAX_NEW_TOKENS } from './causal.js';
+export type { TextGenerationOptions, CausalAnswer, ContinueOptions } from './causal.js';
+export { toAttentionMap, tokenStrings, seq2seqAttentions, causalAttentions } from './attentions.js';
+export type { AttentionMap, Seq2SeqAttentions, CausalAttentions } from './attentions.js';
+export { loadPretrained, isPretrainedFiles, PRETRAINED_FILES } from './pretrained.js';
+export type { Pretrained, PretrainedSeq2Seq, PretrainedCausal, PretrainedFiles, LoadPretrainedOptions } from './pretrained.js';
+export { pipeline, pipelineFor, pipelineTask, PipelineError, PIPELINE_TASKS, PIPELINE_ALIASES } from './pipeline.js';
+export type {
+  Seq2SeqPipeline, TextGenerationPipeline, PipelineTypes, PipelineTaskName, PipelineTask, PipelineOptions, PipelineSource,
+  Seq2SeqCallOptions, Seq2SeqOutput, TextGenerationCallOptions, TextGenerationOutput,
+} from './pipeline.js';

@@ -1,0 +1,98 @@
+// Loading a checkpoint for use from its files as bytes or text (fetched, bundled, or read by src/node/pretrained.ts).
+
+import type { Backend } from '../backend/backend.js';
+import { ArgumentError } from '../core/errors.js';
+import { GPT } from '../models/gpt.js';
+import { Transformer } from '../models/transformer.js';
+import { CHECKPOINT_FILES, CheckpointError, readCheckpoint } from '../train/checkpoint.js';
+import type { CheckpointConfig } from '../train/checkpoint.js';
+import { modelFromCheckpoint } from '../train/checkpoint-models.js';
+import type { TrainedModel } from './model.js';
+
+/** What every loaded checkpoint has besides its model. */
+interface PretrainedCommon {
+  /** The task name config.json records (g2p, translate, lm, or a custom one); null when none. */
+  task: string | null;
+  /** config.json: format, qkvVersion, modelKind, the model's config, and the task with its options. */
+  config: CheckpointConfig;
+  /** Names the checkpoint in messages (its folder, or what the caller said). */
+  source: string;
+}
+
+/** A loaded encoder-decoder checkpoint. */
+export interface PretrainedSeq2Seq extends TrainedModel<Transformer>, PretrainedCommon {
+  kind: 'transformer';
+}
+
+/** A loaded decoder-only checkpoint. */
+export interface PretrainedCausal extends TrainedModel<GPT>, PretrainedCommon {
+  kind: 'gpt';
+}
+
+/** A checkpoint ready to answer: its model (of the kind `kind` names), tokenizers and config. */
+export type Pretrained = PretrainedSeq2Seq | PretrainedCausal;
+
+/**
+ * A checkpoint's files by name, as bytes or text: config.json, model.safetensors, tokenizer.json,
+ * target_tokenizer.json when the target side has its own. Other files (optimizer.safetensors,
+ * trainer_state.json, metrics.json) may be present; using a model does not read them.
+ */
+export type PretrainedFiles = Readonly<Record<string, Uint8Array | string>> | ReadonlyMap<string, Uint8Array | string>;
+
+/** The files of a checkpoint that using its model reads. */
+export const PRETRAINED_FILES: readonly string[] = [CHECKPOINT_FILES.config, CHECKPOINT_FILES.model, CHECKPOINT_FILES.tokenizer, CHECKPOINT_FILES.targetTokenizer];
+
+/** Options of {@link loadPretrained}. */
+export interface LoadPretrainedOptions {
+  /** Names the checkpoint in error messages (default 'checkpoint'). */
+  source?: string;
+  /** Backend of the model (default: the default backend). */
+  backend?: Backend;
+}
+
+/**
+ * Whether `x` looks like a checkpoint's files (a Map, or an object holding config.json), not a
+ * loaded checkpoint.
+ *
+ * @example
+ * isPretrainedFiles({ 'config.json': '{...}' }); // true
+ */
+export function isPretrainedFiles(x: unknown): x is PretrainedFiles {
+  if (x instanceof Map) return true;
+  return x !== null && typeof x === 'object' && CHECKPOINT_FILES.config in x;
+}
+
+/**
+ * Loads a checkpoint that qkv saved, from its files: checks them, builds the model of its kind
+ * ('transformer' or 'gpt') in eval mode with its weights, and reads the tokenizers. Whatever task
+ * trained it (a custom one too), it comes back the same way. A problem is a CheckpointError
+ * naming the file and field. No file system: on Node, src/node's loadPretrained takes a folder.
+ *
+ * @example
+ * const names = ['config.json', 'model.safetensors', 'tokenizer.json', 'target_tokenizer.json'];
+ * const files = Object.fromEntries(await Promise.all(names.map(async (n) =>
+ *   [n, new Uint8Array(await (await fetch(`/ckpt/${n}`)).arrayBuffer())])));
+ * const g2p = await loadPretrained(files, { source: '/ckpt' });
+ * g2p.kind; // 'transformer'
+ */
+export async function loadPretrained(files: PretrainedFiles, opts: LoadPretrainedOptions = {}): Promise<Pretrained> {
+  if (!isPretrainedFiles(files)) throw new ArgumentError(`loadPretrained: expected the checkpoint's files by name ({ 'config.json': ..., 'model.safetensors': ... }), got ${files === null ? 'null' : typeof files}`);
+  const source = opts.source ?? 'checkpoint';
+  const entries = files instanceof Map ? [...files.entries()] : Object.entries(files);
+  const bytes = new Map<string, Uint8Array>();
+  for (const [name, v] of entries) {
+    if (!PRETRAINED_FILES.includes(name)) continue;
+    if (typeof v === 'string') bytes.set(name, new TextEncoder().encode(v));
+    else if (v instanceof Uint8Array) bytes.set(name, v);
+    else throw new ArgumentError(`loadPretrained: ${source}/${name} is ${v === null ? 'null' : typeof v}, expected a Uint8Array or a string`);
+  }
+  const ck = readCheckpoint(bytes, { source });
+  const kind = ck.config.modelKind;
+  if (kind !== 'transformer' && kind !== 'gpt') throw new CheckpointError(`${source}/config.json: modelKind is "${kind}", which qkv cannot use, expected "transformer" or "gpt"`);
+  if (!ck.tokenizer) throw new CheckpointError(`${source}/tokenizer.json: file is missing, expected it to turn text into the model's tokens`);
+  const model = modelFromCheckpoint(ck, { backend: opts.backend });
+  model.eval();
+  const common = { task: ck.config.task?.name ?? null, config: ck.config, source, tokenizer: ck.tokenizer, targetTokenizer: ck.targetTokenizer ?? ck.tokenizer };
+  if (kind === 'transformer') return { ...common, kind, model: model as Transformer };
+  return { ...common, kind, model: model as GPT };
+}
