@@ -1,5 +1,6 @@
 // What the PyTorch twin trains and decodes on: a qkv task recipe's exact splits, tokenizers and options.
 
+import { ArgumentError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { loadDing } from '../../src/data/ding.js';
 import { loadSotu } from '../../src/data/sotu.js';
@@ -144,6 +145,7 @@ export async function twinExport(config: TaskConfig): Promise<TwinExport> {
     summary: run.summary,
   };
   if (config.task === 'lm') return lmExport(config, run, base);
+  if (config.task === 'seq2seq') throw new ArgumentError('twinExport: task seq2seq (your own data) has no PyTorch twin, expected g2p, translate or lm');
   const train = pairsFromBatches(run, special.padId, special.eosId);
   const c = config as G2PConfig | TranslateConfig;
   const rule: DecodeRule = { beam: c.beam, lengthPenalty: c.lengthPenalty, ...DECODE_RULES[config.task] };
