@@ -41,7 +41,7 @@ export function reusedTokenizer(tok: Tokenizer, side: string, reuse: ReuseTokeni
       if (unknown.size === 0) return tok;
       const added = [...unknown].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       if (reuse.newSymbols === 'extend') return tok.withTokens(added);
-      const what = tokenizerKindOf(tok) === 'symbol' ? 'symbols' : 'characters';
+      const what = (tokenizerKindOf(tok) === 'symbol' ? 'symbol' : 'character') + (added.length === 1 ? '' : 's');
       const shown = added.slice(0, LISTED).map((s) => JSON.stringify(s)).join(', ') + (added.length > LISTED ? ', …' : '');
       throw new FineTuneError(
         `${reuse.source ?? 'the checkpoint'}: its ${side} tokenizer (${tok.constructor.name}, ${tok.vocabSize} tokens) has no token for ` +
