@@ -136,6 +136,9 @@ function trainingOptions(c: TaskConfig): Record<string, unknown> {
  * ex.train!.length; // 2000 pairs
  */
 export async function twinExport(config: TaskConfig): Promise<TwinExport> {
+  if (config.task === 'seq2seq' || (config.task === 'lm' && typeof config.train === 'string')) {
+    throw new ArgumentError(`twinExport: a ${config.task} run on your own data has no PyTorch twin, expected g2p, translate or lm on its packaged dataset`);
+  }
   const run = await buildTaskRun(config);
   const tok = run.tokenizer;
   const tgtTok = run.targetTokenizer ?? tok;
@@ -145,7 +148,6 @@ export async function twinExport(config: TaskConfig): Promise<TwinExport> {
     summary: run.summary,
   };
   if (config.task === 'lm') return lmExport(config, run, base);
-  if (config.task === 'seq2seq') throw new ArgumentError('twinExport: task seq2seq (your own data) has no PyTorch twin, expected g2p, translate or lm');
   const train = pairsFromBatches(run, special.padId, special.eosId);
   const c = config as G2PConfig | TranslateConfig;
   const rule: DecodeRule = { beam: c.beam, lengthPenalty: c.lengthPenalty, ...DECODE_RULES[config.task] };

@@ -100,6 +100,10 @@ test('initFromCheckpoint: the model fields and tokenizer kinds come from the che
   assert.match(plan.notes.join('\n'), /fine-tuning from runs\/old\/best \(transformer, task 'my-g2p'\)/);
   assert.match(plan.notes.join('\n'), /model from the checkpoint, not the preset: dModel 16, .*\(preset's dModel 32 → 16, dFF 64 → 16, dropout 0\.1 → 0\)/);
   assert.equal(initFromCheckpoint(seq2seqConfig('tiny', { train: 'x.tsv' }), ck, { resizeVocab: true }).reuse.newSymbols, 'extend');
+  const bpe = ByteLevelBPE.train(['abc abd'], { vocabSize: 270 });
+  const shared = new Transformer({ srcVocab: bpe.vocabSize, tgtVocab: bpe.vocabSize, ...SMALL, shareEmbeddings: true, seed: 1 });
+  const s = initFromCheckpoint(seq2seqConfig('tiny', { train: 'x.tsv' }), checkpoint('transformer', shared, bpe, null, 'translate'), { resizeVocab: false }).config as ReturnType<typeof seq2seqConfig>;
+  assert.deepEqual([s.sourceTokenizer, s.targetTokenizer, s.sharedVocab, s.vocabSize], ['bpe', 'bpe', true, bpe.vocabSize]);
 });
 
 test('initFromCheckpoint: another model kind, or separate tokenizers for translate, is an error naming both sides', () => {

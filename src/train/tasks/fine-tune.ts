@@ -69,6 +69,8 @@ export function initFromCheckpoint(config: TaskConfig, ck: CheckpointData, o: { 
   } else if (config.task === 'lm') {
     next.tokenizer = tokenizerKindOf(tokenizer) ?? config.tokenizer;
   }
+  // A reused BPE is the checkpoint's size, whatever the preset would have learned.
+  if ('vocabSize' in config && tokenizerKindOf(tokenizer) === 'bpe') next.vocabSize = tokenizer.vocabSize;
   const fields = Object.entries(model).map(([k, v]) => `${k} ${String(v)}`).join(', ');
   const notes = [
     `fine-tuning from ${src} (${kind}, ${trainedOn}${ck.trainerState ? `, step ${ck.trainerState.step}` : ''}): its weights and tokenizers; a new optimizer and schedule from step 0`,
