@@ -1,5 +1,6 @@
 // What the PyTorch twin trains and decodes on: a qkv task recipe's exact splits, tokenizers and options.
 
+import { ArgumentError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { loadDing } from '../../src/data/ding.js';
 import { loadSotu } from '../../src/data/sotu.js';
@@ -135,6 +136,9 @@ function trainingOptions(c: TaskConfig): Record<string, unknown> {
  * ex.train!.length; // 2000 pairs
  */
 export async function twinExport(config: TaskConfig): Promise<TwinExport> {
+  if (config.task === 'seq2seq' || (config.task === 'lm' && typeof config.train === 'string')) {
+    throw new ArgumentError(`twinExport: a ${config.task} run on your own data has no PyTorch twin, expected g2p, translate or lm on its packaged dataset`);
+  }
   const run = await buildTaskRun(config);
   const tok = run.tokenizer;
   const tgtTok = run.targetTokenizer ?? tok;

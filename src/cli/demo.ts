@@ -37,7 +37,7 @@ export async function demoCommand(flags: DemoFlags, io: Output = stdio): Promise
   io.out(`qkv demo: teaching a Transformer to pronounce English spelling (CMUdict), preset ${flags.preset}, ${config.maxMinutes ?? '?'} min of training`);
   await runTraining({ config, out: flags.out, limits: overrides }, io); // limits: so the end line says --minutes
 
-  const ck = await openCheckpoint<Transformer>(join(flags.out, 'last'), 'g2p');
+  const ck = await openCheckpoint<Transformer>(join(flags.out, 'last'), { kind: 'transformer', needTokenizer: true });
   const t1 = performance.now();
   const { metrics, examples } = await evaluateG2P(ck, config, { split: 'test', limit: flags.limit, beam: config.beam });
   io.out('');

@@ -1,4 +1,4 @@
-// The qkv command line: subcommands train, eval, g2p, translate, generate, info and demo (commander).
+// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, info and demo (commander).
 
 import { Command, CommanderError, Option } from 'commander';
 import { installDefaultBackend } from '../node/backend-select.js';
@@ -9,7 +9,7 @@ import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/inde
 import { demoCommand } from './demo.js';
 import { CliError, intAtLeast, numberIn, oneOf } from './errors.js';
 import { trainCommand } from './train.js';
-import { evalCommand, g2pCommand, generateCommand, infoCommand, translateCommand } from './use.js';
+import { evalCommand, g2pCommand, generateCommand, infoCommand, seq2seqCommand, translateCommand } from './use.js';
 
 /** The program, with every subcommand; errors are thrown (exitOverride), never printed by commander. */
 export function buildProgram(): Command {
@@ -24,7 +24,7 @@ export function buildProgram(): Command {
   const tasks = TASK_NAMES.map((t) => `  ${t.padEnd(10)} ${TASK_DESCRIPTIONS[t]}`).join('\n');
   program.command('train')
     .description('train a task (or a config.json naming the task and overriding preset fields); keeps best/ and last/ checkpoints')
-    .argument('<task|config.json>', `one of ${TASK_NAMES.join(', ')}, or a JSON file such as {"task": "g2p", "preset": "base", "maxSteps": 5000}`)
+    .argument('<task|config.json>', `one of ${TASK_NAMES.join(', ')}, or a JSON file such as {"task": "g2p", "preset": "base", "maxSteps": 5000} (paths in it are relative to its folder)`)
     .addOption(new Option('--preset <name>', 'size of the run (default: small, or the config file\'s)').argParser(oneOf(PRESET_NAMES)))
     .option('--out <dir>', 'run folder (default: runs/<task>-<preset>)')
     .option('--steps <n>', 'stop after this many steps', intAtLeast(1))
@@ -32,21 +32,28 @@ export function buildProgram(): Command {
     .option('--seed <s>', 'seed of initialisation, dropout and batch order', intAtLeast(0))
     .option('--resume', 'continue the run in --out from its last/ checkpoint')
     .option('--log <file.jsonl>', 'append every training event to a JSON Lines file')
-    .addHelpText('after', `\nTasks:\n${tasks}\nPresets: tiny (seconds, for tests), small (a few minutes), base (about an hour on 2 cores).`)
+    .option('--train <file>', 'your own data: pairs for seq2seq (source<TAB>target lines, or .jsonl {"source", "target"}), text for lm (.txt, or .jsonl {"text"})')
+    .option('--valid <file>', 'valid data in the same format (default: a hashed hold-out of --train, 5%)')
+    .option('--skip-bad-rows', 'skip and count malformed rows of --train/--valid instead of stopping at the first')
+    .option('--init-from <checkpoint>', 'fine-tune: start from this checkpoint\'s (or run folder\'s) weights and tokenizers, with a new optimizer and schedule')
+    .option('--resize-vocab', 'with --init-from: add the new data\'s unknown characters/symbols to the tokenizers (and rows to the embeddings)')
+    .addHelpText('after', `\nTasks:\n${tasks}\nPresets: tiny (seconds, for tests), small (a few minutes), base (about an hour on 2 cores).\nYour own data: docs/data.md ("Your own data"); config fields: docs/config.md.`)
     .action((target: string, flags) => trainCommand(target, flags));
 
   program.command('eval')
-    .description("score a checkpoint on a split with the task's metrics (g2p: WER/PER, translate: BLEU/chrF, lm: perplexity/bpc)")
+    .description("score a checkpoint on a split with the task's metrics (g2p: WER/PER, translate: BLEU/chrF, lm: perplexity/bpc, seq2seq: exact match/CER/BLEU/chrF)")
     .argument('<checkpoint>', 'a checkpoint folder, or a run folder (uses its best/)')
-    .addOption(new Option('--split <split>', 'which split').default('test').argParser(oneOf(['valid', 'test'] as const)))
+    .addOption(new Option('--split <split>', 'which split (default: test; valid for your own data, which has no test split)').argParser(oneOf(['valid', 'test'] as const)))
+    .option('--file <file>', 'score this file instead: pairs for an encoder-decoder (source<TAB>target, or .jsonl), text for an lm (.txt, or .jsonl)')
+    .option('--skip-bad-rows', 'skip and count malformed rows of the data instead of stopping at the first')
     .option('--num-beams <k>', "beam size (default: the run's, 4)", intAtLeast(1))
     .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
     .option('--limit <n>', 'score only this many examples, spread over the split (lm: characters)', intAtLeast(1))
     .action((path: string, flags) => evalCommand(path, flags));
 
   program.command('g2p')
-    .description('pronounce words with a g2p checkpoint (ARPAbet, beam search)')
-    .argument('<checkpoint>', 'a g2p checkpoint or run folder')
+    .description('pronounce words with a g2p checkpoint (ARPAbet, beam search; any encoder-decoder checkpoint, words upper-cased)')
+    .argument('<checkpoint>', 'a g2p (or other encoder-decoder) checkpoint or run folder')
     .argument('[words...]', 'words to pronounce (default: one per line on stdin)')
     .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
     .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
@@ -55,14 +62,24 @@ export function buildProgram(): Command {
     .action((path: string, words: string[], flags) => g2pCommand(path, words, flags));
 
   program.command('translate')
-    .description('translate English to German with a translate checkpoint (beam search)')
-    .argument('<checkpoint>', 'a translate checkpoint or run folder')
+    .description('translate English to German with a translate checkpoint (beam search; any encoder-decoder checkpoint)')
+    .argument('<checkpoint>', 'a translate (or other encoder-decoder) checkpoint or run folder')
     .argument('[text...]', 'sentences to translate (default: one per line on stdin)')
     .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
     .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
     .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
     .option('--max-new-tokens <n>', 'most tokens per translation, end included (default: 1.5 × source tokens + 10)', intAtLeast(1))
     .action((path: string, texts: string[], flags) => translateCommand(path, texts, flags));
+
+  program.command('seq2seq')
+    .description('decode inputs with any encoder-decoder checkpoint (seq2seq, g2p, translate, or a custom task), beam search')
+    .argument('<checkpoint>', 'an encoder-decoder checkpoint or run folder')
+    .argument('[inputs...]', 'sources to decode (default: one per line on stdin)')
+    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
+    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
+    .option('--max-new-tokens <n>', 'most tokens per answer, end included (default: the task\'s rule)', intAtLeast(1))
+    .action((path: string, texts: string[], flags) => seq2seqCommand(path, texts, flags));
 
   program.command('generate')
     .description('continue a prompt with a decoder-only (lm) checkpoint, streaming the text')
@@ -98,7 +115,7 @@ export function buildProgram(): Command {
 function usageMessage(e: CommanderError, argv: readonly string[]): string {
   const msg = e.message.replace(/^error: /, '');
   const sub = argv.find((a) => !a.startsWith('-'));
-  const help = sub && ['train', 'eval', 'g2p', 'translate', 'generate', 'info', 'demo'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
+  const help = sub && ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'info', 'demo'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
   return `${msg} (see ${help})`;
 }
 

@@ -1,23 +1,26 @@
 // `qkv train`: a task (or config.json) → checkpoints in --out, with a progress bar and one line per evaluation.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeDirAtomic } from '../node/atomic-write.js';
 import { startWorkerReplicas } from '../node/data-parallel.js';
 import type { WorkerReplicas } from '../node/data-parallel.js';
 import { readCheckpointDir } from '../node/checkpoint.js';
 import { jsonlLog } from '../node/jsonl-log.js';
 import { formatSeconds, progressBar } from '../node/progress.js';
+import { readProgress } from '../node/read-progress.js';
 import { fanOut } from '../train/events.js';
 import type { TrainEvent } from '../train/events.js';
 import { checkpointFiles, loadModelState } from '../train/checkpoint.js';
 import { Trainer } from '../train/trainer.js';
 import type { SaveHook, TrainResult } from '../train/trainer.js';
-import { buildTaskRun, checkPresetName, checkTaskName, taskConfig } from '../train/tasks/index.js';
-import type { PresetName, TaskConfig, TaskName, TaskRun } from '../train/tasks/index.js';
+import { BadRowError } from '../data/user-files.js';
+import { TASK_NAMES, buildTaskRun, checkPresetName, checkTaskName, initFromCheckpoint, loadInitialWeights, taskConfig } from '../train/tasks/index.js';
+import type { PresetName, ReuseTokenizers, TaskConfig, TaskName, TaskRun } from '../train/tasks/index.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { CliError, UsageError } from './errors.js';
 import { formatCount, formatMetrics } from './format.js';
-import { METRICS_FILE } from './open.js';
+import { METRICS_FILE, resolveCheckpointDir } from './open.js';
 
 /** The flags of `qkv train`. */
 export interface TrainFlags {
@@ -28,6 +31,14 @@ export interface TrainFlags {
   seed?: number;
   resume?: boolean;
   log?: string;
+  /** Your own data: a file of pairs (seq2seq) or text (lm); resolved against the working folder. */
+  train?: string;
+  valid?: string;
+  skipBadRows?: boolean;
+  /** Start from this checkpoint's weights and tokenizers (a checkpoint or run folder). */
+  initFrom?: string;
+  /** With initFrom: grow the tokenizers and embeddings to cover the new data's symbols. */
+  resizeVocab?: boolean;
 }
 
 /** Where output goes (tests and the demo pass their own). */
@@ -41,7 +52,14 @@ export const stdio: Output = {
   err: (line) => process.stderr.write(line + '\n'),
 };
 
-/** Reads `qkv train`'s first argument: a task name, or a JSON file naming the task and overriding preset fields. */
+/** The config fields that hold file paths (your own data). */
+const PATH_FIELDS = ['train', 'valid'] as const;
+
+/**
+ * Reads `qkv train`'s first argument: a task name, or a JSON file naming the task and overriding
+ * preset fields. Data paths become absolute: a config file's against its own folder, the flags'
+ * against the working folder (the checkpoint records them so `qkv eval` finds the data).
+ */
 export function readTrainTarget(target: string, flags: TrainFlags): { task: TaskName; preset: PresetName; config: TaskConfig } {
   let task: string;
   let preset = flags.preset;
@@ -57,22 +75,34 @@ export function readTrainTarget(target: string, flags: TrainFlags): { task: Task
     }
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new CliError(`${target}: expected a JSON object naming the task, e.g. {"task": "g2p"}`);
     const { task: t, preset: p, ...rest } = json as Record<string, unknown>;
-    if (typeof t !== 'string') throw new CliError(`${target}: field 'task' is ${JSON.stringify(t) ?? 'missing'}, expected one of g2p, translate, lm`);
+    if (typeof t !== 'string') throw new CliError(`${target}: field 'task' is ${JSON.stringify(t) ?? 'missing'}, expected one of ${TASK_NAMES.join(', ')}`);
     if (p !== undefined && typeof p !== 'string') throw new CliError(`${target}: field 'preset' is ${JSON.stringify(p)}, expected tiny, small or base`);
     task = t;
     preset ??= p;
     overrides = rest;
+    for (const f of PATH_FIELDS) if (typeof overrides[f] === 'string') overrides[f] = resolve(dirname(target), overrides[f] as string);
   } else {
     task = target;
   }
   const name = usage(() => checkTaskName(task), isFile ? '' : ' (or a config .json file)');
   const presetName = usage(() => checkPresetName(preset ?? 'small'));
+  if ((flags.train !== undefined || flags.valid !== undefined) && name !== 'seq2seq' && name !== 'lm') {
+    throw new UsageError(`--${flags.train !== undefined ? 'train' : 'valid'}: task ${name} trains on its packaged dataset; your own pairs go with task seq2seq (qkv train seq2seq --train pairs.tsv), your own text with task lm`);
+  }
+  if (flags.resizeVocab && flags.initFrom === undefined) throw new UsageError('--resize-vocab grows the vocabulary of the checkpoint given to --init-from, expected --init-from too');
+  if (flags.initFrom !== undefined && flags.resume) throw new UsageError('--init-from starts a new run from a checkpoint and --resume continues one, expected only one of them');
   const flagsOverrides: Record<string, unknown> = {
     ...(flags.steps !== undefined ? { maxSteps: flags.steps } : {}),
     ...(flags.minutes !== undefined ? { maxMinutes: flags.minutes } : {}),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    ...(flags.train !== undefined ? { train: resolve(flags.train) } : {}),
+    ...(flags.valid !== undefined ? { valid: resolve(flags.valid) } : {}),
+    ...(flags.skipBadRows ? { skipBadRows: true } : {}),
   };
   const config = usage(() => taskConfig(name, presetName, { ...overrides, ...flagsOverrides }), '', isFile ? target : '');
+  if (config.task === 'seq2seq' && config.train === null && !flags.resume) {
+    throw new UsageError(`task seq2seq trains on your own pairs, expected --train pairs.tsv (source<TAB>target lines, or JSON Lines {"source": ..., "target": ...})${isFile ? ` or "train" in ${target}` : ''}`);
+  }
   return { task: name, preset: presetName, config };
 }
 
@@ -114,6 +144,18 @@ export interface TrainingJob {
   log?: string;
   /** Replace the run's limits (a resumed run keeps its config otherwise). */
   limits?: { maxSteps?: number; maxMinutes?: number };
+  /** Fine-tune: start from this checkpoint (or run folder)'s weights and tokenizers, at step 0. */
+  initFrom?: string;
+  /** With initFrom: grow the tokenizers (and embedding rows) to cover the new data's symbols. */
+  resizeVocab?: boolean;
+}
+
+/** A line saying which tokens a reused tokenizer gained, or null when it gained none. */
+function grownVocabulary(side: string, before: Tokenizer, after: Tokenizer): string | null {
+  const n = after.vocabSize - before.vocabSize;
+  if (n <= 0) return null;
+  const shown = Array.from({ length: Math.min(n, 12) }, (_, i) => JSON.stringify(after.idToToken(before.vocabSize + i))).join(', ');
+  return `--resize-vocab: ${side} vocabulary ${before.vocabSize} → ${after.vocabSize} tokens (added ${shown}${n > 12 ? ', …' : ''})`;
 }
 
 /**
@@ -139,13 +181,42 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
   if (job.limits?.maxSteps !== undefined) config = { ...config, maxSteps: job.limits.maxSteps };
   if (job.limits?.maxMinutes !== undefined) config = { ...config, maxMinutes: job.limits.maxMinutes };
 
+  let reuse: ReuseTokenizers | undefined = restore
+    ? { tokenizer: restore.tokenizer!, targetTokenizer: restore.targetTokenizer, modelConfig: restore.config.model }
+    : undefined;
+  let init: { source: string; state: Awaited<ReturnType<typeof readCheckpointDir>>['modelState'] } | null = null;
+  if (job.initFrom !== undefined) {
+    if (job.resume) throw new UsageError('--init-from starts a new run from a checkpoint and --resume continues one, expected only one of them');
+    const dir = resolveCheckpointDir(job.initFrom);
+    const from = await readCheckpointDir(dir);
+    const plan = initFromCheckpoint(config, from, { resizeVocab: job.resizeVocab ?? false });
+    ({ config, reuse } = plan);
+    init = { source: `${dir}/model.safetensors`, state: from.modelState };
+    for (const line of plan.notes) io.err(line);
+  }
+
   const workers = config.workers ?? 1; // configs written before the field existed train on one thread
   if (!(Number.isInteger(workers) && workers >= 1)) throw new CliError(`config field 'workers' is ${JSON.stringify(workers)}, expected an integer ≥ 1`);
   const t0 = performance.now();
-  run = await buildTaskRun(config, restore ? { tokenizer: restore.tokenizer!, targetTokenizer: restore.targetTokenizer } : undefined);
+  const reading = readProgress();
+  try {
+    run = await buildTaskRun(config, reuse, { onProgress: reading.onProgress });
+  } catch (e) {
+    if (e instanceof BadRowError && !(config as { skipBadRows?: boolean }).skipBadRows) throw new CliError(`${e.message}; pass --skip-bad-rows to skip and count such rows`);
+    throw e;
+  } finally {
+    reading.stop();
+  }
   if (restore) loadModelState(run.model, restore.modelState, `${lastDir}/model.safetensors`);
+  if (init && reuse) {
+    const grownTok = [grownVocabulary(run.targetTokenizer ? 'source' : 'the', reuse.tokenizer, run.tokenizer)];
+    if (run.targetTokenizer) grownTok.push(grownVocabulary('target', reuse.targetTokenizer ?? reuse.tokenizer, run.targetTokenizer));
+    for (const line of grownTok) if (line) io.err(line);
+    for (const line of loadInitialWeights(run.model, init.state, init.source)) io.err(`--resize-vocab: ${line} (new rows initialised as a fresh model's)`);
+  }
   const params = run.model.parameters().reduce((n, p) => n + p.size, 0);
   io.err(`${run.summary} (ready in ${formatSeconds((performance.now() - t0) / 1000)})`);
+  for (const line of run.notes ?? []) io.err(line);
   const limit = config.maxMinutes !== null ? `${config.maxSteps} steps or ${config.maxMinutes} min` : `${config.maxSteps} steps`;
   io.err(`model: ${run.modelKind}, ${formatCount(params)} parameters; training up to ${limit}; checkpoints in ${job.out}/best and ${job.out}/last`);
 
@@ -175,7 +246,8 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
   let replicas: WorkerReplicas | null = null;
   if (workers > 1) {
     const w0 = performance.now();
-    replicas = await startWorkerReplicas(config, run.model, workers - 1);
+    const modelConfig = (run.model as unknown as { config: Record<string, unknown> }).config;
+    replicas = await startWorkerReplicas(config, run.model, workers - 1, { reuse: { tokenizer: run.tokenizer, targetTokenizer: run.targetTokenizer, modelConfig } });
     io.err(`data parallel: ${workers} threads, each on a batch of ${config.maxTokens} tokens per step (workers ready in ${formatSeconds((performance.now() - w0) / 1000)})`);
   }
   let result: TrainResult;
@@ -217,7 +289,7 @@ export async function trainCommand(target: string, flags: TrainFlags): Promise<v
   const { task, preset, config } = readTrainTarget(target, flags);
   const out = flags.out ?? join('runs', `${task}-${preset}`);
   await runTraining({
-    config, out, resume: flags.resume, log: flags.log,
+    config, out, resume: flags.resume, log: flags.log, initFrom: flags.initFrom, resizeVocab: flags.resizeVocab,
     limits: { ...(flags.steps !== undefined ? { maxSteps: flags.steps } : {}), ...(flags.minutes !== undefined ? { maxMinutes: flags.minutes } : {}) },
   });
 }

@@ -1,13 +1,18 @@
-// `qkv eval`, `qkv g2p`, `qkv translate`, `qkv generate`, `qkv info`: using a trained checkpoint.
+// `qkv eval`, `qkv g2p`, `qkv translate`, `qkv seq2seq`, `qkv generate`, `qkv info`: using a trained checkpoint.
 
+import type { GPT } from '../models/gpt.js';
+import type { Transformer } from '../models/transformer.js';
 import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import type { Seq2SeqGenerationOptions } from '../inference/seq2seq.js';
 import { pipeline } from '../node/pretrained.js';
-import { evaluateTask } from '../train/tasks/index.js';
-import type { G2PConfig } from '../train/tasks/index.js';
-import { UsageError } from './errors.js';
+import { evaluateLm, evaluatePairsFile, evaluateTask, usesOwnData } from '../train/tasks/index.js';
+import type { EvaluateOptions, G2PConfig, TrainedModel } from '../train/tasks/index.js';
+import { BadRowError, BadRows } from '../data/user-files.js';
+import { readProgress } from '../node/read-progress.js';
+import { CliError, UsageError } from './errors.js';
 import { formatCount, formatMetric, formatMetrics } from './format.js';
 import { openCheckpoint } from './open.js';
+import type { OpenedCheckpoint } from './open.js';
 import { stdio } from './train.js';
 import type { Output } from './train.js';
 
@@ -35,16 +40,65 @@ function seq2seqOptions(flags: Seq2SeqFlags): Seq2SeqGenerationOptions {
   return { numBeams: aliased(flags.numBeams, flags.beam, '--num-beams', '--beam'), lengthPenalty: flags.lengthPenalty, maxNewTokens: flags.maxNewTokens };
 }
 
-/** `qkv eval <ckpt> [--split] [--num-beams] [--limit]`: the task's metrics, one per line. */
-export async function evalCommand(path: string, flags: { split: 'valid' | 'test'; numBeams?: number; beam?: number; limit?: number }, io: Output = stdio): Promise<void> {
+/** The flags of `qkv eval`. */
+export interface EvalFlags {
+  /** Default: test for the packaged datasets, valid for your own data (which has no test split). */
+  split?: 'valid' | 'test';
+  numBeams?: number;
+  /** Alias of numBeams (the flag's old name). */
+  beam?: number;
+  limit?: number;
+  /** Score this file (pairs, or text for a language model) instead of a split. */
+  file?: string;
+  skipBadRows?: boolean;
+}
+
+/** Decoding settings of a checkpoint's config (beam 4 and α 0.6 when it has none). */
+function decoding(c: { config: unknown }): { beam: number; lengthPenalty: number } {
+  const cfg = (c.config ?? {}) as Partial<G2PConfig>;
+  return { beam: cfg.beam ?? 4, lengthPenalty: cfg.lengthPenalty ?? 0.6 };
+}
+
+/** `qkv eval <ckpt> [--split] [--num-beams] [--limit] [--file]`: the task's metrics, one per line. */
+export async function evalCommand(path: string, flags: EvalFlags, io: Output = stdio): Promise<void> {
   const asked = aliased(flags.numBeams, flags.beam, '--num-beams', '--beam');
-  const c = await openCheckpoint(path);
-  const beam = c.task === 'lm' ? undefined : (asked ?? (c.config as G2PConfig).beam);
+  const c = await openCheckpoint(path, { needTokenizer: true });
+  const beam = c.ck.config.modelKind === 'gpt' ? undefined : (asked ?? decoding(c).beam);
   const t0 = performance.now();
-  const metrics = await evaluateTask(c.config, c, { split: flags.split, beam, limit: flags.limit });
+  const badRows = new BadRows(Boolean(flags.skipBadRows || (c.config as { skipBadRows?: boolean } | null)?.skipBadRows));
+  const reading = readProgress();
+  let scored: { what: string; metrics: Record<string, number> };
+  try {
+    scored = await score(c, flags, { beam, badRows, onProgress: reading.onProgress });
+  } catch (e) {
+    if (e instanceof BadRowError) throw new CliError(`${e.message}; pass --skip-bad-rows to skip and count such rows`);
+    throw e;
+  } finally {
+    reading.stop();
+  }
+  const skipped = badRows.summary();
+  if (skipped) io.err(skipped);
   const seconds = (performance.now() - t0) / 1000;
-  io.out(`${c.task} on the ${flags.split} split${flags.limit ? ` (limit ${flags.limit})` : ''}${beam ? `, beam ${beam}` : ''}: ${c.dir} (${seconds.toFixed(1)} s)`);
-  for (const [k, v] of Object.entries(metrics)) io.out(`${k.padEnd(11)} ${formatMetric(k, v)}`);
+  io.out(`${scored.what}${flags.limit ? ` (limit ${flags.limit})` : ''}${beam ? `, beam ${beam}` : ''}: ${c.dir} (${seconds.toFixed(1)} s)`);
+  for (const [k, v] of Object.entries(scored.metrics)) io.out(`${k.padEnd(11)} ${formatMetric(k, v)}`);
+}
+
+/** What qkv eval scores: the --file with the metrics of the model's kind (any checkpoint), or the task's split. */
+async function score(c: OpenedCheckpoint, flags: EvalFlags, o: Pick<EvaluateOptions, 'beam' | 'badRows' | 'onProgress'>): Promise<{ what: string; metrics: Record<string, number> }> {
+  const gpt = c.ck.config.modelKind === 'gpt';
+  if (c.config) {
+    const split = flags.split ?? (usesOwnData(c.config) ? 'valid' : 'test');
+    const metrics = await evaluateTask(c.config, c, { ...o, split, limit: flags.limit, file: flags.file });
+    return { what: `${c.task} on ${flags.file ?? `the ${split} split`}`, metrics };
+  }
+  if (flags.file === undefined) {
+    const data = gpt ? 'a text file (.txt, or JSON Lines {"text": ...})' : 'a file of pairs (source<TAB>target, or JSON Lines {"source": ..., "target": ...})';
+    throw new CliError(`${c.dir}: trained on ${c.task ? `task '${c.task}'` : 'no recorded task'}, whose data qkv eval does not know; pass --file with ${data} to score it`);
+  }
+  const what = `${c.task || 'a checkpoint'} on ${flags.file}`;
+  if (gpt) return { what, metrics: (await evaluateLm(c as unknown as TrainedModel<GPT>, null, { ...o, split: 'valid', limit: flags.limit, file: flags.file })).metrics };
+  const pairs = { ...o, beam: o.beam!, lengthPenalty: decoding(c).lengthPenalty, limit: flags.limit };
+  return { what, metrics: (await evaluatePairsFile(c as unknown as TrainedModel<Transformer>, flags.file, pairs)).metrics };
 }
 
 /** `qkv g2p <ckpt> WORD...`: one pronunciation per word (the inference room's g2p pipeline). */
@@ -63,6 +117,14 @@ export async function translateCommand(path: string, texts: string[], flags: Seq
   const options = seq2seqOptions(flags);
   const translate = await pipeline('translation', path);
   for (const line of await translate(list, options)) io.out(line);
+}
+
+/** `qkv seq2seq <ckpt> INPUT...`: one output per input, decoded by any encoder-decoder checkpoint (the text2text-generation pipeline). */
+export async function seq2seqCommand(path: string, texts: string[], flags: Seq2SeqFlags, io: Output = stdio): Promise<void> {
+  const list = await inputs(texts, 'inputs');
+  const options = seq2seqOptions(flags);
+  const transduce = await pipeline('text2text-generation', path);
+  for (const line of await transduce(list, options)) io.out(line);
 }
 
 /** Flags of `qkv generate`: HF's names, with --tokens the old name of --max-new-tokens and --temperature 0 meaning greedy. */
@@ -88,11 +150,14 @@ export async function infoCommand(path: string, io: Output = stdio): Promise<voi
   const params = c.model.parameters().reduce((n, p) => n + p.size, 0);
   const row = (k: string, v: string) => io.out(`${k.padEnd(11)} ${v}`);
   row('checkpoint', c.dir);
-  row('task', `${c.task} (preset ${c.config.preset})`);
+  row('task', c.config ? `${c.task} (preset ${c.config.preset})` : c.task ? `${c.task} (a custom task: qkv eval needs --file)` : 'none recorded');
+  const own = c.config && usesOwnData(c.config) ? (c.config as { train: string; valid: string | null }) : null;
+  if (own) row('data', `train ${own.train}${own.valid ? `, valid ${own.valid}` : ', valid held out by hash'}`);
   row('model', `${ck.config.modelKind}: ${Object.entries(ck.config.model).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`);
   row('parameters', formatCount(params));
   const tok = (t: { vocabSize: number; constructor: { name: string } }) => `${t.constructor.name} (${formatCount(t.vocabSize)} tokens)`;
-  row('tokenizer', c.targetTokenizer !== c.tokenizer ? `source ${tok(c.tokenizer)}, target ${tok(c.targetTokenizer)}` : tok(c.tokenizer));
+  if (!c.tokenizer) row('tokenizer', 'none saved');
+  else row('tokenizer', c.targetTokenizer !== c.tokenizer ? `source ${tok(c.tokenizer)}, target ${tok(c.targetTokenizer)}` : tok(c.tokenizer));
   const s = ck.trainerState;
   if (s) {
     row('trained', `step ${formatCount(s.step)}, epoch ${s.epoch}, ${s.elapsedSeconds.toFixed(0)} s of training${s.earlyStopped ? ', stopped early' : ''}`);

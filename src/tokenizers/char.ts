@@ -1,7 +1,7 @@
 // CharTokenizer: one token per Unicode code point, built from the characters of a corpus.
 
 import { ArgumentError } from '../core/errors.js';
-import { BaseTokenizer, vocabSpecFrom, type SpecialTokens, type VocabSpec } from './tokenizer.js';
+import { BaseTokenizer, vocabSpecFrom, type ExtensibleTokenizer, type SpecialTokens, type VocabSpec } from './tokenizer.js';
 
 /** Options of {@link CharTokenizer.fromCorpus}. */
 export interface CharTokenizerOptions {
@@ -32,7 +32,7 @@ export const CHAR_SPLIT_PRE_TOKENIZER = Object.freeze({
  * tok.encode('z');     // [3] (<unk>)
  * ```
  */
-export class CharTokenizer extends BaseTokenizer {
+export class CharTokenizer extends BaseTokenizer implements ExtensibleTokenizer {
   /** Builds the vocabulary from every distinct character of `texts`. */
   static fromCorpus(texts: Iterable<string>, opts: CharTokenizerOptions = {}): CharTokenizer {
     const seen = new Set<string>();
@@ -53,6 +53,23 @@ export class CharTokenizer extends BaseTokenizer {
   /** Builds from a full vocabulary layout (used by tokenizerFromJSON). */
   constructor(spec: VocabSpec) {
     super(spec);
+  }
+
+  /** Adds to `into` the characters of `text` this vocabulary lacks. */
+  collectUnknown(text: string, into: Set<string>): void {
+    for (const ch of text) if (!this.ids.has(ch)) into.add(ch);
+  }
+
+  /**
+   * A copy with `chars` appended after the existing tokens (whose ids stay as they are).
+   *
+   * @example
+   * CharTokenizer.fromCorpus(['ab']).withTokens(['é']).encode('aé'); // [4, 6]
+   */
+  withTokens(chars: Iterable<string>): CharTokenizer {
+    const list = [...chars];
+    for (const ch of list) if ([...ch].length !== 1) throw new ArgumentError(`character ${JSON.stringify(ch)}: expected exactly one code point`);
+    return new CharTokenizer(this.extendedSpec(list));
   }
 
   protected encodeText(text: string, out: number[]): void {

@@ -10,6 +10,8 @@ export {
   type Template,
   type Tokenizer,
   type VocabSpec,
+  type ExtensibleTokenizer,
+  isExtensible,
 } from './tokenizer.js';
 export { CharTokenizer, CHAR_SPLIT_PRE_TOKENIZER, type CharTokenizerOptions } from './char.js';
 export { SymbolTokenizer, type SymbolTokenizerOptions } from './symbol.js';
@@ -24,5 +26,6 @@ export {
   toByteChars,
 } from './byte-level.js';
 export { learnMerges, type LearnedMerges } from './bpe-train.js';
-export { ByteLevelBPE, type ByteLevelBPESpec, type ByteLevelBPETrainOptions } from './bpe.js';
+export { ByteLevelBPE, type ByteLevelBPESpec, type ByteLevelBPETrainOptions, type ByteLevelBPETrainer } from './bpe.js';
+export { TOKENIZER_KINDS, tokenizerBuilder, tokenizerKindOf, type TokenizerKind, type TokenizerBuilder } from './builder.js';
 export { tokenizerFromJSON, type FromJSONOptions } from './json.js';

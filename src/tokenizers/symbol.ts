@@ -1,7 +1,7 @@
 // SymbolTokenizer: whitespace-separated symbols (ARPAbet phonemes, words), joined by single spaces.
 
 import { ArgumentError } from '../core/errors.js';
-import { BaseTokenizer, vocabSpecFrom, type SpecialTokens, type VocabSpec } from './tokenizer.js';
+import { BaseTokenizer, vocabSpecFrom, type ExtensibleTokenizer, type SpecialTokens, type VocabSpec } from './tokenizer.js';
 
 /** Options of {@link SymbolTokenizer.fromCorpus}. */
 export interface SymbolTokenizerOptions {
@@ -23,7 +23,7 @@ const WHITESPACE = /\s+/u;
  * tok.decode(tok.encode('HH  AH0')); // 'HH AH0'
  * ```
  */
-export class SymbolTokenizer extends BaseTokenizer {
+export class SymbolTokenizer extends BaseTokenizer implements ExtensibleTokenizer {
   /** Builds the vocabulary from every distinct whitespace-separated symbol of `texts`. */
   static fromCorpus(texts: Iterable<string>, opts: SymbolTokenizerOptions = {}): SymbolTokenizer {
     const seen = new Set<string>();
@@ -43,6 +43,23 @@ export class SymbolTokenizer extends BaseTokenizer {
   /** Builds from a full vocabulary layout (used by tokenizerFromJSON). */
   constructor(spec: VocabSpec) {
     super(spec);
+  }
+
+  /** Adds to `into` the whitespace-separated symbols of `text` this vocabulary lacks. */
+  collectUnknown(text: string, into: Set<string>): void {
+    for (const s of splitSymbols(text)) if (!this.ids.has(s)) into.add(s);
+  }
+
+  /**
+   * A copy with `symbols` appended after the existing tokens (whose ids stay as they are).
+   *
+   * @example
+   * SymbolTokenizer.fromCorpus(['K AE1 T']).withTokens(['ZH']).encode('ZH'); // [7]
+   */
+  withTokens(symbols: Iterable<string>): SymbolTokenizer {
+    const list = [...symbols];
+    for (const s of list) if (s.length === 0 || WHITESPACE.test(s)) throw new ArgumentError(`symbol ${JSON.stringify(s)}: expected a non-empty string without whitespace`);
+    return new SymbolTokenizer(this.extendedSpec(list));
   }
 
   protected encodeText(text: string, out: number[]): void {

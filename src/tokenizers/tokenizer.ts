@@ -228,6 +228,25 @@ export abstract class BaseTokenizer implements Tokenizer {
     return this.specialIds.has(id);
   }
 
+  /**
+   * This tokenizer's layout with `items` appended after its last token (those it already has are
+   * left out): every existing id keeps its token, special ids and template included.
+   */
+  protected extendedSpec(items: Iterable<string>): VocabSpec {
+    const tokens = [...this.tokens];
+    const have = new Set(tokens);
+    for (const item of items) {
+      if (!have.has(item)) {
+        have.add(item);
+        tokens.push(item);
+      }
+    }
+    return {
+      tokens, padId: this.padId, bosId: this.bosId, eosId: this.eosId, unkId: this.unkId,
+      specialIds: [...this.specialIds], addedIds: [...this.addedIds], template: this.template,
+    };
+  }
+
   abstract toJSON(): object;
 
   /** Encodes text that holds no special token, appending ids to `out`. */
@@ -280,4 +299,26 @@ export abstract class BaseTokenizer implements Tokenizer {
       throw new ArgumentError(`${what} ${id}: expected an integer in [0, ${this.tokens.length})`);
     }
   }
+}
+
+/**
+ * A tokenizer over a fixed alphabet that can grow (characters, symbols): what fine-tuning on new
+ * data extends. Byte-level BPE is not one: it has a token for every byte, so it encodes any text.
+ */
+export interface ExtensibleTokenizer extends Tokenizer {
+  /** Adds to `into` the symbols of `text` that have no token (they would become `<unk>`). */
+  collectUnknown(text: string, into: Set<string>): void;
+  /** A copy with `symbols` appended as new tokens after the existing ones, whose ids stay as they are. */
+  withTokens(symbols: Iterable<string>): ExtensibleTokenizer;
+}
+
+/**
+ * True for a tokenizer whose vocabulary can grow (see {@link ExtensibleTokenizer}).
+ *
+ * @example
+ * isExtensible(CharTokenizer.fromCorpus(['abc'])); // true
+ */
+export function isExtensible(t: Tokenizer): t is ExtensibleTokenizer {
+  const x = t as Partial<ExtensibleTokenizer>;
+  return typeof x.collectUnknown === 'function' && typeof x.withTokens === 'function';
 }

@@ -39,7 +39,7 @@ const dir = mkdtempSync(join(tmpdir(), 'qkv-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 test('--help works for the program and every subcommand (exit 0, usage on stdout)', async () => {
-  const subs = ['train', 'eval', 'g2p', 'translate', 'generate', 'info', 'demo'];
+  const subs = ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'info', 'demo'];
   const runs = await Promise.all([qkv('--help'), ...subs.map((s) => qkv(s, '--help'))]);
   assert.equal(runs[0].code, 0);
   for (const s of subs) assert.match(runs[0].stdout, new RegExp(`^  ${s} `, 'm'));
@@ -110,7 +110,7 @@ test('the end line names the limit that stopped the run in the user\'s words: --
   assert.match(stepped.stdout, /^done: 3 steps in \d+s; stopped after 3 steps \(--steps 3\); /m);
 });
 
-test('end to end: train a tiny g2p run, then info, g2p, eval, a wrong-task command, and resume', { skip: skipCmudict }, async () => {
+test('end to end: train a tiny g2p run, then info, g2p, eval, a command for another model kind, and resume', { skip: skipCmudict }, async () => {
   const run = join(dir, 'run');
   const trained = await qkv('train', 'g2p', '--preset', 'tiny', '--steps', '4', '--out', run);
   assert.equal(trained.code, 0, trained.stderr);
@@ -128,7 +128,7 @@ test('end to end: train a tiny g2p run, then info, g2p, eval, a wrong-task comma
     qkv('info', run),
     qkv('g2p', join(run, 'last'), 'hello', 'QUEUE'),
     qkv('eval', join(run, 'last'), '--split', 'valid', '--limit', '5', '--beam', '2'),
-    qkv('translate', join(run, 'last'), 'Hello.'),
+    qkv('generate', join(run, 'last'), '--prompt', 'Hello'),
     qkv('train', 'g2p', '--preset', 'tiny', '--out', run),
   ]);
   assert.equal(info.code, 0, info.stderr);
@@ -148,7 +148,7 @@ test('end to end: train a tiny g2p run, then info, g2p, eval, a wrong-task comma
   assert.match(evald.stdout, /^werNoStress +\d+\.\d\d%$/m);
   assert.match(evald.stdout, /^words +5$/m);
 
-  assertOneLineError(wrongTask, 1, /trained on task 'g2p', expected a translate checkpoint/);
+  assertOneLineError(wrongTask, 1, /holds a 'transformer' model \(task 'g2p'\), expected a decoder-only 'gpt' checkpoint/);
   assertOneLineError(again, 1, /already holds a run .*pass --resume/);
 
   const resumed = await qkv('train', 'g2p', '--preset', 'tiny', '--out', run, '--resume', '--steps', '6');

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ArgumentError, Rng, loadCmudict, loadDing, loadSotu } from '../../src/index.js';
-import { G2P_PRESETS, LM_PRESETS, TRANSLATE_PRESETS, g2pConfig, g2pTask, lmConfig, lmTask, sotuText, spread, taskConfig, trainerOptions, translateConfig, translateTask } from '../../src/index.js';
+import { G2P_PRESETS, LM_PRESETS, SEQ2SEQ_PRESETS, TRANSLATE_PRESETS, g2pConfig, g2pTask, lmConfig, lmTask, sotuText, spread, taskConfig, trainerOptions, translateConfig, translateTask } from '../../src/index.js';
 import type { PairBatch, LmBatch, Tokenizer } from '../../src/index.js';
 import { skipCmudict, skipDing, skipSotu } from '../data/available.js';
 
@@ -36,7 +36,7 @@ test('trainerOptions: decay rsqrt is the paper\'s schedule, none holds Noam\'s p
 test('docs/config.md names every field of every preset of every task', () => {
   const doc = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8');
   const named = new Set([...doc.matchAll(/`([A-Za-z.*]+)`/g)].map((m) => m[1]));
-  for (const [task, presets] of Object.entries({ g2p: G2P_PRESETS, translate: TRANSLATE_PRESETS, lm: LM_PRESETS })) {
+  for (const [task, presets] of Object.entries({ g2p: G2P_PRESETS, translate: TRANSLATE_PRESETS, lm: LM_PRESETS, seq2seq: SEQ2SEQ_PRESETS })) {
     for (const [key, value] of Object.entries(presets.base)) {
       if (value !== null && typeof value === 'object') {
         for (const sub of Object.keys(value)) assert.ok(named.has(`model.${sub}`) || (task !== 'lm' && named.has('model.*')), `${task}: model.${sub} is not in docs/config.md`);

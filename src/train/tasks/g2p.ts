@@ -14,6 +14,7 @@ import { overrideConfig, spread, trainerOptions } from './config.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
 import { pronounce } from '../../inference/seq2seq.js';
+import { reusedTokenizer, transformerFor } from './reuse.js';
 import { seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
 import type { SpecialIds } from './seq2seq.js';
 
@@ -85,6 +86,17 @@ export function g2pTokenizers(train: readonly CmudictEntry[]): { tokenizer: Char
   };
 }
 
+/** A checkpoint's tokenizers for the training words (checked or grown when fine-tuning, see reusedTokenizer). */
+function reusedG2PTokenizers(reuse: ReuseTokenizers, train: readonly CmudictEntry[]): { tokenizer: Tokenizer; targetTokenizer: Tokenizer } {
+  const src = reusedTokenizer(reuse.tokenizer, 'source', reuse, 'the CMUdict train split');
+  const tgt = reusedTokenizer(reuse.targetTokenizer ?? reuse.tokenizer, 'target', reuse, 'the CMUdict train split');
+  for (const e of train) {
+    src.add(e.word);
+    for (const p of e.pronunciations) tgt.add(p);
+  }
+  return { tokenizer: src.finish(), targetTokenizer: tgt.finish() };
+}
+
 /** Every (word, pronunciation) pair of the entries as token ids. */
 export function g2pPairs(entries: readonly CmudictEntry[], src: Tokenizer, tgt: Tokenizer): SeqPair[] {
   return entries.flatMap((e) => {
@@ -120,15 +132,15 @@ export function g2pModel(c: G2PConfig, srcVocab: number, tgtVocab: number): Tran
  */
 export async function g2pTask(c: G2PConfig, reuse?: ReuseTokenizers): Promise<TaskRun<Transformer, PairBatch>> {
   const data = await g2pData(c);
-  const built = reuse ? null : g2pTokenizers(data.train);
-  const tokenizer = reuse?.tokenizer ?? built!.tokenizer;
-  const targetTokenizer = reuse?.targetTokenizer ?? built!.targetTokenizer;
+  const { tokenizer, targetTokenizer } = reuse ? reusedG2PTokenizers(reuse, data.train) : g2pTokenizers(data.train);
   const sp = ids(targetTokenizer);
   const all = g2pPairs(data.train, tokenizer, targetTokenizer);
   const train = spread(all, c.maxTrainExamples);
   const validWords = spread(data.valid, c.evalWords);
   const validPairs = g2pPairs(validWords, tokenizer, targetTokenizer);
-  const model = g2pModel(c, tokenizer.vocabSize, targetTokenizer.vocabSize);
+  const model = reuse?.modelConfig
+    ? transformerFor(reuse, { srcVocab: tokenizer.vocabSize, tgtVocab: targetTokenizer.vocabSize, seed: c.seed })
+    : g2pModel(c, tokenizer.vocabSize, targetTokenizer.vocabSize);
   return {
     task: {
       name: 'g2p',

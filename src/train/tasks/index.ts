@@ -1,4 +1,4 @@
-// The task recipes by name (g2p, translate, lm): configs from presets, runs, and evaluation of a trained model.
+// The task recipes by name (g2p, translate, lm, seq2seq): configs from presets, runs, and evaluation of a trained model.
 
 import { ArgumentError } from '../../core/errors.js';
 import { GPT } from '../../models/gpt.js';
@@ -11,35 +11,55 @@ import { G2P_PRESETS, evaluateG2P, g2pConfig, g2pTask } from './g2p.js';
 import type { G2PConfig } from './g2p.js';
 import { LM_PRESETS, evaluateLm, lmConfig, lmTask } from './lm.js';
 import type { LmConfig } from './lm.js';
-import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
+import type { BuildOptions, EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
+import { SEQ2SEQ_PRESETS, evaluatePairsFile, evaluateSeq2seq, seq2seqConfig, seq2seqTask } from './seq2seq-task.js';
+import type { Seq2SeqConfig } from './seq2seq-task.js';
 import { TRANSLATE_PRESETS, evaluateTranslate, translateConfig, translateTask } from './translate.js';
 import type { TranslateConfig } from './translate.js';
 
 export { PRESET_NAMES, overrideConfig, spread, trainerOptions } from './config.js';
 export type { PresetName, TrainingConfig } from './config.js';
-export type { TaskRun, ReuseTokenizers, EvaluateOptions, TrainedModel } from './run.js';
+export type { TaskRun, ReuseTokenizers, BuildOptions, EvaluateOptions, TrainedModel } from './run.js';
 export { G2P_PRESETS, g2pConfig, g2pData, g2pTask, g2pTokenizers, g2pPairs, g2pModel, pronounce, evaluateG2P } from './g2p.js';
 export type { G2PConfig, G2PExample, Seq2SeqModelConfig } from './g2p.js';
 export { TRANSLATE_PRESETS, translateConfig, translateTask, translatePairs, translate, evaluateTranslate } from './translate.js';
 export type { TranslateConfig } from './translate.js';
 export { LM_PRESETS, lmConfig, lmTask, sotuText, evaluateLm, continueText } from './lm.js';
+export { loadLmText, lmTextIds } from './lm-text.js';
+export type { LmText, LmTextFields } from './lm-text.js';
+export { SEQ2SEQ_PRESETS, seq2seqConfig, seq2seqTask, groupPairs, transduce, evaluatePairsFile, evaluateSeq2seq } from './seq2seq-task.js';
+export type { Seq2SeqConfig, PairGroup, TransduceOptions, PairsFileOptions } from './seq2seq-task.js';
+export { FineTuneError, reusedTokenizer, transformerFor, gptFor } from './reuse.js';
+export { initFromCheckpoint, loadInitialWeights } from './fine-tune.js';
+export type { InitFrom } from './fine-tune.js';
 export type { LmConfig, ContinueOptions } from './lm.js';
 export { seq2seqLoss, seq2seqValidLoss, decodeAll } from './seq2seq.js';
 export type { SpecialIds, DecodeAllOptions } from './seq2seq.js';
 
 /** The tasks `qkv train` knows. */
-export const TASK_NAMES = ['g2p', 'translate', 'lm'] as const;
+export const TASK_NAMES = ['g2p', 'translate', 'lm', 'seq2seq'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 /** Any task's config. */
-export type TaskConfig = G2PConfig | TranslateConfig | LmConfig;
+export type TaskConfig = G2PConfig | TranslateConfig | LmConfig | Seq2SeqConfig;
 
 /** One-line descriptions, for `qkv train --help`. */
 export const TASK_DESCRIPTIONS: Record<TaskName, string> = {
   g2p: 'CMUdict spelling → pronunciation (encoder-decoder, WER/PER)',
   translate: 'Ding English → German (encoder-decoder, shared BPE, BLEU/chrF)',
-  lm: 'State of the Union language model (GPT, perplexity, bits per character)',
+  lm: 'language model on State of the Union, or --train your.txt (GPT, perplexity, bits per character)',
+  seq2seq: 'your own pairs: --train pairs.tsv (encoder-decoder, exact match, CER, BLEU/chrF)',
 };
+
+/** The model each task trains: an encoder-decoder, or a decoder-only language model. */
+export function taskModelKind(task: TaskName): 'transformer' | 'gpt' {
+  return task === 'lm' ? 'gpt' : 'transformer';
+}
+
+/** True for a task config that trains on your own files (seq2seq, or lm with a train file). */
+export function usesOwnData(c: TaskConfig): boolean {
+  return c.task === 'seq2seq' || (c.task === 'lm' && typeof c.train === 'string');
+}
 
 /** Throws an ArgumentError naming the valid tasks unless `name` is one. */
 export function checkTaskName(name: string): TaskName {
@@ -68,38 +88,47 @@ export function taskConfig(task: TaskName, preset: PresetName, overrides: Record
     case 'g2p': return g2pConfig(preset, overrides);
     case 'translate': return translateConfig(preset, overrides);
     case 'lm': return lmConfig(preset, overrides);
+    case 'seq2seq': return seq2seqConfig(preset, overrides);
   }
 }
 
 /** The presets of a task. */
 export function taskPresets(task: TaskName): Record<PresetName, TrainingConfig> {
-  return { g2p: G2P_PRESETS, translate: TRANSLATE_PRESETS, lm: LM_PRESETS }[task];
+  return { g2p: G2P_PRESETS, translate: TRANSLATE_PRESETS, lm: LM_PRESETS, seq2seq: SEQ2SEQ_PRESETS }[task];
 }
 
 /**
- * Builds a run of a task from its config (loading its data); `reuse` takes the tokenizers of a
- * checkpoint instead of building them.
+ * Builds a run of a task from its config (loading its data); `reuse` takes the tokenizers (and
+ * model shape) of a checkpoint instead of building them.
  *
  * @example
  * const run = await buildTaskRun(taskConfig('g2p', 'tiny'));
  */
-export async function buildTaskRun(config: TaskConfig, reuse?: ReuseTokenizers): Promise<TaskRun> {
+export async function buildTaskRun(config: TaskConfig, reuse?: ReuseTokenizers, o: BuildOptions = {}): Promise<TaskRun> {
   switch (config.task) {
     case 'g2p': return (await g2pTask(config, reuse)) as unknown as TaskRun;
     case 'translate': return (await translateTask(config, reuse)) as unknown as TaskRun;
-    case 'lm': return (await lmTask(config, reuse)) as unknown as TaskRun;
+    case 'lm': return (await lmTask(config, reuse, o)) as unknown as TaskRun;
+    case 'seq2seq': return (await seq2seqTask(config, reuse, o)) as unknown as TaskRun;
   }
 }
 
 /**
  * The task's metrics of a trained model on a split (g2p: wer, per; translate: bleu, chrf;
- * lm: loss, perplexity, bpc), with the beam size of the config unless given.
+ * lm: loss, perplexity, bpc; seq2seq: exactMatch, cer, bleu, chrf), with the beam size of the
+ * config unless given. With `file`, that file is scored instead: pairs with the seq2seq metrics
+ * for an encoder-decoder, text for a language model.
  *
  * @example
  * const m = await evaluateTask(config, ck, { split: 'test', beam: 4 });
  */
 export async function evaluateTask(config: TaskConfig, t: TrainedModel, o: EvaluateOptions): Promise<Record<string, number>> {
+  if (o.file !== undefined && config.task !== 'lm' && config.task !== 'seq2seq') {
+    const d = { beam: o.beam ?? config.beam, lengthPenalty: config.lengthPenalty, limit: o.limit, badRows: o.badRows, onProgress: o.onProgress };
+    return (await evaluatePairsFile(t as TrainedModel<Transformer>, o.file, d)).metrics;
+  }
   switch (config.task) {
+    case 'seq2seq': return (await evaluateSeq2seq(t as TrainedModel<Transformer>, config, o)).metrics;
     case 'g2p': return (await evaluateG2P(t as TrainedModel<Transformer>, config, o)).metrics;
     case 'translate': return (await evaluateTranslate(t as TrainedModel<Transformer>, config, o)).metrics;
     case 'lm': return (await evaluateLm(t as TrainedModel<GPT>, config, o)).metrics;

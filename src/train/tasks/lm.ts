@@ -1,10 +1,11 @@
-// The language-model recipe: State of the Union addresses with a GPT decoder and a byte-level BPE (or characters).
+// The language-model recipe: State of the Union addresses (or your own text) with a GPT decoder and a byte-level BPE (or characters).
 
 import type { LmBatch } from '../../data/batching.js';
 import { lmBatches, lmChunkCount } from '../../data/batching.js';
 import { loadSotu } from '../../data/sotu.js';
 import type { SotuSpeech } from '../../data/sotu.js';
-import { GPT } from '../../models/gpt.js';
+import { ArgumentError } from '../../core/errors.js';
+import type { GPT } from '../../models/gpt.js';
 import { crossEntropy } from '../../tensor/index.js';
 import { ByteLevelBPE } from '../../tokenizers/bpe.js';
 import { CharTokenizer } from '../../tokenizers/char.js';
@@ -12,7 +13,9 @@ import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { bitsPerCharacter, perplexity, sumNll } from '../metrics/loss.js';
 import { overrideConfig, trainerOptions } from './config.js';
 import type { PresetName, TrainingConfig } from './config.js';
-import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
+import { checkUserDataFields, loadLmText, lmTextIds } from './lm-text.js';
+import { gptFor, reusedTokenizer } from './reuse.js';
+import type { BuildOptions, EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
 
 /** A language-model run's config (the checkpoint's task options). */
 export interface LmConfig extends TrainingConfig {
@@ -25,9 +28,23 @@ export interface LmConfig extends TrainingConfig {
   maxTrainExamples: number | null;
   /** Characters of the valid text scored at each evaluation. */
   evalChars: number;
+  /**
+   * Your own text to train on (a .txt file, or JSON Lines `{"text": ...}`, one document a line;
+   * an absolute path in a checkpoint); null: the State of the Union addresses.
+   */
+  train: string | null;
+  /** A file of valid text; null: the hashed hold-out of `train` (see validShare). */
+  valid: string | null;
+  /** Skip and count bad JSON Lines rows instead of stopping at the first. */
+  skipBadRows: boolean;
+  /** Without a valid file: the share of `train`'s line groups (or documents) held out, by FNV-1a hash. */
+  validShare: number;
 }
 
-const COMMON = { task: 'lm' as const, labelSmoothing: 0, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, tokenizer: 'bpe' };
+const COMMON = {
+  task: 'lm' as const, labelSmoothing: 0, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, tokenizer: 'bpe',
+  train: null, valid: null, skipBadRows: false, validShare: 0.05,
+};
 
 /** tiny: seconds, for tests. small: a few minutes. base: about an hour on 2 cores. */
 export const LM_PRESETS: Record<PresetName, LmConfig> = {
@@ -52,7 +69,16 @@ export const LM_PRESETS: Record<PresetName, LmConfig> = {
  * const c = lmConfig('small', { tokenizer: 'char' });
  */
 export function lmConfig(preset: PresetName, overrides: Record<string, unknown> = {}): LmConfig {
-  return overrideConfig(LM_PRESETS[preset], overrides, 'lm');
+  const c = overrideConfig(LM_PRESETS[preset], overrides, 'lm');
+  if (c.tokenizer !== 'bpe' && c.tokenizer !== 'char') throw new ArgumentError(`config field 'tokenizer' is ${JSON.stringify(c.tokenizer)}, expected 'bpe' or 'char'`);
+  checkUserDataFields(c, 'lm');
+  return c;
+}
+
+/** A config's own-text fields; configs written before they existed train on State of the Union. */
+function userText(c: LmConfig): LmConfig & { train: string } | null {
+  if (typeof c.train !== 'string') return null;
+  return { ...c, valid: c.valid ?? null, skipBadRows: c.skipBadRows ?? false, validShare: c.validShare ?? 0.05, train: c.train };
 }
 
 /** Speeches joined into one text, separated by blank lines. */
@@ -62,7 +88,7 @@ export function sotuText(speeches: readonly SotuSpeech[], maxChars: number | nul
 }
 
 /** Loss statistics of a token stream: valid loss (nats/token), perplexity and bits per character. */
-function scoreStream(model: GPT, tok: Tokenizer, ids: readonly number[], context: number, maxTokens: number): Record<string, number> {
+function scoreStream(model: GPT, tok: Tokenizer, ids: ArrayLike<number>, context: number, maxTokens: number): Record<string, number> {
   let nll = 0;
   let tokens = 0;
   for (const b of lmBatches(ids, { context, maxTokens: Math.max(maxTokens, context) })) {
@@ -72,26 +98,51 @@ function scoreStream(model: GPT, tok: Tokenizer, ids: readonly number[], context
   }
   // The chunks predict tokens 1 .. n·C; bits per character divides by the characters they spell.
   const covered = lmChunkCount(ids.length, context) * context;
-  const characters = [...tok.decode(ids.slice(1, 1 + covered))].length;
+  const characters = [...tok.decode(Array.prototype.slice.call(ids, 1, 1 + covered) as number[])].length;
   return { validLoss: nll / tokens, perplexity: perplexity(nll, tokens), bpc: bitsPerCharacter(nll, characters) };
 }
 
 /**
- * Builds a language-model run: loads the addresses, learns (or reuses) the tokenizer on the train
- * text, and makes the task: shuffled context-sized chunks under a token budget, the next-token
- * loss, and an evaluation with valid loss, perplexity and bits per character.
+ * Builds a language-model run: loads the addresses (or reads your text, see loadLmText), learns
+ * (or reuses) the tokenizer on the train text, and makes the task: shuffled context-sized chunks
+ * under a token budget, the next-token loss, and an evaluation with valid loss, perplexity and
+ * bits per character.
  *
  * @example
  * const run = await lmTask(lmConfig('tiny'));
  */
-export async function lmTask(c: LmConfig, reuse?: ReuseTokenizers): Promise<TaskRun<GPT, LmBatch>> {
-  const data = await loadSotu();
-  const text = sotuText(data.train, c.maxTrainExamples);
-  const tokenizer = reuse?.tokenizer ?? (c.tokenizer === 'char' ? CharTokenizer.fromCorpus([text]) : ByteLevelBPE.train([text], { vocabSize: c.vocabSize }));
-  const ids = tokenizer.encode(text);
-  const validIds = tokenizer.encode(sotuText(data.valid, c.evalChars));
-  const model = new GPT({ vocab: tokenizer.vocabSize, ...c.model, seed: c.seed });
-  const C = c.model.context;
+export async function lmTask(c: LmConfig, reuse?: ReuseTokenizers, o: BuildOptions = {}): Promise<TaskRun<GPT, LmBatch>> {
+  const own = userText(c);
+  let tokenizer: Tokenizer;
+  let ids: ArrayLike<number>;
+  let validIds: ArrayLike<number>;
+  let what: string;
+  let characters: number;
+  let notes: string[] = [];
+  if (own) {
+    const t = await loadLmText(own, reuse, o.onProgress);
+    ({ tokenizer, notes } = t);
+    ids = t.train;
+    validIds = t.valid;
+    characters = t.trainChars;
+    what = own.valid !== null ? `${own.train}, valid ${own.valid}` : `${own.train}, ${t.groups.valid} of ${t.groups.train + t.groups.valid} line groups held out`;
+  } else {
+    const data = await loadSotu();
+    const text = sotuText(data.train, c.maxTrainExamples);
+    if (reuse) {
+      const b = reusedTokenizer(reuse.tokenizer, 'text', reuse, 'the State of the Union train split');
+      b.add(text);
+      tokenizer = b.finish();
+    } else {
+      tokenizer = c.tokenizer === 'char' ? CharTokenizer.fromCorpus([text]) : ByteLevelBPE.train([text], { vocabSize: c.vocabSize });
+    }
+    ids = tokenizer.encode(text);
+    validIds = tokenizer.encode(sotuText(data.valid, c.evalChars));
+    characters = text.length;
+    what = 'State of the Union';
+  }
+  const model = gptFor(reuse, { vocab: tokenizer.vocabSize, ...c.model, seed: c.seed });
+  const C = model.config.context;
   return {
     task: {
       name: 'lm',
@@ -109,22 +160,32 @@ export async function lmTask(c: LmConfig, reuse?: ReuseTokenizers): Promise<Task
     tokenizer,
     targetTokenizer: null,
     trainer: trainerOptions(c, c.model.dModel),
-    summary: `lm (State of the Union): ${ids.length} training tokens (${text.length} characters), vocabulary ${tokenizer.vocabSize}, ${validIds.length} valid tokens scored at each evaluation`,
+    summary: `lm (${what}): ${ids.length} training tokens (${characters} characters), vocabulary ${tokenizer.vocabSize}, ${validIds.length} valid tokens scored at each evaluation`,
+    notes,
   };
 }
 
 /**
  * Valid loss, perplexity and bits per character of a trained model on a split (`limit`: the
- * first that many characters).
+ * first that many characters), or on any text file (`file`: .txt or JSON Lines).
  *
  * @example
  * const { metrics } = await evaluateLm(ck, config, { split: 'test' });
  */
-export async function evaluateLm(t: TrainedModel<GPT>, c: LmConfig, o: EvaluateOptions): Promise<{ metrics: Record<string, number> }> {
-  const data = await loadSotu();
-  const ids = t.tokenizer.encode(sotuText(data[o.split], o.limit ?? null));
+export async function evaluateLm(t: TrainedModel<GPT>, c: LmConfig | null, o: EvaluateOptions): Promise<{ metrics: Record<string, number> }> {
+  const own = c ? userText(c) : null;
+  let ids: ArrayLike<number>;
+  if (o.file !== undefined || own) {
+    if (o.file === undefined && o.split !== 'valid') throw new ArgumentError(`split '${o.split}': an lm run on your own text (${own!.train}) has only a valid split, expected --split valid or --file FILE`);
+    const fields = own ?? { ...LM_PRESETS.small, train: o.file! };
+    ids = await lmTextIds(fields, t.tokenizer, { file: o.file, limit: o.limit, badRows: o.badRows, onProgress: o.onProgress });
+  } else {
+    const data = await loadSotu();
+    ids = t.tokenizer.encode(sotuText(data[o.split], o.limit ?? null));
+  }
+  if (ids.length < 2) throw new ArgumentError(`${o.file ?? 'the split'}: ${ids.length} tokens of text, expected at least 2 to score`);
   t.model.eval();
-  const m = scoreStream(t.model, t.tokenizer, ids, t.model.config.context, c.maxTokens);
+  const m = scoreStream(t.model, t.tokenizer, ids, t.model.config.context, c?.maxTokens ?? 4096);
   return { metrics: { loss: m.validLoss, perplexity: m.perplexity, bpc: m.bpc, tokens: ids.length } };
 }
 

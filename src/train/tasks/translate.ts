@@ -4,7 +4,7 @@ import type { PairBatch, SeqPair } from '../../data/batching.js';
 import { pairBatches, pairLength } from '../../data/batching.js';
 import type { TranslationPair } from '../../data/ding.js';
 import { DING_PATH, loadDing } from '../../data/ding.js';
-import { Transformer } from '../../models/transformer.js';
+import type { Transformer } from '../../models/transformer.js';
 import { ByteLevelBPE } from '../../tokenizers/bpe.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { corpusBleu } from '../metrics/bleu.js';
@@ -14,6 +14,7 @@ import type { PresetName, TrainingConfig } from './config.js';
 import type { Seq2SeqModelConfig } from './g2p.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
 import { translate } from '../../inference/seq2seq.js';
+import { reusedTokenizer, transformerFor } from './reuse.js';
 import { seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
 
 /** A translation run's config (the checkpoint's task options). */
@@ -86,12 +87,19 @@ export function translatePairs(pairs: readonly TranslationPair[], tok: Tokenizer
 export async function translateTask(c: TranslateConfig, reuse?: ReuseTokenizers): Promise<TaskRun<Transformer, PairBatch>> {
   const data = await loadDing(c.dingPath ?? DING_PATH); // checkpoints written before the field existed used the default
   const chosen = spread(data.train, c.maxTrainExamples);
-  const tokenizer = reuse?.tokenizer ?? ByteLevelBPE.train(chosen.flatMap((p) => [p.src, p.tgt]), { vocabSize: c.vocabSize });
+  let tokenizer: Tokenizer;
+  if (reuse) {
+    const shared = reusedTokenizer(reuse.tokenizer, 'shared', reuse, 'the Ding train split');
+    for (const p of chosen) { shared.add(p.src); shared.add(p.tgt); }
+    tokenizer = shared.finish();
+  } else {
+    tokenizer = ByteLevelBPE.train(chosen.flatMap((p) => [p.src, p.tgt]), { vocabSize: c.vocabSize });
+  }
   const sp = { padId: tokenizer.padId, bosId: tokenizer.bosId, eosId: tokenizer.eosId };
   const train = translatePairs(chosen, tokenizer).filter((p) => p.src.length > 0 && p.src.length <= c.maxLength && p.tgt.length <= c.maxLength && pairLength(p) <= c.maxTokens);
   const valid = spread(data.valid, c.evalSentences);
   const validPairs = translatePairs(valid, tokenizer);
-  const model = new Transformer({
+  const model = transformerFor(reuse, {
     srcVocab: tokenizer.vocabSize, tgtVocab: tokenizer.vocabSize, ...c.model, shareEmbeddings: true, maxLen: 512, seed: c.seed,
   });
   const t = { model, tokenizer, targetTokenizer: tokenizer };
