@@ -52,8 +52,8 @@ export const stdio: Output = {
   err: (line) => process.stderr.write(line + '\n'),
 };
 
-/** The config fields that hold file paths (your own data). */
-const PATH_FIELDS = ['train', 'valid'] as const;
+/** Config fields that name files (resolved against the config file's folder, or the working directory). */
+export const PATH_FIELDS = ['train', 'valid'] as const;
 
 /**
  * Reads `qkv train`'s first argument: a task name, or a JSON file naming the task and overriding

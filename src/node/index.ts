@@ -18,3 +18,5 @@ export { progressBar, formatSeconds, barProgress } from './progress.js';
 export type { ProgressBar, ProgressBarOptions, BarProgress, RunPosition } from './progress.js';
 export { jsonlLog } from './jsonl-log.js';
 export type { JsonlLog } from './jsonl-log.js';
+export { train } from './train.js';
+export type { TrainOptions } from './train.js';
