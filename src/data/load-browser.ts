@@ -1,8 +1,11 @@
-// load.ts for browsers: the same two functions, which say that datasets on disk are Node-only.
+// load.ts for browsers: the same functions, which say that datasets on disk are Node-only.
 // package.json's "browser" field swaps dist/src/data/load.js for this file when a bundler targets
 // a browser, so the browser bundle holds no `node:` import at all.
 
-import { DatasetMissingError } from './errors.js';
+import { DataFileError, DatasetMissingError } from './errors.js';
+import type { ReadLinesOptions } from './load.js';
+
+export type { ReadLinesOptions, ReadProgress } from './load.js';
 
 /** In a browser there is no package to load from disk: one {@link DatasetMissingError} says so. */
 export async function requirePackage(name: string): Promise<unknown> {
@@ -12,4 +15,9 @@ export async function requirePackage(name: string): Promise<unknown> {
 /** In a browser there is no file system: one {@link DatasetMissingError} says so. */
 export async function readTextFile(path: string, howToInstall: string): Promise<string> {
   throw new DatasetMissingError(`dataset file ${path} cannot be read in a browser (no file system); read it in Node (${howToInstall})`);
+}
+
+/** In a browser there is no file system: one {@link DataFileError} says so (pass the lines in yourself). */
+export async function* readLines(path: string, _opts: ReadLinesOptions = {}): AsyncGenerator<string> {
+  throw new DataFileError(`${path}: cannot be read in a browser (no file system); read the file in Node, or pass its rows in`);
 }

@@ -21,7 +21,7 @@ test('src/index.ts bundles for the browser with no static node: imports', async 
   const staticNode = code.match(/^import .* from "node:[^"]+";?$/gm) ?? [];
   assert.deepEqual(staticNode, [], `static node imports in the browser bundle: ${staticNode.join(', ')}`);
   const lazy = [...code.matchAll(/import\("(node:[^"]+)"\)/g)].map((m) => m[1]).sort();
-  assert.deepEqual(lazy, ['node:fs/promises', 'node:module'], 'only the data loaders import node modules, lazily');
+  assert.deepEqual(lazy, ['node:fs', 'node:fs/promises', 'node:module', 'node:readline'], 'only the data loaders (src/data/load.ts) import node modules, lazily');
 });
 
 test('with package.json\'s "browser" map applied to the sources, src/index.ts bundles with no externals and no node: import', async () => {
@@ -51,4 +51,11 @@ test('with package.json\'s "browser" map applied to the sources, src/index.ts bu
   const code = out.outputFiles[0].text;
   const nodeImports = code.match(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["']node:[^"']*["']/g) ?? [];
   assert.deepEqual(nodeImports, [], 'node: imports in the browser bundle');
+});
+
+test('src/data/load-browser.ts, which the "browser" map puts in place of load.ts, exports every function load.ts does', async () => {
+  const node = await import('../../src/data/load.js');
+  const browser = await import('../../src/data/load-browser.js');
+  assert.deepEqual(Object.keys(browser).sort(), Object.keys(node).sort());
+  await assert.rejects(browser.readLines('pairs.tsv').next(), /pairs\.tsv: cannot be read in a browser/);
 });
