@@ -51,34 +51,25 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'score only this many examples, spread over the split (lm: characters)', intAtLeast(1))
     .action((path: string, flags) => evalCommand(path, flags));
 
-  program.command('g2p')
-    .description('pronounce words with a g2p checkpoint (ARPAbet, beam search; any encoder-decoder checkpoint, words upper-cased)')
-    .argument('<checkpoint>', 'a g2p (or other encoder-decoder) checkpoint or run folder')
-    .argument('[words...]', 'words to pronounce (default: one per line on stdin)')
-    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
-    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
-    .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
-    .option('--max-new-tokens <n>', 'most phonemes per word, end included (default: letters + 8)', intAtLeast(1))
+  const g2p = program.command('g2p')
+    .description('pronounce words with a g2p checkpoint (ARPAbet, beam search); qkv seq2seq takes any encoder-decoder')
+    .argument('<checkpoint>', 'a g2p checkpoint or run folder')
+    .argument('[words...]', 'words to pronounce (default: one per line on stdin)');
+  decodingOptions(g2p, 'most phonemes per word, end included (default: letters + 8)')
     .action((path: string, words: string[], flags) => g2pCommand(path, words, flags));
 
-  program.command('translate')
-    .description('translate English to German with a translate checkpoint (beam search; any encoder-decoder checkpoint)')
-    .argument('<checkpoint>', 'a translate (or other encoder-decoder) checkpoint or run folder')
-    .argument('[text...]', 'sentences to translate (default: one per line on stdin)')
-    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
-    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
-    .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
-    .option('--max-new-tokens <n>', 'most tokens per translation, end included (default: 1.5 × source tokens + 10)', intAtLeast(1))
+  const translate = program.command('translate')
+    .description('translate English to German with a translate checkpoint (beam search); qkv seq2seq takes any encoder-decoder')
+    .argument('<checkpoint>', 'a translate checkpoint or run folder')
+    .argument('[text...]', 'sentences to translate (default: one per line on stdin)');
+  decodingOptions(translate, 'most tokens per translation, end included (default: 1.5 × source tokens + 10)')
     .action((path: string, texts: string[], flags) => translateCommand(path, texts, flags));
 
-  program.command('seq2seq')
+  const seq2seq = program.command('seq2seq')
     .description('decode inputs with any encoder-decoder checkpoint (seq2seq, g2p, translate, or a custom task), beam search')
     .argument('<checkpoint>', 'an encoder-decoder checkpoint or run folder')
-    .argument('[inputs...]', 'sources to decode (default: one per line on stdin)')
-    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
-    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
-    .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
-    .option('--max-new-tokens <n>', 'most tokens per answer, end included (default: the task\'s rule)', intAtLeast(1))
+    .argument('[inputs...]', 'sources to decode (default: one per line on stdin)');
+  decodingOptions(seq2seq, "most tokens per answer, end included (default: the task's rule)")
     .action((path: string, texts: string[], flags) => seq2seqCommand(path, texts, flags));
 
   program.command('generate')
@@ -109,6 +100,15 @@ export function buildProgram(): Command {
     .action((flags) => demoCommand(flags));
 
   return program;
+}
+
+/** The decoding flags of the encoder-decoder commands (HF's names; --beam is the old name of --num-beams). */
+function decodingOptions(command: Command, maxNewTokens: string): Command {
+  return command
+    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
+    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
+    .option('--max-new-tokens <n>', maxNewTokens, intAtLeast(1));
 }
 
 /** The message of a commander error without its "error: " prefix, and a hint where to look. */
