@@ -7,11 +7,12 @@
 // scope, where large outputs come from and go back to a pool (buffer-pool.ts).
 
 import { DType, TypedArray, dtypeOf } from '../core/dtype.js';
-import { ArgumentError, ShapeError } from '../core/errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../core/errors.js';
 import { Layout, isContiguous } from '../core/layout.js';
 import { contiguousStrides, numel } from '../core/shape.js';
 import type { Backend, BinaryOp, BlockWeights, ReduceOp, StackWeights, Storage, UnaryOp, View } from './backend.js';
 import { BufferPool } from './buffer-pool.js';
+import * as check from './check.js';
 import type { NativeAddon } from './native-addon.js';
 
 export type { NativeAddon } from './native-addon.js';
@@ -23,7 +24,7 @@ export interface NativeBackend extends Backend {
   threads(): number;
   /** The reuse pool of kernel outputs (its `poison` switch is for tests). */
   readonly pool: BufferPool;
-  /** Sets the thread count; 0 means all cores. Returns the count now in use. */
+  /** Sets the thread count, 0 (all cores) to MAX_THREADS (256; more throws an ArgumentError). Returns the count now in use. */
   setThreads(n: number): number;
   /** The sgemm micro-kernel in use ('avx512', 'avx2', 'portable'...), or chooses one; null if this CPU cannot run it. */
   gemmKernel(name?: string): string | null;
@@ -49,28 +50,18 @@ function data(s: Storage): TypedArray {
   return s.data;
 }
 
-/** The memory of a view the C kernels will walk, once its extent is checked. */
+/** The memory of a view the C kernels will walk (its extent was checked at the method's entry, check.ts). */
 function viewData(v: View): TypedArray {
-  const d = data(v.storage);
-  checkExtent(v.layout, v.layout.shape, v.storage);
-  return d;
+  return data(v.storage);
 }
 
-/**
- * Throws unless every element the layout addresses lies inside the storage: ref would read undefined,
- * C would read (or, for assign, write) someone else's memory.
- */
-function checkExtent(l: Layout, shape: readonly number[], s: Storage): void {
-  let lo = l.offset;
-  let hi = l.offset;
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 0) return;
-    const span = (shape[d] - 1) * l.strides[d];
-    if (span < 0) lo += span;
-    else hi += span;
-  }
-  if (lo < 0 || hi >= s.length) {
-    throw new ArgumentError(`native backend: a view of shape [${shape.join(', ')}], strides [${l.strides.join(', ')}], offset ${l.offset} reaches element ${lo < 0 ? lo : hi}, outside its storage of ${s.length}`);
+/** Runs a cross-entropy kernel, turning C's check of each target (code QKV_BAD_TARGET) into an ArgumentError. */
+function targetErrors<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    if ((e as { code?: string }).code === 'QKV_BAD_TARGET') throw new ArgumentError(`backend.${(e as Error).message}`);
+    throw e;
   }
 }
 
@@ -209,6 +200,12 @@ function stackPlan(w: StackWeights): StackPlan | null {
     throw new ShapeError(`decodeStack: embedding [${R}, ${D}], head [${V}, ${hd}], positions [${pos?.join(', ') ?? ''}] and ${L} blocks ` +
       `do not fit [R, D], [V, D], [P, D] and at least one block, each with in_proj [3D, D], linear1 [F, D] and linear2 [D, F] of one F`);
   }
+  const method = 'decodeStack';
+  check.checkView(method, 'tokenEmbedding', w.tokenEmbedding, [R, D]);
+  check.checkView(method, 'head', w.head, [V, D]);
+  if (w.positionEmbedding) check.checkView(method, 'positionEmbedding', w.positionEmbedding, [pos![0], D]);
+  if (w.finalNorm) for (const t of [w.finalNorm.weight, w.finalNorm.bias]) check.checkView(method, 'finalNorm', t, [D]);
+  for (const b of w.blocks) check.checkBlockWeights(method, b, D, F);
   return { args, meta, D, R, V, F, L };
 }
 
@@ -245,22 +242,26 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     threads: () => addon.threads(),
-    setThreads: (n) => addon.setThreads(n),
+    setThreads: (n) => addon.setThreads(check.checkInt('setThreads', 'n (0: all cores)', n, 0, check.MAX_THREADS)),
     gemmKernel: (name) => (name === undefined ? addon.gemmKernel() : addon.gemmKernel(name)),
 
     alloc(dtype, length) {
+      check.checkAlloc(dtype, length);
       return new NativeStorage(zeros(dtype, length));
     },
 
     fromArray(src) {
+      check.checkArray('fromArray', src);
       return new NativeStorage(src.slice());
     },
 
     wrapArray(src) {
+      check.checkArray('wrapArray', src);
       return new NativeStorage(src);
     },
 
     toArray(x) {
+      check.checkView('toArray', 'x', x);
       const d = viewData(x);
       if (isContiguous(x.layout)) {
         const start = x.layout.offset;
@@ -270,6 +271,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     copy(x, dtype) {
+      check.checkCopy(x, dtype);
       const shape = x.layout.shape;
       const out = output(dtype ?? x.storage.dtype, numel(shape));
       addon.copy(out, viewData(x), meta(shape, [x.layout]));
@@ -277,6 +279,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     unary(op, x) {
+      check.checkUnary(op, x);
       const shape = x.layout.shape;
       const out = output(x.storage.dtype, numel(shape));
       addon.unary(UNARY[op], out, viewData(x), meta(shape, [x.layout]));
@@ -284,6 +287,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     binary(op, a, b) {
+      check.checkBinary(op, a, b);
       const shape = a.layout.shape;
       const out = output(a.storage.dtype, numel(shape));
       addon.binary(BINARY[op], out, viewData(a), viewData(b), meta(shape, [a.layout, b.layout]));
@@ -291,6 +295,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     where(cond, a, b) {
+      check.checkWhere(cond, a, b);
       const shape = a.layout.shape;
       const out = output(a.storage.dtype, numel(shape));
       addon.where(out, viewData(cond), viewData(a), viewData(b), meta(shape, [cond.layout, a.layout, b.layout]));
@@ -298,8 +303,8 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     reduce(op, x, axis) {
+      check.checkReduce(op, x, axis);
       const shape = x.layout.shape;
-      if (axis < 0 || axis >= shape.length) throw new ArgumentError(`reduce: axis ${axis} is out of range for ${shape.length} dims`);
       const outShape = shape.map((d, i) => (i === axis ? 1 : d));
       const out = output(op === 'argmax' ? 'int32' : x.storage.dtype, numel(outShape));
       addon.reduce(REDUCE[op], out, viewData(x), meta(shape, [x.layout]), axis);
@@ -307,6 +312,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     matmul(a, b) {
+      check.checkMatmul(a, b);
       const [N, M, K] = a.layout.shape;
       const P = b.layout.shape[2];
       const sa = a.layout.strides;
@@ -318,6 +324,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     indexSelect(table, ids) {
+      check.checkIndexSelect(table, ids);
       const [R, C] = table.layout.shape;
       const n = numel(ids.layout.shape);
       const [idArr, idOff] = idsOf(this, ids);
@@ -329,6 +336,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     indexAdd(src, ids, rows) {
+      check.checkIndexAdd(src, ids, rows);
       const C = src.layout.shape[1];
       const n = numel(ids.layout.shape);
       const [idArr, idOff] = idsOf(this, ids);
@@ -340,6 +348,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     softmax(x) {
+      check.checkSoftmax(x);
       if (x.storage.dtype !== 'float32') return null;
       const shape = x.layout.shape;
       if (shape.length === 0 || shape[shape.length - 1] === 0) return null;
@@ -349,6 +358,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     layerNorm(x, weight, bias, eps) {
+      check.checkLayerNorm(x, weight, bias, eps);
       const f32 = (v: View | null) => v === null || v.storage.dtype === 'float32';
       const shape = x.layout.shape;
       if (x.storage.dtype !== 'float32' || !f32(weight) || !f32(bias) || shape.length === 0 || shape[shape.length - 1] === 0) return null;
@@ -361,13 +371,16 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       return { y: new NativeStorage(y), mean: new NativeStorage(mean), rstd: new NativeStorage(rstd) };
     },
 
-    dropoutMask(n, p, scale, [k0, k1]) {
+    dropoutMask(n, p, scale, key) {
+      check.checkDropoutMask(n, p, scale, key);
+      const [k0, k1] = key;
       const mask = output('float32', n) as Float32Array;
       addon.dropoutMask(mask, new Float64Array([n, p * 4294967296, scale, k0 >>> 0, k1 >>> 0]));
       return new NativeStorage(mask);
     },
 
     layerNormBackward(x, g, mean, rstd, weight) {
+      check.checkLayerNormBackward(x, g, mean, rstd, weight);
       const shape = x.layout.shape;
       if (!f32(x, g, weight) || shape.length === 0) return null;
       const n = shape[shape.length - 1];
@@ -383,6 +396,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     attention(q, k, v, mask, scale, tokenMajor = false) {
+      check.checkAttention(q, k, v, mask, scale);
       if (!f32(q, k, v) || q.layout.shape.length !== 4) return null;
       const [qc, kc, vc] = [q, k, v].map((x) => rowsContiguous(this, x));
       const [B, H, T] = q.layout.shape;
@@ -397,6 +411,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     attentionBackward(q, k, v, mask, scale, out, lse, dout, opts = {}) {
+      check.checkAttentionBackward(q, k, v, mask, scale, out, lse, dout, opts.into);
       const [qc, kc, vc] = [q, k, v].map((x) => rowsContiguous(this, x));
       // dout's rows apart (a broadcast gradient, rows at stride 0, is copied out); the kernel reads it at its strides.
       const gs = dout.layout.strides;
@@ -415,26 +430,29 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     crossEntropy(logits, targets, ignoreIndex, labelSmoothing) {
+      check.checkCrossEntropy('crossEntropy', logits, targets, ignoreIndex, labelSmoothing);
       if (!f32(logits) || logits.layout.shape.length !== 2) return null;
       const x = rowsContiguous(this, logits);
       const [N, V] = x.layout.shape;
       const [ids, idOff] = idsOf(this, targets);
       const lse = output('float32', N) as Float32Array;
-      const sum = addon.crossEntropy(lse, viewData(x) as Float32Array, ids, new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff]));
+      const sum = targetErrors(() => addon.crossEntropy(lse, viewData(x) as Float32Array, ids, new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff])));
       return { sum, lse: new NativeStorage(lse) };
     },
 
     crossEntropyBackward(logits, targets, lse, ignoreIndex, labelSmoothing, scale) {
+      check.checkCrossEntropyBackward(logits, targets, lse, ignoreIndex, labelSmoothing, scale);
       const x = rowsContiguous(this, logits);
       const [N, V] = x.layout.shape;
       const [ids, idOff] = idsOf(this, targets);
       const dx = output('float32', N * V) as Float32Array;
-      addon.crossEntropyBackward(dx, viewData(x) as Float32Array, data(lse) as Float32Array, ids,
-        new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff, scale]));
+      targetErrors(() => addon.crossEntropyBackward(dx, viewData(x) as Float32Array, data(lse) as Float32Array, ids,
+        new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff, scale])));
       return new NativeStorage(dx);
     },
 
     gelu(x, approximate) {
+      check.checkGelu('gelu', x, approximate);
       if (!f32(x)) return null;
       const n = numel(x.layout.shape);
       const xs = flatF32(this, x);
@@ -444,6 +462,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     geluBackward(x, g, approximate) {
+      check.checkGelu('geluBackward', x, approximate, g);
       const n = numel(x.layout.shape);
       const dx = output('float32', n) as Float32Array;
       addon.geluBackward(dx, flatF32(this, x), flatF32(this, g), new Float64Array([0, 0, n, approximate === 'tanh' ? 1 : 0]));
@@ -451,6 +470,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     adamUpdate(param, grad, m, v, hp) {
+      check.checkAdam(param, grad, m, v, hp);
       const n = numel(param.layout.shape);
       if (!f32(param, grad) || m.dtype !== 'float32' || v.dtype !== 'float32' || m.length !== n || v.length !== n || !isContiguous(param.layout)) return false;
       const p = viewData(param) as Float32Array;
@@ -463,6 +483,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
 
     decodeBlock(x, w, k, v, s0, spec) {
       // Called once per block and token: plain loops, no closures. C checks every array against the sizes in meta.
+      for (const [name, t] of [['x', x], ['k', k], ['v', v]] as const) check.checkView('decodeBlock', name, t);
       const ws = blockWeightViews(w);
       const m = new Float64Array(24);
       const arrays: (Float32Array | null)[] = [];
@@ -480,6 +501,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       if (x.layout.shape.length !== 2 || kb !== B || kh !== H || kk * H !== D || !fits(v) || !(s0 >= 0 && s0 < maxLen)) {
         throw new ShapeError(`decodeBlock: x [${x.layout.shape.join(', ')}] and caches [${k.layout.shape.join(', ')}], [${v.layout.shape.join(', ')}] at position ${s0} do not fit [B, D] and [B, ${H}, maxLen > ${s0}, D/${H}]`);
       }
+      check.checkBlockWeights('decodeBlock', w, D, w.linear1Weight.layout.shape[0]);
       m.set([B, D, H, w.linear1Weight.layout.shape[0], maxLen, s0, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, spec.eps]);
       const out = output('float32', B * D) as Float32Array;
       const a = arrays;
@@ -489,6 +511,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
 
     // A Linear layer: C checks every array against the sizes and strides in meta (native/addon.c).
     linear(x, w, bias, activation) {
+      check.checkLinear(x, w, bias, activation);
       if (!f32(x, w, bias) || x.layout.shape.length !== 2 || w.layout.shape.length !== 2) return null;
       const [M, K] = x.layout.shape;
       const N = w.layout.shape[0];
@@ -500,6 +523,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     linearBackward(x, w, g, y, want) {
+      check.checkLinearBackward(x, w, g, y);
       const [M, K] = x.layout.shape;
       const N = w.layout.shape[0];
       const [xs, ws, gs] = [x.layout.strides, w.layout.strides, g.layout.strides];
@@ -520,6 +544,9 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       if (plan === undefined) stackPlans.set(w, (plan = stackPlan(w)));
       if (!plan) return null;
       const { args, meta: m, D, R, V, F, L } = plan;
+      check.checkView('decodeStack', 'ids', ids);
+      if (ids.storage.dtype !== 'int32') throw new DTypeError(`backend.decodeStack: ids are ${ids.storage.dtype}, expected int32`);
+      for (const c of caches) for (const t of [c.k, c.v]) check.checkView('decodeStack', 'a cache', t);
       const B = ids.layout.shape[0];
       const H = spec.heads;
       const c0 = caches[0]?.k.layout.shape ?? [];
@@ -559,6 +586,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     assign(dst, src) {
+      check.checkAssign(dst, src);
       const d = viewData(dst);
       let s = viewData(src);
       let srcLayout = src.layout;
