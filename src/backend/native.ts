@@ -45,21 +45,15 @@ class NativeStorage implements Storage {
   get length(): number { return this.data.length; }
 }
 
+/** A storage's memory; a view's extent is checked at each method's entry (check.ts) before C walks it. */
 function data(s: Storage): TypedArray {
   if (!(s instanceof NativeStorage)) throw new ArgumentError(`native backend: storage from another backend (${s.constructor.name}); move the tensor first`);
   return s.data;
 }
 
-/** The memory of a view the C kernels will walk (its extent was checked at the method's entry, check.ts). */
-function viewData(v: View): TypedArray {
-  return data(v.storage);
-}
-
 /** Runs a cross-entropy kernel, turning C's check of each target (code QKV_BAD_TARGET) into an ArgumentError. */
 function targetErrors<T>(call: () => T): T {
-  try {
-    return call();
-  } catch (e) {
+  try { return call(); } catch (e) {
     if ((e as { code?: string }).code === 'QKV_BAD_TARGET') throw new ArgumentError(`backend.${(e as Error).message}`);
     throw e;
   }
@@ -81,7 +75,7 @@ function meta(shape: readonly number[], layouts: readonly Layout[]): Float64Arra
 
 /** Ids as a contiguous int32 array and the offset of the first one. */
 function idsOf(backend: Backend, ids: View): [Int32Array, number] {
-  const d = viewData(ids);
+  const d = data(ids.storage);
   if (d instanceof Int32Array && isContiguous(ids.layout)) return [d, ids.layout.offset];
   return [data(backend.copy(ids, 'int32')) as Int32Array, 0];
 }
@@ -96,7 +90,7 @@ function rowsContiguous(backend: Backend, v: View): View {
 
 /** A contiguous float32 array starting at element 0 holding the view's values (the view's own memory when it can). */
 function flatF32(backend: Backend, v: View): Float32Array {
-  const d = viewData(v) as Float32Array;
+  const d = data(v.storage) as Float32Array;
   if (isContiguous(v.layout) && v.layout.offset === 0 && d.length === numel(v.layout.shape)) return d;
   return data(backend.copy(v)) as Float32Array;
 }
@@ -107,7 +101,7 @@ function flatF32(backend: Backend, v: View): Float32Array {
  */
 function param(backend: Backend, v: View | null): Float32Array | null {
   if (v === null) return null;
-  const d = viewData(v) as Float32Array;
+  const d = data(v.storage) as Float32Array;
   const n = numel(v.layout.shape);
   if (v.layout.shape.length === 1 && (v.layout.strides[0] === 1 || n <= 1)) return d.subarray(v.layout.offset, v.layout.offset + n);
   return data(backend.copy(v)) as Float32Array;
@@ -115,7 +109,7 @@ function param(backend: Backend, v: View | null): Float32Array | null {
 
 /** A view's values as one contiguous run from an offset: its own memory when contiguous, else a copy. */
 function rowsOf(backend: Backend, v: View): { data: Float32Array; offset: number } {
-  const d = viewData(v) as Float32Array;
+  const d = data(v.storage) as Float32Array;
   if (isContiguous(v.layout)) return { data: d, offset: v.layout.offset };
   return { data: data(backend.copy(v)) as Float32Array, offset: 0 };
 }
@@ -144,7 +138,7 @@ function headsView(storage: Storage, B: number, H: number, rows: number, d: numb
 /** The mask's memory: float32 or int32 as stored, any other dtype cast to float32 (layout then contiguous). */
 function maskData(backend: Backend, mask: View | null): [Float32Array | Int32Array | null, View | null] {
   if (!mask) return [null, null];
-  const d = viewData(mask);
+  const d = data(mask.storage);
   if (d instanceof Float32Array || d instanceof Int32Array) return [d, mask];
   const shape = mask.layout.shape;
   return [data(backend.copy(mask, 'float32')) as Float32Array, { storage: mask.storage, layout: { shape, strides: contiguousStrides(shape), offset: 0 } }];
@@ -262,7 +256,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
 
     toArray(x) {
       check.checkView('toArray', 'x', x);
-      const d = viewData(x);
+      const d = data(x.storage);
       if (isContiguous(x.layout)) {
         const start = x.layout.offset;
         return d.slice(start, start + numel(x.layout.shape));
@@ -274,7 +268,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       check.checkCopy(x, dtype);
       const shape = x.layout.shape;
       const out = output(dtype ?? x.storage.dtype, numel(shape));
-      addon.copy(out, viewData(x), meta(shape, [x.layout]));
+      addon.copy(out, data(x.storage), meta(shape, [x.layout]));
       return new NativeStorage(out);
     },
 
@@ -282,7 +276,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       check.checkUnary(op, x);
       const shape = x.layout.shape;
       const out = output(x.storage.dtype, numel(shape));
-      addon.unary(UNARY[op], out, viewData(x), meta(shape, [x.layout]));
+      addon.unary(UNARY[op], out, data(x.storage), meta(shape, [x.layout]));
       return new NativeStorage(out);
     },
 
@@ -290,7 +284,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       check.checkBinary(op, a, b);
       const shape = a.layout.shape;
       const out = output(a.storage.dtype, numel(shape));
-      addon.binary(BINARY[op], out, viewData(a), viewData(b), meta(shape, [a.layout, b.layout]));
+      addon.binary(BINARY[op], out, data(a.storage), data(b.storage), meta(shape, [a.layout, b.layout]));
       return new NativeStorage(out);
     },
 
@@ -298,7 +292,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       check.checkWhere(cond, a, b);
       const shape = a.layout.shape;
       const out = output(a.storage.dtype, numel(shape));
-      addon.where(out, viewData(cond), viewData(a), viewData(b), meta(shape, [cond.layout, a.layout, b.layout]));
+      addon.where(out, data(cond.storage), data(a.storage), data(b.storage), meta(shape, [cond.layout, a.layout, b.layout]));
       return new NativeStorage(out);
     },
 
@@ -307,7 +301,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const shape = x.layout.shape;
       const outShape = shape.map((d, i) => (i === axis ? 1 : d));
       const out = output(op === 'argmax' ? 'int32' : x.storage.dtype, numel(outShape));
-      addon.reduce(REDUCE[op], out, viewData(x), meta(shape, [x.layout]), axis);
+      addon.reduce(REDUCE[op], out, data(x.storage), meta(shape, [x.layout]), axis);
       return new NativeStorage(out);
     },
 
@@ -319,7 +313,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const sb = b.layout.strides;
       const out = output(a.storage.dtype, N * M * P);
       const m = new Float64Array([N, M, K, P, a.layout.offset, sa[0], sa[1], sa[2], b.layout.offset, sb[0], sb[1], sb[2]]);
-      addon.matmul(out, viewData(a), viewData(b), m);
+      addon.matmul(out, data(a.storage), data(b.storage), m);
       return new NativeStorage(out);
     },
 
@@ -330,7 +324,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const [idArr, idOff] = idsOf(this, ids);
       const st = table.layout.strides;
       const out = output(table.storage.dtype, n * C);
-      const bad = addon.indexSelect(out, viewData(table), idArr, new Float64Array([R, C, table.layout.offset, st[0], st[1], idOff, 1, n]));
+      const bad = addon.indexSelect(out, data(table.storage), idArr, new Float64Array([R, C, table.layout.offset, st[0], st[1], idOff, 1, n]));
       if (bad >= 0) throw new ArgumentError(`indexSelect: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${R})`);
       return new NativeStorage(out);
     },
@@ -342,7 +336,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const [idArr, idOff] = idsOf(this, ids);
       const st = src.layout.strides;
       const out = zeros(src.storage.dtype, rows * C);
-      const bad = addon.indexAdd(out, viewData(src), idArr, new Float64Array([rows, C, src.layout.offset, st[0], st[1], idOff, 1, n]));
+      const bad = addon.indexAdd(out, data(src.storage), idArr, new Float64Array([rows, C, src.layout.offset, st[0], st[1], idOff, 1, n]));
       if (bad >= 0) throw new ArgumentError(`indexAdd: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${rows})`);
       return new NativeStorage(out);
     },
@@ -353,7 +347,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const shape = x.layout.shape;
       if (shape.length === 0 || shape[shape.length - 1] === 0) return null;
       const out = output('float32', numel(shape)) as Float32Array;
-      addon.softmax(out, viewData(x) as Float32Array, meta(shape, [x.layout]));
+      addon.softmax(out, data(x.storage) as Float32Array, meta(shape, [x.layout]));
       return new NativeStorage(out);
     },
 
@@ -367,7 +361,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const y = output('float32', n) as Float32Array;
       const mean = output('float32', rows) as Float32Array;
       const rstd = output('float32', rows) as Float32Array;
-      addon.layerNorm(y, mean, rstd, viewData(x) as Float32Array, meta(shape, [x.layout]), param(this, weight), param(this, bias), eps);
+      addon.layerNorm(y, mean, rstd, data(x.storage) as Float32Array, meta(shape, [x.layout]), param(this, weight), param(this, bias), eps);
       return { y: new NativeStorage(y), mean: new NativeStorage(mean), rstd: new NativeStorage(rstd) };
     },
 
@@ -405,7 +399,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const lse = output('float32', B * H * T) as Float32Array;
       const [md, mv] = maskData(this, mask);
       const o = headsView(out, B, H, T, Vd, tokenMajor);
-      addon.attention(out.data as Float32Array, lse, viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md,
+      addon.attention(out.data as Float32Array, lse, data(qc.storage) as Float32Array, data(kc.storage) as Float32Array, data(vc.storage) as Float32Array, md,
         attentionMeta(qc, kc, vc, mv, scale, [o, o, o, o, o])); // only out's layout is read
       return { out, lse: new NativeStorage(lse) };
     },
@@ -424,8 +418,8 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const { dq, dk, dv } = opts.into ?? { dq: fresh(T, K), dk: fresh(S, K), dv: fresh(S, Vd) };
       const [md, mv] = maskData(this, mask);
       const o = headsView(out, B, H, T, Vd, opts.tokenMajor ?? false);
-      addon.attentionBackward(viewData(dq) as Float32Array, viewData(dk) as Float32Array, viewData(dv) as Float32Array, viewData(gc) as Float32Array, data(out) as Float32Array, data(lse) as Float32Array,
-        viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md, attentionMeta(qc, kc, vc, mv, scale, [o, gc, dq, dk, dv]));
+      addon.attentionBackward(data(dq.storage) as Float32Array, data(dk.storage) as Float32Array, data(dv.storage) as Float32Array, data(gc.storage) as Float32Array, data(out) as Float32Array, data(lse) as Float32Array,
+        data(qc.storage) as Float32Array, data(kc.storage) as Float32Array, data(vc.storage) as Float32Array, md, attentionMeta(qc, kc, vc, mv, scale, [o, gc, dq, dk, dv]));
       return { dq: dq.storage, dk: dk.storage, dv: dv.storage };
     },
 
@@ -436,7 +430,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const [N, V] = x.layout.shape;
       const [ids, idOff] = idsOf(this, targets);
       const lse = output('float32', N) as Float32Array;
-      const sum = targetErrors(() => addon.crossEntropy(lse, viewData(x) as Float32Array, ids, new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff])));
+      const sum = targetErrors(() => addon.crossEntropy(lse, data(x.storage) as Float32Array, ids, new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff])));
       return { sum, lse: new NativeStorage(lse) };
     },
 
@@ -446,7 +440,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const [N, V] = x.layout.shape;
       const [ids, idOff] = idsOf(this, targets);
       const dx = output('float32', N * V) as Float32Array;
-      targetErrors(() => addon.crossEntropyBackward(dx, viewData(x) as Float32Array, data(lse) as Float32Array, ids,
+      targetErrors(() => addon.crossEntropyBackward(dx, data(x.storage) as Float32Array, data(lse) as Float32Array, ids,
         new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff, scale])));
       return new NativeStorage(dx);
     },
@@ -473,7 +467,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       check.checkAdam(param, grad, m, v, hp);
       const n = numel(param.layout.shape);
       if (!f32(param, grad) || m.dtype !== 'float32' || v.dtype !== 'float32' || m.length !== n || v.length !== n || !isContiguous(param.layout)) return false;
-      const p = viewData(param) as Float32Array;
+      const p = data(param.storage) as Float32Array;
       const g = flatF32(this, grad);
       addon.adam(p, g, data(m) as Float32Array, data(v) as Float32Array, new Float64Array([
         param.layout.offset, 0, n, hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weightDecay, hp.decoupled ? 1 : 0, hp.stepSize, hp.bias2Sqrt,
@@ -587,8 +581,8 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
 
     assign(dst, src) {
       check.checkAssign(dst, src);
-      const d = viewData(dst);
-      let s = viewData(src);
+      const d = data(dst.storage);
+      let s = data(src.storage);
       let srcLayout = src.layout;
       // Overlapping source and destination: read everything first, as ref does.
       if (s.buffer === d.buffer) {

@@ -48,15 +48,16 @@ describe('tensor creation allocates once', () => {
 
   const native = loadNativeBackend();
   for (const backend of [refBackend, ...(native ? [native] : [])]) {
-    it(`${backend.name}: zeros of 64 MiB grows external memory by about 1× its size, not 2×`, () => {
+    it(`${backend.name}: zeros of 64 MiB grows external memory by at most about 1× its size, not 2×`, () => {
       const n = 2 ** 24; // float32: 64 MiB
       const bytes = 4 * n;
       const before = process.memoryUsage().arrayBuffers;
       const t = zeros([n], { backend });
       const grew = process.memoryUsage().arrayBuffers - before;
       assert.equal(t.size, n);
-      // A copy would leave the first array alive until the next collection: ~2× the size.
-      assert.ok(grew >= 0.9 * bytes && grew < 1.5 * bytes, `grew by ${grew} bytes for a ${bytes}-byte tensor`);
+      // A copy leaves the first array alive until the next collection: ~2× the size. (No lower bound: a collection
+      // during the call may free an earlier test's tensor.)
+      assert.ok(grew < 1.5 * bytes, `grew by ${grew} bytes for a ${bytes}-byte tensor`);
     });
   }
 });
