@@ -22,6 +22,45 @@ static int parse_rows(const double *m, size_t ml, qkv_iter *it, int64_t *n, int6
   return 1;
 }
 
+/* 1 when a last-axis kernel's rows (n elements at stride sx from each row start of operand 1) lie inside x, and
+ * its contiguous output rows inside out. */
+static int rows_fit(const qkv_iter *it, int64_t n, int64_t sx, int64_t out_len, int64_t x_len) {
+  if (n <= 0 || qkv_iter_numel(it) == 0) return 1;
+  int64_t span = (n - 1) * sx;
+  return iter_fits(it, 0, out_len, 0, n - 1) && iter_fits(it, 1, x_len, span < 0 ? span : 0, span > 0 ? span : 0);
+}
+
+/* 1 when v is null/undefined or a typed array of at least n elements. */
+static int opt_len(napi_env env, napi_value v, int64_t n) {
+  qkv_buf b;
+  int got = get_f32_or_null(env, v, &b);
+  return got == 2 || (got == 1 && b.len >= n);
+}
+
+/* Every target in [0, V) or equal to ignore: -1, else the position of the first that is not (C reads x[target]). */
+static int64_t bad_target(const int32_t *t, int64_t N, int64_t V, int64_t ignore) {
+  for (int64_t i = 0; i < N; i++) {
+    if (t[i] != ignore && (t[i] < 0 || t[i] >= V)) return i;
+  }
+  return -1;
+}
+
+/* Throws the RangeError (code QKV_BAD_TARGET) that src/backend/native.ts turns into an ArgumentError. */
+static napi_value throw_bad_target(napi_env env, const char *fn, const int32_t *t, int64_t at, int64_t V, int64_t ignore) {
+  char msg[200];
+  snprintf(msg, sizeof msg, "%s: target %d at position %lld is outside [0, %lld) and is not ignoreIndex %lld", fn, (int)t[at],
+           (long long)at, (long long)V, (long long)ignore);
+  napi_throw_range_error(env, "QKV_BAD_TARGET", msg);
+  return NULL;
+}
+
+/* 1 when crossEntropy's logits (N rows of V at row stride sx from off) lie in x and its N targets from toff in t. */
+static int xent_fits(const double *m, int64_t x_len, int64_t t_len) {
+  int64_t N = (int64_t)m[0], V = (int64_t)m[1], toff = (int64_t)m[6];
+  if (N < 0 || V < 0 || toff < 0 || toff + N > t_len) return 0;
+  return block_fits((int64_t)m[2], N, (int64_t)m[3], V, 1, x_len);
+}
+
 /* softmax(out, x, meta): float32 softmax over the last axis; meta describes x. */
 static napi_value js_softmax(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -35,6 +74,7 @@ static napi_value js_softmax(napi_env env, napi_callback_info info) {
   if (argc < 3 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &x) || out.dt != QKV_F32 || x.dt != QKV_F32 ||
       !(m = get_meta(env, a[2], &ml)) || !parse_rows(m, ml, &it, &n, &sx))
     FAIL("softmax(out, x, meta): bad arguments");
+  if (!rows_fit(&it, n, sx, out.len, x.len)) OUT_OF_BOUNDS("softmax: out or x is smaller than meta gives");
   qkv_softmax(&it, n, sx, out.p, x.p);
   return undefined(env);
 }
@@ -68,6 +108,9 @@ static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
       !(m = get_meta(env, a[4], &ml)) || !parse_rows(m, ml, &it, &n, &sx) || !get_optional_f32(env, a[5], &w) ||
       !get_optional_f32(env, a[6], &b) || napi_get_value_double(env, a[7], &eps) != napi_ok)
     FAIL("layerNorm(out, mean, rstd, x, meta, weight, bias, eps): bad arguments");
+  int64_t rows = n > 0 ? qkv_iter_numel(&it) : 0;
+  if (!rows_fit(&it, n, sx, out.len, x.len) || mean.len < rows || rstd.len < rows || !opt_len(env, a[5], n) || !opt_len(env, a[6], n))
+    OUT_OF_BOUNDS("layerNorm: out, mean, rstd, x, weight or bias is smaller than meta gives");
   qkv_layernorm(&it, n, sx, out.p, x.p, w, b, (float)eps, mean.p, rstd.p);
   return undefined(env);
 }
@@ -126,7 +169,17 @@ static int get_attention(napi_env env, napi_value *a, const double *m, size_t ml
   A->B = (int64_t)m[0]; A->H = (int64_t)m[1]; A->T = (int64_t)m[2]; A->S = (int64_t)m[3]; A->K = (int64_t)m[4]; A->Vd = (int64_t)m[5];
   A->scale = (float)m[6];
   float *q, *k, *v;
-  if (!get_f32(env, a[0], &q, 0) || !get_f32(env, a[1], &k, 0) || !get_f32(env, a[2], &v, 0)) return 0;
+  qkv_buf qb, kb, vb;
+  if (!get_buf(env, a[0], &qb) || !get_buf(env, a[1], &kb) || !get_buf(env, a[2], &vb) || qb.dt != QKV_F32 || kb.dt != QKV_F32 ||
+      vb.dt != QKV_F32)
+    return 0;
+  q = qb.p; k = kb.p; v = vb.p;
+  /* Every element q [B, H, T, K], k [B, H, S, K] and v [B, H, S, Vd] address (last axis contiguous) inside its array. */
+  const int64_t B = A->B, H = A->H, T = A->T, S = A->S;
+  if (!dims_fit((int64_t)m[7], 4, (const int64_t[4]){B, H, T, A->K}, (const int64_t[4]){(int64_t)m[8], (int64_t)m[9], (int64_t)m[10], 1}, qb.len) ||
+      !dims_fit((int64_t)m[11], 4, (const int64_t[4]){B, H, S, A->K}, (const int64_t[4]){(int64_t)m[12], (int64_t)m[13], (int64_t)m[14], 1}, kb.len) ||
+      !dims_fit((int64_t)m[15], 4, (const int64_t[4]){B, H, S, A->Vd}, (const int64_t[4]){(int64_t)m[16], (int64_t)m[17], (int64_t)m[18], 1}, vb.len))
+    return 0;
   A->q = q + (int64_t)m[7]; A->k = k + (int64_t)m[11]; A->v = v + (int64_t)m[15];
   for (int i = 0; i < 3; i++) { A->sq[i] = (int64_t)m[8 + i]; A->sk[i] = (int64_t)m[12 + i]; A->sv[i] = (int64_t)m[16 + i]; }
   napi_valuetype t;
@@ -134,6 +187,8 @@ static int get_attention(napi_env env, napi_value *a, const double *m, size_t ml
   if (t != napi_null && t != napi_undefined) {
     qkv_buf mb;
     if (!get_buf(env, a[3], &mb) || (mb.dt != QKV_F32 && mb.dt != QKV_I32)) return 0;
+    if (!dims_fit((int64_t)m[19], 4, (const int64_t[4]){B, H, T, S}, (const int64_t[4]){(int64_t)m[20], (int64_t)m[21], (int64_t)m[22], (int64_t)m[23]}, mb.len))
+      return 0;
     A->mask_i32 = mb.dt == QKV_I32;
     A->mask = (const char *)mb.p + (int64_t)m[19] * 4;
     for (int i = 0; i < 4; i++) A->sm[i] = (int64_t)m[20 + i];
@@ -194,12 +249,16 @@ static napi_value js_cross_entropy(napi_env env, napi_callback_info info) {
   napi_value a[4];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   float *lse, *x;
-  qkv_buf t;
+  qkv_buf t, xb;
   size_t ml;
   const double *m;
   if (argc < 4 || !(m = get_meta(env, a[3], &ml)) || ml != 7 || !get_f32(env, a[0], &lse, (int64_t)m[0]) ||
-      !get_f32(env, a[1], &x, 0) || !get_buf(env, a[2], &t) || t.dt != QKV_I32)
+      !get_buf(env, a[1], &xb) || xb.dt != QKV_F32 || !get_buf(env, a[2], &t) || t.dt != QKV_I32)
     FAIL("crossEntropy(lse, x, targets, meta): bad arguments");
+  x = xb.p;
+  if (!xent_fits(m, xb.len, t.len)) OUT_OF_BOUNDS("crossEntropy: x or targets is smaller than meta gives");
+  int64_t bad = bad_target((const int32_t *)t.p + (int64_t)m[6], (int64_t)m[0], (int64_t)m[1], (int64_t)m[4]);
+  if (bad >= 0) return throw_bad_target(env, "crossEntropy", (const int32_t *)t.p + (int64_t)m[6], bad, (int64_t)m[1], (int64_t)m[4]);
   return number(env, qkv_xent_forward((int64_t)m[0], (int64_t)m[1], x + (int64_t)m[2], (int64_t)m[3],
                                       (const int32_t *)t.p + (int64_t)m[6], (int64_t)m[4], (float)m[5], lse));
 }
@@ -210,12 +269,16 @@ static napi_value js_cross_entropy_backward(napi_env env, napi_callback_info inf
   napi_value a[5];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   float *dx, *x, *lse;
-  qkv_buf t;
+  qkv_buf t, xb;
   size_t ml;
   const double *m;
   if (argc < 5 || !(m = get_meta(env, a[4], &ml)) || ml != 8 || !get_f32(env, a[0], &dx, (int64_t)m[0] * (int64_t)m[1]) ||
-      !get_f32(env, a[1], &x, 0) || !get_f32(env, a[2], &lse, (int64_t)m[0]) || !get_buf(env, a[3], &t) || t.dt != QKV_I32)
+      !get_buf(env, a[1], &xb) || xb.dt != QKV_F32 || !get_f32(env, a[2], &lse, (int64_t)m[0]) || !get_buf(env, a[3], &t) || t.dt != QKV_I32)
     FAIL("crossEntropyBackward(dx, x, lse, targets, meta): bad arguments");
+  x = xb.p;
+  if (!xent_fits(m, xb.len, t.len)) OUT_OF_BOUNDS("crossEntropyBackward: x or targets is smaller than meta gives");
+  int64_t bad = bad_target((const int32_t *)t.p + (int64_t)m[6], (int64_t)m[0], (int64_t)m[1], (int64_t)m[4]);
+  if (bad >= 0) return throw_bad_target(env, "crossEntropyBackward", (const int32_t *)t.p + (int64_t)m[6], bad, (int64_t)m[1], (int64_t)m[4]);
   qkv_xent_backward((int64_t)m[0], (int64_t)m[1], x + (int64_t)m[2], (int64_t)m[3], (const int32_t *)t.p + (int64_t)m[6],
                     (int64_t)m[4], (float)m[5], lse, (float)m[7], dx);
   return undefined(env);

@@ -13,6 +13,7 @@ static napi_value js_copy(napi_env env, napi_callback_info info) {
   if (argc < 3 || !get_buf(env, a[0], &out) || !get_buf(env, a[1], &x) || !(m = get_meta(env, a[2], &ml)) ||
       !parse_iter(m, ml, 1, 1, &it, NULL, NULL))
     FAIL("copy(out, x, meta): bad arguments");
+  if (!iter_fits(&it, 0, out.len, 0, 0) || !iter_fits(&it, 1, x.len, 0, 0)) OUT_OF_BOUNDS("copy: the view reaches outside out or x");
   qkv_copy(&it, out, x);
   return undefined(env);
 }
@@ -29,6 +30,7 @@ static napi_value js_assign(napi_env env, napi_callback_info info) {
   if (argc < 3 || !get_buf(env, a[0], &dst) || !get_buf(env, a[1], &src) || !(m = get_meta(env, a[2], &ml)) ||
       !parse_iter(m, ml, 2, 0, &it, NULL, NULL))
     FAIL("assign(dst, src, meta): bad arguments");
+  if (!iter_fits(&it, 0, dst.len, 0, 0) || !iter_fits(&it, 1, src.len, 0, 0)) OUT_OF_BOUNDS("assign: a view reaches outside dst or src");
   qkv_copy(&it, dst, src);
   return undefined(env);
 }
@@ -46,6 +48,7 @@ static napi_value js_unary(napi_env env, napi_callback_info info) {
   if (argc < 4 || !get_int(env, a[0], &op) || op < 0 || op >= QKV_NUNARY || !get_buf(env, a[1], &out) ||
       !get_buf(env, a[2], &x) || out.dt != x.dt || !(m = get_meta(env, a[3], &ml)) || !parse_iter(m, ml, 1, 1, &it, NULL, NULL))
     FAIL("unary(op, out, x, meta): bad arguments");
+  if (!iter_fits(&it, 0, out.len, 0, 0) || !iter_fits(&it, 1, x.len, 0, 0)) OUT_OF_BOUNDS("unary: the view reaches outside out or x");
   qkv_unary((int)op, &it, out, x);
   return undefined(env);
 }
@@ -64,6 +67,8 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
       !get_buf(env, a[2], &x) || !get_buf(env, a[3], &y) || x.dt != out.dt || y.dt != out.dt ||
       !(m = get_meta(env, a[4], &ml)) || !parse_iter(m, ml, 2, 1, &it, NULL, NULL))
     FAIL("binary(op, out, a, b, meta): bad arguments");
+  if (!iter_fits(&it, 0, out.len, 0, 0) || !iter_fits(&it, 1, x.len, 0, 0) || !iter_fits(&it, 2, y.len, 0, 0))
+    OUT_OF_BOUNDS("binary: a view reaches outside out, a or b");
   qkv_binary((int)op, &it, out, x, y);
   return undefined(env);
 }
@@ -81,6 +86,9 @@ static napi_value js_where(napi_env env, napi_callback_info info) {
       !get_buf(env, a[3], &y) || x.dt != out.dt || y.dt != out.dt || !(m = get_meta(env, a[4], &ml)) ||
       !parse_iter(m, ml, 3, 1, &it, NULL, NULL))
     FAIL("where(out, cond, a, b, meta): bad arguments");
+  if (!iter_fits(&it, 0, out.len, 0, 0) || !iter_fits(&it, 1, c.len, 0, 0) || !iter_fits(&it, 2, x.len, 0, 0) ||
+      !iter_fits(&it, 3, y.len, 0, 0))
+    OUT_OF_BOUNDS("where: a view reaches outside out, cond, a or b");
   qkv_where(&it, out, c, x, y);
   return undefined(env);
 }
@@ -112,6 +120,10 @@ static napi_value js_reduce(napi_env env, napi_callback_info info) {
   for (int d = od - 1; d >= 0; d--) { strides[0][d] = s; s *= shape[d]; }
   qkv_iter it;
   qkv_iter_init(&it, od, shape, 2, offsets, (const int64_t(*)[QKV_MAXDIM])strides);
+  int64_t alen = (int64_t)m[1 + axis], astride = (int64_t)m[2 + nd + axis], aspan = alen > 0 ? (alen - 1) * astride : 0;
+  if ((alen > 0 && qkv_iter_numel(&it) > 0 && !iter_fits(&it, 1, x.len, aspan < 0 ? aspan : 0, aspan > 0 ? aspan : 0)) ||
+      !iter_fits(&it, 0, out.len, 0, 0))
+    OUT_OF_BOUNDS("reduce: the view reaches outside out or x");
   qkv_reduce((int)op, &it, (int64_t)m[1 + axis], (int64_t)m[2 + nd + axis], out, x);
   return undefined(env);
 }
@@ -129,6 +141,10 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
     FAIL("matmul(out, a, b, meta): bad arguments");
   int64_t sa[4], sb[4];
   for (int i = 0; i < 4; i++) { sa[i] = (int64_t)m[4 + i]; sb[i] = (int64_t)m[8 + i]; }
+  int64_t N = (int64_t)m[0], M = (int64_t)m[1], K = (int64_t)m[2], P = (int64_t)m[3];
+  if (N < 0 || M < 0 || K < 0 || P < 0 || N * M * P > out.len) OUT_OF_BOUNDS("matmul: out is smaller than [N, M, P]");
+  if (!dims_fit(sa[0], 3, (const int64_t[3]){N, M, K}, sa + 1, x.len) || !dims_fit(sb[0], 3, (const int64_t[3]){N, K, P}, sb + 1, y.len))
+    OUT_OF_BOUNDS("matmul: a or b reaches outside its array");
   qkv_matmul((int64_t)m[0], (int64_t)m[1], (int64_t)m[3], (int64_t)m[2], out, x, sa, y, sb);
   return undefined(env);
 }
@@ -146,6 +162,10 @@ static napi_value js_index_select(napi_env env, napi_callback_info info) {
       ids.dt != QKV_I32 || out.dt != t.dt || !(m = get_meta(env, a[3], &ml)) || ml != 8)
     FAIL("indexSelect(out, table, ids, meta): bad arguments");
   int64_t st[3] = {(int64_t)m[2], (int64_t)m[3], (int64_t)m[4]};
+  int64_t R = (int64_t)m[0], C = (int64_t)m[1], n = (int64_t)m[7];
+  if (R < 0 || C < 0 || n < 0 || n * C > out.len || !block_fits(st[0], R, st[1], C, st[2], t.len) ||
+      !block_fits((int64_t)m[5], n, (int64_t)m[6], 1, 1, ids.len))
+    OUT_OF_BOUNDS("indexSelect: out, table or ids is smaller than meta gives");
   return number(env, (double)qkv_index_select(out, t, (int64_t)m[0], (int64_t)m[1], st, ids, (int64_t)m[5], (int64_t)m[6], (int64_t)m[7]));
 }
 
@@ -161,6 +181,10 @@ static napi_value js_index_add(napi_env env, napi_callback_info info) {
       ids.dt != QKV_I32 || out.dt != src.dt || !(m = get_meta(env, a[3], &ml)) || ml != 8)
     FAIL("indexAdd(out, src, ids, meta): bad arguments");
   int64_t st[3] = {(int64_t)m[2], (int64_t)m[3], (int64_t)m[4]};
+  int64_t rows = (int64_t)m[0], C = (int64_t)m[1], n = (int64_t)m[7];
+  if (rows < 0 || C < 0 || n < 0 || rows * C > out.len || !block_fits(st[0], n, st[1], C, st[2], src.len) ||
+      !block_fits((int64_t)m[5], n, (int64_t)m[6], 1, 1, ids.len))
+    OUT_OF_BOUNDS("indexAdd: out, src or ids is smaller than meta gives");
   return number(env, (double)qkv_index_add(out, (int64_t)m[0], (int64_t)m[1], src, st, ids, (int64_t)m[5], (int64_t)m[6], (int64_t)m[7]));
 }
 
@@ -229,6 +253,7 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   int64_t n;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   if (argc < 1 || !get_int(env, a[0], &n)) FAIL("setThreads(n): n must be a number");
+  if (n < 0 || n > QKV_MAX_THREADS) OUT_OF_BOUNDS("setThreads(n): n must be in [0, 256] (0: all cores)");
   qkv_pool_set_threads((int)n);
   return number(env, qkv_pool_threads());
 }

@@ -11,6 +11,9 @@
 #include "kernels.h"
 #include "pool.h"
 
+/* The most threads setThreads takes (native/pool.c's MAX_THREADS; src/backend/native.ts's MAX_THREADS). */
+#define QKV_MAX_THREADS 256
+
 #define CHECK(call)                                                                    \
   do {                                                                                 \
     if ((call) != napi_ok) {                                                           \
@@ -90,6 +93,37 @@ static inline int parse_iter(const double *m, size_t len, int nops_given, int ou
   if (nd_out) *nd_out = nd;
   return 1;
 }
+
+/* Belt and braces behind src/backend/check.ts: 1 when every element operand k of `it` addresses, widened by
+ * [lo_extra, hi_extra] around each (a row kernel's own axis), lies inside [0, len). O(ndim). */
+static inline int iter_fits(const qkv_iter *it, int k, int64_t len, int64_t lo_extra, int64_t hi_extra) {
+  int64_t lo = it->offset[k], hi = it->offset[k];
+  for (int d = 0; d < it->nd; d++) {
+    if (it->shape[d] == 0) return 1;
+    int64_t span = (it->shape[d] - 1) * it->strides[k][d];
+    if (span < 0) lo += span; else hi += span;
+  }
+  return lo + lo_extra >= 0 && hi + hi_extra < len;
+}
+
+/* The same for an operand of sizes n[0..nd) at strides s[0..nd) from off (matmul, gathers). */
+static inline int dims_fit(int64_t off, int nd, const int64_t *n, const int64_t *s, int64_t len) {
+  int64_t lo = off, hi = off;
+  for (int d = 0; d < nd; d++) {
+    if (n[d] <= 0) return 1;
+    int64_t span = (n[d] - 1) * s[d];
+    if (span < 0) lo += span; else hi += span;
+  }
+  return lo >= 0 && hi < len;
+}
+#define block_fits(off, rows, rs, cols, cs, len) dims_fit(off, 2, (const int64_t[2]){rows, cols}, (const int64_t[2]){rs, cs}, len)
+
+/* Throws a RangeError with code QKV_BOUNDS (the TS side's checks make this unreachable from valid callers). */
+#define OUT_OF_BOUNDS(msg)                           \
+  do {                                               \
+    napi_throw_range_error(env, "QKV_BOUNDS", msg);  \
+    return NULL;                                     \
+  } while (0)
 
 static inline napi_value undefined(napi_env env) {
   napi_value u;

@@ -7,11 +7,12 @@
 // scope, where large outputs come from and go back to a pool (buffer-pool.ts).
 
 import { DType, TypedArray, dtypeOf } from '../core/dtype.js';
-import { ArgumentError, ShapeError } from '../core/errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../core/errors.js';
 import { Layout, isContiguous } from '../core/layout.js';
 import { contiguousStrides, numel } from '../core/shape.js';
 import type { Backend, BinaryOp, BlockWeights, ReduceOp, StackWeights, Storage, UnaryOp, View } from './backend.js';
 import { BufferPool } from './buffer-pool.js';
+import * as check from './check.js';
 import type { NativeAddon } from './native-addon.js';
 
 export type { NativeAddon } from './native-addon.js';
@@ -23,7 +24,7 @@ export interface NativeBackend extends Backend {
   threads(): number;
   /** The reuse pool of kernel outputs (its `poison` switch is for tests). */
   readonly pool: BufferPool;
-  /** Sets the thread count; 0 means all cores. Returns the count now in use. */
+  /** Sets the thread count, 0 (all cores) to MAX_THREADS (256; more throws an ArgumentError). Returns the count now in use. */
   setThreads(n: number): number;
   /** The sgemm micro-kernel in use ('avx512', 'avx2', 'portable'...), or chooses one; null if this CPU cannot run it. */
   gemmKernel(name?: string): string | null;
@@ -44,33 +45,17 @@ class NativeStorage implements Storage {
   get length(): number { return this.data.length; }
 }
 
+/** A storage's memory; a view's extent is checked at each method's entry (check.ts) before C walks it. */
 function data(s: Storage): TypedArray {
   if (!(s instanceof NativeStorage)) throw new ArgumentError(`native backend: storage from another backend (${s.constructor.name}); move the tensor first`);
   return s.data;
 }
 
-/** The memory of a view the C kernels will walk, once its extent is checked. */
-function viewData(v: View): TypedArray {
-  const d = data(v.storage);
-  checkExtent(v.layout, v.layout.shape, v.storage);
-  return d;
-}
-
-/**
- * Throws unless every element the layout addresses lies inside the storage: ref would read undefined,
- * C would read (or, for assign, write) someone else's memory.
- */
-function checkExtent(l: Layout, shape: readonly number[], s: Storage): void {
-  let lo = l.offset;
-  let hi = l.offset;
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 0) return;
-    const span = (shape[d] - 1) * l.strides[d];
-    if (span < 0) lo += span;
-    else hi += span;
-  }
-  if (lo < 0 || hi >= s.length) {
-    throw new ArgumentError(`native backend: a view of shape [${shape.join(', ')}], strides [${l.strides.join(', ')}], offset ${l.offset} reaches element ${lo < 0 ? lo : hi}, outside its storage of ${s.length}`);
+/** Runs a cross-entropy kernel, turning C's check of each target (code QKV_BAD_TARGET) into an ArgumentError. */
+function targetErrors<T>(call: () => T): T {
+  try { return call(); } catch (e) {
+    if ((e as { code?: string }).code === 'QKV_BAD_TARGET') throw new ArgumentError(`backend.${(e as Error).message}`);
+    throw e;
   }
 }
 
@@ -90,7 +75,7 @@ function meta(shape: readonly number[], layouts: readonly Layout[]): Float64Arra
 
 /** Ids as a contiguous int32 array and the offset of the first one. */
 function idsOf(backend: Backend, ids: View): [Int32Array, number] {
-  const d = viewData(ids);
+  const d = data(ids.storage);
   if (d instanceof Int32Array && isContiguous(ids.layout)) return [d, ids.layout.offset];
   return [data(backend.copy(ids, 'int32')) as Int32Array, 0];
 }
@@ -105,7 +90,7 @@ function rowsContiguous(backend: Backend, v: View): View {
 
 /** A contiguous float32 array starting at element 0 holding the view's values (the view's own memory when it can). */
 function flatF32(backend: Backend, v: View): Float32Array {
-  const d = viewData(v) as Float32Array;
+  const d = data(v.storage) as Float32Array;
   if (isContiguous(v.layout) && v.layout.offset === 0 && d.length === numel(v.layout.shape)) return d;
   return data(backend.copy(v)) as Float32Array;
 }
@@ -116,7 +101,7 @@ function flatF32(backend: Backend, v: View): Float32Array {
  */
 function param(backend: Backend, v: View | null): Float32Array | null {
   if (v === null) return null;
-  const d = viewData(v) as Float32Array;
+  const d = data(v.storage) as Float32Array;
   const n = numel(v.layout.shape);
   if (v.layout.shape.length === 1 && (v.layout.strides[0] === 1 || n <= 1)) return d.subarray(v.layout.offset, v.layout.offset + n);
   return data(backend.copy(v)) as Float32Array;
@@ -124,7 +109,7 @@ function param(backend: Backend, v: View | null): Float32Array | null {
 
 /** A view's values as one contiguous run from an offset: its own memory when contiguous, else a copy. */
 function rowsOf(backend: Backend, v: View): { data: Float32Array; offset: number } {
-  const d = viewData(v) as Float32Array;
+  const d = data(v.storage) as Float32Array;
   if (isContiguous(v.layout)) return { data: d, offset: v.layout.offset };
   return { data: data(backend.copy(v)) as Float32Array, offset: 0 };
 }
@@ -153,7 +138,7 @@ function headsView(storage: Storage, B: number, H: number, rows: number, d: numb
 /** The mask's memory: float32 or int32 as stored, any other dtype cast to float32 (layout then contiguous). */
 function maskData(backend: Backend, mask: View | null): [Float32Array | Int32Array | null, View | null] {
   if (!mask) return [null, null];
-  const d = viewData(mask);
+  const d = data(mask.storage);
   if (d instanceof Float32Array || d instanceof Int32Array) return [d, mask];
   const shape = mask.layout.shape;
   return [data(backend.copy(mask, 'float32')) as Float32Array, { storage: mask.storage, layout: { shape, strides: contiguousStrides(shape), offset: 0 } }];
@@ -209,6 +194,12 @@ function stackPlan(w: StackWeights): StackPlan | null {
     throw new ShapeError(`decodeStack: embedding [${R}, ${D}], head [${V}, ${hd}], positions [${pos?.join(', ') ?? ''}] and ${L} blocks ` +
       `do not fit [R, D], [V, D], [P, D] and at least one block, each with in_proj [3D, D], linear1 [F, D] and linear2 [D, F] of one F`);
   }
+  const method = 'decodeStack';
+  check.checkView(method, 'tokenEmbedding', w.tokenEmbedding, [R, D]);
+  check.checkView(method, 'head', w.head, [V, D]);
+  if (w.positionEmbedding) check.checkView(method, 'positionEmbedding', w.positionEmbedding, [pos![0], D]);
+  if (w.finalNorm) for (const t of [w.finalNorm.weight, w.finalNorm.bias]) check.checkView(method, 'finalNorm', t, [D]);
+  for (const b of w.blocks) check.checkBlockWeights(method, b, D, F);
   return { args, meta, D, R, V, F, L };
 }
 
@@ -245,23 +236,27 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     threads: () => addon.threads(),
-    setThreads: (n) => addon.setThreads(n),
+    setThreads: (n) => addon.setThreads(check.checkInt('setThreads', 'n (0: all cores)', n, 0, check.MAX_THREADS)),
     gemmKernel: (name) => (name === undefined ? addon.gemmKernel() : addon.gemmKernel(name)),
 
     alloc(dtype, length) {
+      check.checkAlloc(dtype, length);
       return new NativeStorage(zeros(dtype, length));
     },
 
     fromArray(src) {
+      check.checkArray('fromArray', src);
       return new NativeStorage(src.slice());
     },
 
     wrapArray(src) {
+      check.checkArray('wrapArray', src);
       return new NativeStorage(src);
     },
 
     toArray(x) {
-      const d = viewData(x);
+      check.checkView('toArray', 'x', x);
+      const d = data(x.storage);
       if (isContiguous(x.layout)) {
         const start = x.layout.offset;
         return d.slice(start, start + numel(x.layout.shape));
@@ -270,85 +265,94 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     copy(x, dtype) {
+      check.checkCopy(x, dtype);
       const shape = x.layout.shape;
       const out = output(dtype ?? x.storage.dtype, numel(shape));
-      addon.copy(out, viewData(x), meta(shape, [x.layout]));
+      addon.copy(out, data(x.storage), meta(shape, [x.layout]));
       return new NativeStorage(out);
     },
 
     unary(op, x) {
+      check.checkUnary(op, x);
       const shape = x.layout.shape;
       const out = output(x.storage.dtype, numel(shape));
-      addon.unary(UNARY[op], out, viewData(x), meta(shape, [x.layout]));
+      addon.unary(UNARY[op], out, data(x.storage), meta(shape, [x.layout]));
       return new NativeStorage(out);
     },
 
     binary(op, a, b) {
+      check.checkBinary(op, a, b);
       const shape = a.layout.shape;
       const out = output(a.storage.dtype, numel(shape));
-      addon.binary(BINARY[op], out, viewData(a), viewData(b), meta(shape, [a.layout, b.layout]));
+      addon.binary(BINARY[op], out, data(a.storage), data(b.storage), meta(shape, [a.layout, b.layout]));
       return new NativeStorage(out);
     },
 
     where(cond, a, b) {
+      check.checkWhere(cond, a, b);
       const shape = a.layout.shape;
       const out = output(a.storage.dtype, numel(shape));
-      addon.where(out, viewData(cond), viewData(a), viewData(b), meta(shape, [cond.layout, a.layout, b.layout]));
+      addon.where(out, data(cond.storage), data(a.storage), data(b.storage), meta(shape, [cond.layout, a.layout, b.layout]));
       return new NativeStorage(out);
     },
 
     reduce(op, x, axis) {
+      check.checkReduce(op, x, axis);
       const shape = x.layout.shape;
-      if (axis < 0 || axis >= shape.length) throw new ArgumentError(`reduce: axis ${axis} is out of range for ${shape.length} dims`);
       const outShape = shape.map((d, i) => (i === axis ? 1 : d));
       const out = output(op === 'argmax' ? 'int32' : x.storage.dtype, numel(outShape));
-      addon.reduce(REDUCE[op], out, viewData(x), meta(shape, [x.layout]), axis);
+      addon.reduce(REDUCE[op], out, data(x.storage), meta(shape, [x.layout]), axis);
       return new NativeStorage(out);
     },
 
     matmul(a, b) {
+      check.checkMatmul(a, b);
       const [N, M, K] = a.layout.shape;
       const P = b.layout.shape[2];
       const sa = a.layout.strides;
       const sb = b.layout.strides;
       const out = output(a.storage.dtype, N * M * P);
       const m = new Float64Array([N, M, K, P, a.layout.offset, sa[0], sa[1], sa[2], b.layout.offset, sb[0], sb[1], sb[2]]);
-      addon.matmul(out, viewData(a), viewData(b), m);
+      addon.matmul(out, data(a.storage), data(b.storage), m);
       return new NativeStorage(out);
     },
 
     indexSelect(table, ids) {
+      check.checkIndexSelect(table, ids);
       const [R, C] = table.layout.shape;
       const n = numel(ids.layout.shape);
       const [idArr, idOff] = idsOf(this, ids);
       const st = table.layout.strides;
       const out = output(table.storage.dtype, n * C);
-      const bad = addon.indexSelect(out, viewData(table), idArr, new Float64Array([R, C, table.layout.offset, st[0], st[1], idOff, 1, n]));
+      const bad = addon.indexSelect(out, data(table.storage), idArr, new Float64Array([R, C, table.layout.offset, st[0], st[1], idOff, 1, n]));
       if (bad >= 0) throw new ArgumentError(`indexSelect: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${R})`);
       return new NativeStorage(out);
     },
 
     indexAdd(src, ids, rows) {
+      check.checkIndexAdd(src, ids, rows);
       const C = src.layout.shape[1];
       const n = numel(ids.layout.shape);
       const [idArr, idOff] = idsOf(this, ids);
       const st = src.layout.strides;
       const out = zeros(src.storage.dtype, rows * C);
-      const bad = addon.indexAdd(out, viewData(src), idArr, new Float64Array([rows, C, src.layout.offset, st[0], st[1], idOff, 1, n]));
+      const bad = addon.indexAdd(out, data(src.storage), idArr, new Float64Array([rows, C, src.layout.offset, st[0], st[1], idOff, 1, n]));
       if (bad >= 0) throw new ArgumentError(`indexAdd: id ${idArr[idOff + bad]} at position ${bad} is out of range [0, ${rows})`);
       return new NativeStorage(out);
     },
 
     softmax(x) {
+      check.checkSoftmax(x);
       if (x.storage.dtype !== 'float32') return null;
       const shape = x.layout.shape;
       if (shape.length === 0 || shape[shape.length - 1] === 0) return null;
       const out = output('float32', numel(shape)) as Float32Array;
-      addon.softmax(out, viewData(x) as Float32Array, meta(shape, [x.layout]));
+      addon.softmax(out, data(x.storage) as Float32Array, meta(shape, [x.layout]));
       return new NativeStorage(out);
     },
 
     layerNorm(x, weight, bias, eps) {
+      check.checkLayerNorm(x, weight, bias, eps);
       const f32 = (v: View | null) => v === null || v.storage.dtype === 'float32';
       const shape = x.layout.shape;
       if (x.storage.dtype !== 'float32' || !f32(weight) || !f32(bias) || shape.length === 0 || shape[shape.length - 1] === 0) return null;
@@ -357,17 +361,20 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const y = output('float32', n) as Float32Array;
       const mean = output('float32', rows) as Float32Array;
       const rstd = output('float32', rows) as Float32Array;
-      addon.layerNorm(y, mean, rstd, viewData(x) as Float32Array, meta(shape, [x.layout]), param(this, weight), param(this, bias), eps);
+      addon.layerNorm(y, mean, rstd, data(x.storage) as Float32Array, meta(shape, [x.layout]), param(this, weight), param(this, bias), eps);
       return { y: new NativeStorage(y), mean: new NativeStorage(mean), rstd: new NativeStorage(rstd) };
     },
 
-    dropoutMask(n, p, scale, [k0, k1]) {
+    dropoutMask(n, p, scale, key) {
+      check.checkDropoutMask(n, p, scale, key);
+      const [k0, k1] = key;
       const mask = output('float32', n) as Float32Array;
       addon.dropoutMask(mask, new Float64Array([n, p * 4294967296, scale, k0 >>> 0, k1 >>> 0]));
       return new NativeStorage(mask);
     },
 
     layerNormBackward(x, g, mean, rstd, weight) {
+      check.checkLayerNormBackward(x, g, mean, rstd, weight);
       const shape = x.layout.shape;
       if (!f32(x, g, weight) || shape.length === 0) return null;
       const n = shape[shape.length - 1];
@@ -383,6 +390,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     attention(q, k, v, mask, scale, tokenMajor = false) {
+      check.checkAttention(q, k, v, mask, scale);
       if (!f32(q, k, v) || q.layout.shape.length !== 4) return null;
       const [qc, kc, vc] = [q, k, v].map((x) => rowsContiguous(this, x));
       const [B, H, T] = q.layout.shape;
@@ -391,12 +399,13 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const lse = output('float32', B * H * T) as Float32Array;
       const [md, mv] = maskData(this, mask);
       const o = headsView(out, B, H, T, Vd, tokenMajor);
-      addon.attention(out.data as Float32Array, lse, viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md,
+      addon.attention(out.data as Float32Array, lse, data(qc.storage) as Float32Array, data(kc.storage) as Float32Array, data(vc.storage) as Float32Array, md,
         attentionMeta(qc, kc, vc, mv, scale, [o, o, o, o, o])); // only out's layout is read
       return { out, lse: new NativeStorage(lse) };
     },
 
     attentionBackward(q, k, v, mask, scale, out, lse, dout, opts = {}) {
+      check.checkAttentionBackward(q, k, v, mask, scale, out, lse, dout, opts.into);
       const [qc, kc, vc] = [q, k, v].map((x) => rowsContiguous(this, x));
       // dout's rows apart (a broadcast gradient, rows at stride 0, is copied out); the kernel reads it at its strides.
       const gs = dout.layout.strides;
@@ -409,32 +418,35 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       const { dq, dk, dv } = opts.into ?? { dq: fresh(T, K), dk: fresh(S, K), dv: fresh(S, Vd) };
       const [md, mv] = maskData(this, mask);
       const o = headsView(out, B, H, T, Vd, opts.tokenMajor ?? false);
-      addon.attentionBackward(viewData(dq) as Float32Array, viewData(dk) as Float32Array, viewData(dv) as Float32Array, viewData(gc) as Float32Array, data(out) as Float32Array, data(lse) as Float32Array,
-        viewData(qc) as Float32Array, viewData(kc) as Float32Array, viewData(vc) as Float32Array, md, attentionMeta(qc, kc, vc, mv, scale, [o, gc, dq, dk, dv]));
+      addon.attentionBackward(data(dq.storage) as Float32Array, data(dk.storage) as Float32Array, data(dv.storage) as Float32Array, data(gc.storage) as Float32Array, data(out) as Float32Array, data(lse) as Float32Array,
+        data(qc.storage) as Float32Array, data(kc.storage) as Float32Array, data(vc.storage) as Float32Array, md, attentionMeta(qc, kc, vc, mv, scale, [o, gc, dq, dk, dv]));
       return { dq: dq.storage, dk: dk.storage, dv: dv.storage };
     },
 
     crossEntropy(logits, targets, ignoreIndex, labelSmoothing) {
+      check.checkCrossEntropy('crossEntropy', logits, targets, ignoreIndex, labelSmoothing);
       if (!f32(logits) || logits.layout.shape.length !== 2) return null;
       const x = rowsContiguous(this, logits);
       const [N, V] = x.layout.shape;
       const [ids, idOff] = idsOf(this, targets);
       const lse = output('float32', N) as Float32Array;
-      const sum = addon.crossEntropy(lse, viewData(x) as Float32Array, ids, new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff]));
+      const sum = targetErrors(() => addon.crossEntropy(lse, data(x.storage) as Float32Array, ids, new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff])));
       return { sum, lse: new NativeStorage(lse) };
     },
 
     crossEntropyBackward(logits, targets, lse, ignoreIndex, labelSmoothing, scale) {
+      check.checkCrossEntropyBackward(logits, targets, lse, ignoreIndex, labelSmoothing, scale);
       const x = rowsContiguous(this, logits);
       const [N, V] = x.layout.shape;
       const [ids, idOff] = idsOf(this, targets);
       const dx = output('float32', N * V) as Float32Array;
-      addon.crossEntropyBackward(dx, viewData(x) as Float32Array, data(lse) as Float32Array, ids,
-        new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff, scale]));
+      targetErrors(() => addon.crossEntropyBackward(dx, data(x.storage) as Float32Array, data(lse) as Float32Array, ids,
+        new Float64Array([N, V, x.layout.offset, x.layout.strides[0], ignoreIndex, labelSmoothing, idOff, scale])));
       return new NativeStorage(dx);
     },
 
     gelu(x, approximate) {
+      check.checkGelu('gelu', x, approximate);
       if (!f32(x)) return null;
       const n = numel(x.layout.shape);
       const xs = flatF32(this, x);
@@ -444,6 +456,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     geluBackward(x, g, approximate) {
+      check.checkGelu('geluBackward', x, approximate, g);
       const n = numel(x.layout.shape);
       const dx = output('float32', n) as Float32Array;
       addon.geluBackward(dx, flatF32(this, x), flatF32(this, g), new Float64Array([0, 0, n, approximate === 'tanh' ? 1 : 0]));
@@ -451,9 +464,10 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     adamUpdate(param, grad, m, v, hp) {
+      check.checkAdam(param, grad, m, v, hp);
       const n = numel(param.layout.shape);
       if (!f32(param, grad) || m.dtype !== 'float32' || v.dtype !== 'float32' || m.length !== n || v.length !== n || !isContiguous(param.layout)) return false;
-      const p = viewData(param) as Float32Array;
+      const p = data(param.storage) as Float32Array;
       const g = flatF32(this, grad);
       addon.adam(p, g, data(m) as Float32Array, data(v) as Float32Array, new Float64Array([
         param.layout.offset, 0, n, hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weightDecay, hp.decoupled ? 1 : 0, hp.stepSize, hp.bias2Sqrt,
@@ -463,6 +477,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
 
     decodeBlock(x, w, k, v, s0, spec) {
       // Called once per block and token: plain loops, no closures. C checks every array against the sizes in meta.
+      for (const [name, t] of [['x', x], ['k', k], ['v', v]] as const) check.checkView('decodeBlock', name, t);
       const ws = blockWeightViews(w);
       const m = new Float64Array(24);
       const arrays: (Float32Array | null)[] = [];
@@ -480,6 +495,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       if (x.layout.shape.length !== 2 || kb !== B || kh !== H || kk * H !== D || !fits(v) || !(s0 >= 0 && s0 < maxLen)) {
         throw new ShapeError(`decodeBlock: x [${x.layout.shape.join(', ')}] and caches [${k.layout.shape.join(', ')}], [${v.layout.shape.join(', ')}] at position ${s0} do not fit [B, D] and [B, ${H}, maxLen > ${s0}, D/${H}]`);
       }
+      check.checkBlockWeights('decodeBlock', w, D, w.linear1Weight.layout.shape[0]);
       m.set([B, D, H, w.linear1Weight.layout.shape[0], maxLen, s0, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, spec.eps]);
       const out = output('float32', B * D) as Float32Array;
       const a = arrays;
@@ -489,6 +505,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
 
     // A Linear layer: C checks every array against the sizes and strides in meta (native/addon.c).
     linear(x, w, bias, activation) {
+      check.checkLinear(x, w, bias, activation);
       if (!f32(x, w, bias) || x.layout.shape.length !== 2 || w.layout.shape.length !== 2) return null;
       const [M, K] = x.layout.shape;
       const N = w.layout.shape[0];
@@ -500,6 +517,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     linearBackward(x, w, g, y, want) {
+      check.checkLinearBackward(x, w, g, y);
       const [M, K] = x.layout.shape;
       const N = w.layout.shape[0];
       const [xs, ws, gs] = [x.layout.strides, w.layout.strides, g.layout.strides];
@@ -520,6 +538,9 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
       if (plan === undefined) stackPlans.set(w, (plan = stackPlan(w)));
       if (!plan) return null;
       const { args, meta: m, D, R, V, F, L } = plan;
+      check.checkView('decodeStack', 'ids', ids);
+      if (ids.storage.dtype !== 'int32') throw new DTypeError(`backend.decodeStack: ids are ${ids.storage.dtype}, expected int32`);
+      for (const c of caches) for (const t of [c.k, c.v]) check.checkView('decodeStack', 'a cache', t);
       const B = ids.layout.shape[0];
       const H = spec.heads;
       const c0 = caches[0]?.k.layout.shape ?? [];
@@ -559,8 +580,9 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     assign(dst, src) {
-      const d = viewData(dst);
-      let s = viewData(src);
+      check.checkAssign(dst, src);
+      const d = data(dst.storage);
+      let s = data(src.storage);
       let srcLayout = src.layout;
       // Overlapping source and destination: read everything first, as ref does.
       if (s.buffer === d.buffer) {

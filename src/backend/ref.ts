@@ -5,6 +5,7 @@ import { ArgumentError } from '../core/errors.js';
 import { Layout, isContiguous } from '../core/layout.js';
 import { numel } from '../core/shape.js';
 import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp, View } from './backend.js';
+import * as check from './check.js';
 import { erf } from './ref-math.js';
 
 /** Ref storage is just a typed array. */
@@ -87,22 +88,27 @@ export const refBackend: Backend = {
   name: 'ref',
 
   alloc(dtype, length) {
+    check.checkAlloc(dtype, length);
     return new RefStorage(allocArray(dtype, length));
   },
 
   fromArray(src) {
+    check.checkArray('fromArray', src);
     return new RefStorage(src.slice());
   },
 
   wrapArray(src) {
+    check.checkArray('wrapArray', src);
     return new RefStorage(src);
   },
 
   toArray(x) {
+    check.checkView('toArray', 'x', x);
     return data(this.copy(x));
   },
 
   copy(x, dtype) {
+    check.checkCopy(x, dtype);
     const n = numel(x.layout.shape);
     const out = allocArray(dtype ?? x.storage.dtype, n);
     const d = data(x.storage);
@@ -113,6 +119,7 @@ export const refBackend: Backend = {
   },
 
   unary(op, x) {
+    check.checkUnary(op, x);
     const n = numel(x.layout.shape);
     const out = allocArray(x.storage.dtype, n);
     const d = data(x.storage);
@@ -124,6 +131,7 @@ export const refBackend: Backend = {
   },
 
   binary(op, a, b) {
+    check.checkBinary(op, a, b);
     const n = numel(a.layout.shape);
     const out = allocArray(a.storage.dtype, n);
     const da = data(a.storage);
@@ -138,6 +146,7 @@ export const refBackend: Backend = {
   },
 
   where(cond, a, b) {
+    check.checkWhere(cond, a, b);
     const n = numel(a.layout.shape);
     const out = allocArray(a.storage.dtype, n);
     const gc = reader(cond);
@@ -148,6 +157,7 @@ export const refBackend: Backend = {
   },
 
   reduce(op: ReduceOp, x, axis) {
+    check.checkReduce(op, x, axis);
     const shape = x.layout.shape;
     const outer = numel(shape.slice(0, axis));
     const len = shape[axis];
@@ -176,6 +186,7 @@ export const refBackend: Backend = {
   },
 
   matmul(a, b) {
+    check.checkMatmul(a, b);
     const [N, M, K] = a.layout.shape;
     const P = b.layout.shape[2];
     const da = data(a.storage);
@@ -206,6 +217,7 @@ export const refBackend: Backend = {
   },
 
   assign(dst, src) {
+    check.checkAssign(dst, src);
     const d = data(dst.storage);
     const n = numel(dst.layout.shape);
     const offs = offsets(dst.layout);
@@ -221,6 +233,7 @@ export const refBackend: Backend = {
   },
 
   indexSelect(table, ids) {
+    check.checkIndexSelect(table, ids);
     const [R, C] = table.layout.shape;
     const n = numel(ids.layout.shape);
     const getId = reader(ids);
@@ -235,6 +248,7 @@ export const refBackend: Backend = {
   },
 
   indexAdd(src, ids, rows) {
+    check.checkIndexAdd(src, ids, rows);
     const C = src.layout.shape[1];
     const n = numel(ids.layout.shape);
     const getId = reader(ids);

@@ -6,12 +6,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../backend/backend.js';
 import { NativeAddon, NativeBackend, createNativeBackend } from '../backend/native.js';
+import { MAX_THREADS } from '../backend/check.js';
 import { refBackend } from '../backend/ref.js';
 import { ArgumentError } from '../core/errors.js';
 import { setDefaultBackend } from '../tensor/default-backend.js';
 
 export interface NativeOptions {
-  /** Kernel threads, the caller included; 0 means all cores. Default: QKV_THREADS, else all cores. */
+  /** Kernel threads, the caller included; 0 means all cores, at most 256 (MAX_THREADS). Default: QKV_THREADS, else all cores. */
   threads?: number;
   /**
    * The compiled addon; default: found by node-gyp-build in the package root, build/Release/ (a
@@ -53,13 +54,15 @@ function requireAddon(root: string, addonPath: string | undefined): NativeAddon 
 
 function threadsFrom(opts: NativeOptions): number {
   if (opts.threads !== undefined) {
-    if (!Number.isInteger(opts.threads) || opts.threads < 0) throw new ArgumentError(`native backend: threads must be a whole number >= 0, got ${opts.threads}`);
+    if (!Number.isInteger(opts.threads) || opts.threads < 0 || opts.threads > MAX_THREADS) {
+      throw new ArgumentError(`native backend: threads must be a whole number in [0, ${MAX_THREADS}] (0: all cores), got ${opts.threads}`);
+    }
     return opts.threads;
   }
   const env = process.env.QKV_THREADS;
   if (env === undefined || env === '') return 0;
   const n = Number(env);
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`QKV_THREADS must be a whole number >= 0, got '${env}'`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_THREADS) throw new ArgumentError(`QKV_THREADS must be a whole number in [0, ${MAX_THREADS}] (0: all cores), got '${env}'`);
   return n;
 }
 

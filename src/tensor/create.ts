@@ -16,9 +16,13 @@ export interface CreateOptions {
 
 type Nested = number | Nested[];
 
-function finish(data: TypedArray, shape: readonly number[], opts: CreateOptions): Tensor {
+/**
+ * The tensor over `data`: an array made here (`owned`) becomes the storage itself, so a tensor costs one
+ * allocation of its size, not two (zeros([2**31]) peaked at twice its size); a caller's array is copied.
+ */
+function finish(data: TypedArray, shape: readonly number[], opts: CreateOptions, owned = true): Tensor {
   const backend = opts.backend ?? defaultBackend();
-  const t = Tensor.fromStorage(backend.fromArray(data), shape, backend);
+  const t = Tensor.fromStorage(owned ? backend.wrapArray(data) : backend.fromArray(data), shape, backend);
   if (opts.requiresGrad) t.requireGrad();
   return t;
 }
@@ -47,8 +51,8 @@ export function tensor(data: Nested | TypedArray, opts: CreateOptions & { shape?
     checkShape(shape, 'tensor');
     if (numel(shape) !== data.length) throw new ShapeError(`tensor: shape ${fmtShape(shape)} needs ${numel(shape)} values, got ${data.length}`);
     const dtype = opts.dtype ?? dtypeOf(data);
-    const arr = dtype === dtypeOf(data) ? data : allocArray(dtype, data.length).map((_, i) => data[i]);
-    return finish(arr as TypedArray, shape, opts);
+    if (dtype === dtypeOf(data)) return finish(data, shape, opts, false);
+    return finish(allocArray(dtype, data.length).map((_, i) => data[i]), shape, opts);
   }
   const shape = inferShape(data);
   const flat = (Array.isArray(data) ? (data as unknown[]).flat(Infinity) : [data]) as number[];
@@ -66,7 +70,7 @@ export function tensor(data: Nested | TypedArray, opts: CreateOptions & { shape?
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
   checkShape(shape, 'full');
   const arr = allocArray(opts.dtype ?? 'float32', numel(shape));
-  arr.fill(value);
+  if (!Object.is(value, 0)) arr.fill(value); // a fresh typed array is already +0s
   return finish(arr, shape, opts);
 }
 
