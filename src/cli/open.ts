@@ -1,12 +1,16 @@
 // Opening a checkpoint for the CLI: a run folder or a checkpoint folder, its task config (if qkv train knows the task) and its model.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Module } from '../nn/module.js';
 import { loadCheckpoint, resolveCheckpointDir } from '../node/checkpoint.js';
 import type { LoadedCheckpoint } from '../node/checkpoint.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { TASK_NAMES, buildModelOfKind } from '../train/tasks/index.js';
+import { CheckpointError } from '../train/checkpoint-fields.js';
+import { TASK_NAMES, buildModelOfKind, checkpointTaskConfig } from '../train/tasks/index.js';
+import type { TaskName } from '../train/tasks/index.js';
+import { checkFields } from '../train/tasks/config-schema.js';
 import type { TaskConfig, TrainedModel } from '../train/tasks/index.js';
 import { CliError } from './errors.js';
 
@@ -67,16 +71,41 @@ export async function openCheckpoint<M extends Module = Module>(path: string, op
   }
   const tokenizer: Tokenizer | null = ck.tokenizer;
   if (opts.needTokenizer && !tokenizer) throw new CliError(`${dir}/tokenizer.json: file is missing, expected the checkpoint's tokenizer (save it with the model)`);
-  let metrics: OpenedCheckpoint['metrics'] = null;
-  try {
-    metrics = JSON.parse(readFileSync(join(dir, METRICS_FILE), 'utf8'));
-  } catch {
-    metrics = null;
-  }
-  // A task qkv train knows writes its whole config, whose `task` names it; a custom TrainTask may reuse a name with other options.
-  const known = t !== null && (TASK_NAMES as readonly string[]).includes(t.name) && t.options.task === t.name;
+  const metrics = readMetrics(join(dir, METRICS_FILE));
+  // A task qkv train knows writes its whole config, whose `task` names it (a config without one is
+  // damaged); a custom TrainTask may reuse a name with options whose `task` is another string.
+  const options = t?.options as unknown;
+  const ownTask = options !== null && typeof options === 'object' && !Array.isArray(options) ? (options as { task?: unknown }).task : undefined;
+  const known = t !== null && (TASK_NAMES as readonly string[]).includes(t.name) && (ownTask === undefined || ownTask === t.name);
+  const config = known ? checkpointTaskConfig(t!.name as TaskName, options, join(dir, 'config.json')) : null;
   return {
-    dir, ck, task: name, config: known ? (t!.options as unknown as TaskConfig) : null, metrics,
+    dir, ck, task: name, config, metrics,
     model: ck.model, tokenizer: tokenizer!, targetTokenizer: ck.targetTokenizer ?? tokenizer!,
   };
+}
+
+/** metrics.json: the step of the evaluation and its metrics (a NaN metric is written as null). */
+const METRICS_SCHEMA = z.object({
+  step: z.number({ error: 'an integer ≥ 0' }).int({ error: 'an integer ≥ 0' }).min(0, { error: 'an integer ≥ 0' }),
+  metrics: z.record(z.string(), z.number({ error: 'a number or null' }).nullable(), { error: 'an object of metric names and numbers' }),
+}, { error: 'an object {"step": ..., "metrics": {...}}' });
+
+/**
+ * Reads a checkpoint's metrics.json (null when there is none): bad JSON or a wrong field is a
+ * CheckpointError naming the file and the field.
+ */
+export function readMetrics(path: string): OpenedCheckpoint['metrics'] {
+  if (!existsSync(path)) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CheckpointError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new CheckpointError(`${path}: the top level is ${JSON.stringify(raw)}, expected an object {"step": ..., "metrics": {...}}`);
+  }
+  checkFields(METRICS_SCHEMA, raw, `${path}: field`, CheckpointError);
+  const m = raw as { step: number; metrics: Record<string, number | null> };
+  return { step: m.step, metrics: Object.fromEntries(Object.entries(m.metrics).map(([k, v]) => [k, v ?? NaN])) };
 }

@@ -15,7 +15,7 @@ import { checkpointFiles, loadModelState } from '../train/checkpoint.js';
 import { Trainer } from '../train/trainer.js';
 import type { SaveHook, TrainResult } from '../train/trainer.js';
 import { BadRowError } from '../data/user-files.js';
-import { TASK_NAMES, buildTaskRun, checkPresetName, checkTaskName, initFromCheckpoint, loadInitialWeights, taskConfig } from '../train/tasks/index.js';
+import { TASK_NAMES, buildTaskRun, checkPresetName, checkTaskName, checkpointTaskConfig, initFromCheckpoint, loadInitialWeights, taskConfig } from '../train/tasks/index.js';
 import type { PresetName, ReuseTokenizers, TaskConfig, TaskName, TaskRun } from '../train/tasks/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { CliError, UsageError } from './errors.js';
@@ -172,7 +172,7 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
     restore = await readCheckpointDir(lastDir);
     const t = restore.config.task;
     if (!t || t.name !== config.task) throw new CliError(`${lastDir}: trained on task '${t?.name ?? 'none'}', expected '${config.task}' to resume`);
-    config = { ...(t.options as unknown as TaskConfig) };
+    config = checkpointTaskConfig(config.task, t.options, join(lastDir, 'config.json'));
     if (!restore.tokenizer) throw new CliError(`${lastDir}/tokenizer.json: file is missing, expected it to resume`);
     io.err(`resuming ${config.task} (preset ${config.preset}) from ${lastDir} at step ${restore.trainerState?.step ?? 0}`);
   } else if (existsSync(lastDir)) {

@@ -138,6 +138,8 @@ export async function generateCommand(path: string, flags: GenerateFlags): Promi
   const doSample = (flags.doSample ?? true) && flags.temperature > 0;
   const pieces = generate.stream(flags.prompt, {
     maxNewTokens, doSample, temperature: doSample ? flags.temperature : undefined, topK: flags.topK, topP: flags.topP, seed: flags.seed,
+    // Nothing is cut silently: a request past the model's context says what was cut, on stderr (stdout holds the text).
+    onWarning: (message) => process.stderr.write(`qkv: warning: ${message}\n`),
   });
   for await (const piece of pieces) process.stdout.write(piece);
   process.stdout.write('\n');

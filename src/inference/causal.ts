@@ -23,6 +23,12 @@ export interface TextGenerationOptions {
   repetitionPenalty?: number;
   /** Seed of the sampler (default 0): one seed, one text. */
   seed?: number;
+  /**
+   * Called, before the first new token, with each way the request was cut to fit the model's
+   * context: maxNewTokens capped at the context less one, or the prompt's first tokens dropped.
+   * The same messages are in the answer's `warnings`.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** What continuing a prompt produced: the new text and the ids (the prompt as fed, then the new tokens). */
@@ -33,6 +39,39 @@ export interface CausalAnswer {
   ids: number[];
   /** How many of `ids` are the prompt's. */
   promptLength: number;
+  /** What was cut to fit the context, as {@link fitContext} words it (empty when nothing was). */
+  warnings: string[];
+}
+
+/** How a prompt and a number of new tokens fit a model's context (see {@link fitContext}). */
+export interface ContextFit {
+  /** The new tokens generated at most: maxNewTokens, capped at context − 1. */
+  maxNewTokens: number;
+  /** The prompt's ids the model reads: its last (context − maxNewTokens) ids. */
+  promptIds: number[];
+  /** One message per cut: the cap of maxNewTokens, the prompt tokens dropped. */
+  warnings: string[];
+}
+
+/**
+ * Fits a prompt and `asked` new tokens into a model's `context` positions: at most context − 1
+ * new tokens (one position holds the prompt), and the prompt cut from the front to the rest. Each
+ * cut is a warning naming the numbers, so nothing is cut silently.
+ *
+ * @example
+ * fitContext([1, 2, 3], 100, 8).maxNewTokens; // 7
+ * fitContext([1, 2, 3], 100, 8).warnings[0]; // 'maxNewTokens 100 is more than the model's context of 8 tokens allows: generating at most 7 new tokens (the context less one)'
+ */
+export function fitContext(prompt: readonly number[], asked: number, context: number): ContextFit {
+  const maxNewTokens = Math.min(asked, context - 1);
+  const room = context - maxNewTokens;
+  const promptIds = prompt.slice(-room);
+  const warnings: string[] = [];
+  if (maxNewTokens < asked) warnings.push(`maxNewTokens ${asked} is more than the model's context of ${context} tokens allows: generating at most ${maxNewTokens} new tokens (the context less one)`);
+  if (promptIds.length < prompt.length) {
+    warnings.push(`the prompt's ${prompt.length} tokens and ${maxNewTokens} new tokens do not fit the model's context of ${context} tokens: the first ${prompt.length - promptIds.length} prompt tokens were cut, the model reads the last ${promptIds.length}`);
+  }
+  return { maxNewTokens, promptIds, warnings };
 }
 
 /** Default of maxNewTokens, for the API and `qkv generate` alike. */
@@ -41,7 +80,8 @@ export const DEFAULT_MAX_NEW_TOKENS = 100;
 /**
  * The continuation of a prompt as text pieces, as a generator: each piece is yielded as soon as
  * its token is chosen and it completes whole characters. The prompt is cut (from the front) so
- * that it and the new tokens fit the context; an empty prompt starts from </s>. Generation stops
+ * that it and the new tokens fit the context, and each cut is reported to `onWarning` and in the
+ * answer's `warnings` (see {@link fitContext}); an empty prompt starts from </s>. Generation stops
  * after maxNewTokens or when </s> is chosen; pad, <s> and <unk> are never chosen. The return value
  * is the whole answer; its text is the pieces joined.
  *
@@ -57,12 +97,11 @@ export function* streamText(t: TrainedModel<GPT>, prompt: string, o: TextGenerat
   const temperature = o.temperature ?? 1;
   if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new ArgumentError(`text-generation: temperature is ${temperature}, expected a finite number ≥ 0`);
   const sample = (o.doSample ?? false) && temperature > 0;
-  const context = t.model.config.context;
-  const tokens = Math.min(want, context - 1);
   const tok = t.tokenizer;
-  let ids = tok.encode(prompt);
-  if (ids.length === 0) ids = [tok.eosId];
-  ids = ids.slice(-(context - tokens));
+  let encoded = tok.encode(prompt);
+  if (encoded.length === 0) encoded = [tok.eosId];
+  const { maxNewTokens: tokens, promptIds: ids, warnings } = fitContext(encoded, want, t.model.config.context);
+  for (const w of warnings) o.onWarning?.(w);
   const pieces = new TextStream(tok);
   const out: number[] = [];
   const steps = generateSteps(t.model, [ids], {
@@ -76,7 +115,7 @@ export function* streamText(t: TrainedModel<GPT>, prompt: string, o: TextGenerat
   }
   const rest = pieces.flush();
   if (rest) yield rest;
-  return { text: pieces.text(), ids: [...ids, ...out], promptLength: ids.length };
+  return { text: pieces.text(), ids: [...ids, ...out], promptLength: ids.length, warnings };
 }
 
 /**

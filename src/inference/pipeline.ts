@@ -38,6 +38,8 @@ export interface TextGenerationCallOptions extends TextGenerationOptions {
 export interface TextGenerationOutput {
   text: string;
   attentions: CausalAttentions;
+  /** What was cut to fit the model's context (maxNewTokens capped, prompt tokens dropped); empty when nothing was. */
+  warnings: string[];
 }
 
 type WithAttentions<O> = O & { outputAttentions: true };
@@ -119,7 +121,7 @@ const SPECS: Record<PipelineTask, TaskSpec & { rules?: Seq2SeqRules }> = {
 };
 
 const SEQ2SEQ_OPTIONS = ['numBeams', 'lengthPenalty', 'maxNewTokens', 'outputAttentions'];
-const CAUSAL_OPTIONS = ['maxNewTokens', 'doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'seed', 'returnFullText', 'outputAttentions'];
+const CAUSAL_OPTIONS = ['maxNewTokens', 'doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'seed', 'onWarning', 'returnFullText', 'outputAttentions'];
 
 function taskList(): string {
   const aliases = (t: string) => Object.entries(PIPELINE_ALIASES).filter(([, v]) => v === t).map(([k]) => k);
@@ -223,7 +225,7 @@ function textGenerationPipeline(p: PretrainedCausal, base: TextGenerationCallOpt
     const out = list.map((prompt) => {
       const a = generateText(p, prompt, o);
       const text = full ? prompt + a.text : a.text;
-      return o.outputAttentions ? { text, attentions: causalAttentions(p, a.ids) } : text;
+      return o.outputAttentions ? { text, attentions: causalAttentions(p, a.ids), warnings: a.warnings } : text;
     });
     return typeof input === 'string' ? out[0] : out;
   };

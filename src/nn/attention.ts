@@ -35,8 +35,11 @@ export interface SdpaOptions {
  * Attention(Q, K, V) = softmax(Q·Kᵀ / √d_k) · V                       (paper, equation 1)
  *
  * q [..., T, K], k [..., S, K], v [..., S, Vd] → output [..., T, Vd], weights [..., T, S].
- * `mask` broadcasts to [..., T, S] with 1 (any non-zero) where attention is not allowed; those
- * scores become -Infinity before the softmax.
+ * `mask` broadcasts to [..., T, S]. A boolean mask (int32, or float holding only 0s and 1s, as
+ * causalMask and paddingMask make) has 1 (any non-zero) where attention is not allowed; those
+ * scores become -Infinity before the softmax. Any other float mask is additive, as PyTorch reads a
+ * float attn_mask: it is added to the scores (a bias such as ALiBi's; -Infinity entries mask),
+ * see {@link isAdditiveMask}.
  *
  * A query row whose keys are all masked has no softmax (torch returns NaN there). Here such a
  * row gets all-zero weights, so its output is 0 and its gradient is 0 — finite, and easy to
@@ -55,7 +58,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask?
     throw new ShapeError(`scaledDotProductAttention: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)} do not fit [..., T, K], [..., S, K], [..., S, Vd]`);
   }
   const p = opts.dropout ?? 0;
-  if (opts.needWeights === false && !(p > 0 && opts.training)) {
+  const additive = mask ? isAdditiveMask(mask) : false;
+  // The fused kernels read a mask as boolean: an additive one goes the composed way.
+  if (opts.needWeights === false && !(p > 0 && opts.training) && !additive) {
     // The weights are not wanted and no dropout touches them: the fused kernel, when the backend has one.
     if (mask) {
       const scoreShape = [...q.shape.slice(0, -1), k.dim(-2)];
@@ -71,10 +76,17 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask?
   let scores = q.mul(1 / Math.sqrt(K)).matmul(k.transpose(-2, -1)); // [..., T, S]
   let keep: Tensor | null = null;
   if (mask) {
-    const m = mask.dtype === scores.dtype ? mask : mask.to(scores.dtype);
+    let m = mask.dtype === scores.dtype ? mask : mask.to(scores.dtype);
     const shape = broadcastShapes(scores.shape, m.shape, 'scaledDotProductAttention mask');
     if (shape.length !== scores.ndim || shape.some((d, i) => d !== scores.shape[i])) {
       throw new ShapeError(`scaledDotProductAttention: mask ${fmtShape(mask.shape)} does not broadcast to scores ${fmtShape(scores.shape)}`);
+    }
+    if (additive) {
+      // softmax(Q·Kᵀ/√d_k + M): the finite entries are added; the -Infinity ones mask as a boolean mask does
+      // (so that a row they close completely gets zero weights, not NaN).
+      const blocked = m.eq(-Infinity);
+      scores = scores.add(m.maskedFill(blocked, 0));
+      m = blocked;
     }
     // rowOpen [..., T, 1] is 1 where a query row has at least one allowed key.
     const rowOpen = m.eq(0).max(-1, true);
@@ -268,6 +280,7 @@ export class MultiHeadAttention extends Module {
     this.checkInput('value', value);
     const S = key.shape[1];
     const mask = combineMasks(B, this.numHeads, T, S, opts.keyPaddingMask, opts.attnMask);
+    if (mask && isAdditiveMask(mask)) return null; // the fused kernel reads masks as boolean
     let parts: [HeadColumns, HeadColumns, HeadColumns];
     if (query === key && key === value) {
       const qkv = linear(query, this.inProjWeight, this.inProjBias); // [B, T, 3D]
@@ -289,6 +302,23 @@ export class MultiHeadAttention extends Module {
   }
 }
 
+/**
+ * True when `mask` is additive (added to the attention scores, as PyTorch adds a float attn_mask):
+ * a float mask holding any value other than 0 and 1, such as an ALiBi bias or a 0/-Infinity mask.
+ * An int32 mask, or a float one of only 0s and 1s (causalMask, paddingMask), is boolean: non-zero
+ * where attention is not allowed. (A float mask meant as a bias of only 0s and 1s reads as boolean.)
+ *
+ * @example
+ * isAdditiveMask(tensor([[0, -0.5]])); // true: scores + [0, -0.5]
+ * isAdditiveMask(causalMask(3)); // false: 1 where attention is not allowed
+ */
+export function isAdditiveMask(mask: Tensor): boolean {
+  if (mask.dtype === 'int32') return false;
+  const a = mask.toArray();
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0 && a[i] !== 1) return true;
+  return false;
+}
+
 /** keyPaddingMask [B, S] and attnMask (broadcastable to [B, H, T, S]) → one mask, or null. */
 function combineMasks(B: number, H: number, T: number, S: number, kpm?: Tensor | null, attn?: Tensor | null): Tensor | null {
   let mask: Tensor | null = null;
@@ -302,6 +332,11 @@ function combineMasks(B: number, H: number, T: number, S: number, kpm?: Tensor |
     const ok = attn.ndim <= 4 && attn.shape.every((d, i) => d === 1 || d === [B, H, T, S][4 - attn.ndim + i]);
     if (!ok) throw new ShapeError(`MultiHeadAttention: attnMask ${fmtShape(attn.shape)} does not broadcast to [B, H, T, S] = ${fmtShape([B, H, T, S])}`);
     if (!mask) return attn;
+    if (isAdditiveMask(attn)) {
+      // An additive attnMask stays additive: padded keys add -Infinity to it.
+      const dt = attn.dtype === 'int32' ? 'float32' : attn.dtype;
+      return full([B, 1, 1, S], 0, { dtype: dt, backend: attn.backend }).maskedFill(mask, -Infinity).add(attn.to(dt));
+    }
     // Masked where either mask is non-zero.
     const dt = mask.dtype === attn.dtype ? mask.dtype : 'float32';
     return mask.to(dt).eq(0).mul(attn.to(dt).eq(0)).eq(0);

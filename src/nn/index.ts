@@ -16,7 +16,7 @@ export type { Activation, FeedForwardOptions } from './feed-forward.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEncoding } from './positional.js';
 export { causalMask, paddingMask, keyPaddingMaskFromIds } from './masks.js';
 export type { MaskOptions } from './masks.js';
-export { MultiHeadAttention, scaledDotProductAttention } from './attention.js';
+export { MultiHeadAttention, isAdditiveMask, scaledDotProductAttention } from './attention.js';
 export type { AttentionResult, SdpaOptions, MultiHeadAttentionOptions, MultiHeadAttentionCallOptions } from './attention.js';
 export { TransformerEncoderLayer } from './encoder-layer.js';
 export type { TransformerLayerOptions, EncoderLayerCallOptions, EncoderLayerOutput } from './encoder-layer.js';

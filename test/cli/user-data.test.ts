@@ -138,7 +138,7 @@ test('a config file: paths relative to its folder, recorded absolute; JSONL pair
   assertError(await qkv('train', 'g2p', '--train', fixture('pairs.tsv')), 2, /--train: task g2p trains on its packaged dataset; your own pairs go with task seq2seq/);
   assertError(await qkv('train', 'seq2seq', '--train', join(dir, 'nowhere.tsv'), '--preset', 'tiny', '--out', join(dir, 'nowhere')), 1, /nowhere\.tsv: no such file/);
   writeFileSync(join(dir, 'share.json'), JSON.stringify({ task: 'seq2seq', train: 'x.tsv', validShare: 1.5 }));
-  assertError(await qkv('train', join(dir, 'share.json')), 1, /config field 'validShare' is 1\.5, expected a number between 0 and 1/);
+  assertError(await qkv('train', join(dir, 'share.json')), 1, /config field 'validShare' is 1\.5, expected a number in \(0, 1\)/);
   writeFileSync(join(dir, 'kind.json'), JSON.stringify({ task: 'seq2seq', train: 'x.tsv', sourceTokenizer: 'word' }));
   assertError(await qkv('train', join(dir, 'kind.json')), 1, /config field 'sourceTokenizer' is "word", expected one of 'char', 'symbol', 'bpe'/);
 });

@@ -11,6 +11,7 @@ import { SymbolTokenizer } from '../../tokenizers/symbol.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { g2pErrorRates, withoutStress } from '../metrics/edit-distance.js';
 import { overrideConfig, spread, trainerOptions } from './config.js';
+import { G2P_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
 import { pronounce } from '../../inference/seq2seq.js';
@@ -75,7 +76,7 @@ export const G2P_PRESETS: Record<PresetName, G2PConfig> = {
  * const c = g2pConfig('small', { maxMinutes: 5 });
  */
 export function g2pConfig(preset: PresetName, overrides: Record<string, unknown> = {}): G2PConfig {
-  return overrideConfig(G2P_PRESETS[preset], overrides, 'g2p');
+  return checkFields(G2P_FIELDS, overrideConfig(G2P_PRESETS[preset], overrides, 'g2p'));
 }
 
 /** Source tokenizer: the letters (and apostrophe) of the training words. */

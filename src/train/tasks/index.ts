@@ -6,6 +6,9 @@ import type { GPTConfig } from '../../models/gpt.js';
 import type { Transformer } from '../../models/transformer.js';
 import type { Module } from '../../nn/module.js';
 import { PRESET_NAMES } from './config.js';
+import { TASK_SCHEMAS, checkFields, showValue } from './config-schema.js';
+import { CheckpointError } from '../checkpoint-fields.js';
+import { DING_PATH } from '../../data/ding.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import { G2P_PRESETS, evaluateG2P, g2pConfig, g2pTask } from './g2p.js';
 import type { G2PConfig } from './g2p.js';
@@ -18,6 +21,7 @@ import { TRANSLATE_PRESETS, evaluateTranslate, translateConfig, translateTask } 
 import type { TranslateConfig } from './translate.js';
 
 export { PRESET_NAMES, overrideConfig, spread, trainerOptions } from './config.js';
+export { TASK_SCHEMAS, checkFields } from './config-schema.js';
 export type { PresetName, TrainingConfig } from './config.js';
 export type { TaskRun, ReuseTokenizers, BuildOptions, EvaluateOptions, TrainedModel } from './run.js';
 export { G2P_PRESETS, g2pConfig, g2pData, g2pTask, g2pTokenizers, g2pPairs, g2pModel, pronounce, evaluateG2P } from './g2p.js';
@@ -90,6 +94,35 @@ export function taskConfig(task: TaskName, preset: PresetName, overrides: Record
     case 'lm': return lmConfig(preset, overrides);
     case 'seq2seq': return seq2seqConfig(preset, overrides);
   }
+}
+
+/**
+ * Fields added to the task configs after checkpoints were first written, with the value that
+ * such a checkpoint's run used (what the code read as `?? default` before). A field added later
+ * gets its old default here, so old checkpoints keep loading.
+ */
+const ADDED_LATER: Record<TaskName, Record<string, unknown>> = {
+  g2p: { decay: 'rsqrt', cooldown: null, workers: 1, stress: true },
+  translate: { decay: 'rsqrt', cooldown: null, workers: 1, dingPath: DING_PATH },
+  lm: { decay: 'rsqrt', cooldown: null, workers: 1, train: null, valid: null, skipBadRows: false, validShare: 0.05 },
+  seq2seq: { decay: 'rsqrt', cooldown: null, workers: 1 },
+};
+
+/**
+ * A checkpoint's task options (config.json's `task.options`) as the task's config, checked with
+ * the same ranges as a new run's: a missing or out-of-range field is a CheckpointError naming
+ * the file, the field, its value and the range. Fields added after the checkpoint was written
+ * take the value its run used.
+ *
+ * @example
+ * checkpointTaskConfig('g2p', ck.config.task.options, 'run/best/config.json');
+ */
+export function checkpointTaskConfig(task: TaskName, options: unknown, where: string): TaskConfig {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new CheckpointError(`${where}: task options are ${showValue(options)}, expected an object`);
+  }
+  const config = { ...ADDED_LATER[task], ...(options as Record<string, unknown>) };
+  return checkFields(TASK_SCHEMAS[task], config, `${where}: task option`, CheckpointError) as unknown as TaskConfig;
 }
 
 /** The presets of a task. */

@@ -35,12 +35,6 @@ export interface LmText {
   notes: string[];
 }
 
-/** Checks the user-data fields of an lm or seq2seq config (configs written before they existed have none). */
-export function checkUserDataFields(c: { validShare?: number; train?: string | null }, task: string): void {
-  const share = c.validShare ?? 0.05;
-  if (!(share > 0 && share < 1)) throw new ArgumentError(`config field 'validShare' is ${share}, expected a number between 0 and 1 (the share of ${task} data held out for validation)`);
-}
-
 /**
  * Reads the train file (and the valid file, if any) of an lm config: builds or reuses the
  * tokenizer on the training text only, then keeps the training text as token ids, tokenized one

@@ -12,8 +12,9 @@ import { CharTokenizer } from '../../tokenizers/char.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { bitsPerCharacter, perplexity, sumNll } from '../metrics/loss.js';
 import { overrideConfig, trainerOptions } from './config.js';
+import { LM_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
-import { checkUserDataFields, loadLmText, lmTextIds } from './lm-text.js';
+import { loadLmText, lmTextIds } from './lm-text.js';
 import { gptFor, reusedTokenizer } from './reuse.js';
 import type { BuildOptions, EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
 
@@ -69,10 +70,7 @@ export const LM_PRESETS: Record<PresetName, LmConfig> = {
  * const c = lmConfig('small', { tokenizer: 'char' });
  */
 export function lmConfig(preset: PresetName, overrides: Record<string, unknown> = {}): LmConfig {
-  const c = overrideConfig(LM_PRESETS[preset], overrides, 'lm');
-  if (c.tokenizer !== 'bpe' && c.tokenizer !== 'char') throw new ArgumentError(`config field 'tokenizer' is ${JSON.stringify(c.tokenizer)}, expected 'bpe' or 'char'`);
-  checkUserDataFields(c, 'lm');
-  return c;
+  return checkFields(LM_FIELDS, overrideConfig(LM_PRESETS[preset], overrides, 'lm'));
 }
 
 /** A config's own-text fields; configs written before they existed train on State of the Union. */

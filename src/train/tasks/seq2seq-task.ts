@@ -8,16 +8,16 @@ import { readPairs, splitOfRow } from '../../data/user-data.js';
 import { BadRows } from '../../data/user-files.js';
 import type { TextPair } from '../../data/user-files.js';
 import type { Transformer } from '../../models/transformer.js';
-import { TOKENIZER_KINDS, tokenizerBuilder } from '../../tokenizers/builder.js';
+import { tokenizerBuilder } from '../../tokenizers/builder.js';
 import type { TokenizerBuilder, TokenizerKind } from '../../tokenizers/builder.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { corpusBleu } from '../metrics/bleu.js';
 import { corpusChrf } from '../metrics/chrf.js';
 import { g2pErrorRates } from '../metrics/edit-distance.js';
 import { overrideConfig, spread, trainerOptions } from './config.js';
+import { SEQ2SEQ_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { Seq2SeqModelConfig } from './g2p.js';
-import { checkUserDataFields } from './lm-text.js';
 import { reusedTokenizer, transformerFor } from './reuse.js';
 import type { BuildOptions, EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
 import { decodeAll, seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
@@ -88,19 +88,7 @@ export const SEQ2SEQ_PRESETS: Record<PresetName, Seq2SeqConfig> = {
  * const c = seq2seqConfig('small', { train: 'pairs.tsv', targetTokenizer: 'symbol' });
  */
 export function seq2seqConfig(preset: PresetName, overrides: Record<string, unknown> = {}): Seq2SeqConfig {
-  const c = overrideConfig(SEQ2SEQ_PRESETS[preset], overrides, 'seq2seq');
-  for (const f of ['sourceTokenizer', 'targetTokenizer'] as const) {
-    if (!(TOKENIZER_KINDS as readonly string[]).includes(c[f])) throw new ArgumentError(`config field '${f}' is ${JSON.stringify(c[f])}, expected one of ${TOKENIZER_KINDS.map((k) => `'${k}'`).join(', ')}`);
-  }
-  if (c.sharedVocab && c.sourceTokenizer !== c.targetTokenizer) {
-    throw new ArgumentError(`config field 'sharedVocab' is true with sourceTokenizer '${c.sourceTokenizer}' and targetTokenizer '${c.targetTokenizer}', expected the same kind on both sides`);
-  }
-  if ((c.sourceTokenizer === 'bpe' || c.targetTokenizer === 'bpe') && !(Number.isInteger(c.vocabSize) && c.vocabSize >= 260)) {
-    throw new ArgumentError(`config field 'vocabSize' is ${c.vocabSize}, expected an integer ≥ 260 (4 special tokens and the 256 bytes) for a bpe tokenizer`);
-  }
-  if (!(Number.isInteger(c.maxLength) && c.maxLength >= 1)) throw new ArgumentError(`config field 'maxLength' is ${c.maxLength}, expected an integer ≥ 1`);
-  checkUserDataFields(c, 'seq2seq');
-  return c;
+  return checkFields(SEQ2SEQ_FIELDS, overrideConfig(SEQ2SEQ_PRESETS[preset], overrides, 'seq2seq'));
 }
 
 /** A source and every target the data gives it (a source may have several, as a word its pronunciations). */

@@ -10,6 +10,7 @@ import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { corpusBleu } from '../metrics/bleu.js';
 import { corpusChrf } from '../metrics/chrf.js';
 import { overrideConfig, spread, trainerOptions } from './config.js';
+import { TRANSLATE_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { Seq2SeqModelConfig } from './g2p.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
@@ -67,7 +68,7 @@ export const TRANSLATE_PRESETS: Record<PresetName, TranslateConfig> = {
  * const c = translateConfig('base', { vocabSize: 6000 });
  */
 export function translateConfig(preset: PresetName, overrides: Record<string, unknown> = {}): TranslateConfig {
-  return overrideConfig(TRANSLATE_PRESETS[preset], overrides, 'translate');
+  return checkFields(TRANSLATE_FIELDS, overrideConfig(TRANSLATE_PRESETS[preset], overrides, 'translate'));
 }
 
 /** The pairs as token ids (one shared tokenizer for both sides). */
