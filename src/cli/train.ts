@@ -281,6 +281,8 @@ function stopWords(result: TrainResult, config: TaskConfig, flags: TrainingJob['
       return `stopped after ${formatCount(result.epoch)} epochs`;
     case 'earlyStop':
       return 'stopped early (no improvement)';
+    case 'stopped':
+      return 'stopped on request';
   }
 }
 
