@@ -61,6 +61,11 @@ export class DivergenceWatch {
     return this.ema === null ? null : { average: this.ema, minimum: this.min };
   }
 
+  /** True while the average is above the line (the run keeps its last checkpoint from before). */
+  get diverging(): boolean {
+    return this.over > 0;
+  }
+
   /** The line the average must stay under. */
   get threshold(): number {
     return this.factor * this.min + 1;

@@ -107,7 +107,10 @@ export interface TrainerOptions<M extends Module = Module, B = unknown> {
   onNonFinite?: NonFiniteAction;
   /** With onNonFinite 'skip': this many skipped steps in a row stop the run (default 10). */
   maxSkippedSteps?: number;
-  /** The divergence rule (see DivergenceWatch): warn, then stop, when the loss rises far above its running minimum. Default: off. */
+  /**
+   * The divergence rule (see DivergenceWatch): warn, then stop, when the loss rises far above its
+   * running minimum; periodic saves of last/ pause while it is above the line. Default: off.
+   */
   divergence?: DivergenceOptions;
   /** Stop between two steps when this fires, as {@link Trainer.stop} does. */
   signal?: AbortSignal;
@@ -258,7 +261,9 @@ export class Trainer<M extends Module = Module, B = unknown> {
         this.trainStep(batches, runStartStep);
         if (o.evalEvery !== undefined && this.step % o.evalEvery === 0) await this.evaluateAndMonitor();
         const byTime = o.saveEverySeconds !== undefined && (this.clock() - lastSavedAt) / 1000 >= o.saveEverySeconds;
-        if (o.save && ((o.saveEvery !== undefined && this.step % o.saveEvery === 0) || byTime)) {
+        // While the loss is diverging, last/ keeps the state from before it began.
+        const diverging = this.divergence?.diverging ?? false;
+        if (o.save && !diverging && ((o.saveEvery !== undefined && this.step % o.saveEvery === 0) || byTime)) {
           await this.saveCheckpoint('last');
           lastSaved = this.step;
           lastSavedAt = this.clock();

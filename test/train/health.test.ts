@@ -88,16 +88,19 @@ test('DivergenceWatch: the average (β 0.9) against factor × its minimum + 1, w
   assert.equal(back.observe(40), 'stop');
 });
 
-test('divergence: a loss that explodes after settling warns once, then stops naming the step', async () => {
+test('divergence: a loss that explodes after settling warns once, pauses the saves, then stops naming the step', async () => {
   const m = new Vec([0, 0]);
+  const saved: number[] = [];
   const { events, onEvent } = collect();
   // Loss w·[3, 4] · k with k = 1e-9 for 20 steps (near 0), then 1e6: the average leaps over 10 × min + 1.
   const t = new Trainer(m, task((c) => (c <= 20 ? 1e-9 : 1e6)), {
     optimizer: new SGD(m.parameters(), { lr: 0 }), schedule: null, maxSteps: 1000, divergence: { factor: 10, patience: 5 }, onEvent,
+    saveEvery: 1, save: (_w, tr) => { saved.push(tr.stepCount); },
   });
   m.w.assign(tensor([1, 1], { dtype: 'float64' })); // loss 7 × k
   await assert.rejects(t.run(), (e: Error) => e instanceof TrainingDivergedError && e.step === 25 && /step 25: loss 7\.000e\+6, its moving average .* for 5 steps in a row; the run diverged/.test(e.message));
   assert.deepEqual(events.filter((e) => e.type === 'warning').map((e) => e.type === 'warning' && [e.step, e.kind]), [[21, 'divergence']]);
+  assert.equal(saved.at(-1), 20, 'last/ keeps the step before the divergence began');
 });
 
 test('a checkpoint is never written with non-finite weights: the save names the first bad parameter', async () => {

@@ -17,7 +17,7 @@ import type { Seq2SeqConfig } from './seq2seq-task.js';
 import { TRANSLATE_PRESETS, evaluateTranslate, translateConfig, translateTask } from './translate.js';
 import type { TranslateConfig } from './translate.js';
 
-export { PRESET_NAMES, overrideConfig, spread, trainerOptions } from './config.js';
+export { NON_FINITE_ACTIONS, PRESET_NAMES, SAFETY_DEFAULTS, overrideConfig, saveOptions, spread, trainerOptions } from './config.js';
 export type { PresetName, TrainingConfig } from './config.js';
 export type { TaskRun, ReuseTokenizers, BuildOptions, EvaluateOptions, TrainedModel } from './run.js';
 export { G2P_PRESETS, g2pConfig, g2pData, g2pTask, g2pTokenizers, g2pPairs, g2pModel, pronounce, evaluateG2P } from './g2p.js';
