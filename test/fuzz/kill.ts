@@ -4,8 +4,9 @@
 // test/fuzz/kill.test.ts runs a bounded slice of it in npm test.
 //
 // One run folder; each round starts `node bin/qkv.js train g2p --preset tiny` (with --resume once a
-// checkpoint exists), then either SIGKILLs it after a random delay (while it loads, trains or
-// saves) or, once it has printed a training line, sends SIGINT. After each round it checks:
+// checkpoint exists), then either SIGKILLs it at a random moment (4 in 5 within 2 s of its first
+// training line, while it trains or saves; the others anywhere from the start, loading included)
+// or, once it has printed a training line, sends SIGINT. After each round it checks:
 //   - the resumed run starts from a step ≥ the newest step saved before it (last/ or best/);
 //   - best/'s recorded validLoss never increases ('min' metric);
 //   - every folder read (last/, best/, or the copy the fallback picks) is complete: its manifest
@@ -140,11 +141,15 @@ export async function killTest(o: KillTestOptions): Promise<KillTestReport> {
       const args = ['train', 'g2p', '--preset', 'tiny', '--out', dir, '--steps', '1000000', resume ? '--resume' : '--overwrite'];
       const delay = 500 + rand() * ((o.maxDelayMs ?? 7000) - 500);
       const extra = rand() * 1500;
+      // Four kills in five land in training (after the first step line, within 2 s: ~10 saves), the rest anywhere from the start.
+      const inTraining = rand() < 0.8;
       const r = await round(args, (child, trained) => {
         if (sigint) void trained.then(() => setTimeout(() => child.kill('SIGINT'), extra));
+        else if (inTraining) void trained.then(() => setTimeout(() => child.kill('SIGKILL'), extra * (4 / 3)));
         else setTimeout(() => child.kill('SIGKILL'), delay);
       });
-      const tag = `round ${i + 1} (${sigint ? 'SIGINT' : `SIGKILL after ${Math.round(delay)} ms`}${resume ? ', resumed' : ''})`;
+      const when = inTraining ? `${Math.round(extra * (4 / 3))} ms into training` : `${Math.round(delay)} ms after the start`;
+      const tag = `round ${i + 1} (${sigint ? 'SIGINT' : `SIGKILL ${when}`}${resume ? ', resumed' : ''})`;
       if (resume) {
         const m = /resuming g2p \(preset tiny\) from \S+ at step (\d+)/.exec(r.stderr);
         if (m) {
