@@ -1,6 +1,5 @@
 // `qkv demo` (npm run demo): train the small G2P preset for a couple of minutes, then show what it learned.
 
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSeconds } from '../node/progress.js';
 import type { Transformer } from '../models/transformer.js';
@@ -33,9 +32,8 @@ export async function demoCommand(flags: DemoFlags, io: Output = stdio): Promise
   const t0 = performance.now();
   const overrides = flags.minutes !== undefined ? { maxMinutes: flags.minutes } : {};
   const config = taskConfig('g2p', flags.preset, overrides) as G2PConfig;
-  for (const sub of ['best', 'last']) rmSync(join(flags.out, sub), { recursive: true, force: true });
   io.out(`qkv demo: teaching a Transformer to pronounce English spelling (CMUdict), preset ${flags.preset}, ${config.maxMinutes ?? '?'} min of training`);
-  await runTraining({ config, out: flags.out, limits: overrides }, io); // limits: so the end line says --minutes
+  await runTraining({ config, out: flags.out, limits: overrides, overwrite: true }, io); // limits: so the end line says --minutes
 
   const ck = await openCheckpoint<Transformer>(join(flags.out, 'last'), { kind: 'transformer', needTokenizer: true });
   const t1 = performance.now();

@@ -1,8 +1,8 @@
 // `qkv train`: a task (or config.json) → checkpoints in --out, with a progress bar and one line per evaluation.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { writeDirAtomic } from '../node/atomic-write.js';
+import { findCompleteCopy, staleCopies, writeDirAtomic } from '../node/atomic-write.js';
 import { startWorkerReplicas } from '../node/data-parallel.js';
 import type { WorkerReplicas } from '../node/data-parallel.js';
 import { readCheckpointDir } from '../node/checkpoint.js';
@@ -12,10 +12,11 @@ import { readProgress } from '../node/read-progress.js';
 import { fanOut } from '../train/events.js';
 import type { TrainEvent } from '../train/events.js';
 import { checkpointFiles, loadModelState } from '../train/checkpoint.js';
+import { TrainingDivergedError } from '../train/health.js';
 import { Trainer } from '../train/trainer.js';
 import type { SaveHook, TrainResult } from '../train/trainer.js';
 import { BadRowError } from '../data/user-files.js';
-import { TASK_NAMES, buildTaskRun, checkPresetName, checkTaskName, checkpointTaskConfig, initFromCheckpoint, loadInitialWeights, taskConfig } from '../train/tasks/index.js';
+import { TASK_NAMES, buildTaskRun, checkPresetName, checkTaskName, checkpointTaskConfig, initFromCheckpoint, loadInitialWeights, saveOptions, taskConfig } from '../train/tasks/index.js';
 import type { PresetName, ReuseTokenizers, TaskConfig, TaskName, TaskRun } from '../train/tasks/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { CliError, UsageError } from './errors.js';
@@ -30,6 +31,8 @@ export interface TrainFlags {
   minutes?: number;
   seed?: number;
   resume?: boolean;
+  /** Remove the run already in --out (best/, last/ and what crashed saves left) and start afresh. */
+  overwrite?: boolean;
   log?: string;
   /** Your own data: a file of pairs (seq2seq) or text (lm); resolved against the working folder. */
   train?: string;
@@ -90,6 +93,7 @@ export function readTrainTarget(target: string, flags: TrainFlags): { task: Task
     throw new UsageError(`--${flags.train !== undefined ? 'train' : 'valid'}: task ${name} trains on its packaged dataset; your own pairs go with task seq2seq (qkv train seq2seq --train pairs.tsv), your own text with task lm`);
   }
   if (flags.resizeVocab && flags.initFrom === undefined) throw new UsageError('--resize-vocab grows the vocabulary of the checkpoint given to --init-from, expected --init-from too');
+  if (flags.overwrite && flags.resume) throw new UsageError('--overwrite removes the run in --out and --resume continues it, expected only one of them');
   if (flags.initFrom !== undefined && flags.resume) throw new UsageError('--init-from starts a new run from a checkpoint and --resume continues one, expected only one of them');
   const flagsOverrides: Record<string, unknown> = {
     ...(flags.steps !== undefined ? { maxSteps: flags.steps } : {}),
@@ -148,6 +152,50 @@ export interface TrainingJob {
   initFrom?: string;
   /** With initFrom: grow the tokenizers (and embedding rows) to cover the new data's symbols. */
   resizeVocab?: boolean;
+  /** Remove a run already in `out` (best/, last/, stale copies) instead of refusing to start. */
+  overwrite?: boolean;
+  /**
+   * Catch SIGINT and SIGTERM while training (default true): the step in progress finishes, last/ is
+   * saved, and a CliError with exit code 130 (SIGINT) or 143 (SIGTERM) is thrown. A second signal exits at once.
+   */
+  handleSignals?: boolean;
+  /** Stop between two steps when this fires (last/ is saved; the result's reason is 'stopped'). */
+  signal?: AbortSignal;
+}
+
+/** The checkpoint folders of a run folder, and what crashed saves left beside them. */
+const RUN_FOLDERS = ['best', 'last'] as const;
+
+/** What of a run is in `out`: best/, last/, and stray `.tmp-*`/`.old-*` copies of them. */
+async function existingRun(out: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const sub of RUN_FOLDERS) {
+    const dir = join(out, sub);
+    if (existsSync(dir)) found.push(dir);
+    found.push(...(await staleCopies(dir)));
+  }
+  return found;
+}
+
+/**
+ * The checkpoint a resumed run continues from: the one of last/ and best/ with the most steps (a
+ * kill between a best/ save and the last/ save after it leaves best/ ahead), its folder, and the
+ * best score recorded by either (same run: a folder holds one run lineage).
+ */
+async function resumePoint(out: string): Promise<{ dir: string; ck: Awaited<ReturnType<typeof readCheckpointDir>>; other: Awaited<ReturnType<typeof readCheckpointDir>> | null }> {
+  const found: { dir: string; ck: Awaited<ReturnType<typeof readCheckpointDir>> }[] = [];
+  for (const sub of ['last', 'best'] as const) {
+    const dir = join(out, sub);
+    if (!existsSync(join(dir, 'config.json')) && !(await findCompleteCopy(dir))) continue;
+    const ck = await readCheckpointDir(dir);
+    if (ck.trainerState) found.push({ dir, ck });
+  }
+  if (!found.length) {
+    const stale = await existingRun(out);
+    throw new CliError(`${join(out, 'last')}: no checkpoint to resume from${stale.length ? ` (only incomplete copies left by an interrupted save: ${stale.join(', ')})` : ''}, expected one written by qkv train --out ${out}`);
+  }
+  found.sort((a, b) => b.ck.trainerState!.step - a.ck.trainerState!.step); // stable: last/ first on a tie
+  return { ...found[0], other: found[1]?.ck ?? null };
 }
 
 /** A line saying which tokens a reused tokenizer gained, or null when it gained none. */
@@ -163,20 +211,63 @@ function grownVocabulary(side: string, before: Tokenizer, after: Tokenizer): str
  * terminal, and one line per evaluation on `io.out`.
  */
 export async function runTraining(job: TrainingJob, io: Output = stdio): Promise<{ result: TrainResult; run: TaskRun }> {
-  const lastDir = join(job.out, 'last');
+  let signalled: NodeJS.Signals | null = null;
+  let trainer: Trainer | null = null;
+  const exitCode = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? 130 : 143);
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) process.exit(exitCode(sig)); // a second Ctrl-C: at once (saves are atomic)
+    signalled = sig;
+    io.err(`${sig}: stopping after this step and saving ${join(job.out, 'last')} (${sig} again to quit at once)`);
+    trainer?.stop();
+  };
+  const handle = job.handleSignals !== false;
+  if (handle) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  try {
+    return await trainInto(job, io, {
+      started: (t) => {
+        trainer = t;
+        if (signalled) t.stop();
+      },
+      interrupted: () => signalled,
+    });
+  } finally {
+    if (handle) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}
+
+/** runTraining's work, with its signal handling outside: `started` gets the Trainer, `interrupted` says whether a signal came. */
+async function trainInto(
+  job: TrainingJob, io: Output,
+  hooks: { started: (t: Trainer) => void; interrupted: () => NodeJS.Signals | null },
+): Promise<{ result: TrainResult; run: TaskRun }> {
+  let lastDir = join(job.out, 'last');
   let config = job.config;
   let run: TaskRun;
   let restore: Awaited<ReturnType<typeof readCheckpointDir>> | null = null;
+  let otherBest: Awaited<ReturnType<typeof readCheckpointDir>> | null = null;
   if (job.resume) {
-    if (!existsSync(join(lastDir, 'config.json'))) throw new CliError(`${lastDir}: no checkpoint to resume from, expected one written by qkv train --out ${job.out}`);
-    restore = await readCheckpointDir(lastDir);
+    const point = await resumePoint(job.out);
+    ({ ck: restore, other: otherBest } = point);
+    lastDir = point.dir;
     const t = restore.config.task;
     if (!t || t.name !== config.task) throw new CliError(`${lastDir}: trained on task '${t?.name ?? 'none'}', expected '${config.task}' to resume`);
     config = checkpointTaskConfig(config.task, t.options, join(lastDir, 'config.json'));
     if (!restore.tokenizer) throw new CliError(`${lastDir}/tokenizer.json: file is missing, expected it to resume`);
     io.err(`resuming ${config.task} (preset ${config.preset}) from ${lastDir} at step ${restore.trainerState?.step ?? 0}`);
-  } else if (existsSync(lastDir)) {
-    throw new CliError(`${job.out} already holds a run (${lastDir}); pass --resume to continue it or --out to start another`);
+  } else {
+    const existing = await existingRun(job.out);
+    if (existing.length && job.overwrite) {
+      for (const path of existing) rmSync(path, { recursive: true, force: true });
+      io.err(`--overwrite: removed the run in ${job.out} (${existing.map((p) => p.slice(job.out.length).replace(/^[\\/]/, '')).join(', ')})`);
+    } else if (existing.length) {
+      throw new CliError(`${job.out} already holds a run (${existing.join(', ')}); pass --resume to continue it, --overwrite to replace it, or --out to start another`);
+    }
   }
   if (job.limits?.maxSteps !== undefined) config = { ...config, maxSteps: job.limits.maxSteps };
   if (job.limits?.maxMinutes !== undefined) config = { ...config, maxMinutes: job.limits.maxMinutes };
@@ -208,6 +299,13 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
     reading.stop();
   }
   if (restore) loadModelState(run.model, restore.modelState, `${lastDir}/model.safetensors`);
+  if (restore?.trainerState && otherBest?.trainerState) {
+    // Keep-best compares against the best this run folder ever recorded, in best/ or last/.
+    const a = restore.trainerState.best;
+    const b = otherBest.trainerState.best;
+    const max = run.trainer.monitor?.mode === 'max';
+    if (b && (!a || (a.metric === b.metric && (max ? b.value > a.value : b.value < a.value)))) restore.trainerState = { ...restore.trainerState, best: b };
+  }
   if (init && reuse) {
     const grownTok = [grownVocabulary(run.targetTokenizer ? 'source' : 'the', reuse.tokenizer, run.tokenizer)];
     if (run.targetTokenizer) grownTok.push(grownVocabulary('target', reuse.targetTokenizer ?? reuse.tokenizer, run.targetTokenizer));
@@ -221,6 +319,7 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
   io.err(`model: ${run.modelKind}, ${formatCount(params)} parameters; training up to ${limit}; checkpoints in ${job.out}/best and ${job.out}/last`);
 
   let lastEval: { step: number; metrics: Record<string, number> } | null = null;
+  let lastSaved: number | null = restore?.trainerState?.step ?? null;
   let lossSum = 0;
   let lossSteps = 0;
   let tokens = 0;
@@ -241,6 +340,11 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
       lossSum = lossSteps = tokens = tokenSeconds = 0;
     } else if (e.type === 'earlyStop') {
       io.out(`early stop at step ${e.step}: no improvement in ${e.patience} evaluations`);
+    } else if (e.type === 'warning') {
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+      io.err(`warning: ${e.message}`);
+    } else if (e.type === 'checkpoint' && e.which === 'last') {
+      lastSaved = e.step;
     }
   };
   let replicas: WorkerReplicas | null = null;
@@ -254,18 +358,31 @@ export async function runTraining(job: TrainingJob, io: Output = stdio): Promise
   try {
     const trainer = new Trainer(run.model, run.task, {
       ...run.trainer,
+      ...saveOptions(config),
       ...(replicas ? { replicas } : {}),
+      ...(job.signal ? { signal: job.signal } : {}),
       save: saver(job.out, run, () => lastEval),
       onEvent: fanOut(bar.onEvent, printer, ...(log ? [log.onEvent] : [])),
     });
     if (restore) trainer.restore(restore);
+    hooks.started(trainer);
     result = await trainer.run();
+  } catch (e) {
+    if (e instanceof TrainingDivergedError) {
+      const kept = lastSaved !== null ? `${join(job.out, 'last')} keeps step ${lastSaved}` : 'no checkpoint was saved before it';
+      throw new CliError(`${e.message.replace(/^Trainer: /, '')}; ${kept}`);
+    }
+    throw e;
   } finally {
     bar.stop();
     log?.close();
     await replicas?.close();
   }
   const best = result.best ? `best ${result.best.metric} ${result.best.value.toPrecision(4)} at step ${result.best.step}` : 'no evaluation yet';
+  const sig = hooks.interrupted();
+  if (sig) {
+    throw new CliError(`interrupted by ${sig} at step ${result.step}: saved ${join(job.out, 'last')} at step ${lastSaved ?? result.step} (continue with --resume)`, sig === 'SIGINT' ? 130 : 143);
+  }
   io.out(`done: ${result.step} steps in ${formatSeconds(result.elapsedSeconds)}; ${stopWords(result, config, job.limits)}; ${best}; checkpoints in ${job.out}/best and ${job.out}/last`);
   return { result, run };
 }
@@ -281,6 +398,8 @@ function stopWords(result: TrainResult, config: TaskConfig, flags: TrainingJob['
       return `stopped after ${formatCount(result.epoch)} epochs`;
     case 'earlyStop':
       return 'stopped early (no improvement)';
+    case 'stopped':
+      return 'stopped on request';
   }
 }
 
@@ -289,7 +408,7 @@ export async function trainCommand(target: string, flags: TrainFlags): Promise<v
   const { task, preset, config } = readTrainTarget(target, flags);
   const out = flags.out ?? join('runs', `${task}-${preset}`);
   await runTraining({
-    config, out, resume: flags.resume, log: flags.log, initFrom: flags.initFrom, resizeVocab: flags.resizeVocab,
+    config, out, resume: flags.resume, overwrite: flags.overwrite, log: flags.log, initFrom: flags.initFrom, resizeVocab: flags.resizeVocab,
     limits: { ...(flags.steps !== undefined ? { maxSteps: flags.steps } : {}), ...(flags.minutes !== undefined ? { maxMinutes: flags.minutes } : {}) },
   });
 }

@@ -78,12 +78,22 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
+ * The completeness marker writeDirAtomic writes last into every folder: `{ "files": { name: bytes } }`.
+ * A folder whose marker is there and whose listed files all have their listed sizes was written
+ * whole; a copy left by a kill (`<dir>.tmp-*` mid-write, `<dir>.old-*` mid-delete) may be torn.
+ */
+export const DIR_MANIFEST = '.qkv-manifest.json';
+
+/**
  * Writes a whole folder (a checkpoint: weights, config, optimizer state) atomically. The files
- * are built in `dir + '.tmp-<random>'` and fsync'd; then the old folder, if any, is renamed aside
- * to `dir + '.old-<random>'`, the new one renamed into place, and the old one removed. A crash
- * before the swap leaves the old folder intact (and a stray `.tmp-` folder); a crash between the
- * two renames leaves the complete old folder under its `.old-` name. `dir` never holds a
- * half-written checkpoint. Names may contain `/` for subfolders but must stay inside `dir`.
+ * are built in `dir + '.tmp-<random>'` and fsync'd, then the manifest ({@link DIR_MANIFEST}) is
+ * written last; then the old folder, if any, is renamed aside to `dir + '.old-<random>'`, the new
+ * one renamed into place, and the old one removed. A crash before the swap leaves the old folder
+ * intact (and a stray `.tmp-` folder); a crash between the two renames leaves no `dir` but two
+ * complete copies (`.old-` and `.tmp-`, each with its manifest), which {@link findCompleteCopy}
+ * finds. `dir` never holds a half-written folder. After the swap, stray `.tmp-*` and `.old-*`
+ * siblings of `dir` left by earlier crashes are removed (one writer per folder at a time). Names
+ * may contain `/` for subfolders but must stay inside `dir`.
  *
  * @example
  * await writeDirAtomic('ckpt/step-1000', {
@@ -94,7 +104,10 @@ async function exists(path: string): Promise<boolean> {
 export async function writeDirAtomic(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
   const target = dir.replace(/[\\/]+$/, '') || dir;
   const names = Object.keys(files);
-  for (const name of names) checkName(target, name);
+  for (const name of names) {
+    checkName(target, name);
+    if (name === DIR_MANIFEST) throw new ArgumentError(`writeDirAtomic: file name "${name}" for ${target} is reserved for the completeness manifest`);
+  }
   if (await exists(target)) {
     const st = await fs.stat(target);
     if (!st.isDirectory()) throw new ArgumentError(`writeDirAtomic: ${target} exists and is not a directory`);
@@ -105,12 +118,17 @@ export async function writeDirAtomic(dir: string, files: Record<string, Uint8Arr
   const tmp = `${target}.tmp-${suffix()}`;
   await fs.mkdir(tmp);
   try {
+    const sizes: Record<string, number> = {};
     for (const name of names) {
       const path = join(tmp, name);
       await fs.mkdir(dirname(path), { recursive: true });
-      await writeAndSync(path, files[name]);
+      const data = files[name];
+      await writeAndSync(path, data);
+      sizes[name] = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     }
     for (const d of new Set(names.map((n) => dirname(join(tmp, n))))) await syncDir(d);
+    // Last, once every file is on disk: a folder with this manifest was written whole.
+    await writeAndSync(join(tmp, DIR_MANIFEST), JSON.stringify({ files: sizes }) + '\n');
     await syncDir(tmp);
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
@@ -132,6 +150,72 @@ export async function writeDirAtomic(dir: string, files: Record<string, Uint8Arr
   }
   await syncDir(parent);
   if (old !== null) await fs.rm(old, { recursive: true, force: true });
+  await removeStaleCopies(target);
+}
+
+/** The `<dir>.tmp-*` and `<dir>.old-*` siblings of `dir` (full paths), newest first. */
+export async function staleCopies(dir: string): Promise<string[]> {
+  const target = dir.replace(/[\\/]+$/, '') || dir;
+  const parent = dirname(target);
+  const base = basename(target);
+  let names: string[];
+  try {
+    names = (await fs.readdir(parent)).filter((n) => n.startsWith(`${base}.tmp-`) || n.startsWith(`${base}.old-`));
+  } catch {
+    return [];
+  }
+  const dated = await Promise.all(names.map(async (n) => {
+    const path = join(parent, n);
+    const t = await fs.lstat(path).then((st) => st.mtimeMs, () => -1);
+    return { path, t };
+  }));
+  return dated.filter((d) => d.t >= 0).sort((a, b) => b.t - a.t).map((d) => d.path);
+}
+
+/** Removes what crashed saves of `dir` left beside it (`<dir>.tmp-*`, `<dir>.old-*`). */
+export async function removeStaleCopies(dir: string): Promise<void> {
+  for (const path of await staleCopies(dir)) await fs.rm(path, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/**
+ * Whether `dir` was written whole by writeDirAtomic: its manifest is there and every file it lists
+ * has the listed size. A folder written by other means (or by an older qkv) has no manifest: false.
+ *
+ * @example
+ * await isCompleteDir('runs/g2p/last.old-1a2b3c'); // false when a kill left it half-deleted
+ */
+export async function isCompleteDir(dir: string): Promise<boolean> {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(await fs.readFile(join(dir, DIR_MANIFEST), 'utf8'));
+  } catch {
+    return false;
+  }
+  const listed = (manifest as { files?: unknown } | null)?.files;
+  if (listed === null || typeof listed !== 'object' || Array.isArray(listed)) return false;
+  for (const [name, size] of Object.entries(listed as Record<string, unknown>)) {
+    try {
+      checkName(dir, name);
+      const st = await fs.stat(join(dir, name));
+      if (!st.isFile() || st.size !== size) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The newest complete copy a crashed save of `dir` left beside it (`<dir>.old-*` or `<dir>.tmp-*`
+ * with its manifest whole), or null. For when `dir` itself is missing: a kill between
+ * writeDirAtomic's two renames.
+ *
+ * @example
+ * if (!existsSync('runs/g2p/last')) await findCompleteCopy('runs/g2p/last'); // 'runs/g2p/last.tmp-…' or null
+ */
+export async function findCompleteCopy(dir: string): Promise<string | null> {
+  for (const path of await staleCopies(dir)) if (await isCompleteDir(path)) return path;
+  return null;
 }
 
 /**

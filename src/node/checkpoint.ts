@@ -7,7 +7,7 @@
 // atomically by writeDirAtomic: a crash leaves the previous version, never a half-written one.
 
 import { existsSync, promises as fs, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { CHECKPOINT_FILES, CheckpointError, checkpointFiles, readCheckpoint } from '../train/checkpoint.js';
@@ -15,7 +15,7 @@ import type { CheckpointData, CheckpointParts, ReadCheckpointOptions } from '../
 import { modelFromCheckpoint } from '../train/checkpoint-models.js';
 import type { ModelFromCheckpointOptions } from '../train/checkpoint-models.js';
 import type { SaveHook } from '../train/trainer.js';
-import { writeDirAtomic } from './atomic-write.js';
+import { findCompleteCopy, staleCopies, writeDirAtomic } from './atomic-write.js';
 
 /**
  * Writes a checkpoint folder atomically (the old folder stays until the new one is complete).
@@ -28,26 +28,9 @@ export async function saveCheckpoint(dir: string, parts: CheckpointParts): Promi
 }
 
 /**
- * writeDirAtomic swaps folders with two renames; a crash between them leaves the complete old
- * checkpoint as `<dir>.old-<random>` and no `<dir>`. This finds such a folder (the newest).
- */
-async function orphanedOld(dir: string): Promise<string | null> {
-  const parent = dirname(dir);
-  const prefix = `${basename(dir)}.old-`;
-  let names: string[];
-  try {
-    names = (await fs.readdir(parent)).filter((n) => n.startsWith(prefix));
-  } catch {
-    return null;
-  }
-  const withTimes = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(join(parent, n))).mtimeMs })));
-  withTimes.sort((a, b) => b.t - a.t);
-  return withTimes.length ? join(parent, withTimes[0].n) : null;
-}
-
-/**
  * The named files of a checkpoint folder that exist, as bytes, and the folder actually read: when
- * `dir` is missing because a save crashed mid-swap, the old checkpoint it left (`<dir>.old-*`).
+ * `dir` is missing because a save crashed mid-swap, the newest complete copy it left beside it
+ * (`<dir>.old-*` or `<dir>.tmp-*` whose manifest lists every file at its size; see findCompleteCopy).
  *
  * @example
  * const { files } = await readCheckpointFiles('runs/copy/last', ['config.json', 'model.safetensors']);
@@ -57,9 +40,12 @@ export async function readCheckpointFiles(dir: string, names: readonly string[] 
   try {
     st = await fs.stat(dir);
   } catch {
-    const old = await orphanedOld(dir);
-    if (old) return readCheckpointFiles(old, names);
-    throw new CheckpointError(`${dir}: no such checkpoint folder`);
+    // A kill between writeDirAtomic's two renames leaves no `dir` but complete copies beside it;
+    // only one whose manifest says it was written whole is read, never a torn one.
+    const copy = await findCompleteCopy(dir);
+    if (copy) return readCheckpointFiles(copy, names);
+    const torn = (await staleCopies(dir)).length;
+    throw new CheckpointError(`${dir}: no such checkpoint folder${torn ? ` (${torn} incomplete ${torn === 1 ? 'copy' : 'copies'} left by an interrupted save beside it, not read)` : ''}`);
   }
   if (!st.isDirectory()) throw new CheckpointError(`${dir}: is not a folder, expected a checkpoint folder`);
   const files = new Map<string, Uint8Array>();
@@ -75,7 +61,8 @@ export async function readCheckpointFiles(dir: string, names: readonly string[] 
 
 /**
  * Reads a checkpoint folder's files and checks them, without building a model. When `dir` is
- * missing because a save crashed mid-swap, the old checkpoint it left (`<dir>.old-*`) is read.
+ * missing because a save crashed mid-swap, the newest complete copy it left (`<dir>.old-*` or
+ * `<dir>.tmp-*`, checked against its manifest) is read; an incomplete one never is.
  *
  * @example
  * const ck = await readCheckpointDir('runs/copy/last');

@@ -9,7 +9,7 @@ export { loadNativeBackend, installDefaultBackend } from './backend-select.js';
 export type { NativeOptions } from './backend-select.js';
 export { createNativeBackend } from '../backend/native.js';
 export type { NativeBackend, NativeAddon } from '../backend/native.js';
-export { writeFileAtomic, writeDirAtomic, loadSafetensorsFile, saveSafetensorsFile } from './atomic-write.js';
+export { DIR_MANIFEST, findCompleteCopy, isCompleteDir, writeFileAtomic, writeDirAtomic, loadSafetensorsFile, saveSafetensorsFile } from './atomic-write.js';
 export { saveCheckpoint, readCheckpointDir, readCheckpointFiles, resolveCheckpointDir, loadCheckpoint, checkpointSaver } from './checkpoint.js';
 // A folder path or the files: these two shadow the files-only ones of the inference room.
 export { loadPretrained, pipeline } from './pretrained.js';

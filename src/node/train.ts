@@ -22,6 +22,10 @@ export interface TrainOptions {
   resizeVocab?: boolean;
   /** Continue the run in `out` from its last/ checkpoint. */
   resume?: boolean;
+  /** Remove a run already in `out` (best/, last/) and start afresh; without it (or `resume`) such a folder is an error. */
+  overwrite?: boolean;
+  /** Stop between two steps when this fires: last/ is saved and the result's reason is 'stopped'. */
+  signal?: AbortSignal;
   /** Append every training event to this JSON Lines file. */
   log?: string;
   /** Receives each line `qkv train` would print (evaluations, the end line, notes); default: nothing is printed. */
@@ -42,7 +46,10 @@ export async function train(o: TrainOptions): Promise<{ result: TrainResult; bes
   const config = taskConfig(checkTaskName(o.task), checkPresetName(o.preset ?? 'small'), fields);
   const line = o.onLine ?? (() => undefined);
   const { result } = await runTraining(
-    { config, out: o.out, resume: o.resume, log: o.log, initFrom: o.initFrom, resizeVocab: o.resizeVocab },
+    {
+      config, out: o.out, resume: o.resume, overwrite: o.overwrite, log: o.log, initFrom: o.initFrom, resizeVocab: o.resizeVocab,
+      handleSignals: false, ...(o.signal ? { signal: o.signal } : {}),
+    },
     { out: line, err: line },
   );
   return { result, best: resolve(o.out, 'best'), last: resolve(o.out, 'last') };

@@ -8,7 +8,8 @@ export interface BestMetric {
 }
 
 /** Why {@link Trainer.run} returned. */
-export type StopReason = 'maxSteps' | 'maxEpochs' | 'maxSeconds' | 'earlyStop';
+/** 'stopped': {@link Trainer.stop} was called (or its abort signal fired), e.g. on Ctrl-C. */
+export type StopReason = 'maxSteps' | 'maxEpochs' | 'maxSeconds' | 'earlyStop' | 'stopped';
 
 /** After every optimizer step. */
 export interface StepEvent {
@@ -34,6 +35,8 @@ export interface StepEvent {
   maxSteps?: number;
   /** The maxSeconds limit, when there is one (a progress bar follows whichever limit is further along). */
   maxSeconds?: number;
+  /** True when the step's loss or gradient norm was not finite and onNonFinite 'skip' left the weights alone. */
+  skipped?: boolean;
 }
 
 /** After every evaluation. */
@@ -70,6 +73,15 @@ export interface EpochEndEvent {
   step: number;
 }
 
+/** Something the user should know that does not stop the run (a skipped step, a loss that starts to diverge). */
+export interface WarningEvent {
+  type: 'warning';
+  step: number;
+  /** 'nonFinite': a step skipped; 'divergence': the loss rose far above its running minimum. */
+  kind: 'nonFinite' | 'divergence';
+  message: string;
+}
+
 /** When run() returns. */
 export interface EndEvent {
   type: 'end';
@@ -81,7 +93,7 @@ export interface EndEvent {
 }
 
 /** Everything a Trainer's `onEvent` hook receives; switch on `type`. */
-export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | EarlyStopEvent | EpochEndEvent | EndEvent;
+export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | EarlyStopEvent | EpochEndEvent | WarningEvent | EndEvent;
 
 /**
  * One event handler that calls several (a progress bar and a log file, say), in order.

@@ -3,8 +3,10 @@
 export { Trainer } from './trainer.js';
 export type { TrainTask, TrainerOptions, TrainerState, TrainResult, MonitorOptions, SaveHook } from './trainer.js';
 export { fanOut } from './events.js';
+export { DivergenceWatch, TrainingDivergedError, assertFiniteWeights, firstNonFiniteWeight } from './health.js';
+export type { DivergenceOptions, NonFiniteAction } from './health.js';
 export type {
-  TrainEvent, StepEvent, EvalEvent, CheckpointEvent, EarlyStopEvent, EpochEndEvent, EndEvent, BestMetric, StopReason,
+  TrainEvent, StepEvent, EvalEvent, CheckpointEvent, EarlyStopEvent, EpochEndEvent, EndEvent, WarningEvent, BestMetric, StopReason,
 } from './events.js';
 export { QKV_VERSION, CHECKPOINT_FORMAT, CHECKPOINT_FILES, CheckpointError, checkpointFiles, readCheckpoint, loadModelState } from './checkpoint.js';
 export type { CheckpointConfig, CheckpointParts, CheckpointData, ReadCheckpointOptions } from './checkpoint.js';

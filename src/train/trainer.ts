@@ -1,5 +1,6 @@
 // The training loop: seeded batches from a task, loss, backward, clipping, the schedule, evaluation,
-// keep-best, early stopping and limits, with a state that resumes bit for bit. No file system here.
+// keep-best, early stopping, limits, periodic saves and health checks (non-finite steps, divergence),
+// with a state that resumes bit for bit. No file system and no process signals here.
 
 import { ArgumentError, StateDictError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -13,6 +14,8 @@ import { noGrad } from '../tensor/grad-mode.js';
 import { withStorageScope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { BestMetric, StopReason, TrainEvent } from './events.js';
+import { DivergenceWatch, TrainingDivergedError, assertFiniteWeights } from './health.js';
+import type { DivergenceOptions, NonFiniteAction } from './health.js';
 import { averageGradients } from './replicas.js';
 import type { GradientReplicas } from './replicas.js';
 
@@ -82,6 +85,8 @@ export interface TrainerOptions<M extends Module = Module, B = unknown> {
   monitor?: MonitorOptions;
   /** Save a 'last' checkpoint every this many steps (and always at the end of run). */
   saveEvery?: number;
+  /** Also save a 'last' checkpoint once this many seconds of training have passed since the last save. */
+  saveEverySeconds?: number;
   /** Writes checkpoints: 'best' when the monitored metric improves, 'last' as above. */
   save?: SaveHook<M, B>;
   /** Receives every event (steps, evaluations, checkpoints, early stop, end). */
@@ -94,6 +99,21 @@ export interface TrainerOptions<M extends Module = Module, B = unknown> {
    * threads, src/node/data-parallel.ts). A step then takes 1 + count batches of the epoch.
    */
   replicas?: GradientReplicas<B>;
+  /**
+   * A step whose loss or gradient norm is NaN or ±Infinity: 'stop' (default) throws a
+   * TrainingDivergedError naming the step before the weights are touched; 'skip' leaves the
+   * weights alone, reports a warning and goes on (as mixed-precision trainers skip overflowed steps).
+   */
+  onNonFinite?: NonFiniteAction;
+  /** With onNonFinite 'skip': this many skipped steps in a row stop the run (default 10). */
+  maxSkippedSteps?: number;
+  /**
+   * The divergence rule (see DivergenceWatch): warn, then stop, when the loss rises far above its
+   * running minimum; periodic saves of last/ pause while it is above the line. Default: off.
+   */
+  divergence?: DivergenceOptions;
+  /** Stop between two steps when this fires, as {@link Trainer.stop} does. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -159,6 +179,9 @@ export class Trainer<M extends Module = Module, B = unknown> {
   private iter: Iterator<B> | null = null;
   /** clock() when the current run() began; null between runs. */
   private runStart: number | null = null;
+  private stopRequested = false;
+  private skippedInARow = 0;
+  private readonly divergence: DivergenceWatch | null;
 
   constructor(readonly model: M, readonly task: TrainTask<M, B>, opts: TrainerOptions<M, B>) {
     this.opts = opts;
@@ -168,6 +191,20 @@ export class Trainer<M extends Module = Module, B = unknown> {
     this.clock = opts.clock ?? (() => performance.now());
     this.dataRng = new Rng(opts.seed ?? 0);
     this.epochRng = this.dataRng.getState();
+    this.divergence = opts.divergence ? new DivergenceWatch(opts.divergence) : null;
+  }
+
+  /**
+   * Asks a running run() to stop before its next step: it then saves 'last' (with a save hook)
+   * and returns with reason 'stopped'. A step in progress finishes first. The CLI calls it on
+   * SIGINT and SIGTERM.
+   *
+   * @example
+   * process.once('SIGINT', () => trainer.stop());
+   * const { reason } = await trainer.run(); // 'stopped'
+   */
+  stop(): void {
+    this.stopRequested = true;
   }
 
   /** Steps done so far. */
@@ -193,9 +230,14 @@ export class Trainer<M extends Module = Module, B = unknown> {
     this.runStart = this.clock();
     const runStartStep = this.step;
     let lastSaved = -1;
+    let lastSavedAt = this.clock();
     let reason: StopReason;
+    this.stopRequested = false;
     try {
       for (;;) {
+        // Let signal handlers (Ctrl-C) and timers run between steps: a step itself is synchronous.
+        await new Promise<void>((r) => setImmediate(r));
+        if (this.stopRequested || o.signal?.aborted) { reason = 'stopped'; break; }
         if (this.earlyStopped) { reason = 'earlyStop'; break; }
         if (o.maxEpochs !== undefined && this.epoch >= o.maxEpochs) { reason = 'maxEpochs'; break; }
         if (o.maxSteps !== undefined && this.step >= o.maxSteps) { reason = 'maxSteps'; break; }
@@ -218,13 +260,17 @@ export class Trainer<M extends Module = Module, B = unknown> {
         }
         this.trainStep(batches, runStartStep);
         if (o.evalEvery !== undefined && this.step % o.evalEvery === 0) await this.evaluateAndMonitor();
-        if (o.save && o.saveEvery !== undefined && this.step % o.saveEvery === 0) {
+        const byTime = o.saveEverySeconds !== undefined && (this.clock() - lastSavedAt) / 1000 >= o.saveEverySeconds;
+        // While the loss is diverging, last/ keeps the state from before it began.
+        const diverging = this.divergence?.diverging ?? false;
+        if (o.save && !diverging && ((o.saveEvery !== undefined && this.step % o.saveEvery === 0) || byTime)) {
           await this.saveCheckpoint('last');
           lastSaved = this.step;
+          lastSavedAt = this.clock();
         }
       }
       const unevaluated = o.evalEvery !== undefined && this.step % o.evalEvery !== 0 && this.step > runStartStep;
-      if (o.evalAtEnd && reason !== 'earlyStop' && unevaluated) await this.evaluateAndMonitor();
+      if (o.evalAtEnd && reason !== 'earlyStop' && reason !== 'stopped' && unevaluated) await this.evaluateAndMonitor();
       if (o.save && lastSaved !== this.step) await this.saveCheckpoint('last');
     } finally {
       this.elapsedBefore = this.elapsedSeconds;
@@ -277,18 +323,43 @@ export class Trainer<M extends Module = Module, B = unknown> {
         ({ loss: value, tokens: allTokens } = averageGradients(params, { loss: value, tokens: own.tokens }, replicas.finish()));
       }
       const norm = this.opts.clipGradNorm !== undefined ? clipGradNorm(opt.params, this.opts.clipGradNorm) : globalGradNorm(opt.params);
-      opt.step();
+      // A non-finite loss or norm never reaches the weights: checked before the update.
+      const finite = Number.isFinite(value) && Number.isFinite(norm);
+      if (finite) opt.step();
       opt.zeroGrad(); // the gradients are not needed past the update; let them go
-      return { lossValue: value, tokens: allTokens, gradNorm: norm };
+      return { lossValue: value, tokens: allTokens, gradNorm: norm, finite };
     };
-    const { lossValue, tokens, gradNorm } = backend ? withStorageScope(backend, run, () => opt.liveTensors()) : run();
+    const { lossValue, tokens, gradNorm, finite } = backend ? withStorageScope(backend, run, () => opt.liveTensors()) : run();
+    const what = `step ${this.step + 1}: loss ${lossValue}, gradient norm ${gradNorm}`;
+    if (!finite) {
+      if ((this.opts.onNonFinite ?? 'stop') === 'stop') {
+        throw new TrainingDivergedError(`Trainer: ${what}, expected finite numbers; the run diverged and stopped before updating the weights (the last checkpoint saved is the last good one; onNonFinite 'skip' skips such steps)`, this.step + 1);
+      }
+      this.skippedInARow++;
+      const most = this.opts.maxSkippedSteps ?? 10;
+      if (this.skippedInARow >= most) {
+        throw new TrainingDivergedError(`Trainer: ${what}: ${this.skippedInARow} non-finite steps in a row (maxSkippedSteps ${most}), expected finite numbers; the run diverged and stopped`, this.step + 1);
+      }
+      this.emit({ type: 'warning', step: this.step + 1, kind: 'nonFinite', message: `${what}: not finite, step skipped (weights unchanged; ${this.skippedInARow} in a row)` });
+    } else {
+      this.skippedInARow = 0;
+      const verdict = this.divergence?.observe(lossValue) ?? 'ok';
+      if (verdict !== 'ok') {
+        const st = this.divergence!.stats!;
+        const line = `its moving average ${st.average.toPrecision(4)} is above ${this.divergence!.threshold.toPrecision(4)} (divergence factor ${this.opts.divergence?.factor ?? 10} × running minimum ${st.minimum.toPrecision(4)} + 1 nat)`;
+        if (verdict === 'stop') {
+          throw new TrainingDivergedError(`Trainer: step ${this.step + 1}: loss ${lossValue.toPrecision(4)}, ${line} for ${this.opts.divergence?.patience ?? 50} steps in a row; the run diverged and stopped (the last checkpoint saved is kept)`, this.step + 1);
+        }
+        this.emit({ type: 'warning', step: this.step + 1, kind: 'divergence', message: `step ${this.step + 1}: loss ${lossValue.toPrecision(4)}, ${line}; the run may be diverging` });
+      }
+    }
     this.step++;
     this.batchInEpoch += batches.length;
     const seconds = (this.clock() - t0) / 1000;
     const elapsed = this.elapsedSeconds;
     this.emit({
       type: 'step', step: this.step, epoch: this.epoch, loss: lossValue, lr, tokens,
-      tokensPerSecond: seconds > 0 ? tokens / seconds : Infinity, gradNorm, elapsedSeconds: elapsed,
+      tokensPerSecond: seconds > 0 ? tokens / seconds : Infinity, gradNorm, elapsedSeconds: elapsed, ...(finite ? {} : { skipped: true }),
       ...this.eta(elapsed, runStartStep), ...(this.opts.maxSteps !== undefined ? { maxSteps: this.opts.maxSteps } : {}),
       ...(this.opts.maxSeconds !== undefined ? { maxSeconds: this.opts.maxSeconds } : {}),
     });
@@ -336,7 +407,10 @@ export class Trainer<M extends Module = Module, B = unknown> {
     let improved = false;
     if (mon) {
       const value = metrics[mon.metric];
-      if (typeof value !== 'number' || Number.isNaN(value)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        throw new TrainingDivergedError(`Trainer: step ${this.step}: monitored metric '${mon.metric}' is ${value} at evaluation, expected a finite number; the run diverged (the last checkpoint saved is kept)`, this.step);
+      }
+      if (typeof value !== 'number') {
         throw new ArgumentError(`Trainer: monitored metric '${mon.metric}' is ${String(value)} at step ${this.step}, expected a number among the task's metrics (${Object.keys(metrics).join(', ')})`);
       }
       const better = mon.mode === 'max' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
@@ -357,6 +431,7 @@ export class Trainer<M extends Module = Module, B = unknown> {
   }
 
   private async saveCheckpoint(which: 'best' | 'last'): Promise<void> {
+    assertFiniteWeights(this.model, `Trainer: saving '${which}' at step ${this.step}`, this.step);
     await this.opts.save!(which, this);
     this.emit({ type: 'checkpoint', step: this.step, which });
   }
@@ -448,7 +523,16 @@ function checkOptions<M extends Module, B>(task: TrainTask<M, B>, o: TrainerOpti
   const positiveInt = (name: keyof TrainerOptions, v: number | undefined) => {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new ArgumentError(`Trainer: ${name} is ${v}, expected an integer ≥ 1`);
   };
-  for (const k of ['maxSteps', 'maxEpochs', 'evalEvery', 'saveEvery', 'warmup'] as const) positiveInt(k, o[k]);
+  for (const k of ['maxSteps', 'maxEpochs', 'evalEvery', 'saveEvery', 'warmup', 'maxSkippedSteps'] as const) positiveInt(k, o[k]);
+  if (o.saveEverySeconds !== undefined && !(o.saveEverySeconds > 0)) throw new ArgumentError(`Trainer: saveEverySeconds is ${o.saveEverySeconds}, expected a number > 0`);
+  if (o.saveEverySeconds !== undefined && !o.save) throw new ArgumentError(`Trainer: saveEverySeconds is ${o.saveEverySeconds} but no save hook is set`);
+  if (o.onNonFinite !== undefined && o.onNonFinite !== 'stop' && o.onNonFinite !== 'skip') throw new ArgumentError(`Trainer: onNonFinite is '${String(o.onNonFinite)}', expected 'stop' or 'skip'`);
+  if (o.divergence) {
+    const { factor, patience, warmup } = o.divergence;
+    if (factor !== undefined && !(Number.isFinite(factor) && factor >= 1)) throw new ArgumentError(`Trainer: divergence.factor is ${factor}, expected a finite number ≥ 1`);
+    if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new ArgumentError(`Trainer: divergence.patience is ${patience}, expected an integer ≥ 1`);
+    if (warmup !== undefined && !(Number.isInteger(warmup) && warmup >= 0)) throw new ArgumentError(`Trainer: divergence.warmup is ${warmup}, expected an integer ≥ 0`);
+  }
   if (o.maxSeconds !== undefined && !(o.maxSeconds > 0)) throw new ArgumentError(`Trainer: maxSeconds is ${o.maxSeconds}, expected a number > 0`);
   if (o.maxSteps === undefined && o.maxEpochs === undefined && o.maxSeconds === undefined) {
     throw new ArgumentError('Trainer: no limit given, expected at least one of maxSteps, maxEpochs and maxSeconds');

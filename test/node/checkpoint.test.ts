@@ -11,6 +11,7 @@ import {
   Adam, CharTokenizer, CheckpointError, GPT, PAPER_ADAM, QKV_VERSION, SymbolTokenizer, Trainer, Transformer, crossEntropy, serializeSafetensors, tensor,
 } from '../../src/index.js';
 import type { CheckpointParts, Tokenizer } from '../../src/index.js';
+import { DIR_MANIFEST } from '../../src/node/atomic-write.js';
 import { loadCheckpoint, readCheckpointDir, saveCheckpoint } from '../../src/node/checkpoint.js';
 
 const root = mkdtempSync(join(tmpdir(), 'qkv-ckpt-'));
@@ -44,7 +45,7 @@ test('round trip: weights (tied ones under each name), both tokenizers, optimize
   const tgt = SymbolTokenizer.fromCorpus(['HH AH0 L OW1']);
   const p = await parts({ shareEmbeddings: true }, { tokenizer: src, targetTokenizer: tgt });
   await saveCheckpoint(dir, p);
-  assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'model.safetensors', 'optimizer.safetensors', 'target_tokenizer.json', 'tokenizer.json', 'trainer_state.json']);
+  assert.deepEqual(readdirSync(dir).sort(), [DIR_MANIFEST, 'config.json', 'model.safetensors', 'optimizer.safetensors', 'target_tokenizer.json', 'tokenizer.json', 'trainer_state.json']);
 
   const ck = await loadCheckpoint<Transformer>(dir, { kind: 'transformer' });
   const want = p.model.stateDict();
@@ -70,7 +71,7 @@ test('one tokenizer for both sides: no target_tokenizer.json, and targetTokenize
   const dir = fresh();
   const tok = CharTokenizer.fromCorpus(['abc']);
   await saveCheckpoint(dir, { ...(await parts()), tokenizer: tok, targetTokenizer: tok, optimizer: null, trainerState: null });
-  assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
+  assert.deepEqual(readdirSync(dir).sort(), [DIR_MANIFEST, 'config.json', 'model.safetensors', 'tokenizer.json']);
   const ck = await readCheckpointDir(dir);
   assert.equal(ck.targetTokenizer, ck.tokenizer);
   assert.equal(ck.optimizerState, null);
@@ -244,4 +245,23 @@ test('resuming needs training state: restore() on a weights-only checkpoint says
   const ck = await loadCheckpoint<Transformer>(dir);
   const t = new Trainer(ck.model, { name: 'x', batches: () => [], loss: () => { throw new Error(); } }, { maxSteps: 1, optimizer: new Adam(ck.model.parameters(), PAPER_ADAM) });
   assert.throws(() => t.restore(ck), /no training state \(optimizer\.safetensors and trainer_state\.json\)/);
+});
+
+test('fallback: with the folder gone, a complete .old-* copy loads, a half-deleted one never does', async () => {
+  const base = fresh();
+  await fsp.mkdir(base);
+  const dir = join(base, 'last');
+  const tok = CharTokenizer.fromCorpus(['ab']);
+  await saveCheckpoint(dir, { ...(await parts()), tokenizer: tok, targetTokenizer: SymbolTokenizer.fromCorpus(['x y']) });
+  const old = join(base, 'last.old-abcdef');
+  await fsp.rename(dir, old); // a kill between writeDirAtomic's two renames
+  const ck = await readCheckpointDir(dir);
+  assert.equal(ck.trainerState!.step, 2);
+  for (const gone of ['config.json', 'target_tokenizer.json', 'model.safetensors']) {
+    const torn = join(base, `last.old-${gone.replace(/\W/g, '')}`);
+    await fsp.cp(old, torn, { recursive: true });
+    rmSync(join(torn, gone));
+  }
+  rmSync(old, { recursive: true });
+  await assert.rejects(readCheckpointDir(dir), (e: Error) => e instanceof CheckpointError && /last: no such checkpoint folder \(3 incomplete copies .* not read\)/.test(e.message));
 });

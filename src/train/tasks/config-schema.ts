@@ -81,6 +81,11 @@ export const TRAINING_FIELDS = z.object({
   patience: intAtLeastOrNull(1),
   seed: z.number({ error: 'an integer' }).int({ error: 'an integer' }),
   workers: intAtLeast(1),
+  saveEvery: intAtLeastOrNull(1),
+  saveEveryMinutes: positiveOrNull(),
+  nonFinite: oneOf(['stop', 'skip']),
+  divergenceFactor: z.number({ error: 'a number ≥ 1 or null' }).min(1, { error: 'a number ≥ 1 or null' }).nullable(),
+  divergencePatience: intAtLeast(1),
 });
 
 /** The shape fields every attention model shares: d_model, heads (dividing d_model) and dropout. */

@@ -2,6 +2,7 @@
 
 import { ArgumentError } from '../../core/errors.js';
 import { noamSchedule, warmupHoldSchedule, withCooldown } from '../../optim/schedules.js';
+import type { NonFiniteAction } from '../health.js';
 import type { MonitorOptions, TrainerOptions } from '../trainer.js';
 
 /** The names of the presets every task has. */
@@ -47,7 +48,29 @@ export interface TrainingConfig {
    * gradient is the token-weighted mean over `workers` batches. 1: the calling thread only.
    */
   workers: number;
+  /** Save last/ every this many steps (null: at every evaluation, every `evalEvery` steps). */
+  saveEvery: number | null;
+  /** Also save last/ once this many minutes of training have passed since the last save (null: by steps only). */
+  saveEveryMinutes: number | null;
+  /** A step whose loss or gradient norm is NaN or infinite: 'stop' the run (exit 1, naming the step) or 'skip' the step (10 in a row stop). */
+  nonFinite: NonFiniteAction;
+  /** Stop when the loss's moving average stays above this × its running minimum + 1 nat for `divergencePatience` steps (null: never). */
+  divergenceFactor: number | null;
+  /** Steps in a row above the divergence line before the run stops (the first one warns). */
+  divergencePatience: number;
 }
+
+/**
+ * The crash-safety and health fields every task's presets share: last/ at every evaluation and at
+ * least every 5 minutes, a non-finite step stops the run, a loss 10× its running minimum for 50
+ * steps stops it (docs/reliability.md).
+ */
+export const SAFETY_DEFAULTS = {
+  saveEvery: null, saveEveryMinutes: 5, nonFinite: 'stop' as NonFiniteAction, divergenceFactor: 10, divergencePatience: 50,
+} satisfies Pick<TrainingConfig, 'saveEvery' | 'saveEveryMinutes' | 'nonFinite' | 'divergenceFactor' | 'divergencePatience'>;
+
+/** The answers to a non-finite step (TrainingConfig.nonFinite). */
+export const NON_FINITE_ACTIONS = ['stop', 'skip'] as const;
 
 /** What the rate does after warm-up (see TrainingConfig.decay). */
 export const DECAYS = ['rsqrt', 'none'] as const;
@@ -95,7 +118,7 @@ function merge(into: Plain, from: Plain, task: string, prefix: string): void {
 }
 
 /** Fields that may be null (no limit) even when a preset sets them. */
-const NULLABLE = new Set(['maxMinutes', 'patience', 'maxTrainExamples', 'cooldown']);
+const NULLABLE = new Set(['maxMinutes', 'patience', 'maxTrainExamples', 'cooldown', 'saveEvery', 'saveEveryMinutes', 'divergenceFactor']);
 
 /** Fields that hold a file path or null (your own data files; null in the presets). */
 const PATHS = new Set(['train', 'valid']);
@@ -115,7 +138,16 @@ export function trainerOptions(c: TrainingConfig, dModel: number, monitor: Monit
     ? noamSchedule({ dModel, warmup: c.warmup, factor: c.lrFactor })
     : warmupHoldSchedule({ peak: c.lrFactor * (dModel * c.warmup) ** -0.5, warmup: c.warmup });
   const cooldown = c.cooldown ?? null; // configs written before the field existed have none
+  // Configs written before the health fields existed get their defaults.
+  const nonFinite = c.nonFinite ?? SAFETY_DEFAULTS.nonFinite;
+  if (!NON_FINITE_ACTIONS.includes(nonFinite)) throw new ArgumentError(`config field 'nonFinite' is ${JSON.stringify(nonFinite)}, expected 'stop' or 'skip'`);
+  const factor = c.divergenceFactor === undefined ? SAFETY_DEFAULTS.divergenceFactor : c.divergenceFactor;
+  const divPatience = c.divergencePatience ?? SAFETY_DEFAULTS.divergencePatience;
+  if (factor !== null && !(factor >= 1)) throw new ArgumentError(`config field 'divergenceFactor' is ${factor}, expected a number ≥ 1 or null`);
+  if (!(Number.isInteger(divPatience) && divPatience >= 1)) throw new ArgumentError(`config field 'divergencePatience' is ${divPatience}, expected an integer ≥ 1`);
   return {
+    onNonFinite: nonFinite,
+    ...(factor !== null ? { divergence: { factor, patience: divPatience } } : {}),
     schedule: cooldown !== null ? withCooldown(base, cooldown) : base,
     clipGradNorm: c.clipGradNorm,
     seed: c.seed,
@@ -125,6 +157,22 @@ export function trainerOptions(c: TrainingConfig, dModel: number, monitor: Monit
     evalAtEnd: true,
     monitor: { ...monitor, ...(c.patience !== null ? { patience: c.patience } : {}) },
   };
+}
+
+/**
+ * When a run with a save hook writes last/ besides its end: `saveEvery` steps (default: the
+ * evaluation interval) and `saveEveryMinutes` (default 5) as the Trainer's saveEvery and
+ * saveEverySeconds.
+ *
+ * @example
+ * new Trainer(model, task, { ...trainerOptions(config, 64), ...saveOptions(config), save });
+ */
+export function saveOptions(c: TrainingConfig): Pick<TrainerOptions, 'saveEvery' | 'saveEverySeconds'> {
+  const every = c.saveEvery ?? c.evalEvery;
+  const minutes = c.saveEveryMinutes === undefined ? SAFETY_DEFAULTS.saveEveryMinutes : c.saveEveryMinutes;
+  if (!(Number.isInteger(every) && every >= 1)) throw new ArgumentError(`config field 'saveEvery' is ${every}, expected an integer ≥ 1 or null`);
+  if (minutes !== null && !(minutes > 0)) throw new ArgumentError(`config field 'saveEveryMinutes' is ${minutes}, expected a number > 0 or null`);
+  return { saveEvery: every, ...(minutes !== null ? { saveEverySeconds: minutes * 60 } : {}) };
 }
 
 /**

@@ -10,7 +10,7 @@ import { CharTokenizer } from '../../tokenizers/char.js';
 import { SymbolTokenizer } from '../../tokenizers/symbol.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { g2pErrorRates, withoutStress } from '../metrics/edit-distance.js';
-import { overrideConfig, spread, trainerOptions } from './config.js';
+import { SAFETY_DEFAULTS, overrideConfig, spread, trainerOptions } from './config.js';
 import { G2P_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
@@ -48,7 +48,7 @@ export interface G2PConfig extends TrainingConfig {
   stress: boolean;
 }
 
-const COMMON = { task: 'g2p' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, beam: 4, lengthPenalty: 0.6, stress: true };
+const COMMON = { task: 'g2p' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, ...SAFETY_DEFAULTS, beam: 4, lengthPenalty: 0.6, stress: true };
 
 /**
  * tiny: seconds, for tests. small: the README demo (3 minutes of training, about 3.5 minutes end to end).

@@ -5,7 +5,7 @@ import { GPT } from '../../models/gpt.js';
 import type { GPTConfig } from '../../models/gpt.js';
 import type { Transformer } from '../../models/transformer.js';
 import type { Module } from '../../nn/module.js';
-import { PRESET_NAMES } from './config.js';
+import { PRESET_NAMES, SAFETY_DEFAULTS } from './config.js';
 import { TASK_SCHEMAS, checkFields, showValue } from './config-schema.js';
 import { CheckpointError } from '../checkpoint-fields.js';
 import { DING_PATH } from '../../data/ding.js';
@@ -20,7 +20,7 @@ import type { Seq2SeqConfig } from './seq2seq-task.js';
 import { TRANSLATE_PRESETS, evaluateTranslate, translateConfig, translateTask } from './translate.js';
 import type { TranslateConfig } from './translate.js';
 
-export { PRESET_NAMES, overrideConfig, spread, trainerOptions } from './config.js';
+export { NON_FINITE_ACTIONS, PRESET_NAMES, SAFETY_DEFAULTS, overrideConfig, saveOptions, spread, trainerOptions } from './config.js';
 export { TASK_SCHEMAS, checkFields } from './config-schema.js';
 export type { PresetName, TrainingConfig } from './config.js';
 export type { TaskRun, ReuseTokenizers, BuildOptions, EvaluateOptions, TrainedModel } from './run.js';
@@ -102,10 +102,10 @@ export function taskConfig(task: TaskName, preset: PresetName, overrides: Record
  * gets its old default here, so old checkpoints keep loading.
  */
 const ADDED_LATER: Record<TaskName, Record<string, unknown>> = {
-  g2p: { decay: 'rsqrt', cooldown: null, workers: 1, stress: true },
-  translate: { decay: 'rsqrt', cooldown: null, workers: 1, dingPath: DING_PATH },
-  lm: { decay: 'rsqrt', cooldown: null, workers: 1, train: null, valid: null, skipBadRows: false, validShare: 0.05 },
-  seq2seq: { decay: 'rsqrt', cooldown: null, workers: 1 },
+  g2p: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, stress: true },
+  translate: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, dingPath: DING_PATH },
+  lm: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, train: null, valid: null, skipBadRows: false, validShare: 0.05 },
+  seq2seq: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS },
 };
 
 /**

@@ -11,7 +11,7 @@ import { ByteLevelBPE } from '../../tokenizers/bpe.js';
 import { CharTokenizer } from '../../tokenizers/char.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { bitsPerCharacter, perplexity, sumNll } from '../metrics/loss.js';
-import { overrideConfig, trainerOptions } from './config.js';
+import { SAFETY_DEFAULTS, overrideConfig, trainerOptions } from './config.js';
 import { LM_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import { loadLmText, lmTextIds } from './lm-text.js';
@@ -43,7 +43,7 @@ export interface LmConfig extends TrainingConfig {
 }
 
 const COMMON = {
-  task: 'lm' as const, labelSmoothing: 0, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, tokenizer: 'bpe',
+  task: 'lm' as const, labelSmoothing: 0, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, ...SAFETY_DEFAULTS, tokenizer: 'bpe',
   train: null, valid: null, skipBadRows: false, validShare: 0.05,
 };
 

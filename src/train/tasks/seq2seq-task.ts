@@ -14,7 +14,7 @@ import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { corpusBleu } from '../metrics/bleu.js';
 import { corpusChrf } from '../metrics/chrf.js';
 import { g2pErrorRates } from '../metrics/edit-distance.js';
-import { overrideConfig, spread, trainerOptions } from './config.js';
+import { SAFETY_DEFAULTS, overrideConfig, spread, trainerOptions } from './config.js';
 import { SEQ2SEQ_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { Seq2SeqModelConfig } from './g2p.js';
@@ -58,7 +58,7 @@ export interface Seq2SeqConfig extends TrainingConfig {
 }
 
 const COMMON = {
-  task: 'seq2seq' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1,
+  task: 'seq2seq' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, ...SAFETY_DEFAULTS,
   train: null, valid: null, skipBadRows: false, validShare: 0.05, sourceTokenizer: 'char', targetTokenizer: 'char', sharedVocab: false,
   maxTrainExamples: null, evalBeam: 1, beam: 4, lengthPenalty: 0.6,
 };

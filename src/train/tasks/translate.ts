@@ -9,7 +9,7 @@ import { ByteLevelBPE } from '../../tokenizers/bpe.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { corpusBleu } from '../metrics/bleu.js';
 import { corpusChrf } from '../metrics/chrf.js';
-import { overrideConfig, spread, trainerOptions } from './config.js';
+import { SAFETY_DEFAULTS, overrideConfig, spread, trainerOptions } from './config.js';
 import { TRANSLATE_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { Seq2SeqModelConfig } from './g2p.js';
@@ -40,7 +40,7 @@ export interface TranslateConfig extends TrainingConfig {
   dingPath: string;
 }
 
-const COMMON = { task: 'translate' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, beam: 4, lengthPenalty: 0.6, maxLength: 64, dingPath: DING_PATH };
+const COMMON = { task: 'translate' as const, labelSmoothing: 0.1, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, ...SAFETY_DEFAULTS, beam: 4, lengthPenalty: 0.6, maxLength: 64, dingPath: DING_PATH };
 
 /** tiny: seconds, for tests. small: a few minutes. base: about an hour on 2 cores. */
 export const TRANSLATE_PRESETS: Record<PresetName, TranslateConfig> = {
