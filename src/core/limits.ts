@@ -18,8 +18,8 @@ export const LIMITS = Object.freeze({
   maxPositions: 65_536,
   /** Tensors in one safetensors header (each costs a parse and an allocation, even when empty). */
   maxSafetensorsTensors: 100_000,
-  /** Bytes of a safetensors header (the reference Rust library's limit). */
-  maxSafetensorsHeaderBytes: 100_000_000,
+  /** Bytes of a safetensors header (the reference Rust library allows 100 MB; real headers are well under 1 MB). */
+  maxSafetensorsHeaderBytes: 16 * 1024 * 1024,
   /** Bytes of a JSON file of a checkpoint (config.json, tokenizer.json, trainer_state.json). */
   maxJsonBytes: 256 * 1024 * 1024,
 });
