@@ -158,6 +158,7 @@ export function readCheckpoint(files: ReadonlyMap<string, Uint8Array>, opts: Rea
 
   const config = readConfig(json(F.config), at(F.config), opts.kind);
   const modelState = wrap(() => parseSafetensors(need(F.model), { source: at(F.model) }).tensors);
+  checkFinite(modelState, at(F.model));
   const tok = (name: string): Tokenizer | null => (files.has(name) ? wrap(() => tokenizerFromJSON(text(name, files.get(name)!), at(name))) : null);
   const tokenizer = tok(F.tokenizer);
   const targetTokenizer = tok(F.targetTokenizer) ?? tokenizer;
@@ -197,6 +198,28 @@ function readConfig(raw: unknown, where: string, kind: string | undefined): Chec
     checkRecord(t.options, where, 'task.options');
   }
   return c as unknown as CheckpointConfig;
+}
+
+/**
+ * Throws a CheckpointError naming the first tensor (in file order) holding a NaN or an infinity,
+ * with its count and first index: such weights load cleanly and then answer nothing.
+ */
+export function checkFinite(state: ReadonlyMap<string, Tensor>, source: string): void {
+  for (const [name, t] of state) {
+    if (t.dtype === 'int32') continue;
+    const a = t.toArray();
+    let first = -1;
+    let bad = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(a[i])) {
+        if (first < 0) first = i;
+        bad++;
+      }
+    }
+    if (bad > 0) {
+      throw new CheckpointError(`${source}: tensor "${name}" holds ${bad} non-finite value${bad === 1 ? '' : 's'} of ${a.length} (the first, at flat index ${first}, is ${a[first]}), expected finite weights`);
+    }
+  }
 }
 
 /** Loads a checkpoint's weights into a model; a mismatch is a CheckpointError carrying loadStateDict's message. */
