@@ -7,7 +7,7 @@ import { QKV_VERSION } from '../train/checkpoint.js';
 import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/index.js';
 import { demoCommand } from './demo.js';
-import { CliError, intAtLeast, numberIn, oneOf } from './errors.js';
+import { CliError, intAtLeast, intUpToLimit, numberIn, oneOf } from './errors.js';
 import { trainCommand } from './train.js';
 import { evalCommand, g2pCommand, generateCommand, infoCommand, seq2seqCommand, translateCommand } from './use.js';
 
@@ -46,8 +46,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--split <split>', 'which split (default: test; valid for your own data, which has no test split)').argParser(oneOf(['valid', 'test'] as const)))
     .option('--file <file>', 'score this file instead: pairs for an encoder-decoder (source<TAB>target, or .jsonl), text for an lm (.txt, or .jsonl)')
     .option('--skip-bad-rows', 'skip and count malformed rows of the data instead of stopping at the first')
-    .option('--num-beams <k>', "beam size (default: the run's, 4)", intAtLeast(1))
-    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--num-beams <k>', "beam size (default: the run's, 4)", intUpToLimit('maxBeams'))
+    .option('--beam <k>', 'alias of --num-beams', intUpToLimit('maxBeams'))
     .option('--limit <n>', 'score only this many examples, spread over the split (lm: characters)', intAtLeast(1))
     .action((path: string, flags) => evalCommand(path, flags));
 
@@ -55,38 +55,38 @@ export function buildProgram(): Command {
     .description('pronounce words with a g2p checkpoint (ARPAbet, beam search; any encoder-decoder checkpoint, words upper-cased)')
     .argument('<checkpoint>', 'a g2p (or other encoder-decoder) checkpoint or run folder')
     .argument('[words...]', 'words to pronounce (default: one per line on stdin)')
-    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
-    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intUpToLimit('maxBeams'))
+    .option('--beam <k>', 'alias of --num-beams', intUpToLimit('maxBeams'))
     .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
-    .option('--max-new-tokens <n>', 'most phonemes per word, end included (default: letters + 8)', intAtLeast(1))
+    .option('--max-new-tokens <n>', 'most phonemes per word, end included (default: letters + 8)', intUpToLimit('maxNewTokens'))
     .action((path: string, words: string[], flags) => g2pCommand(path, words, flags));
 
   program.command('translate')
     .description('translate English to German with a translate checkpoint (beam search; any encoder-decoder checkpoint)')
     .argument('<checkpoint>', 'a translate (or other encoder-decoder) checkpoint or run folder')
     .argument('[text...]', 'sentences to translate (default: one per line on stdin)')
-    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
-    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intUpToLimit('maxBeams'))
+    .option('--beam <k>', 'alias of --num-beams', intUpToLimit('maxBeams'))
     .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
-    .option('--max-new-tokens <n>', 'most tokens per translation, end included (default: 1.5 × source tokens + 10)', intAtLeast(1))
+    .option('--max-new-tokens <n>', 'most tokens per translation, end included (default: 1.5 × source tokens + 10)', intUpToLimit('maxNewTokens'))
     .action((path: string, texts: string[], flags) => translateCommand(path, texts, flags));
 
   program.command('seq2seq')
     .description('decode inputs with any encoder-decoder checkpoint (seq2seq, g2p, translate, or a custom task), beam search')
     .argument('<checkpoint>', 'an encoder-decoder checkpoint or run folder')
     .argument('[inputs...]', 'sources to decode (default: one per line on stdin)')
-    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
-    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intUpToLimit('maxBeams'))
+    .option('--beam <k>', 'alias of --num-beams', intUpToLimit('maxBeams'))
     .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
-    .option('--max-new-tokens <n>', 'most tokens per answer, end included (default: the task\'s rule)', intAtLeast(1))
+    .option('--max-new-tokens <n>', 'most tokens per answer, end included (default: the task\'s rule)', intUpToLimit('maxNewTokens'))
     .action((path: string, texts: string[], flags) => seq2seqCommand(path, texts, flags));
 
   program.command('generate')
     .description('continue a prompt with a decoder-only (lm) checkpoint, streaming the text')
     .argument('<checkpoint>', 'an lm checkpoint or run folder (any GPT checkpoint)')
     .requiredOption('--prompt <text>', 'the text to continue')
-    .option('--max-new-tokens <n>', `most new tokens (default ${DEFAULT_MAX_NEW_TOKENS})`, intAtLeast(1))
-    .option('--tokens <n>', 'alias of --max-new-tokens', intAtLeast(1))
+    .option('--max-new-tokens <n>', `most new tokens (default ${DEFAULT_MAX_NEW_TOKENS})`, intUpToLimit('maxNewTokens'))
+    .option('--tokens <n>', 'alias of --max-new-tokens', intUpToLimit('maxNewTokens'))
     .option('--do-sample', 'sample from the distribution (the default)')
     .option('--no-do-sample', 'greedy decoding: the most likely token at each step')
     .option('--temperature <t>', 'sampling temperature (0: greedy)', numberIn(0, 100), 0.8)
