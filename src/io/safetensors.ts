@@ -10,6 +10,7 @@ import type { Backend } from '../backend/backend.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { ArgumentError, FormatError, fmtShape } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
+import { jsonPreview } from '../core/preview.js';
 import { Tensor, tensor } from '../tensor/index.js';
 
 /** What a safetensors file holds: named tensors and free-form string metadata. */
@@ -160,10 +161,10 @@ function readEntry(name: string, raw: unknown, fail: (msg: string) => never): En
   if (!Object.hasOwn(READ_DTYPES, dt)) fail(`${where} has unknown dtype "${dt}", expected one of ${Object.keys(READ_DTYPES).join(', ')}`);
   if (!Array.isArray(shape)) fail(`${where} shape is ${describe(shape)}, expected an array of sizes`);
   for (const d of shape as unknown[]) {
-    if (!isNonNegInt(d)) fail(`${where} shape ${JSON.stringify(shape)} has size ${JSON.stringify(d)}, expected non-negative integers`);
+    if (!isNonNegInt(d)) fail(`${where} shape ${jsonPreview(shape)} has size ${jsonPreview(d)}, expected non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegInt)) {
-    fail(`${where} data_offsets is ${JSON.stringify(offsets)}, expected [begin, end] with non-negative integers`);
+    fail(`${where} data_offsets is ${jsonPreview(offsets)}, expected [begin, end] with non-negative integers`);
   }
   const [begin, end] = offsets as number[];
   if (begin > end) fail(`${where} data_offsets [${begin}, ${end}] has begin > end, expected begin <= end`);

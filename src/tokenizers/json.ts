@@ -1,6 +1,7 @@
 // tokenizerFromJSON: reads a Hugging Face tokenizer.json (ours, or GPT-2 style byte-level BPE) back.
 
 import { ArgumentError, FormatError } from '../core/errors.js';
+import { jsonPreview } from '../core/preview.js';
 import { ByteLevelBPE } from './bpe.js';
 import { GPT2_PATTERN_SOURCE } from './byte-level.js';
 import { CHAR_SPLIT_PRE_TOKENIZER, CharTokenizer } from './char.js';
@@ -256,6 +257,5 @@ function isCharSplit(pre: unknown): boolean {
 
 /** A short rendering of a bad value for an error message. */
 function show(v: unknown): string {
-  const s = v === undefined ? 'missing' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return jsonPreview(v, 80);
 }

@@ -288,3 +288,9 @@ test('malformed: more tensors than LIMITS.maxSafetensorsTensors are refused befo
 test('malformed: a header over 16 MiB is refused before it is decoded', () => {
   expectFormatError(build('{}', [], BigInt(16 * 1024 * 1024 + 1)), 'absurdly large', 'at most 16777216');
 });
+
+test('malformed: a shape nested 100,000 levels deep is a FormatError (its message once overflowed the stack)', () => {
+  const deep = '['.repeat(100_000) + '1' + ']'.repeat(100_000);
+  expectFormatError(build(`{"w":{"dtype":"F32","shape":${deep},"data_offsets":[0,4]}}`, f32Bytes([1])), 'tensor "w" shape [', 'expected non-negative integers');
+  expectFormatError(build(`{"w":{"dtype":"F32","shape":[1],"data_offsets":${deep}}}`, f32Bytes([1])), 'tensor "w" data_offsets is [[[[');
+});

@@ -126,3 +126,9 @@ test('malformed tokenizer.json: FormatError naming the source and the field', ()
   char2['decoder'] = null;
   assert.throws(() => tokenizerFromJSON(char2, 'c.json'), /c\.json: decoder is null, expected \{"type": "Fuse"\}/);
 });
+
+test('a field nested 100,000 levels deep is a FormatError naming the field (its message once overflowed the stack)', () => {
+  const j = CharTokenizer.fromCorpus(['ab']).toJSON() as Record<string, any>;
+  const text = JSON.stringify({ ...j, decoder: 'DEEP' }).replace('"DEEP"', '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000));
+  assert.throws(() => tokenizerFromJSON(text, 'deep.json'), (e: Error) => e instanceof FormatError && /^deep\.json: decoder is \{"a":\{"a":/.test(e.message));
+});
