@@ -160,7 +160,9 @@ function toText(x: unknown): string {
 }
 
 function textMutate(text: string, rng: Rng): string {
-  if (rng.uniform() < 0.6) return toText(jsonMutate(JSON.parse(text), rng));
+  let tree: unknown;
+  try { tree = JSON.parse(text); } catch { return dec.decode(byteMutate(enc.encode(text), rng)); } // mutated twice: no longer JSON
+  if (rng.uniform() < 0.6) return toText(jsonMutate(tree, rng));
   const r = rng.uniform();
   if (r < 0.3) return ['\uFEFF', ' ', '\n'][rng.int(3)] + text;
   return dec.decode(byteMutate(enc.encode(text), rng));

@@ -123,3 +123,14 @@ test('config sizes larger than the weights (srcVocab 1e8, context 1e8, more laye
   editConfig(t, (m) => { m.maxLen = 1e8; }); // sinusoidal: not in the weights, so capped
   await rejects(loadCheckpoint(t), /maxLen is 100000000, expected an integer from 1 to 65536/);
 });
+
+test('tied weights whose copies differ in the file are refused (one would be dropped silently)', async () => {
+  const g = await gptDir();
+  const path = join(g, 'model.safetensors');
+  const { tensors } = parseSafetensors(readFileSync(path));
+  const head = Float32Array.from(tensors.get('lm_head.weight')!.toArray());
+  head[5] += 1;
+  tensors.set('lm_head.weight', tensor(head, { shape: tensors.get('lm_head.weight')!.shape }));
+  writeFileSync(path, serializeSafetensors(tensors));
+  await rejects(loadCheckpoint(g), /model\.safetensors: loadStateDict into GPT: (lm_head|wte)\.weight: tied to (wte|lm_head)\.weight \(one tensor in the model\), but their values in the state differ/);
+});
