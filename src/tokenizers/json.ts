@@ -224,7 +224,7 @@ function readTemplate(pp: unknown, idOf: ReadonlyMap<string, number>, fail: Fail
           return;
         }
         const st = isObj(piece) && isObj(piece['SpecialToken']) ? piece['SpecialToken'] : fail(field, piece, 'a Sequence or SpecialToken');
-        const entry = specials[st['id'] as string];
+        const entry = typeof st['id'] === 'string' && Object.hasOwn(specials, st['id']) ? specials[st['id']] : undefined; // a non-string id is no key (and may nest too deep to become one)
         const ids = isObj(entry) && Array.isArray(entry['ids']) ? (entry['ids'] as unknown[]) : [tokenId(st['id'], `${field}.SpecialToken.id`)];
         for (const id of ids) {
           if (!Number.isInteger(id)) fail(`${field} ids`, id, 'integer ids');

@@ -11,6 +11,7 @@
 //   trainer_state.json     TrainerState (step, epoch, batch in epoch, Rngs, best, ...) } both or neither
 
 import { FormatError, StateDictError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
@@ -141,6 +142,7 @@ export function readCheckpoint(files: ReadonlyMap<string, Uint8Array>, opts: Rea
     return b;
   };
   const text = (name: string, bytes: Uint8Array): string => {
+    if (bytes.length > LIMITS.maxJsonBytes) throw new CheckpointError(`${at(name)}: is ${bytes.length} bytes, expected at most ${LIMITS.maxJsonBytes} (the cap LIMITS.maxJsonBytes)`);
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {

@@ -185,7 +185,7 @@ export function runOne(parser: ParserName, index: number, seed: number): Result 
     return wrong === null ? { outcome: 'ok', detail: '' } : { outcome: 'silentWrong', detail: wrong };
   } catch (e) {
     if (e instanceof QkvError && e.message.includes(SOURCE)) return { outcome: 'clear', detail: '' };
-    const where = String((e as Error)?.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ');
+    const where = String((e as Error)?.stack ?? '').split('\n').filter((l) => !/Array\.(join|toString)|JSON\.stringify/.test(l)).slice(1, 4).map((l) => l.trim()).join(' < ');
     return { outcome: 'crash', detail: `${(e as Error)?.name}: ${String((e as Error)?.message ?? e).slice(0, 300)} at ${where}` };
   }
 }
