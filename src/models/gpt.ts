@@ -76,16 +76,21 @@ export const GPT_RULES: Readonly<Record<keyof Omit<ResolvedGPTConfig, 'backend'>
  * resolveGPTConfig({ vocab: 96, dModel: 128 }).dFF; // 512
  */
 export function resolveGPTConfig(c: GPTConfig): ResolvedGPTConfig {
-  const dModel = c.dModel ?? 768;
+  const dModel = or(c.dModel, 768);
   const r: ResolvedGPTConfig = {
-    vocab: c.vocab, dModel, heads: c.heads ?? 12, layers: c.layers ?? 12, dFF: c.dFF ?? 4 * dModel,
-    context: c.context ?? 1024, dropout: c.dropout ?? 0.1, attentionDropout: c.attentionDropout ?? 0, normFirst: c.normFirst ?? true, finalNorm: c.finalNorm ?? true,
-    activation: c.activation ?? 'gelu', tieEmbeddings: c.tieEmbeddings ?? true, eps: c.eps ?? 1e-5, seed: c.seed ?? 0,
-    dtype: c.dtype ?? 'float32', backend: c.backend,
+    vocab: c.vocab, dModel, heads: or(c.heads, 12), layers: or(c.layers, 12), dFF: or(c.dFF, 4 * dModel),
+    context: or(c.context, 1024), dropout: or(c.dropout, 0.1), attentionDropout: or(c.attentionDropout, 0), normFirst: or(c.normFirst, true), finalNorm: or(c.finalNorm, true),
+    activation: or<Activation>(c.activation, 'gelu'), tieEmbeddings: or(c.tieEmbeddings, true), eps: or(c.eps, 1e-5), seed: or(c.seed, 0),
+    dtype: or<FloatDType>(c.dtype, 'float32'), backend: c.backend,
   };
   checkConfigFields('GPT', r, GPT_RULES);
   if (r.dModel % r.heads !== 0) throw new ArgumentError(`GPT: dModel ${r.dModel} must be divisible by heads ${r.heads}`);
   return r;
+}
+
+/** The default only for a field not given: null (from a JSON file) stays, for the field check to refuse. */
+function or<T>(v: T | undefined, d: T): T {
+  return v === undefined ? d : v;
 }
 
 /** Per-call options of {@link GPT.forward}. */

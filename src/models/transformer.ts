@@ -89,11 +89,11 @@ export const TRANSFORMER_RULES: Readonly<Record<keyof Omit<ResolvedTransformerCo
  * resolveConfig({ srcVocab: 100, tgtVocab: 100 }).dModel; // 512
  */
 export function resolveConfig(c: TransformerConfig): ResolvedTransformerConfig {
-  const normFirst = c.normFirst ?? false;
+  const normFirst = c.normFirst === undefined ? false : c.normFirst;
   const r: ResolvedTransformerConfig = {
     dModel: 512, heads: 8, encoderLayers: 6, decoderLayers: 6, dFF: 2048, dropout: 0.1, attentionDropout: 0, activation: 'relu',
     positional: 'sinusoidal', maxLen: 5000, shareEmbeddings: false, eps: 1e-5, seed: 0, dtype: 'float32',
-    ...stripUndefined(c), srcVocab: c.srcVocab, tgtVocab: c.tgtVocab, normFirst, finalNorm: c.finalNorm ?? normFirst,
+    ...stripUndefined(c), srcVocab: c.srcVocab, tgtVocab: c.tgtVocab, normFirst, finalNorm: c.finalNorm === undefined ? normFirst : c.finalNorm,
   };
   checkConfigFields('Transformer', r, TRANSFORMER_RULES);
   if (r.dModel % r.heads !== 0) throw new ArgumentError(`Transformer: dModel ${r.dModel} must be divisible by heads ${r.heads}`);

@@ -252,7 +252,8 @@ function byteOrHeaderMutate(b: Uint8Array, rng: Rng): Uint8Array {
   if (8 + n > b.length) return byteMutate(b, rng);
   let header: unknown;
   try { header = JSON.parse(dec.decode(b.subarray(8, 8 + n))); } catch { return byteMutate(b, rng); }
-  const h = enc.encode(toText(jsonMutate(header, rng)));
+  let h: Uint8Array;
+  try { h = enc.encode(toText(jsonMutate(header, rng))); } catch { return byteMutate(b, rng); } // a header too deep to copy
   const len = new Uint8Array(8);
   new DataView(len.buffer).setUint32(0, h.length, true);
   return concat(len, h, b.subarray(8 + n));

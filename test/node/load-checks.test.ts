@@ -134,3 +134,10 @@ test('tied weights whose copies differ in the file are refused (one would be dro
   writeFileSync(path, serializeSafetensors(tensors));
   await rejects(loadCheckpoint(g), /model\.safetensors: loadStateDict into GPT: (lm_head|wte)\.weight: tied to (wte|lm_head)\.weight \(one tensor in the model\), but their values in the state differ/);
 });
+
+test('a null field is refused, not read as its default (GPT attentionDropout null once loaded as 0)', async () => {
+  const g = await gptDir();
+  editConfig(g, (m) => { m.attentionDropout = null; });
+  await rejects(loadCheckpoint(g), /GPT: attentionDropout is null, expected a finite number in \[0, 1\)/);
+  assert.throws(() => new GPT({ vocab: 9, dModel: 8, heads: 2, layers: 1, context: 4, eps: null as unknown as number }), /GPT: eps is null/);
+});
