@@ -205,6 +205,9 @@ function readConfig(raw: unknown, where: string, kind: string | undefined): Chec
 /**
  * Throws a CheckpointError naming the first tensor (in file order) holding a NaN or an infinity,
  * with its count and first index: such weights load cleanly and then answer nothing.
+ *
+ * @example
+ * checkFinite(parseSafetensors(bytes).tensors, 'runs/copy/last/model.safetensors');
  */
 export function checkFinite(state: ReadonlyMap<string, Tensor>, source: string): void {
   for (const [name, t] of state) {
