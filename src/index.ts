@@ -3,6 +3,8 @@
 export * from './core/errors.js';
 export type { DType, FloatDType, TypedArray } from './core/dtype.js';
 export { Rng } from './core/rng.js';
+export { LIMITS, checkLimit } from './core/limits.js';
+export type { LimitName } from './core/limits.js';
 export type { Backend, Storage, View } from './backend/backend.js';
 export { refBackend } from './backend/ref.js';
 export * from './tensor/index.js';

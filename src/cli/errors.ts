@@ -2,6 +2,8 @@
 
 import { InvalidArgumentError } from 'commander';
 import { QkvError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
+import type { LimitName } from '../core/limits.js';
 
 /** A problem the user can fix (missing file, wrong checkpoint): exit code 1 unless given. */
 export class CliError extends QkvError {
@@ -22,6 +24,18 @@ export function intAtLeast(min: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
+    return n;
+  };
+}
+
+/** An option parser for commander: an integer from 1 to the cap `name` of LIMITS (beam sizes, token counts). */
+export function intUpToLimit(name: LimitName): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    const cap = LIMITS[name];
+    if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > cap) {
+      throw new InvalidArgumentError(`expected an integer from 1 to ${cap} (the cap LIMITS.${name}; see docs/reliability.md)`);
+    }
     return n;
   };
 }

@@ -7,7 +7,7 @@ import { QKV_VERSION } from '../train/checkpoint.js';
 import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/index.js';
 import { demoCommand } from './demo.js';
-import { CliError, intAtLeast, numberIn, oneOf } from './errors.js';
+import { CliError, intAtLeast, intUpToLimit, numberIn, oneOf } from './errors.js';
 import { trainCommand } from './train.js';
 import { evalCommand, g2pCommand, generateCommand, infoCommand, seq2seqCommand, translateCommand } from './use.js';
 
@@ -47,8 +47,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--split <split>', 'which split (default: test; valid for your own data, which has no test split)').argParser(oneOf(['valid', 'test'] as const)))
     .option('--file <file>', 'score this file instead: pairs for an encoder-decoder (source<TAB>target, or .jsonl), text for an lm (.txt, or .jsonl)')
     .option('--skip-bad-rows', 'skip and count malformed rows of the data instead of stopping at the first')
-    .option('--num-beams <k>', "beam size (default: the run's, 4)", intAtLeast(1))
-    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--num-beams <k>', "beam size (default: the run's, 4)", intUpToLimit('maxBeams'))
+    .option('--beam <k>', 'alias of --num-beams', intUpToLimit('maxBeams'))
     .option('--limit <n>', 'score only this many examples, spread over the split (lm: characters)', intAtLeast(1))
     .action((path: string, flags) => evalCommand(path, flags));
 
@@ -77,8 +77,8 @@ export function buildProgram(): Command {
     .description('continue a prompt with a decoder-only (lm) checkpoint, streaming the text')
     .argument('<checkpoint>', 'an lm checkpoint or run folder (any GPT checkpoint)')
     .requiredOption('--prompt <text>', 'the text to continue')
-    .option('--max-new-tokens <n>', `most new tokens (default ${DEFAULT_MAX_NEW_TOKENS})`, intAtLeast(1))
-    .option('--tokens <n>', 'alias of --max-new-tokens', intAtLeast(1))
+    .option('--max-new-tokens <n>', `most new tokens (default ${DEFAULT_MAX_NEW_TOKENS})`, intUpToLimit('maxNewTokens'))
+    .option('--tokens <n>', 'alias of --max-new-tokens', intUpToLimit('maxNewTokens'))
     .option('--do-sample', 'sample from the distribution (the default)')
     .option('--no-do-sample', 'greedy decoding: the most likely token at each step')
     .option('--temperature <t>', 'sampling temperature (0: greedy)', numberIn(0, 100), 0.8)
@@ -106,10 +106,10 @@ export function buildProgram(): Command {
 /** The decoding flags of the encoder-decoder commands (HF's names; --beam is the old name of --num-beams). */
 function decodingOptions(command: Command, maxNewTokens: string): Command {
   return command
-    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intAtLeast(1))
-    .option('--beam <k>', 'alias of --num-beams', intAtLeast(1))
+    .option('--num-beams <k>', "beam size, 1: greedy (default: the run's, 4)", intUpToLimit('maxBeams'))
+    .option('--beam <k>', 'alias of --num-beams', intUpToLimit('maxBeams'))
     .option('--length-penalty <a>', "α of the beam's length penalty ((5 + |Y|) / 6)^α (default: the run's, 0.6)", numberIn(-10, 10))
-    .option('--max-new-tokens <n>', maxNewTokens, intAtLeast(1));
+    .option('--max-new-tokens <n>', maxNewTokens, intUpToLimit('maxNewTokens'));
 }
 
 /** The message of a commander error without its "error: " prefix, and a hint where to look. */

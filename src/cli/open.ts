@@ -8,7 +8,7 @@ import { loadCheckpoint, resolveCheckpointDir } from '../node/checkpoint.js';
 import type { LoadedCheckpoint } from '../node/checkpoint.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { CheckpointError } from '../train/checkpoint-fields.js';
-import { TASK_NAMES, buildModelOfKind, checkpointTaskConfig } from '../train/tasks/index.js';
+import { TASK_NAMES, checkpointTaskConfig } from '../train/tasks/index.js';
 import type { TaskName } from '../train/tasks/index.js';
 import { checkFields } from '../train/tasks/config-schema.js';
 import type { TaskConfig, TrainedModel } from '../train/tasks/index.js';
@@ -55,14 +55,8 @@ export interface OpenOptions {
  */
 export async function openCheckpoint<M extends Module = Module>(path: string, opts: OpenOptions = {}): Promise<OpenedCheckpoint<M>> {
   const dir = resolveCheckpointDir(path);
-  let kind = 'transformer';
-  try {
-    const raw = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { modelKind?: unknown };
-    if (typeof raw.modelKind === 'string') kind = raw.modelKind;
-  } catch {
-    // readCheckpoint below reports the broken config.json with the file name.
-  }
-  const ck = await loadCheckpoint<M>(dir, { build: buildModelOfKind(kind) });
+  // Every kind the CLI uses is built by the loader itself, so the same config, weight and tokenizer checks run for each.
+  const ck = await loadCheckpoint<M>(dir);
   const t = ck.config.task;
   const name = t?.name ?? '';
   const trained = name ? `task '${name}'` : 'no recorded task';

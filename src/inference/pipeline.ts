@@ -1,6 +1,8 @@
 // pipeline(task, checkpoint): an async callable per task, named as Hugging Face's pipelines, with streaming and attention maps.
 
 import { ArgumentError } from '../core/errors.js';
+import { LIMITS, checkLimit } from '../core/limits.js';
+import type { LimitName } from '../core/limits.js';
 import type { Backend } from '../backend/backend.js';
 import { causalAttentions, seq2seqAttentions } from './attentions.js';
 import type { CausalAttentions, Seq2SeqAttentions } from './attentions.js';
@@ -162,6 +164,19 @@ function checkOptionNames(task: PipelineTask, o: object | undefined, known: read
   }
 }
 
+/** Throws a PipelineError for a beam size or token count past its cap (LIMITS), before any work starts; lower bounds are checked where the option is used. */
+function checkCaps(task: PipelineTask, o: { numBeams?: number; beam?: number; maxNewTokens?: number }): void {
+  const caps: [string, unknown, LimitName][] = [['numBeams', o.numBeams, 'maxBeams'], ['beam', o.beam, 'maxBeams'], ['maxNewTokens', o.maxNewTokens, 'maxNewTokens']];
+  for (const [field, v, cap] of caps) {
+    if (typeof v !== 'number' || !(v > LIMITS[cap])) continue;
+    try {
+      checkLimit(field, v, cap);
+    } catch (e) {
+      throw new PipelineError(`pipeline('${task}'): ${(e as Error).message}`);
+    }
+  }
+}
+
 function defined<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -184,7 +199,9 @@ function seq2seqPipeline(spec: TaskSpec & { rules?: Seq2SeqRules }, p: Pretraine
   const rules = spec.rules!;
   const merged = (o?: Seq2SeqCallOptions): Seq2SeqCallOptions => {
     checkOptionNames(spec.task, o, SEQ2SEQ_OPTIONS);
-    return { ...checkpointDefaults(p), ...defined(base), ...defined(o) };
+    const m: Seq2SeqCallOptions = { ...checkpointDefaults(p), ...defined(base), ...defined(o) };
+    checkCaps(spec.task, m);
+    return m;
   };
   const call = async (input: string | readonly string[], options?: Seq2SeqCallOptions) => {
     checkInput(spec.task, input);
@@ -215,7 +232,9 @@ function seq2seqPipeline(spec: TaskSpec & { rules?: Seq2SeqRules }, p: Pretraine
 function textGenerationPipeline(p: PretrainedCausal, base: TextGenerationCallOptions): TextGenerationPipeline {
   const merged = (o?: TextGenerationCallOptions): TextGenerationCallOptions => {
     checkOptionNames('text-generation', o, CAUSAL_OPTIONS);
-    return { ...defined(base), ...defined(o) };
+    const m: TextGenerationCallOptions = { ...defined(base), ...defined(o) };
+    checkCaps('text-generation', m);
+    return m;
   };
   const call = async (input: string | readonly string[], options?: TextGenerationCallOptions) => {
     checkInput('text-generation', input);
@@ -251,6 +270,7 @@ export function pipelineFor(task: string, p: Pretrained, options: PipelineOption
   const spec = SPECS[pipelineTask(task, p.source)];
   checkFits(spec, p);
   const { backend: _backend, ...base } = options as PipelineOptions & { backend?: Backend };
+  checkCaps(spec.task, base);
   if (p.kind === 'gpt') {
     checkOptionNames(spec.task, base, CAUSAL_OPTIONS);
     return textGenerationPipeline(p, base as TextGenerationCallOptions);

@@ -1,6 +1,7 @@
 // Answering with an encoder-decoder: batched decoding (greedy or beam), the rules of each task, and streaming.
 
 import { ArgumentError } from '../core/errors.js';
+import { LIMITS, checkLimit } from '../core/limits.js';
 import { padSequences } from '../data/batching.js';
 import { beamSearch } from '../generate/beam.js';
 import { greedyDecode, greedyDecodeSteps } from '../generate/seq2seq.js';
@@ -29,6 +30,7 @@ export interface DecodeAllOptions extends SpecialIds {
 function beamsOf(o: { numBeams?: number; beam?: number }, op: string): number {
   const k = o.numBeams ?? o.beam ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`${op}: numBeams is ${k}, expected an integer ≥ 1`);
+  if (k > LIMITS.maxBeams) checkLimit(`${op}: numBeams`, k, 'maxBeams');
   return k;
 }
 

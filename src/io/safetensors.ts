@@ -9,6 +9,8 @@
 import type { Backend } from '../backend/backend.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { ArgumentError, FormatError, fmtShape } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
+import { jsonPreview } from '../core/preview.js';
 import { Tensor, tensor } from '../tensor/index.js';
 
 /** What a safetensors file holds: named tensors and free-form string metadata. */
@@ -25,8 +27,10 @@ export interface ParseSafetensorsOptions {
   backend?: Backend;
 }
 
-/** Headers past this are refused before anything is allocated (the Rust library's limit). */
-const MAX_HEADER_BYTES = 100_000_000;
+/** Headers past this are refused before anything is allocated (the Rust library allows 100 MB). */
+const MAX_HEADER_BYTES = LIMITS.maxSafetensorsHeaderBytes;
+/** More tensors than this are refused before any is read. */
+const MAX_TENSORS = LIMITS.maxSafetensorsTensors;
 const METADATA_KEY = '__metadata__';
 
 /** Bytes per element of each on-disk dtype qkv reads, and the qkv dtype it becomes. */
@@ -86,8 +90,11 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseSafetensorsOption
 
   const header = parseHeaderJson(bytes.subarray(8, 8 + headerLen), fail);
   const metadata = readMetadata(header[METADATA_KEY], fail);
+  const names = Object.keys(header);
+  const count = names.length - (Object.hasOwn(header, METADATA_KEY) ? 1 : 0);
+  if (count > MAX_TENSORS) fail(`header lists ${count} tensors, expected at most ${MAX_TENSORS} (the cap LIMITS.maxSafetensorsTensors)`);
   const entries: Entry[] = [];
-  for (const name of Object.keys(header)) {
+  for (const name of names) {
     if (name !== METADATA_KEY) entries.push(readEntry(name, header[name], fail));
   }
 
@@ -105,9 +112,15 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseSafetensorsOption
 function parseHeaderJson(raw: Uint8Array, fail: (msg: string) => never): Record<string, unknown> {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw); // ignoreBOM keeps a BOM in the text, to be refused
   } catch {
     return fail('header is not valid UTF-8');
+  }
+  // As the reference library: nothing before the JSON (no BOM, no whitespace); only trailing spaces pad it.
+  const first = text.codePointAt(0);
+  if (first !== undefined && (first === 0xfeff || /\s/u.test(String.fromCodePoint(first)))) {
+    const what = first === 0xfeff ? 'a byte order mark' : `${JSON.stringify(String.fromCodePoint(first))} (U+${first.toString(16).toUpperCase().padStart(4, '0')})`;
+    return fail(`header starts with ${what}, expected a JSON object starting with "{"`);
   }
   let json: unknown;
   try {
@@ -148,10 +161,10 @@ function readEntry(name: string, raw: unknown, fail: (msg: string) => never): En
   if (!Object.hasOwn(READ_DTYPES, dt)) fail(`${where} has unknown dtype "${dt}", expected one of ${Object.keys(READ_DTYPES).join(', ')}`);
   if (!Array.isArray(shape)) fail(`${where} shape is ${describe(shape)}, expected an array of sizes`);
   for (const d of shape as unknown[]) {
-    if (!isNonNegInt(d)) fail(`${where} shape ${JSON.stringify(shape)} has size ${JSON.stringify(d)}, expected non-negative integers`);
+    if (!isNonNegInt(d)) fail(`${where} shape ${jsonPreview(shape)} has size ${jsonPreview(d)}, expected non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegInt)) {
-    fail(`${where} data_offsets is ${JSON.stringify(offsets)}, expected [begin, end] with non-negative integers`);
+    fail(`${where} data_offsets is ${jsonPreview(offsets)}, expected [begin, end] with non-negative integers`);
   }
   const [begin, end] = offsets as number[];
   if (begin > end) fail(`${where} data_offsets [${begin}, ${end}] has begin > end, expected begin <= end`);

@@ -14,6 +14,8 @@
 
 import type { Backend, CacheViews, StackWeights } from '../backend/backend.js';
 import type { FloatDType } from '../core/dtype.js';
+import { BOOL, DROP_RATE, LAYER_NORM_EPS, POSITIONS, POSITIVE_INT, SEED, checkConfigFields } from '../core/config-checks.js';
+import type { ConfigRule } from '../core/config-checks.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { Tensor, isGradEnabled, noGrad, randn, zeros } from '../tensor/index.js';
@@ -60,25 +62,35 @@ export interface GPTConfig {
 /** The config with every default filled in. */
 export type ResolvedGPTConfig = Required<Omit<GPTConfig, 'backend'>> & { backend?: Backend };
 
+/** The type and range of every field of a resolved config (the loader runs them too, through resolveGPTConfig). */
+export const GPT_RULES: Readonly<Record<keyof Omit<ResolvedGPTConfig, 'backend'>, ConfigRule>> = {
+  vocab: POSITIVE_INT, dModel: POSITIVE_INT, heads: POSITIVE_INT, layers: POSITIVE_INT, dFF: POSITIVE_INT, context: POSITIONS,
+  dropout: DROP_RATE, attentionDropout: DROP_RATE, eps: LAYER_NORM_EPS, seed: SEED, normFirst: BOOL, finalNorm: BOOL, tieEmbeddings: BOOL,
+  activation: { oneOf: ['relu', 'gelu'] }, dtype: { oneOf: ['float32', 'float64'] },
+};
+
 /**
- * Fills in the defaults and checks the config.
+ * Fills in the defaults and checks every field's type and range.
  *
  * @example
  * resolveGPTConfig({ vocab: 96, dModel: 128 }).dFF; // 512
  */
 export function resolveGPTConfig(c: GPTConfig): ResolvedGPTConfig {
-  const dModel = c.dModel ?? 768;
+  const dModel = or(c.dModel, 768);
   const r: ResolvedGPTConfig = {
-    vocab: c.vocab, dModel, heads: c.heads ?? 12, layers: c.layers ?? 12, dFF: c.dFF ?? 4 * dModel,
-    context: c.context ?? 1024, dropout: c.dropout ?? 0.1, attentionDropout: c.attentionDropout ?? 0, normFirst: c.normFirst ?? true, finalNorm: c.finalNorm ?? true,
-    activation: c.activation ?? 'gelu', tieEmbeddings: c.tieEmbeddings ?? true, eps: c.eps ?? 1e-5, seed: c.seed ?? 0,
-    dtype: c.dtype ?? 'float32', backend: c.backend,
+    vocab: c.vocab, dModel, heads: or(c.heads, 12), layers: or(c.layers, 12), dFF: or(c.dFF, 4 * dModel),
+    context: or(c.context, 1024), dropout: or(c.dropout, 0.1), attentionDropout: or(c.attentionDropout, 0), normFirst: or(c.normFirst, true), finalNorm: or(c.finalNorm, true),
+    activation: or<Activation>(c.activation, 'gelu'), tieEmbeddings: or(c.tieEmbeddings, true), eps: or(c.eps, 1e-5), seed: or(c.seed, 0),
+    dtype: or<FloatDType>(c.dtype, 'float32'), backend: c.backend,
   };
-  for (const k of ['vocab', 'dModel', 'heads', 'layers', 'dFF', 'context'] as const) {
-    if (!Number.isInteger(r[k]) || r[k] < 1) throw new ArgumentError(`GPT: ${k} must be a positive integer, got ${r[k]}`);
-  }
+  checkConfigFields('GPT', r, GPT_RULES);
   if (r.dModel % r.heads !== 0) throw new ArgumentError(`GPT: dModel ${r.dModel} must be divisible by heads ${r.heads}`);
   return r;
+}
+
+/** The default only for a field not given: null (from a JSON file) stays, for the field check to refuse. */
+function or<T>(v: T | undefined, d: T): T {
+  return v === undefined ? d : v;
 }
 
 /** Per-call options of {@link GPT.forward}. */

@@ -17,6 +17,8 @@
 
 import type { Backend } from '../backend/backend.js';
 import type { FloatDType } from '../core/dtype.js';
+import { BOOL, DROP_RATE, LAYER_NORM_EPS, NON_NEG_INT, POSITIONS, POSITIVE_INT, SEED, checkConfigFields } from '../core/config-checks.js';
+import type { ConfigRule } from '../core/config-checks.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { Tensor } from '../tensor/index.js';
@@ -72,22 +74,28 @@ export interface TransformerConfig {
 /** The config with every default filled in. */
 export type ResolvedTransformerConfig = Required<Omit<TransformerConfig, 'backend'>> & { backend?: Backend };
 
+/** The type and range of every field of a resolved config (the loader runs them too, through resolveConfig). */
+export const TRANSFORMER_RULES: Readonly<Record<keyof Omit<ResolvedTransformerConfig, 'backend'>, ConfigRule>> = {
+  srcVocab: POSITIVE_INT, tgtVocab: POSITIVE_INT, dModel: POSITIVE_INT, heads: POSITIVE_INT, dFF: POSITIVE_INT, maxLen: POSITIONS,
+  encoderLayers: NON_NEG_INT, decoderLayers: NON_NEG_INT, dropout: DROP_RATE, attentionDropout: DROP_RATE, eps: LAYER_NORM_EPS, seed: SEED,
+  normFirst: BOOL, finalNorm: BOOL, shareEmbeddings: BOOL, activation: { oneOf: ['relu', 'gelu'] },
+  positional: { oneOf: ['sinusoidal', 'learned'] }, dtype: { oneOf: ['float32', 'float64'] },
+};
+
 /**
- * Fills in the paper's defaults and checks the config.
+ * Fills in the paper's defaults and checks every field's type and range.
  *
  * @example
  * resolveConfig({ srcVocab: 100, tgtVocab: 100 }).dModel; // 512
  */
 export function resolveConfig(c: TransformerConfig): ResolvedTransformerConfig {
-  const normFirst = c.normFirst ?? false;
+  const normFirst = c.normFirst === undefined ? false : c.normFirst;
   const r: ResolvedTransformerConfig = {
     dModel: 512, heads: 8, encoderLayers: 6, decoderLayers: 6, dFF: 2048, dropout: 0.1, attentionDropout: 0, activation: 'relu',
     positional: 'sinusoidal', maxLen: 5000, shareEmbeddings: false, eps: 1e-5, seed: 0, dtype: 'float32',
-    ...stripUndefined(c), srcVocab: c.srcVocab, tgtVocab: c.tgtVocab, normFirst, finalNorm: c.finalNorm ?? normFirst,
+    ...stripUndefined(c), srcVocab: c.srcVocab, tgtVocab: c.tgtVocab, normFirst, finalNorm: c.finalNorm === undefined ? normFirst : c.finalNorm,
   };
-  for (const k of ['srcVocab', 'tgtVocab', 'dModel', 'heads', 'dFF', 'maxLen'] as const) {
-    if (!Number.isInteger(r[k]) || r[k] < 1) throw new ArgumentError(`Transformer: ${k} must be a positive integer, got ${r[k]}`);
-  }
+  checkConfigFields('Transformer', r, TRANSFORMER_RULES);
   if (r.dModel % r.heads !== 0) throw new ArgumentError(`Transformer: dModel ${r.dModel} must be divisible by heads ${r.heads}`);
   if (r.shareEmbeddings && r.srcVocab !== r.tgtVocab) {
     throw new ArgumentError(`Transformer: shareEmbeddings needs srcVocab = tgtVocab, got ${r.srcVocab} and ${r.tgtVocab}`);

@@ -141,6 +141,15 @@ export class Module {
       if (!shapesEqual(src.shape, dst.shape)) problems.push(`${name}: shape ${fmtShape(src.shape)}, expected ${fmtShape(dst.shape)}`);
       else if (src.dtype !== dst.dtype) problems.push(`${name}: dtype ${src.dtype}, expected ${dst.dtype}`);
     }
+    // Tied weights are one tensor under several names: a file whose copies differ cannot all be loaded, so it is refused.
+    const firstName = new Map<Tensor, string>();
+    for (const [name, src] of state) {
+      const dst = own.get(name);
+      if (!dst || !shapesEqual(src.shape, dst.shape)) continue;
+      const prev = firstName.get(dst);
+      if (prev === undefined) firstName.set(dst, name);
+      else if (!sameValues(state.get(prev)!, src)) problems.push(`${name}: tied to ${prev} (one tensor in the model), but their values in the state differ`);
+    }
     if (strict && unexpected.length) problems.unshift(`unexpected: ${unexpected.join(', ')}`);
     if (strict && missing.length) problems.unshift(`missing: ${missing.join(', ')}`);
     if (problems.length) {
@@ -252,4 +261,13 @@ export class ModuleList<M extends Module> extends Module {
   [Symbol.iterator](): Iterator<M> {
     return this.items[Symbol.iterator]();
   }
+}
+
+/** Whether two tensors of one shape hold the same values (NaN equal to NaN). */
+function sameValues(a: Tensor, b: Tensor): boolean {
+  if (a === b) return true;
+  const x = a.toArray();
+  const y = b.toArray();
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
+  return true;
 }

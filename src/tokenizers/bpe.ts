@@ -3,6 +3,8 @@
 import { ArgumentError } from '../core/errors.js';
 import { learnMerges, mergePair } from './bpe-train.js';
 import { BYTE_TO_CHAR, GPT2_PATTERN_SOURCE, fromByteChars, splitIsolated, toByteChars } from './byte-level.js';
+import { compileSplitPattern } from './split-pattern.js';
+import type { SplitText } from './split-pattern.js';
 import { BaseTokenizer, specialTokenList, type SpecialTokens, type VocabSpec } from './tokenizer.js';
 
 /** Options of {@link ByteLevelBPE.train}. */
@@ -27,7 +29,7 @@ export interface ByteLevelBPETrainer {
 export interface ByteLevelBPESpec extends VocabSpec {
   /** Merges in rank order, each a pair of tokens whose concatenation is in the vocabulary. */
   merges: readonly (readonly [string, string])[];
-  /** Regex (JavaScript `u` syntax) that cuts text into words; GPT-2's by default, null for none. */
+  /** Regex that cuts text into words: GPT-2's by default, null for none; any other runs on a linear-time engine (RE2 syntax). */
   pattern?: string | null;
   /** Put a space before text that does not start with one (Hugging Face's add_prefix_space). */
   addPrefixSpace?: boolean;
@@ -56,7 +58,7 @@ export class ByteLevelBPE extends BaseTokenizer {
   readonly pattern: string | null;
   readonly addPrefixSpace: boolean;
   readonly ignoreMerges: boolean;
-  private readonly splitter: RegExp | null;
+  private readonly splitter: SplitText | null;
   private readonly ranks = new Map<number, { rank: number; id: number }>();
   private readonly byteIds: Int32Array;
   private readonly cache = new Map<string, number[]>();
@@ -141,11 +143,7 @@ export class ByteLevelBPE extends BaseTokenizer {
     this.addPrefixSpace = spec.addPrefixSpace ?? false;
     this.ignoreMerges = spec.ignoreMerges ?? false;
     if (this.pattern !== null) {
-      try {
-        this.splitter = new RegExp(this.pattern, 'gu');
-      } catch (e) {
-        throw new ArgumentError(`pattern ${JSON.stringify(this.pattern)}: expected a JavaScript regex (${(e as Error).message})`);
-      }
+      this.splitter = compileSplitPattern(this.pattern);
     } else {
       this.splitter = null;
     }
@@ -167,7 +165,7 @@ export class ByteLevelBPE extends BaseTokenizer {
 
   protected encodeText(text: string, out: number[]): void {
     if (this.addPrefixSpace && !text.startsWith(' ')) text = ' ' + text;
-    const words = this.splitter === null ? [text] : splitIsolated(text, this.splitter);
+    const words = this.splitter === null ? [text] : this.splitter(text);
     for (const w of words) {
       let ids = this.cache.get(w);
       if (ids === undefined) {

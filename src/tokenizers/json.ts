@@ -1,6 +1,7 @@
 // tokenizerFromJSON: reads a Hugging Face tokenizer.json (ours, or GPT-2 style byte-level BPE) back.
 
 import { ArgumentError, FormatError } from '../core/errors.js';
+import { jsonPreview } from '../core/preview.js';
 import { ByteLevelBPE } from './bpe.js';
 import { GPT2_PATTERN_SOURCE } from './byte-level.js';
 import { CHAR_SPLIT_PRE_TOKENIZER, CharTokenizer } from './char.js';
@@ -223,7 +224,7 @@ function readTemplate(pp: unknown, idOf: ReadonlyMap<string, number>, fail: Fail
           return;
         }
         const st = isObj(piece) && isObj(piece['SpecialToken']) ? piece['SpecialToken'] : fail(field, piece, 'a Sequence or SpecialToken');
-        const entry = specials[st['id'] as string];
+        const entry = typeof st['id'] === 'string' && Object.hasOwn(specials, st['id']) ? specials[st['id']] : undefined; // a non-string id is no key (and may nest too deep to become one)
         const ids = isObj(entry) && Array.isArray(entry['ids']) ? (entry['ids'] as unknown[]) : [tokenId(st['id'], `${field}.SpecialToken.id`)];
         for (const id of ids) {
           if (!Number.isInteger(id)) fail(`${field} ids`, id, 'integer ids');
@@ -256,6 +257,5 @@ function isCharSplit(pre: unknown): boolean {
 
 /** A short rendering of a bad value for an error message. */
 function show(v: unknown): string {
-  const s = v === undefined ? 'missing' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return jsonPreview(v, 80);
 }

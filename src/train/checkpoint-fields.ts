@@ -1,6 +1,7 @@
 // Field checks for checkpoint JSON (trainer_state.json, config.json's model): each error names the file and field.
 
 import { FormatError } from '../core/errors.js';
+import { jsonPreview } from '../core/preview.js';
 import type { TrainerState } from './trainer.js';
 
 /** A checkpoint was missing, malformed, or did not fit what was asked of it. Messages name the file and field. */
@@ -49,7 +50,7 @@ export function checkField(obj: Record<string, unknown>, key: string, kind: Fiel
 /** An Rng state as JSON writes it: 4 unsigned 32-bit words and the spare normal (NaN written as null). */
 function readRngState(x: unknown, where: string, field: string): number[] {
   const ok = Array.isArray(x) && x.length === 5 && x.slice(0, 4).every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) && (x[4] === null || typeof x[4] === 'number');
-  if (!ok) throw new CheckpointError(`${where}: ${field} is ${JSON.stringify(x) ?? 'missing'}, expected an Rng state [4 unsigned 32-bit integers, a number or null]`);
+  if (!ok) throw new CheckpointError(`${where}: ${field} is ${jsonPreview(x)}, expected an Rng state [4 unsigned 32-bit integers, a number or null]`);
   return (x as (number | null)[]).map((v) => (v === null ? NaN : v));
 }
 

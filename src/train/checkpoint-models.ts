@@ -1,11 +1,14 @@
 // Rebuilding a model from a checkpoint: config.json's model fields are checked, the model built, its weights loaded.
 
 import type { Backend } from '../backend/backend.js';
-import { GPT } from '../models/gpt.js';
+import { fmtShape } from '../core/errors.js';
+import { GPT, resolveGPTConfig } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt.js';
-import { Transformer } from '../models/transformer.js';
+import { Transformer, resolveConfig } from '../models/transformer.js';
 import type { TransformerConfig } from '../models/transformer.js';
 import type { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { loadModelState } from './checkpoint.js';
 import type { CheckpointData } from './checkpoint.js';
 import { CheckpointError, checkField } from './checkpoint-fields.js';
@@ -52,14 +55,110 @@ export function modelFromCheckpoint(ck: CheckpointData, opts: ModelFromCheckpoin
   };
   let model: Module;
   try {
-    if (opts.build) model = opts.build(c);
-    else if (ck.config.modelKind === 'transformer') model = new Transformer(checked(TRANSFORMER_FIELDS) as unknown as TransformerConfig);
-    else if (ck.config.modelKind === 'gpt') model = new GPT(checked(GPT_FIELDS) as unknown as GPTConfig);
-    else throw new CheckpointError(`${where}: modelKind is "${ck.config.modelKind}", which qkv cannot build, expected "transformer" or "gpt" (or pass build)`);
+    if (opts.build) {
+      model = opts.build(c);
+    } else if (ck.config.modelKind === 'transformer') {
+      const config = checked(TRANSFORMER_FIELDS) as unknown as TransformerConfig;
+      // Every field's range, then sizes against the weights and the tokenizers: all before a byte is allocated.
+      const r = resolveConfig(config);
+      checkAgainstWeights(ck, transformerShapes(r), 'encoder.layers.', r.encoderLayers);
+      checkAgainstWeights(ck, [], 'decoder.layers.', r.decoderLayers);
+      checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'srcVocab', r.srcVocab], ['target', ck.targetTokenizer, 'tgtVocab', r.tgtVocab]]);
+      model = new Transformer(config);
+    } else if (ck.config.modelKind === 'gpt') {
+      const config = checked(GPT_FIELDS) as unknown as GPTConfig;
+      const r = resolveGPTConfig(config);
+      checkAgainstWeights(ck, gptShapes(r), 'layers.', r.layers);
+      checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'vocab', r.vocab]]);
+      model = new GPT(config);
+    } else {
+      throw new CheckpointError(`${where}: modelKind is "${ck.config.modelKind}", which qkv cannot build, expected "transformer" or "gpt" (or pass build)`);
+    }
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
     throw new CheckpointError(`${where}: model config rejected: ${(e as Error).message}`);
   }
   loadModelState(model, ck.modelState, `${ck.source}/model.safetensors`);
   return model;
+}
+
+/** A tensor's expected shape, each size with the config field it comes from. */
+type ShapeRule = [name: string, dims: [field: string, size: number][]];
+
+function transformerShapes(r: ReturnType<typeof resolveConfig>): ShapeRule[] {
+  const D: [string, number] = ['dModel', r.dModel];
+  const rules: ShapeRule[] = [
+    ['src_embed.weight', [['srcVocab', r.srcVocab], D]],
+    ['tgt_embed.weight', [['tgtVocab', r.tgtVocab], D]],
+    ['generator.weight', [['tgtVocab', r.tgtVocab], D]],
+  ];
+  if (r.positional === 'learned') rules.push(['pos_embed.weight', [['maxLen', r.maxLen], D]]);
+  if (r.encoderLayers > 0) rules.push(['encoder.layers.0.linear1.weight', [['dFF', r.dFF], D]]);
+  if (r.decoderLayers > 0) rules.push(['decoder.layers.0.linear1.weight', [['dFF', r.dFF], D]]);
+  return rules;
+}
+
+function gptShapes(r: ReturnType<typeof resolveGPTConfig>): ShapeRule[] {
+  const D: [string, number] = ['dModel', r.dModel];
+  return [
+    ['wte.weight', [['vocab', r.vocab], D]],
+    ['wpe.weight', [['context', r.context], D]],
+    ['layers.0.linear1.weight', [['dFF', r.dFF], D]],
+  ];
+}
+
+/**
+ * Checks the config's sizes against the shapes model.safetensors holds, and its layer count
+ * against the layers it names, so that a config.json saying `srcVocab: 1e8` is refused before the
+ * model is built rather than after allocating gigabytes.
+ */
+function checkAgainstWeights(ck: CheckpointData, rules: ShapeRule[], layerPrefix: string, layers: number): void {
+  const at = `${ck.source}/model.safetensors`;
+  const cfg = `${ck.source}/config.json`;
+  for (const [name, dims] of rules) {
+    const t: Tensor | undefined = ck.modelState.get(name);
+    const want = dims.map(([, n]) => n);
+    const fields = dims.map(([f]) => `model.${f}`).join(', ');
+    if (!t) throw new CheckpointError(`${at}: has no tensor "${name}", expected one of shape ${fmtShape(want)} (${fields} of ${cfg})`);
+    if (t.shape.length !== want.length || t.shape.some((n, i) => n !== want[i])) {
+      const bad = dims.find(([, n], i) => t.shape[i] !== n);
+      const which = bad ? `${cfg}: model.${bad[0]} is ${bad[1]}, but ` : '';
+      throw new CheckpointError(`${which}${at}: tensor "${name}" has shape ${fmtShape(t.shape)}, expected ${fmtShape(want)} (${fields} of ${cfg})`);
+    }
+  }
+  let found = 0;
+  for (const name of ck.modelState.keys()) {
+    if (!name.startsWith(layerPrefix)) continue;
+    const n = Number(name.slice(layerPrefix.length).split('.')[0]);
+    if (Number.isSafeInteger(n) && n + 1 > found) found = n + 1;
+  }
+  if (found !== layers) {
+    const field = layerPrefix === 'layers.' ? 'layers' : layerPrefix.startsWith('encoder') ? 'encoderLayers' : 'decoderLayers';
+    const held = found === 0 ? `no ${layerPrefix}N tensors` : `${found} (${layerPrefix}0 to ${layerPrefix}${found - 1})`;
+    throw new CheckpointError(`${cfg}: model.${field} is ${layers}, but ${at} holds ${held}, expected the same count`);
+  }
+}
+
+/**
+ * Each tokenizer must have exactly the model's vocabulary: a smaller one leaves ids it never
+ * produces or cannot decode, and a missing target_tokenizer.json would read a target in the
+ * source's tokens (letters for phonemes).
+ */
+function checkTokenizers(ck: CheckpointData, sides: [side: 'tokenizer' | 'target', tok: Tokenizer | null, field: string, size: number][]): void {
+  const cfg = `${ck.source}/config.json`;
+  for (const [side, tok, field, size] of sides) {
+    if (!tok) continue;
+    const ownTarget = side === 'target' && tok !== ck.tokenizer;
+    const file = ownTarget ? 'target_tokenizer.json' : 'tokenizer.json';
+    if (tok.vocabSize === size) continue;
+    if (side === 'target' && !ownTarget) {
+      throw new CheckpointError(
+        `${ck.source}/target_tokenizer.json: file is missing, and tokenizer.json (${tok.vocabSize} tokens) cannot be the target tokenizer of a model whose ` +
+          `target vocabulary is ${size} (model.${field} of ${cfg}), expected target_tokenizer.json (written when source and target differ)`,
+      );
+    }
+    throw new CheckpointError(
+      `${ck.source}/${file}: has ${tok.vocabSize} tokens, but model.${field} of ${cfg} is ${size}, expected the tokenizer's vocabulary to match the model's`,
+    );
+  }
 }

@@ -11,6 +11,7 @@
 //   trainer_state.json     TrainerState (step, epoch, batch in epoch, Rngs, best, ...) } both or neither
 
 import { FormatError, StateDictError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
@@ -141,6 +142,7 @@ export function readCheckpoint(files: ReadonlyMap<string, Uint8Array>, opts: Rea
     return b;
   };
   const text = (name: string, bytes: Uint8Array): string => {
+    if (bytes.length > LIMITS.maxJsonBytes) throw new CheckpointError(`${at(name)}: is ${bytes.length} bytes, expected at most ${LIMITS.maxJsonBytes} (the cap LIMITS.maxJsonBytes)`);
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
@@ -158,6 +160,7 @@ export function readCheckpoint(files: ReadonlyMap<string, Uint8Array>, opts: Rea
 
   const config = readConfig(json(F.config), at(F.config), opts.kind);
   const modelState = wrap(() => parseSafetensors(need(F.model), { source: at(F.model) }).tensors);
+  checkFinite(modelState, at(F.model));
   const tok = (name: string): Tokenizer | null => (files.has(name) ? wrap(() => tokenizerFromJSON(text(name, files.get(name)!), at(name))) : null);
   const tokenizer = tok(F.tokenizer);
   const targetTokenizer = tok(F.targetTokenizer) ?? tokenizer;
@@ -197,6 +200,31 @@ function readConfig(raw: unknown, where: string, kind: string | undefined): Chec
     checkRecord(t.options, where, 'task.options');
   }
   return c as unknown as CheckpointConfig;
+}
+
+/**
+ * Throws a CheckpointError naming the first tensor (in file order) holding a NaN or an infinity,
+ * with its count and first index: such weights load cleanly and then answer nothing.
+ *
+ * @example
+ * checkFinite(parseSafetensors(bytes).tensors, 'runs/copy/last/model.safetensors');
+ */
+export function checkFinite(state: ReadonlyMap<string, Tensor>, source: string): void {
+  for (const [name, t] of state) {
+    if (t.dtype === 'int32') continue;
+    const a = t.toArray();
+    let first = -1;
+    let bad = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(a[i])) {
+        if (first < 0) first = i;
+        bad++;
+      }
+    }
+    if (bad > 0) {
+      throw new CheckpointError(`${source}: tensor "${name}" holds ${bad} non-finite value${bad === 1 ? '' : 's'} of ${a.length} (the first, at flat index ${first}, is ${a[first]}), expected finite weights`);
+    }
+  }
 }
 
 /** Loads a checkpoint's weights into a model; a mismatch is a CheckpointError carrying loadStateDict's message. */

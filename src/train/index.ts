@@ -8,7 +8,7 @@ export type { DivergenceOptions, NonFiniteAction } from './health.js';
 export type {
   TrainEvent, StepEvent, EvalEvent, CheckpointEvent, EarlyStopEvent, EpochEndEvent, EndEvent, WarningEvent, BestMetric, StopReason,
 } from './events.js';
-export { QKV_VERSION, CHECKPOINT_FORMAT, CHECKPOINT_FILES, CheckpointError, checkpointFiles, readCheckpoint, loadModelState } from './checkpoint.js';
+export { QKV_VERSION, CHECKPOINT_FORMAT, CHECKPOINT_FILES, CheckpointError, checkFinite, checkpointFiles, readCheckpoint, loadModelState } from './checkpoint.js';
 export type { CheckpointConfig, CheckpointParts, CheckpointData, ReadCheckpointOptions } from './checkpoint.js';
 export { modelFromCheckpoint } from './checkpoint-models.js';
 export type { ModelFromCheckpointOptions } from './checkpoint-models.js';

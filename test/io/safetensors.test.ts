@@ -267,3 +267,30 @@ test('malformed: metadata values not strings, or metadata not an object', () => 
   expectFormatError(build({ __metadata__: { epoch: 3 }, ...ok }, okData), '"__metadata__" value "epoch" is number 3, expected a string');
   expectFormatError(build({ __metadata__: ['x'], ...ok }, okData), '"__metadata__" is an array, expected an object of strings');
 });
+
+test('malformed: a header with a BOM or leading whitespace is refused, as the reference library does', () => {
+  const ok = { w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } };
+  const okData = f32Bytes([1]);
+  const json = JSON.stringify(ok);
+  expectFormatError(build('\uFEFF' + json, okData), 'byte order mark', 'expected a JSON object starting with "{"');
+  expectFormatError(build(' ' + json, okData), 'starts with " " (U+0020)');
+  expectFormatError(build('\n' + json, okData), 'U+000A');
+  // Trailing spaces are the reference's padding and stay fine.
+  assert.deepEqual([...parseSafetensors(build(json + '   ', okData)).tensors.get('w')!.toArray()], [1]);
+});
+
+test('malformed: more tensors than LIMITS.maxSafetensorsTensors are refused before any is read', () => {
+  const header: Record<string, unknown> = {};
+  for (let i = 0; i <= 100_000; i++) header[`t${i}`] = { dtype: 'F32', shape: [0], data_offsets: [0, 0] };
+  expectFormatError(build(header), 'header lists 100001 tensors, expected at most 100000');
+});
+
+test('malformed: a header over 16 MiB is refused before it is decoded', () => {
+  expectFormatError(build('{}', [], BigInt(16 * 1024 * 1024 + 1)), 'absurdly large', 'at most 16777216');
+});
+
+test('malformed: a shape nested 100,000 levels deep is a FormatError (its message once overflowed the stack)', () => {
+  const deep = '['.repeat(100_000) + '1' + ']'.repeat(100_000);
+  expectFormatError(build(`{"w":{"dtype":"F32","shape":${deep},"data_offsets":[0,4]}}`, f32Bytes([1])), 'tensor "w" shape [', 'expected non-negative integers');
+  expectFormatError(build(`{"w":{"dtype":"F32","shape":[1],"data_offsets":${deep}}}`, f32Bytes([1])), 'tensor "w" data_offsets is [[[[');
+});

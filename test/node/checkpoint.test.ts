@@ -42,7 +42,7 @@ async function parts(config: object = CONFIG, tokenizers: { tokenizer?: Tokenize
 test('round trip: weights (tied ones under each name), both tokenizers, optimizer and trainer state come back equal', async () => {
   const dir = fresh();
   const src = CharTokenizer.fromCorpus(['hello world']);
-  const tgt = SymbolTokenizer.fromCorpus(['HH AH0 L OW1']);
+  const tgt = SymbolTokenizer.fromCorpus(['HH AH0 L OW1 W ER1 D K']); // 12 tokens, as the model's vocabularies (loading checks)
   const p = await parts({ shareEmbeddings: true }, { tokenizer: src, targetTokenizer: tgt });
   await saveCheckpoint(dir, p);
   assert.deepEqual(readdirSync(dir).sort(), [DIR_MANIFEST, 'config.json', 'model.safetensors', 'optimizer.safetensors', 'target_tokenizer.json', 'tokenizer.json', 'trainer_state.json']);
@@ -215,11 +215,14 @@ test('errors: a missing model.safetensors', async () => {
   assert.match(e.message, /case-\d+\/model\.safetensors: file is missing/);
 });
 
-test("errors: weights of the wrong shape carry loadStateDict's message and name the file", async () => {
+test("errors: weights of the wrong shape name the file, the tensor and the config field", async () => {
   const e = await loadError((d) => editJson(join(d, 'config.json'), (o) => { o.model.dFF = 32; }));
-  assert.match(e.message, /model\.safetensors: loadStateDict into Transformer: .*encoder\.layers\.0\.linear1\.weight: shape \[16, 8\], expected \[32, 8\]/);
+  // Checked against the weights before the model is built, naming the config field too.
+  assert.match(e.message, /config\.json: model\.dFF is 32, but .*model\.safetensors: tensor "encoder\.layers\.0\.linear1\.weight" has shape \[16, 8\], expected \[32, 8\]/);
   const m = await loadError((d) => writeFileSync(join(d, 'model.safetensors'), serializeSafetensors({ 'src_embed.weight': tensor([[1]]) })));
-  assert.match(m.message, /model\.safetensors: loadStateDict into Transformer: missing: .*tgt_embed\.weight/);
+  assert.match(m.message, /model\.safetensors: tensor "src_embed\.weight" has shape \[1, 1\], expected \[12, 8\]/);
+  const l = await loadError((d) => editJson(join(d, 'config.json'), (o) => { o.model.encoderLayers = 2; }));
+  assert.match(l.message, /config\.json: model\.encoderLayers is 2, but .*model\.safetensors holds 1 \(encoder\.layers\.0 to encoder\.layers\.0\)/);
 });
 
 test('errors: malformed safetensors, trainer state and tokenizer name their file and field', async () => {

@@ -126,3 +126,16 @@ test('malformed tokenizer.json: FormatError naming the source and the field', ()
   char2['decoder'] = null;
   assert.throws(() => tokenizerFromJSON(char2, 'c.json'), /c\.json: decoder is null, expected \{"type": "Fuse"\}/);
 });
+
+test('a field nested 100,000 levels deep is a FormatError naming the field (its message once overflowed the stack)', () => {
+  const j = CharTokenizer.fromCorpus(['ab']).toJSON() as Record<string, any>;
+  const text = JSON.stringify({ ...j, decoder: 'DEEP' }).replace('"DEEP"', '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000));
+  assert.throws(() => tokenizerFromJSON(text, 'deep.json'), (e: Error) => e instanceof FormatError && /^deep\.json: decoder is \{"a":\{"a":/.test(e.message));
+});
+
+test('a template SpecialToken id nested 100,000 levels deep is a FormatError (using it as a key once overflowed the stack)', () => {
+  const j = goodBPE();
+  j['post_processor'].single[0].SpecialToken.id = 'DEEP';
+  const text = JSON.stringify(j).replace('"DEEP"', '['.repeat(100_000) + '1' + ']'.repeat(100_000));
+  assert.throws(() => tokenizerFromJSON(text, 'deep.json'), (e: Error) => e instanceof FormatError && /^deep\.json: post_processor\.single\[0\]\.SpecialToken\.id is \[\[\[/.test(e.message));
+});
