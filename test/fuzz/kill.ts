@@ -18,6 +18,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Rng } from '../../src/core/rng.js';
 import { isCompleteDir, staleCopies } from '../../src/node/atomic-write.js';
 import { readCheckpointFiles } from '../../src/node/checkpoint.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
@@ -54,18 +55,6 @@ export interface KillTestReport {
   highestStep: number;
   bestValue: number | null;
   failures: string[];
-}
-
-/** mulberry32: a small seeded generator, so a failing round can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Round { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; trained: boolean }
@@ -124,7 +113,8 @@ async function inspect(dir: string, report: KillTestReport, what: string): Promi
  * const r = await killTest({ kills: 50, sigints: 10, seed: 1 }); // r.failures: []
  */
 export async function killTest(o: KillTestOptions): Promise<KillTestReport> {
-  const rand = seeded(o.seed ?? 1);
+  const rng = new Rng(o.seed ?? 1); // seeded, so a failing round can be replayed
+  const rand = () => rng.uniform();
   const own = o.dir === undefined;
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'qkv-kill-'));
   const log = o.log ?? (() => undefined);
