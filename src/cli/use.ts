@@ -2,6 +2,7 @@
 
 import type { GPT } from '../models/gpt.js';
 import type { Transformer } from '../models/transformer.js';
+import { LIMITS } from '../core/limits.js';
 import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import type { Seq2SeqGenerationOptions } from '../inference/seq2seq.js';
 import { pipeline } from '../node/pretrained.js';
@@ -25,6 +26,13 @@ async function inputs(args: string[], what: string): Promise<string[]> {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l);
   if (lines.length === 0) throw new UsageError(`no ${what} given, expected at least one argument (or lines on stdin)`);
   return lines;
+}
+
+/** Answers a long input list in calls of at most LIMITS.maxBatch texts (the pipeline's cap), in order. */
+async function inBatches(list: readonly string[], answer: (batch: string[]) => Promise<string[]>): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < list.length; i += LIMITS.maxBatch) out.push(...await answer(list.slice(i, i + LIMITS.maxBatch)));
+  return out;
 }
 
 /** One value of a flag that has an alias (`--num-beams` and `--beam`); both given and different is a usage error. */
@@ -106,7 +114,7 @@ export async function g2pCommand(path: string, words: string[], flags: Seq2SeqFl
   const list = await inputs(words, 'words');
   const options = seq2seqOptions(flags);
   const g2p = await pipeline('g2p', path);
-  const out = await g2p(list, options);
+  const out = await inBatches(list, (batch) => g2p(batch, options));
   const width = Math.max(...list.map((w) => w.length));
   list.forEach((w, i) => io.out(`${w.toUpperCase().padEnd(width)}  ${out[i]}`));
 }
@@ -116,7 +124,7 @@ export async function translateCommand(path: string, texts: string[], flags: Seq
   const list = await inputs(texts, 'text');
   const options = seq2seqOptions(flags);
   const translate = await pipeline('translation', path);
-  for (const line of await translate(list, options)) io.out(line);
+  for (const line of await inBatches(list, (batch) => translate(batch, options))) io.out(line);
 }
 
 /** `qkv seq2seq <ckpt> INPUT...`: one output per input, decoded by any encoder-decoder checkpoint (the text2text-generation pipeline). */
@@ -124,7 +132,7 @@ export async function seq2seqCommand(path: string, texts: string[], flags: Seq2S
   const list = await inputs(texts, 'inputs');
   const options = seq2seqOptions(flags);
   const transduce = await pipeline('text2text-generation', path);
-  for (const line of await transduce(list, options)) io.out(line);
+  for (const line of await inBatches(list, (batch) => transduce(batch, options))) io.out(line);
 }
 
 /** Flags of `qkv generate`: HF's names, with --tokens the old name of --max-new-tokens and --temperature 0 meaning greedy. */

@@ -12,8 +12,10 @@ export const LIMITS = Object.freeze({
   maxBeams: 256,
   /** Tokens generated per answer (`maxNewTokens`, `--max-new-tokens`, `--tokens`). */
   maxNewTokens: 65_536,
-  /** Texts answered by one pipeline call (each is a row of one batch). */
+  /** Texts answered by one pipeline call (the CLI splits longer inputs into calls of this many). */
   maxBatch: 4_096,
+  /** Tokens of one training batch (`maxTokens` in a config: activations grow with it). */
+  maxBatchTokens: 1_048_576,
   /** Positions of a model (`maxLen`, `context`): the sinusoid table is allocated from the config alone. */
   maxPositions: 65_536,
   /** Tensors in one safetensors header (each costs a parse and an allocation, even when empty). */

@@ -193,6 +193,9 @@ function checkpointDefaults(p: Pretrained): Seq2SeqGenerationOptions {
 function checkInput(task: PipelineTask, input: unknown): void {
   const ok = typeof input === 'string' || (Array.isArray(input) && input.every((s) => typeof s === 'string'));
   if (!ok) throw new PipelineError(`pipeline('${task}'): input is ${Array.isArray(input) ? 'an array holding a non-string' : typeof input}, expected a string or an array of strings`);
+  if (Array.isArray(input) && input.length > LIMITS.maxBatch) {
+    throw new PipelineError(`pipeline('${task}'): input holds ${input.length} texts, expected at most ${LIMITS.maxBatch} a call (the cap LIMITS.maxBatch; see docs/reliability.md): split it into calls`);
+  }
 }
 
 function seq2seqPipeline(spec: TaskSpec & { rules?: Seq2SeqRules }, p: PretrainedSeq2Seq, base: Seq2SeqCallOptions): Seq2SeqPipeline {

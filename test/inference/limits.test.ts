@@ -33,6 +33,18 @@ async function lm(): Promise<string> {
 test('the caps are the documented values', () => {
   assert.equal(LIMITS.maxBeams, 256);
   assert.equal(LIMITS.maxNewTokens, 65_536);
+  assert.equal(LIMITS.maxBatch, 4_096);
+  assert.equal(LIMITS.maxBatchTokens, 1_048_576);
+});
+
+test('pipeline: an array of 4,097 texts is a PipelineError naming the count and the cap; 4,096 are answered in order', async () => {
+  const p = await pipeline('g2p', await g2p());
+  await assert.rejects(p(Array(4_097).fill('HELLO')), (e: Error) => e instanceof PipelineError && /input holds 4097 texts, expected at most 4096 a call \(the cap LIMITS\.maxBatch/.test(e.message));
+  const words = Array.from({ length: 4_096 }, (_, i) => (i % 2 ? 'HELLO' : 'WORLD'));
+  const out = await p(words, { numBeams: 1, maxNewTokens: 2 });
+  assert.equal(out.length, 4_096);
+  assert.equal(out[2], out[0]);
+  assert.equal(out[3], out[1]);
 });
 
 test('pipeline: numBeams 100000 and maxNewTokens 10000000 are PipelineErrors naming the value and the cap', async () => {

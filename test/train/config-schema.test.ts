@@ -29,6 +29,12 @@ test('every range of the shared fields, at and past its edges', () => {
   const cases: [string, unknown, string, unknown][] = [
     ['maxTokens', 0, 'an integer ≥ 1', 1],
     ['maxTokens', 2.5, 'an integer ≥ 1', 3],
+    ['maxTokens', 1_048_577, 'an integer from 1 to 1048576 (the cap LIMITS.maxBatchTokens)', 1_048_576],
+    ['saveEvery', 0, 'an integer ≥ 1 or null', null],
+    ['saveEveryMinutes', 0, 'a finite number > 0 or null', 0.5],
+    ['nonFinite', 'ignore', "one of 'stop', 'skip'", 'skip'],
+    ['divergenceFactor', 0.5, 'a number ≥ 1 or null', null],
+    ['divergencePatience', 0, 'an integer ≥ 1', 1],
     ['warmup', 0, 'an integer ≥ 1', 1],
     ['lrFactor', 0, 'a finite number > 0', 1e-9],
     ['clipGradNorm', -1, 'a finite number > 0', 0.5],
@@ -45,7 +51,7 @@ test('every range of the shared fields, at and past its edges', () => {
     ['evalWords', 0, 'an integer ≥ 1', 1],
   ];
   for (const [field, bad, expected, ok] of cases) {
-    rejects(() => g2pConfig('small', { [field]: bad }), `config field '${field}' is ${String(bad)}, expected ${expected}`);
+    rejects(() => g2pConfig('small', { [field]: bad }), `config field '${field}' is ${typeof bad === 'string' ? JSON.stringify(bad) : String(bad)}, expected ${expected}`);
     assert.equal((g2pConfig('small', { [field]: ok }) as unknown as Record<string, unknown>)[field], ok);
   }
 });

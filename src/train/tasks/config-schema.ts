@@ -1,6 +1,7 @@
 // The ranges of every task config field, as zod schemas, and the one error message they all give.
 
 import { z } from 'zod';
+import { LIMITS } from '../../core/limits.js';
 import { ArgumentError } from '../../core/errors.js';
 import { TOKENIZER_KINDS } from '../../tokenizers/builder.js';
 
@@ -66,7 +67,7 @@ export function pathOrNull(): z.ZodNullable<z.ZodString> {
 /** The fields every task config has (TrainingConfig); each task's schema spreads its `.shape`. */
 export const TRAINING_FIELDS = z.object({
   preset: oneOf(['tiny', 'small', 'base']),
-  maxTokens: intAtLeast(1),
+  maxTokens: intAtLeast(1).max(LIMITS.maxBatchTokens, { error: `an integer from 1 to ${LIMITS.maxBatchTokens} (the cap LIMITS.maxBatchTokens)` }),
   labelSmoothing: inHalfOpen(0, 1),
   // The Noam schedule divides by warm-up (warmup^−1.5), so it needs at least one step.
   warmup: intAtLeast(1),
