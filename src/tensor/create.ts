@@ -16,13 +16,19 @@ export interface CreateOptions {
 
 type Nested = number | Nested[];
 
+/** From this many elements, an array made here becomes the storage itself instead of being copied. */
+const WRAP_FROM = 1 << 20;
+
 /**
- * The tensor over `data`: an array made here (`owned`) becomes the storage itself, so a tensor costs one
- * allocation of its size, not two (zeros([2**31]) peaked at twice its size); a caller's array is copied.
+ * The tensor over `data`. A large array made here (`owned`) becomes the storage itself, so the tensor
+ * costs one allocation of its size, not two (zeros([2**31]) peaked at twice its size); smaller ones are
+ * copied into the backend's storage, which a storage scope recycles (wrapped arrays are never pooled, and
+ * a training step makes many small zeros and fulls). A caller's array is always copied.
  */
 function finish(data: TypedArray, shape: readonly number[], opts: CreateOptions, owned = true): Tensor {
   const backend = opts.backend ?? defaultBackend();
-  const t = Tensor.fromStorage(owned ? backend.wrapArray(data) : backend.fromArray(data), shape, backend);
+  const wrap = owned && data.length >= WRAP_FROM;
+  const t = Tensor.fromStorage(wrap ? backend.wrapArray(data) : backend.fromArray(data), shape, backend);
   if (opts.requiresGrad) t.requireGrad();
   return t;
 }

@@ -20,15 +20,24 @@ function counting(): Backend & { copied: number; wrapped: number } {
 }
 
 describe('tensor creation allocates once', () => {
-  it('zeros, ones, full, arange and nested arrays hand their fresh array to the backend without a copy', () => {
+  it('zeros, ones, full, arange and nested arrays of 2^20 elements or more hand their fresh array to the backend without a copy', () => {
+    const b = counting();
+    const big = 1 << 20;
+    zeros([big], { backend: b });
+    ones([1024, 1024], { backend: b });
+    full([big], 2.5, { backend: b });
+    arange(big, { backend: b });
+    assert.equal(b.copied, 0);
+    assert.equal(b.wrapped, 4 * big);
+  });
+
+  it('smaller ones are copied into the backend storage, which a storage scope recycles (a wrapped array never is)', () => {
     const b = counting();
     zeros([1000], { backend: b });
     ones([10, 10], { backend: b });
-    full([5], 2.5, { backend: b });
-    arange(7, { backend: b });
     tensor([[1, 2], [3, 4]], { backend: b });
-    assert.equal(b.copied, 0);
-    assert.equal(b.wrapped, 1000 + 100 + 5 + 7 + 4);
+    assert.equal(b.wrapped, 0);
+    assert.equal(b.copied, 1000 + 100 + 4);
   });
 
   it("a caller's typed array is still copied, so writing it later does not change the tensor", () => {
