@@ -3,27 +3,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCmudict } from '../../src/data/cmudict.js';
 import { skipCmudict } from '../data/available.js';
+import { qkv } from '../helpers/cli-process.js';
+import type { Ran } from '../helpers/cli-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'qkv.js');
 
-interface Ran { code: number; stdout: string; stderr: string }
 
-function qkv(...args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, QKV_THREADS: '1' }, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** One line `qkv: ...` on stderr (no stack trace), nothing on stdout, and the exit code. */
 function assertOneLineError(r: Ran, code: number, pattern: RegExp): void {

@@ -2,29 +2,18 @@
 // old aliases (--beam, --tokens): each prints what the inference room's pipeline gives for the same options.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { ByteLevelBPE, GPT, noGrad, saveCheckpoint } from '../../src/node/index.js';
 import { pipeline } from '../../src/node/pretrained.js';
 import { trainLettersModel } from '../inference/letters-model.js';
+import { qkv } from '../helpers/cli-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'qkv.js');
 const scratch = mkdtempSync(join(tmpdir(), 'qkv-cli-options-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-interface Ran { code: number; stdout: string; stderr: string }
-function qkv(...args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, QKV_THREADS: '1' }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 let g2pDir: string;
 let gptDir: string;

@@ -3,26 +3,17 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readCheckpointDir } from '../../src/node/checkpoint.js';
 import { skipCmudict } from '../data/available.js';
+import { runQkv } from '../helpers/cli-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'qkv.js');
 const dir = mkdtempSync(join(tmpdir(), 'qkv-rel-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-function qkv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, QKV_THREADS: '1' }, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const qkv = (...args: string[]) => runQkv(args, 90_000);
 
 const lastLine = (s: string) => s.trim().split('\n').at(-1)!;
 

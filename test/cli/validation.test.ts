@@ -2,26 +2,16 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CharTokenizer, GPT, lmConfig, saveCheckpoint } from '../../src/node/index.js';
+import { qkv } from '../helpers/cli-process.js';
+import type { Ran } from '../helpers/cli-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'qkv.js');
 const dir = mkdtempSync(join(tmpdir(), 'qkv-validate-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-interface Ran { code: number; stdout: string; stderr: string }
-function qkv(...args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, QKV_THREADS: '1' }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** Lines on stderr, without the native backend's note when the addon is not built. */
 const errLines = (r: Ran) => r.stderr.split('\n').filter((l) => l.length > 0 && !l.includes('native backend unavailable'));
