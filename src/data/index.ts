@@ -19,4 +19,6 @@ export { planBatches, padSequences, pairLength, collatePairs, pairBatches, lmChu
 export type { BatchPlanOptions, Padded, SeqPair, PairSpecialIds, PairBatch, PairBatchOptions, LmBatchOptions, LmBatch } from './batching.js';
 export { mailToText, duplicateKey, dedupeByBody, stratifiedSplit, labelSubset, spamLabelOf, prepareSpamAssassin } from './spam.js';
 export type { LabeledText, RawMail, StratifiedShares, SpamCounts } from './spam.js';
-export { loadSpamAssassin } from './load.js';
+export { loadSpamAssassin, loadPretrainingCorpus } from './load.js';
+export { brownToText, buildPretrainingCorpus, CORPUS_VALID_SHARE } from './corpus.js';
+export type { CorpusDocument, CorpusSize, CorpusSource, PretrainingCorpus } from './corpus.js';

