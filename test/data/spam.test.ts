@@ -2,6 +2,8 @@
 // de-duplication, the stratified split and the label subsets; then the packaged corpus.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { dedupeByBody, duplicateKey, labelSubset, mailToText, prepareSpamAssassin, stratifiedSplit, type LabeledText } from '../../src/data/spam.js';
 import { loadSpamAssassin } from '../../src/data/load.js';
@@ -123,4 +125,17 @@ describe('packaged SpamAssassin', { skip: skipSpam }, () => {
       assert.ok(Math.abs(n(s.train) - 0.8 * total) <= 1 && Math.abs(n(s.valid) - 0.1 * total) <= 1, `${l}: ${n(s.train)}/${n(s.valid)}/${n(s.test)}`);
     }
   });
+});
+
+const python = '/usr/bin/python3';
+const noPython = existsSync(python) && spawnSync(python, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0 ? false : `${python} with sklearn is missing`;
+
+test('scripts/spam_baseline.py picks the same label subsets as labelSubset', { skip: noPython }, () => {
+  const train = [...examples('ham', 120), ...examples('spam', 45)];
+  const code = 'import json, sys; sys.path.insert(0, "scripts"); from spam_baseline import label_subset; '
+    + 'ex = json.load(sys.stdin); print(json.dumps([[e["id"] for e in label_subset(ex, f, s)] for f in (0.01, 0.1, 0.5) for s in (0, 1, 2)]))';
+  const out = spawnSync(python, ['-c', code], { input: JSON.stringify(train), encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const ours = [0.01, 0.1, 0.5].flatMap((f) => [0, 1, 2].map((s) => labelSubset(train, f, s).map((x) => x.id)));
+  assert.deepEqual(JSON.parse(out.stdout), ours);
 });
