@@ -68,7 +68,7 @@ export function fromHFLayout(config: HFConfig, tensors: ReadonlyMap<string, Tens
   else if (type === 'bert') q = bertFromHF(config, tensors, configWhere, tensorsWhere);
   else {
     const known = [...GPT2_ARCHITECTURES, ...BERT_ARCHITECTURES].join(', ');
-    throw new FormatError(`${configWhere}: model_type is ${JSON.stringify(type)}, which qkv cannot read, expected "gpt2" or "bert" (architectures ${known})`);
+    throw new FormatError(`${configWhere}: model_type is ${type === undefined ? 'missing' : JSON.stringify(type)}, which qkv cannot read, expected "gpt2" or "bert" (architectures ${known})`);
   }
   const block = config['qkv'];
   if (block !== null && typeof block === 'object' && !Array.isArray(block)) {
