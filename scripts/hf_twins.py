@@ -432,6 +432,8 @@ def load_folder(d, dtype=torch.float64):
     if not any(k.startswith(prefix) for k in state):
         state = {(k if k in own else prefix + k): v for k, v in state.items()}
     state = {k: v for k, v in state.items() if not any(s in k for s in IGNORED)}
+    if arch == 'BertForMaskedLM':  # built without a pooler; transformers ignores one in the file (_keys_to_ignore_on_load_unexpected)
+        state = {k: v for k, v in state.items() if '.pooler.' not in k}
     tied = {'lm_head.weight', 'cls.predictions.decoder.weight', 'cls.predictions.decoder.bias'}
     missing = [k for k in own if k not in state and k not in tied]
     unexpected = [k for k in state if k not in own]

@@ -9,8 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { BertForMaskedLM, BertForSequenceClassification } from '../../src/models/bert.js';
+import type { BertClassifierConfig, BertConfig } from '../../src/models/bert.js';
 import { GPT } from '../../src/models/gpt.js';
-import { GPT_RULES } from '../../src/models/gpt.js';
+import { GPTForSequenceClassification } from '../../src/models/gpt-classifier.js';
+import type { GPTClassifierConfig } from '../../src/models/gpt-classifier.js';
+import type { CheckpointData } from '../../src/train/checkpoint.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { hfFolderFiles, readHFCheckpoint } from '../../src/inference/hf-folder.js';
 import { loadPretrained } from '../../src/node/pretrained.js';
@@ -19,7 +23,8 @@ import { checkpointFiles, readCheckpoint } from '../../src/train/checkpoint.js';
 import { CheckpointError } from '../../src/train/checkpoint-fields.js';
 import { modelFromCheckpoint } from '../../src/train/checkpoint-models.js';
 import type { Module } from '../../src/nn/module.js';
-import { noGrad, tensor } from '../../src/tensor/index.js';
+import { Rng } from '../../src/core/rng.js';
+import { noGrad, randn, tensor } from '../../src/tensor/index.js';
 import type { Tensor } from '../../src/tensor/index.js';
 import { underCi } from '../helpers/ci.js';
 
@@ -60,33 +65,30 @@ function logitsOf(model: Module, e: Expected): number[] {
   return Array.from(noGrad(() => m.forward(ids, { keyPaddingMask, tokenTypeIds }).logits).toArray());
 }
 
-const hasGeluNew = (GPT_RULES.activation as { oneOf: readonly unknown[] }).oneOf.includes('gelu_new');
-/** Whether checkpoint-models.ts (the bert branch) builds this kind yet. */
-function builds(kind: string): boolean {
-  try {
-    modelFromCheckpoint({ source: 'probe', config: { format: 'qkv-checkpoint', qkvVersion: '0', modelKind: kind, model: {}, task: null }, modelState: new Map(), tokenizer: null, targetTokenizer: null, optimizerState: null, trainerState: null });
-  } catch (e) {
-    return !/cannot build/.test((e as Error).message);
+/** The model of a checkpoint: modelFromCheckpoint where it knows the kind, else built here from the models' classes. */
+function buildFrom(ck: CheckpointData): Module {
+  const c = ck.config.model;
+  let m: Module;
+  switch (ck.config.modelKind) {
+    case 'gpt-classifier': m = new GPTForSequenceClassification(c as unknown as GPTClassifierConfig); break;
+    case 'bert': m = new BertForMaskedLM(c as unknown as BertConfig); break;
+    case 'bert-classifier': m = new BertForSequenceClassification(c as unknown as BertClassifierConfig); break;
+    default: return modelFromCheckpoint(ck);
   }
-  return true;
+  m.loadStateDict(ck.modelState);
+  return m;
 }
 
-const CASES: [name: string, kind: string, needs: string | false][] = [
-  ['gpt2', 'gpt', hasGeluNew ? false : 'gelu_new is not a qkv activation yet (bert branch)'],
-  ['gpt2-bare', 'gpt', hasGeluNew ? false : 'gelu_new is not a qkv activation yet (bert branch)'],
-  ['gpt2-gelu', 'gpt', false],
-  ['gpt2-cls', 'gpt-classifier', builds('gpt-classifier') ? false : 'no gpt-classifier model yet (bert branch)'],
-  ['bert', 'bert', builds('bert') ? false : 'no bert model yet (bert branch)'],
-  ['bert-cls', 'bert-classifier', builds('bert-classifier') ? false : 'no bert-classifier model yet (bert branch)'],
+const CASES: [name: string, kind: string][] = [
+  ['gpt2', 'gpt'], ['gpt2-bare', 'gpt'], ['gpt2-gelu', 'gpt'], ['gpt2-cls', 'gpt-classifier'], ['bert', 'bert'], ['bert-cls', 'bert-classifier'],
 ];
 
-for (const [name, kind, skip] of CASES) {
-  test(`HF folder "${name}" written by PyTorch (hf_twins.py) loads as qkv's ${kind} with the same logits (≤ 1e-4 relative)`, { skip }, (t) => {
+for (const [name, kind] of CASES) {
+  test(`HF folder "${name}" written by PyTorch (hf_twins.py) loads as qkv's ${kind} with the same logits (≤ 1e-4 relative)`, (t) => {
     const e = JSON.parse(readFileSync(join(FIXTURES, name, 'expected.json'), 'utf8')) as Expected;
     const ck = readHFCheckpoint(folder(name), { source: name });
     assert.equal(ck.config.modelKind, kind);
-    const model = modelFromCheckpoint(ck);
-    model.eval();
+    const model = buildFrom(ck).eval();
     const err = relErr(logitsOf(model, e), flat(e.logits));
     t.diagnostic(`${name}: largest relative logit difference ${err.toExponential(2)}`);
     assert.ok(err <= 1e-4, `relative error ${err}`);
@@ -189,20 +191,54 @@ test('qkv export --format hf of a GPT: HF names and layouts, tied weights once, 
   assert.deepEqual(back.tokenizer.encode('the cat and the dog'), tok.encode('the cat and the dog'));
 });
 
-test('qkv\'s GPT export loads in PyTorch\'s GPT2LMHeadModel (hf_twins.py) with the same logits (≤ 1e-4 relative)', { skip: hasTorch || underCi ? false : `${PYTHON} has no torch` }, (t) => {
-  const { gpt, ck } = gptCheckpoint();
-  const dir = mkdtempSync(join(tmpdir(), 'qkv-hf-'));
-  try {
-    for (const [name, data] of Object.entries(hfFolderFiles(ck))) writeFileSync(join(dir, name), data);
-    const e: Expected = { ids: [[5, 9, 200, 3, 44, 7, 12, 100], [8, 1, 2, 250, 17, 0, 0, 0]], attention_mask: [[1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0, 0]], token_type_ids: null, logits: null };
-    const r = spawnSync(PYTHON, [TWINS, 'logits', dir, '--ids', JSON.stringify(e.ids), '--mask', JSON.stringify(e.attention_mask)], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { architecture: string; logits: unknown };
-    assert.equal(out.architecture, 'GPT2LMHeadModel');
-    const err = relErr(logitsOf(gpt, e), flat(out.logits));
-    t.diagnostic(`qkv export → PyTorch: largest relative logit difference ${err.toExponential(2)}`);
-    assert.ok(err <= 1e-4, `relative error ${err}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+/** A qkv model of each kind with random weights (norms and biases moved off 1 and 0), as a checkpoint's data. */
+function qkvCheckpoint(kind: string): { model: Module; ck: CheckpointData } {
+  const labels = ['ham', 'spam', 'eggs'];
+  const gpt = { vocab: 31, dModel: 16, heads: 4, layers: 2, dFF: 40, context: 12, activation: 'gelu_new' as const, seed: 7 };
+  const bert = { vocab: 29, dModel: 16, heads: 4, layers: 2, dFF: 24, maxPositions: 10, typeVocab: 2, seed: 8 };
+  const model: Module & { config: object } =
+    kind === 'gpt' ? new GPT(gpt)
+      : kind === 'gpt-classifier' ? new GPTForSequenceClassification({ ...gpt, labels, padId: 0 })
+        : kind === 'bert' ? new BertForMaskedLM(bert)
+          : new BertForSequenceClassification({ ...bert, labels: labels.slice(0, 2) });
+  const rng = new Rng(kind.length);
+  noGrad(() => {
+    for (const [n, p] of model.namedParameters()) if (p.ndim === 1) p.assign(p.add(randn(p.shape, rng, { std: 0.1 })));
+  });
+  const { backend: _b, ...config } = model.config as Record<string, unknown>;
+  const ck: CheckpointData = {
+    source: kind, config: { format: 'qkv-checkpoint', qkvVersion: '0.1.0', modelKind: kind, model: config, task: null },
+    modelState: model.stateDict(), tokenizer: null, targetTokenizer: null, optimizerState: null, trainerState: null,
+  };
+  return { model: model.eval(), ck };
+}
+
+for (const kind of ['gpt', 'gpt-classifier', 'bert', 'bert-classifier']) {
+  test(`qkv's ${kind} exported in HF's layout loads in PyTorch (hf_twins.py) with the same logits (≤ 1e-4 relative)`, { skip: hasTorch || underCi ? false : `${PYTHON} has no torch` }, (t) => {
+    const { model, ck } = qkvCheckpoint(kind);
+    const dir = mkdtempSync(join(tmpdir(), 'qkv-hf-'));
+    try {
+      for (const [name, data] of Object.entries(hfFolderFiles(ck))) writeFileSync(join(dir, name), data);
+      const bert = kind.startsWith('bert');
+      const e: Expected = {
+        ids: [[1, 9, 20, 3, 14, 7, 12, 10], [1, 5, 2, 25, 17, 0, 0, 0]],
+        attention_mask: [[1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0, 0]],
+        token_type_ids: bert ? [[0, 0, 0, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1, 1]] : null, logits: null,
+      };
+      const args = [TWINS, 'logits', dir, '--ids', JSON.stringify(e.ids), '--mask', JSON.stringify(e.attention_mask)];
+      if (e.token_type_ids) args.push('--types', JSON.stringify(e.token_type_ids));
+      const r = spawnSync(PYTHON, args, { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { architecture: string; logits: unknown };
+      assert.equal(out.architecture, { gpt: 'GPT2LMHeadModel', 'gpt-classifier': 'GPT2ForSequenceClassification', bert: 'BertForMaskedLM', 'bert-classifier': 'BertForSequenceClassification' }[kind]);
+      const err = relErr(logitsOf(model, e), flat(out.logits));
+      t.diagnostic(`${kind} export → PyTorch: largest relative logit difference ${err.toExponential(2)}`);
+      assert.ok(err <= 1e-4, `relative error ${err}`);
+      // And back: the export read by qkv is the same model, bit for bit.
+      const files = new Map(readdirSync(dir).map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
+      assert.deepEqual(logitsOf(buildFrom(readHFCheckpoint(files)).eval(), e), logitsOf(model, e));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
