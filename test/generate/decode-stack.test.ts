@@ -32,6 +32,8 @@ const CASES: Case[] = [
   { name: 'pre-norm GELU, 2 heads, B 3, blocks at ε 1e-3 (final norm at 1e-5)', rows: 3, config: { heads: 2, normFirst: true, activation: 'gelu', finalNorm: true, eps: 1e-3 } },
   { name: 'post-norm ReLU, 2 heads, B 1, no final norm, untied head', rows: 1, config: { heads: 2, normFirst: false, activation: 'relu', finalNorm: false, tieEmbeddings: false } },
   { name: 'post-norm ReLU, 4 heads of 9 (d 36), B 3', rows: 3, config: { dModel: 36, heads: 4, normFirst: false, activation: 'relu', finalNorm: false } },
+  { name: 'pre-norm gelu_new (GPT-2\'s tanh GELU), 4 heads, B 3, final norm, tied head', rows: 3, config: { heads: 4, normFirst: true, activation: 'gelu_new', finalNorm: true } },
+  { name: 'post-norm gelu_new, 2 heads, B 1, no final norm', rows: 1, config: { heads: 2, normFirst: false, activation: 'gelu_new', finalNorm: false } },
   { name: 'pre-norm GELU, d 128, d_ff 512, B 3 (products large enough to split over threads)', rows: 3, config: { dModel: 128, dFF: 512, heads: 4, layers: 1 } },
 ];
 const VOCAB = 29;
@@ -216,5 +218,20 @@ describe('GPT.decodeStep (Backend.decodeStack) on native', { skip }, () => {
       assert.equal(cache.length, 2);
       cache.layers.forEach((l, i) => assert.deepEqual(l.self.buffers()!.k.toArray(), before[i], `layer ${i}'s keys unchanged`));
     });
+  });
+
+  test('an addon built before the tanh GELU (no decodeGeluForms) keeps gelu_new steps off its kernels, which would read erf', () => {
+    const old = Object.create(loaded!.addon, { decodeGeluForms: { value: undefined } }) as NonNullable<typeof loaded>['addon'];
+    const backend = createNativeBackend(old);
+    for (const [activation, fused] of [['gelu_new', false], ['gelu', true]] as const) {
+      const m = new GPT({ vocab: VOCAB, dModel: 16, heads: 2, layers: 1, context: 8, dropout: 0, activation, backend }).eval();
+      noGrad(() => {
+        const cache = m.createCache();
+        m.forward(ids([[1, 2]], backend), { cache });
+        assert.equal(m.decodeStep(ids([[3]], backend), cache) !== null, fused, activation);
+        const x = randn([1, 1, 16], new Rng(1), { backend });
+        assert.equal(m.layers.at(0).decodeStep(x, cache.layer(0).self) !== null, fused, `${activation} block`);
+      });
+    }
   });
 });
