@@ -9,6 +9,7 @@ import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import { tokenizerFromJSON } from '../tokenizers/json.js';
 import type { FromJSONOptions } from '../tokenizers/json.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { WordPieceTokenizer, wordPieceTokenizerConfig } from '../tokenizers/wordpiece.js';
 import { CHECKPOINT_FORMAT, CheckpointError, checkFinite, QKV_VERSION } from '../train/checkpoint.js';
 import type { CheckpointData } from '../train/checkpoint.js';
 
@@ -167,7 +168,9 @@ export function hfFolderFiles(ck: CheckpointData): Record<string, Uint8Array | s
       const maskId = (tok as Tokenizer & { maskId?: number }).maskId;
       if (typeof maskId === 'number') special.mask = tok.idToToken(maskId);
     }
-    files[HF_FILES.tokenizerConfig] = JSON.stringify(hfTokenizerConfig(modelType, special, maxLength), null, 2) + '\n';
+    // A WordPiece tokenizer knows its own normalizer (lowercasing, accents) and writes its own config.
+    const tc = tok instanceof WordPieceTokenizer ? wordPieceTokenizerConfig(tok, { modelMaxLength: maxLength }) : hfTokenizerConfig(modelType, special, maxLength);
+    files[HF_FILES.tokenizerConfig] = JSON.stringify(tc, null, 2) + '\n';
   }
   return files;
 }

@@ -10,15 +10,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BertForMaskedLM, BertForSequenceClassification } from '../../src/models/bert.js';
-import type { BertClassifierConfig, BertConfig } from '../../src/models/bert.js';
 import { GPT } from '../../src/models/gpt.js';
 import { GPTForSequenceClassification } from '../../src/models/gpt-classifier.js';
-import type { GPTClassifierConfig } from '../../src/models/gpt-classifier.js';
 import type { CheckpointData } from '../../src/train/checkpoint.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { hfFolderFiles, readHFCheckpoint } from '../../src/inference/hf-folder.js';
 import { loadPretrained } from '../../src/node/pretrained.js';
 import { ByteLevelBPE } from '../../src/tokenizers/index.js';
+import { WordPieceTokenizer } from '../../src/tokenizers/wordpiece.js';
 import { checkpointFiles, readCheckpoint } from '../../src/train/checkpoint.js';
 import { CheckpointError } from '../../src/train/checkpoint-fields.js';
 import { modelFromCheckpoint } from '../../src/train/checkpoint-models.js';
@@ -65,18 +64,9 @@ function logitsOf(model: Module, e: Expected): number[] {
   return Array.from(noGrad(() => m.forward(ids, { keyPaddingMask, tokenTypeIds }).logits).toArray());
 }
 
-/** The model of a checkpoint: modelFromCheckpoint where it knows the kind, else built here from the models' classes. */
+/** The model of a checkpoint, built as loadPretrained builds it. */
 function buildFrom(ck: CheckpointData): Module {
-  const c = ck.config.model;
-  let m: Module;
-  switch (ck.config.modelKind) {
-    case 'gpt-classifier': m = new GPTForSequenceClassification(c as unknown as GPTClassifierConfig); break;
-    case 'bert': m = new BertForMaskedLM(c as unknown as BertConfig); break;
-    case 'bert-classifier': m = new BertForSequenceClassification(c as unknown as BertClassifierConfig); break;
-    default: return modelFromCheckpoint(ck);
-  }
-  m.loadStateDict(ck.modelState);
-  return m;
+  return modelFromCheckpoint(ck);
 }
 
 const CASES: [name: string, kind: string][] = [
@@ -242,3 +232,24 @@ for (const kind of ['gpt', 'gpt-classifier', 'bert', 'bert-classifier']) {
     }
   });
 }
+
+test('a BERT classifier with a WordPiece tokenizer exported in HF layout reads back with its labels, tokenizer and identical logits', () => {
+  const texts = ['Free money now!!! Click here', 'Meeting moved to Tuesday at noon', 'Win a prize, claim your free gift', 'Lunch on Friday?'];
+  const tok = WordPieceTokenizer.train(texts, { vocabSize: 120 });
+  const clf = new BertForSequenceClassification({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, dFF: 32, maxPositions: 16, labels: ['ham', 'spam'], seed: 4 }).eval();
+  const files = checkpointFiles({ modelKind: 'bert-classifier', modelConfig: clf.config, model: clf, tokenizer: tok, task: { name: 'classify', options: {} } });
+  const bytes = new Map(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? new TextEncoder().encode(v) : v]));
+  const hf = hfFolderFiles(readCheckpoint(bytes));
+  const config = JSON.parse(hf['config.json'] as string) as Record<string, unknown>;
+  assert.deepEqual([config.architectures, config.id2label, config.label2id, config.layer_norm_eps], [['BertForSequenceClassification'], { 0: 'ham', 1: 'spam' }, { ham: 0, spam: 1 }, 1e-12]);
+  const tc = JSON.parse(hf['tokenizer_config.json'] as string) as Record<string, unknown>;
+  assert.deepEqual([tc.tokenizer_class, tc.cls_token, tc.sep_token, tc.mask_token, tc.model_max_length], ['BertTokenizer', '[CLS]', '[SEP]', '[MASK]', 16]);
+  const ck = readHFCheckpoint(new Map(Object.entries(hf).map(([k, v]) => [k, typeof v === 'string' ? new TextEncoder().encode(v) : v])), { source: 'bert' });
+  assert.equal(ck.config.task?.name, 'classify');
+  const back = modelFromCheckpoint(ck).eval() as BertForSequenceClassification;
+  assert.deepEqual(back.labels, ['ham', 'spam']);
+  const ids = tok.encode('claim your free money', { addSpecial: true });
+  assert.deepEqual(ck.tokenizer!.encode('claim your free money', { addSpecial: true }), ids);
+  const e: Expected = { ids: [ids], attention_mask: [ids.map(() => 1)], token_type_ids: null, logits: null };
+  assert.deepEqual(logitsOf(back, e), logitsOf(clf, e));
+});
