@@ -35,6 +35,13 @@ test('qkv export --format hf writes config.json, model.safetensors, tokenizer.js
     const got = noGrad(() => (back.model as GPT).forward(ids).logits.toArray());
     assert.deepEqual(Array.from(got), Array.from(want));
 
+    // An HF folder is a checkpoint to the other commands too: info reads it, and exporting it again gives the same bytes.
+    const info = await qkv('info', out);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^model +gpt: vocab 290, dModel 16/m);
+    assert.equal((await qkv('export', '--format', 'hf', out, join(root, 'hf2'))).code, 0);
+    assert.ok(readFileSync(join(root, 'hf2', 'model.safetensors')).equals(readFileSync(join(out, 'model.safetensors'))));
+
     // Refused: an existing folder (without --overwrite), another layout, and a checkpoint that is not there.
     const again = await qkv('export', '--format', 'hf', join(root, 'ck'), out);
     assert.equal(again.code, 1);
