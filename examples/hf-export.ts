@@ -21,8 +21,8 @@ try {
 
   const back = await loadPretrained(join(dir, 'gpt2-tiny')); // reads HF folders like qkv checkpoints
   const ids = tensor([tok.encode('Attention is all you need')], { dtype: 'int32' });
-  const a = noGrad(() => gpt.forward(ids).logits.toArray());
-  const b = noGrad(() => (back.model as GPT).forward(ids).logits.toArray());
+  const a = Array.from(noGrad(() => gpt.forward(ids).logits.toArray()));
+  const b = Array.from(noGrad(() => (back.model as GPT).forward(ids).logits.toArray()));
   const diff = a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
   console.log(`loaded back as "${back.kind}"; largest logit difference ${diff}`);
 } finally {
