@@ -14,6 +14,8 @@ export { toAttentionMap, tokenStrings, seq2seqAttentions, causalAttentions } fro
 export type { AttentionMap, Seq2SeqAttentions, CausalAttentions } from './attentions.js';
 export { loadPretrained, isPretrainedFiles, PRETRAINED_FILES } from './pretrained.js';
 export type { Pretrained, PretrainedSeq2Seq, PretrainedCausal, PretrainedFiles, LoadPretrainedOptions } from './pretrained.js';
+export { readHFCheckpoint, hfFolderFiles, isHFFolder, HF_FILES } from './hf-folder.js';
+export type { HFCheckpointData } from './hf-folder.js';
 export { pipeline, pipelineFor, pipelineTask, PipelineError, PIPELINE_TASKS, PIPELINE_ALIASES } from './pipeline.js';
 export type {
   Seq2SeqPipeline, TextGenerationPipeline, PipelineTypes, PipelineTaskName, PipelineTask, PipelineOptions, PipelineSource,

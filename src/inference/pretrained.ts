@@ -7,6 +7,7 @@ import { Transformer } from '../models/transformer.js';
 import { CHECKPOINT_FILES, CheckpointError, readCheckpoint } from '../train/checkpoint.js';
 import type { CheckpointConfig } from '../train/checkpoint.js';
 import { modelFromCheckpoint } from '../train/checkpoint-models.js';
+import { HF_FILES, isHFFolder, readHFCheckpoint } from './hf-folder.js';
 import type { TrainedModel } from './model.js';
 
 /** What every loaded checkpoint has besides its model. */
@@ -40,7 +41,7 @@ export type Pretrained = PretrainedSeq2Seq | PretrainedCausal;
 export type PretrainedFiles = Readonly<Record<string, Uint8Array | string>> | ReadonlyMap<string, Uint8Array | string>;
 
 /** The files of a checkpoint that using its model reads. */
-export const PRETRAINED_FILES: readonly string[] = [CHECKPOINT_FILES.config, CHECKPOINT_FILES.model, CHECKPOINT_FILES.tokenizer, CHECKPOINT_FILES.targetTokenizer];
+export const PRETRAINED_FILES: readonly string[] = [CHECKPOINT_FILES.config, CHECKPOINT_FILES.model, CHECKPOINT_FILES.tokenizer, CHECKPOINT_FILES.targetTokenizer, HF_FILES.tokenizerConfig];
 
 /** Options of {@link loadPretrained}. */
 export interface LoadPretrainedOptions {
@@ -63,7 +64,8 @@ export function isPretrainedFiles(x: unknown): x is PretrainedFiles {
 }
 
 /**
- * Loads a checkpoint that qkv saved, from its files: checks them, builds the model of its kind
+ * Loads a checkpoint that qkv saved, or a Hugging Face folder (GPT-2 or BERT: config.json with
+ * model_type, model.safetensors, tokenizer.json; see docs/hf.md), from its files: checks them, builds the model of its kind
  * ('transformer' or 'gpt') in eval mode with its weights, and reads the tokenizers. Whatever task
  * trained it (a custom one too), it comes back the same way. A problem is a CheckpointError
  * naming the file and field. No file system: on Node, src/node's loadPretrained takes a folder.
@@ -86,7 +88,8 @@ export async function loadPretrained(files: PretrainedFiles, opts: LoadPretraine
     else if (v instanceof Uint8Array) bytes.set(name, v);
     else throw new ArgumentError(`loadPretrained: ${source}/${name} is ${v === null ? 'null' : typeof v}, expected a Uint8Array or a string`);
   }
-  const ck = readCheckpoint(bytes, { source });
+  // A Hugging Face folder (config.json with model_type) is read through its name mapping, as qkv's own.
+  const ck = isHFFolder(bytes) ? readHFCheckpoint(bytes, { source }) : readCheckpoint(bytes, { source });
   const kind = ck.config.modelKind;
   if (kind !== 'transformer' && kind !== 'gpt') throw new CheckpointError(`${source}/config.json: modelKind is "${kind}", which qkv cannot use, expected "transformer" or "gpt"`);
   if (!ck.tokenizer) throw new CheckpointError(`${source}/tokenizer.json: file is missing, expected it to turn text into the model's tokens`);
