@@ -38,6 +38,7 @@ export function buildProgram(): Command {
     .option('--skip-bad-rows', 'skip and count malformed rows of --train/--valid instead of stopping at the first')
     .option('--init-from <checkpoint>', 'fine-tune: start from this checkpoint\'s (or run folder\'s) weights and tokenizers, with a new optimizer and schedule')
     .option('--resize-vocab', 'with --init-from: add the new data\'s unknown characters/symbols to the tokenizers (and rows to the embeddings)')
+    .option('--label-fraction <f>', 'classify: use this share of the training labels (0.01, 0.1, 1), stratified, chosen by --seed', numberIn(0, 1, true))
     .addHelpText('after', `\nTasks:\n${tasks}\nPresets: tiny (seconds, for tests), small (a few minutes), base (about an hour on 2 cores).\nYour own data: docs/data.md ("Your own data"); config fields: docs/config.md.`)
     .action((target: string, flags) => trainCommand(target, flags));
 
