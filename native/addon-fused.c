@@ -343,7 +343,7 @@ static int get_f32_at(napi_env env, napi_value v, double off, int64_t n, int opt
 }
 
 /* decodeBlock(out, x, k, v, inW, inB, outW, outB, n1W, n1B, n2W, n2B, l1W, l1B, l2W, l2B, meta): one decoding step
- * of one block (decode.h). meta = [B, D, H, F, maxLen, s0, normFirst, gelu, eps, then the offsets of x, k, v and
+ * of one block (decode.h). meta = [B, D, H, F, maxLen, s0, normFirst, gelu (0 ReLU, 1 erf, 2 tanh), eps, then the offsets of x, k, v and
  * the 12 weights in argument order]; biases and LayerNorm weights may be null; out [B, D]. */
 static napi_value js_decode_block(napi_env env, napi_callback_info info) {
   size_t argc = 17;
@@ -355,9 +355,10 @@ static napi_value js_decode_block(napi_env env, napi_callback_info info) {
   qkv_decode_args A;
   memset(&A, 0, sizeof A);
   A.B = (int64_t)m[0]; A.D = (int64_t)m[1]; A.H = (int64_t)m[2]; A.F = (int64_t)m[3]; A.max_len = (int64_t)m[4]; A.s0 = (int64_t)m[5];
-  A.norm_first = m[6] != 0; A.gelu = m[7] != 0; A.eps = (float)m[8];
+  A.norm_first = m[6] != 0; A.gelu = (int)m[7]; A.eps = (float)m[8];
   const int64_t B = A.B, D = A.D, F = A.F;
   if (B < 1 || D < 1 || A.H < 1 || D % A.H != 0 || F < 1 || A.s0 < 0 || A.s0 >= A.max_len) FAIL("decodeBlock: bad sizes in meta");
+  if (A.gelu < 0 || A.gelu > 2) FAIL("decodeBlock: meta gelu flag is not 0 (ReLU), 1 (erf) or 2 (tanh)");
   const float *x, *k, *v;
   float *out;
   /* The 12 weights: sizes in argument order, and whether each may be null. */
@@ -396,7 +397,7 @@ static int get_f32_fast(napi_env env, napi_value v, double off, int64_t n, int o
 /* decodeStack(out, ids, meta, ...arrays) → 1, or -1 - b when ids[b] is not a row of the embedding: one decoding step
  * of a decoder-only stack (decode.h). arrays = tokEmb, posEmb, normW, normB, head, then per layer k, v and the 12
  * weights in decodeBlock's order; posEmb, the norm and the biases may be null. meta = [B, D, H, F, layers, maxLen, s0,
- * embRows, vocab, normFirst, gelu, finalNorm, eps, normEps, idsOffset, then one offset per array]; out [B, vocab].
+ * embRows, vocab, normFirst, gelu (0 ReLU, 1 erf, 2 tanh), finalNorm, eps, normEps, idsOffset, then one offset per array]; out [B, vocab].
  * The arrays come as arguments, not in a JS array: reading ~60 elements of one cost more than the step of a small model. */
 #define STACK_HEAD 15
 #define STACK_MAX_LAYERS 64
@@ -411,11 +412,12 @@ static napi_value js_decode_stack(napi_env env, napi_callback_info info) {
   memset(&A, 0, sizeof A);
   A.B = (int64_t)m[0]; A.D = (int64_t)m[1]; A.H = (int64_t)m[2]; A.F = (int64_t)m[3]; A.layers = (int64_t)m[4];
   A.max_len = (int64_t)m[5]; A.s0 = (int64_t)m[6]; A.emb_rows = (int64_t)m[7]; A.vocab = (int64_t)m[8];
-  A.norm_first = m[9] != 0; A.gelu = m[10] != 0; A.final_norm = m[11] != 0; A.eps = (float)m[12]; A.norm_eps = (float)m[13];
+  A.norm_first = m[9] != 0; A.gelu = (int)m[10]; A.final_norm = m[11] != 0; A.eps = (float)m[12]; A.norm_eps = (float)m[13];
   const int64_t B = A.B, D = A.D, F = A.F, L = A.layers, entries = 5 + 14 * L;
   if (B < 1 || D < 1 || A.H < 1 || D % A.H != 0 || F < 1 || L < 1 || L > STACK_MAX_LAYERS || A.s0 < 0 || A.s0 >= A.max_len ||
       A.emb_rows < 1 || A.vocab < 1 || ml != (size_t)(STACK_HEAD + entries) || argc != (size_t)(3 + entries))
     FAIL("decodeStack: bad sizes in meta, or not 5 + 14 · layers arrays");
+  if (A.gelu < 0 || A.gelu > 2) FAIL("decodeStack: meta gelu flag is not 0 (ReLU), 1 (erf) or 2 (tanh)");
   qkv_buf ids;
   const double ido = m[14];
   if (!get_buf(env, a[1], &ids) || ids.dt != QKV_I32 || ido < 0 || (int64_t)ido + B > ids.len) FAIL("decodeStack: ids is not an Int32Array of B ids");

@@ -208,7 +208,7 @@ static void block_step(const kernels *K, const qkv_decode_args *a, float *scratc
     in = h;
   }
   linear(K, B, F, D, in, a->l1_w, a->l1_b, ff);
-  if (a->gelu) K->f->gelu(ff, act, B * F, 0);
+  if (a->gelu) K->f->gelu(ff, act, B * F, a->gelu == 2);  /* 1 exact (erf), 2 tanh form */
   else for (int64_t i = 0; i < B * F; i++) act[i] = ff[i] > 0 ? ff[i] : 0;
   linear(K, B, D, F, act, a->l2_w, a->l2_b, h);  /* h = FF(·) */
   if (a->norm_first) {

@@ -10,12 +10,12 @@
  *   post-norm  x1 = LN1(x + SA(x));   out = LN2(x1 + FF(x1))
  * SA projects q, k, v with in_w (rows 0..D, D..2D, 2D..3D), writes k and v at position s0 of the caches,
  * and attends with softmax(q·kᵀ/√K) over positions 0..s0 (the new position sees every cached one and
- * itself); FF(h) = act(h·l1_wᵀ + l1_b)·l2_wᵀ + l2_b with act ReLU or exact GELU. Every array is
+ * itself); FF(h) = act(h·l1_wᵀ + l1_b)·l2_wᵀ + l2_b with act ReLU, exact GELU or GELU's tanh form. Every array is
  * contiguous float32; biases and LayerNorm weights may be NULL (none). */
 typedef struct {
   int64_t B, D, H, F;          /* rows, d_model, heads (K = D / H), d_ff */
   int64_t max_len, s0;         /* cache capacity, positions already filled (s0 < max_len) */
-  int norm_first, gelu;        /* pre-norm; GELU (else ReLU) */
+  int norm_first, gelu;        /* pre-norm; 0 ReLU, 1 exact GELU (erf), 2 GELU's tanh form (gelu_new) */
   float eps;                   /* LayerNorm ε */
   const float *x;              /* [B, D] */
   float *out;                  /* [B, D]; may be x */
@@ -44,7 +44,7 @@ typedef struct {
   int64_t B, D, H, F, layers;
   int64_t max_len, s0;         /* the caches' capacity, positions already filled (s0 < max_len) */
   int64_t emb_rows, vocab;     /* rows of E, rows of W (the logits per row) */
-  int norm_first, gelu, final_norm;
+  int norm_first, gelu, final_norm;  /* gelu as in qkv_decode_args: 0 ReLU, 1 erf, 2 tanh */
   float eps, norm_eps;         /* the blocks' LayerNorm ε, the final norm's */
   const int32_t *ids;          /* [B] */
   const float *tok_emb;        /* E [emb_rows, D] */

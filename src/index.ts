@@ -21,6 +21,14 @@ export * from './train/metrics/index.js';
 export * from './train/index.js';
 export { GPT, resolveGPTConfig } from './models/gpt.js';
 export type { GPTConfig, ResolvedGPTConfig, GPTCallOptions, GPTOutput } from './models/gpt.js';
+export { GPTForSequenceClassification, resolveGPTClassifierConfig, lastTokenRows } from './models/gpt-classifier.js';
+export type { GPTClassifierConfig, ResolvedGPTClassifierConfig, GPTClassifierCallOptions, GPTClassifierOutput } from './models/gpt-classifier.js';
+export { BertModel, BertForMaskedLM, BertForSequenceClassification, BERT_RULES, resolveBertConfig, resolveBertClassifierConfig } from './models/bert.js';
+export type {
+  BertConfig, ResolvedBertConfig, BertClassifierConfig, ResolvedBertClassifierConfig, BertCallOptions, BertModelOutput, BertMaskedLMOutput,
+  BertClassifierOutput,
+} from './models/bert.js';
+export { MAX_LABELS, checkLabels } from './core/config-checks.js';
 export { KVCache, KVBuffer, selectRows } from './nn/kv-cache.js';
 export type { KeyValue, LayerKVCache } from './nn/kv-cache.js';
 export type { TransformerDecodeOptions } from './models/transformer.js';

@@ -198,7 +198,8 @@ export interface BlockWeights {
 export interface BlockSpec {
   heads: number;
   normFirst: boolean;
-  activation: 'relu' | 'gelu';
+  /** The FFN's non-linearity: ReLU, exact GELU, or GELU's tanh form ('gelu_new'). */
+  activation: 'relu' | 'gelu' | 'gelu_new';
   eps: number;
 }
 

@@ -34,12 +34,12 @@ export interface NativeAddon {
   gelu(out: Float32Array, x: Float32Array, meta: Float64Array): void;
   geluBackward(dx: Float32Array, x: Float32Array, g: Float32Array, meta: Float64Array): void;
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, meta: Float64Array): void;
-  /** The 12 weights in BlockWeights' order (null: none); meta [B, D, H, F, maxLen, s0, normFirst, gelu, eps, offsets of x, k, v, the weights]. */
+  /** The 12 weights in BlockWeights' order (null: none); meta [B, D, H, F, maxLen, s0, normFirst, gelu (0 ReLU, 1 erf, 2 tanh), eps, offsets of x, k, v, the weights]. */
   decodeBlock(out: Float32Array, x: Float32Array, k: Float32Array, v: Float32Array, inW: W, inB: W, outW: W, outB: W, n1W: W, n1B: W, n2W: W, n2B: W,
     l1W: W, l1B: W, l2W: W, l2B: W, meta: Float64Array): void;
   /**
    * arrays: tokEmb, posEmb, normW, normB, head, then per block k, v and decodeBlock's 12 weights; meta [B, D, H, F,
-   * layers, maxLen, s0, embRows, vocab, normFirst, gelu, finalNorm, eps, normEps, idsOffset, one offset per array].
+   * layers, maxLen, s0, embRows, vocab, normFirst, gelu (0/1/2 as decodeBlock's), finalNorm, eps, normEps, idsOffset, one offset per array].
    * Returns 1, or -1 - b when ids[b] is out of range (nothing written).
    */
   decodeStack(out: Float32Array, ids: Int32Array, meta: Float64Array, ...arrays: W[]): number;

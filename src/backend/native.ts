@@ -10,7 +10,7 @@ import type { DType, TypedArray } from '../core/dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../core/errors.js';
 import { isContiguous } from '../core/layout.js';
 import { contiguousStrides, numel } from '../core/shape.js';
-import type { Backend, BinaryOp, BlockWeights, ReduceOp, StackWeights, Storage, UnaryOp, View } from './backend.js';
+import type { Backend, BinaryOp, BlockSpec, BlockWeights, ReduceOp, StackWeights, Storage, UnaryOp, View } from './backend.js';
 import { BufferPool } from './buffer-pool.js';
 import * as check from './check.js';
 import { NativeStorage, data, targetErrors, meta, idsOf, rowsContiguous, flatF32, param, rowsOf, headStrides, attentionMeta, headsView, maskData } from './native-views.js';
@@ -44,6 +44,9 @@ function blockWeightViews(w: BlockWeights): (View | null)[] {
   return [w.inProjWeight, w.inProjBias, w.outProjWeight, w.outProjBias, w.norm1Weight, w.norm1Bias, w.norm2Weight, w.norm2Bias,
     w.linear1Weight, w.linear1Bias, w.linear2Weight, w.linear2Bias];
 }
+
+/** The decode kernels' meta flag for the FFN's non-linearity: 0 ReLU, 1 exact GELU (erf), 2 GELU's tanh form. */
+const geluFlag = (a: BlockSpec['activation']): number => (a === 'relu' ? 0 : a === 'gelu' ? 1 : 2);
 
 const f32 = (...views: (View | null)[]) => views.every((v) => v === null || v.storage.dtype === 'float32');
 
@@ -391,7 +394,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
         throw new ShapeError(`decodeBlock: x [${x.layout.shape.join(', ')}] and caches [${k.layout.shape.join(', ')}], [${v.layout.shape.join(', ')}] at position ${s0} do not fit [B, D] and [B, ${H}, maxLen > ${s0}, D/${H}]`);
       }
       check.checkBlockWeights('decodeBlock', w, D, w.linear1Weight.layout.shape[0]);
-      m.set([B, D, H, w.linear1Weight.layout.shape[0], maxLen, s0, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, spec.eps]);
+      m.set([B, D, H, w.linear1Weight.layout.shape[0], maxLen, s0, spec.normFirst ? 1 : 0, geluFlag(spec.activation), spec.eps]);
       const out = output('float32', B * D) as Float32Array;
       const a = arrays;
       addon.decodeBlock(out, a[0]!, a[1]!, a[2]!, a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], m);
@@ -457,7 +460,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
         m[STACK_HEAD + i + 1] = v.layout.offset;
       }
       const [idArr, idOff] = idsOf(this, ids);
-      m.set([B, D, H, F, L, c0[2], s0, R, V, spec.normFirst ? 1 : 0, spec.activation === 'gelu' ? 1 : 0, w.finalNorm ? 1 : 0, spec.eps,
+      m.set([B, D, H, F, L, c0[2], s0, R, V, spec.normFirst ? 1 : 0, geluFlag(spec.activation), w.finalNorm ? 1 : 0, spec.eps,
         w.finalNorm?.eps ?? 0, idOff]);
       const out = output('float32', B * V) as Float32Array;
       args[0] = out;

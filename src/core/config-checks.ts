@@ -59,3 +59,24 @@ export function checkConfigFields(model: string, config: Readonly<Record<string,
     }
   }
 }
+
+/** The most labels a classifier may have (the head is [labels, D]: a bound on what a config file can make us allocate). */
+export const MAX_LABELS = 65_536;
+
+/**
+ * Checks a classifier's label names: an array of 2 to MAX_LABELS distinct non-empty strings. Returns a copy.
+ *
+ * @example
+ * checkLabels('GPTForSequenceClassification', ['neg', 'pos']); // ['neg', 'pos']
+ */
+export function checkLabels(model: string, labels: unknown): string[] {
+  if (!Array.isArray(labels)) throw new ArgumentError(`${model}: labels is ${labels === undefined ? 'missing' : show(labels)}, expected an array of label names`);
+  if (labels.length < 2 || labels.length > MAX_LABELS) throw new ArgumentError(`${model}: labels has ${labels.length} entries, expected 2 to ${MAX_LABELS}`);
+  const seen = new Set<string>();
+  labels.forEach((l, i) => {
+    if (typeof l !== 'string' || l === '') throw new ArgumentError(`${model}: labels[${i}] is ${JSON.stringify(l)}, expected a non-empty string`);
+    if (seen.has(l)) throw new ArgumentError(`${model}: labels[${i}] ${JSON.stringify(l)} appears twice, expected distinct names`);
+    seen.add(l);
+  });
+  return [...(labels as string[])];
+}

@@ -20,7 +20,7 @@ import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../core/errors.
 import { Rng } from '../core/rng.js';
 import { Tensor, isGradEnabled, noGrad, randn, zeros } from '../tensor/index.js';
 import {
-  Activation, Dropout, Embedding, LayerNorm, LearnedPositionalEncoding, Linear, Module, ModuleList,
+  ACTIVATIONS, Activation, Dropout, Embedding, LayerNorm, LearnedPositionalEncoding, Linear, Module, ModuleList,
   TransformerEncoderLayer, causalMask,
 } from '../nn/index.js';
 import { KVCache } from '../nn/kv-cache.js';
@@ -47,7 +47,7 @@ export interface GPTConfig {
   normFirst?: boolean;
   /** A LayerNorm after the last block (true: GPT-2's ln_f). */
   finalNorm?: boolean;
-  /** Feed-forward non-linearity ('gelu'). */
+  /** Feed-forward non-linearity ('gelu'; GPT-2 checkpoints use 'gelu_new', the tanh form). */
   activation?: Activation;
   /** The output projection is the token embedding matrix (true). */
   tieEmbeddings?: boolean;
@@ -66,7 +66,7 @@ export type ResolvedGPTConfig = Required<Omit<GPTConfig, 'backend'>> & { backend
 export const GPT_RULES: Readonly<Record<keyof Omit<ResolvedGPTConfig, 'backend'>, ConfigRule>> = {
   vocab: POSITIVE_INT, dModel: POSITIVE_INT, heads: POSITIVE_INT, layers: POSITIVE_INT, dFF: POSITIVE_INT, context: POSITIONS,
   dropout: DROP_RATE, attentionDropout: DROP_RATE, eps: LAYER_NORM_EPS, seed: SEED, normFirst: BOOL, finalNorm: BOOL, tieEmbeddings: BOOL,
-  activation: { oneOf: ['relu', 'gelu'] }, dtype: { oneOf: ['float32', 'float64'] },
+  activation: { oneOf: ACTIVATIONS }, dtype: { oneOf: ['float32', 'float64'] },
 };
 
 /**
@@ -187,17 +187,41 @@ export class GPT extends Module {
    * cache.length .. cache.length + T - 1 and attend to every cached position.
    */
   forward(ids: Tensor, opts: GPTCallOptions = {}): GPTOutput {
-    if (ids.dtype !== 'int32') throw new DTypeError(`GPT: ids must be int32, got ${ids.dtype}`);
-    if (ids.ndim !== 2) throw new ShapeError(`GPT: ids must be [B, T], got ${fmtShape(ids.shape)}`);
+    this.checkIds(ids);
     const cache = opts.cache ?? null;
     if (cache && cache.layers.length !== this.layers.length) {
       throw new ArgumentError(`GPT: cache has ${cache.layers.length} layers, the model ${this.layers.length}`);
     }
-    const T = ids.shape[1];
-    if (cache && T === 1 && !opts.needWeights && !opts.keyPaddingMask) {
+    if (cache && ids.shape[1] === 1 && !opts.needWeights && !opts.keyPaddingMask) {
       const logits = this.decodeStep(ids, cache); // [B, 1, V], or null where the one-call step does not apply
       if (logits) return { logits };
     }
+    const r = this.body(ids, opts);
+    const logits = this.lmHead.forward(r.hidden); // [B, T, V]
+    return opts.needWeights ? { logits, attentions: r.attentions } : { logits };
+  }
+
+  /**
+   * The last block's states after the final LayerNorm (h_N, or LN(h_N) with finalNorm): what the output projection
+   * reads, for heads other than the language model's (GPTForSequenceClassification). ids int32 [B, T] → [B, T, D].
+   *
+   * @example
+   * const { hidden } = gpt.hidden(ids, { keyPaddingMask }); // [B, T, D]
+   */
+  hidden(ids: Tensor, opts: Omit<GPTCallOptions, 'cache'> = {}): { hidden: Tensor; attentions?: Tensor[] } {
+    this.checkIds(ids);
+    return this.body(ids, opts);
+  }
+
+  private checkIds(ids: Tensor): void {
+    if (ids.dtype !== 'int32') throw new DTypeError(`GPT: ids must be int32, got ${ids.dtype}`);
+    if (ids.ndim !== 2) throw new ShapeError(`GPT: ids must be [B, T], got ${fmtShape(ids.shape)}`);
+  }
+
+  /** Embeddings, the blocks (through the cache when given) and the final norm: ids [B, T] → [B, T, D]. */
+  private body(ids: Tensor, opts: GPTCallOptions): { hidden: Tensor; attentions?: Tensor[] } {
+    const cache = opts.cache ?? null;
+    const T = ids.shape[1];
     const offset = cache ? cache.length : 0;
     let x = this.drop.forward(this.wpe.forward(this.wte.forward(ids), offset)); // [B, T, D]
     // Query t (position offset + t) sees positions ≤ offset + t (§2.3 of GPT-1: "masked").
@@ -215,8 +239,7 @@ export class GPT extends Module {
       if (r.selfAttention) attentions.push(r.selfAttention); // [B, H, T, S]
     }
     if (this.norm) x = this.norm.forward(x);
-    const logits = this.lmHead.forward(x); // [B, T, V]
-    return opts.needWeights ? { logits, attentions } : { logits };
+    return opts.needWeights ? { hidden: x, attentions } : { hidden: x };
   }
 
   /**

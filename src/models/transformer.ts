@@ -23,7 +23,7 @@ import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../core/errors.
 import { Rng } from '../core/rng.js';
 import type { Tensor } from '../tensor/index.js';
 import {
-  Activation, DecoderOutput, Dropout, EncoderOutput, Embedding, LearnedPositionalEncoding, Linear, Module, SinusoidalPositionalEncoding,
+  ACTIVATIONS, Activation, DecoderOutput, Dropout, EncoderOutput, Embedding, LearnedPositionalEncoding, Linear, Module, SinusoidalPositionalEncoding,
   TransformerDecoder, TransformerEncoder, causalMask, resetXavier,
 } from '../nn/index.js';
 import { KVCache } from '../nn/kv-cache.js';
@@ -78,7 +78,7 @@ export type ResolvedTransformerConfig = Required<Omit<TransformerConfig, 'backen
 export const TRANSFORMER_RULES: Readonly<Record<keyof Omit<ResolvedTransformerConfig, 'backend'>, ConfigRule>> = {
   srcVocab: POSITIVE_INT, tgtVocab: POSITIVE_INT, dModel: POSITIVE_INT, heads: POSITIVE_INT, dFF: POSITIVE_INT, maxLen: POSITIONS,
   encoderLayers: NON_NEG_INT, decoderLayers: NON_NEG_INT, dropout: DROP_RATE, attentionDropout: DROP_RATE, eps: LAYER_NORM_EPS, seed: SEED,
-  normFirst: BOOL, finalNorm: BOOL, shareEmbeddings: BOOL, activation: { oneOf: ['relu', 'gelu'] },
+  normFirst: BOOL, finalNorm: BOOL, shareEmbeddings: BOOL, activation: { oneOf: ACTIVATIONS },
   positional: { oneOf: ['sinusoidal', 'learned'] }, dtype: { oneOf: ['float32', 'float64'] },
 };
 

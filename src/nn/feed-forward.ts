@@ -2,26 +2,34 @@
 
 import type { Rng } from '../core/rng.js';
 import { ArgumentError } from '../core/errors.js';
-import { Tensor, gelu } from '../tensor/index.js';
+import { Tensor, gelu, geluTanh } from '../tensor/index.js';
 import { Dropout } from './dropout.js';
 import type { ParamOptions } from './init.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 
-/** The non-linearity between the two projections: the paper's ReLU, or GELU (BERT, GPT). */
-export type Activation = 'relu' | 'gelu';
+/**
+ * The non-linearity between the two projections: the paper's ReLU, exact GELU (BERT), or GELU's tanh
+ * form under Hugging Face's name 'gelu_new' (GPT-2: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))).
+ */
+export type Activation = 'relu' | 'gelu' | 'gelu_new';
+
+/** Every Activation, for config checks. */
+export const ACTIVATIONS: readonly Activation[] = ['relu', 'gelu', 'gelu_new'];
 
 /**
  * Applies the named non-linearity.
  *
  * @example
  * activate(tensor([-1, 2]), 'relu').toList(); // [0, 2]
+ * activate(tensor([0]), 'gelu_new').toList();    // [0]
  */
 export function activate(x: Tensor, activation: Activation): Tensor {
   switch (activation) {
     case 'relu': return x.relu();
     case 'gelu': return gelu(x);
-    default: throw new ArgumentError(`activation: '${activation as string}' is not 'relu' or 'gelu'`);
+    case 'gelu_new': return geluTanh(x);
+    default: throw new ArgumentError(`activation: '${activation as string}' is not 'relu', 'gelu' or 'gelu_new'`);
   }
 }
 
@@ -51,8 +59,8 @@ export class FeedForward extends Module {
   constructor(dModel: number, dFF: number, opts: FeedForwardOptions) {
     super();
     this.activation = opts.activation ?? 'relu';
-    if (this.activation !== 'relu' && this.activation !== 'gelu') {
-      throw new ArgumentError(`FeedForward: activation '${this.activation as string}' is not 'relu' or 'gelu'`);
+    if (!ACTIVATIONS.includes(this.activation)) {
+      throw new ArgumentError(`FeedForward: activation '${this.activation as string}' is not 'relu', 'gelu' or 'gelu_new'`);
     }
     this.linear1 = this.addModule('linear1', new Linear(dModel, dFF, opts));
     this.dropout = this.addModule('dropout', new Dropout(opts.dropout ?? 0, opts.dropoutRng ?? opts.rng));

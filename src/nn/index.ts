@@ -11,7 +11,7 @@ export type { EmbeddingOptions } from './embedding.js';
 export { LayerNorm } from './layer-norm.js';
 export type { LayerNormOptions } from './layer-norm.js';
 export { Dropout } from './dropout.js';
-export { FeedForward, activate } from './feed-forward.js';
+export { ACTIVATIONS, FeedForward, activate } from './feed-forward.js';
 export type { Activation, FeedForwardOptions } from './feed-forward.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEncoding } from './positional.js';
 export { causalMask, paddingMask, keyPaddingMaskFromIds } from './masks.js';

@@ -18,14 +18,14 @@ import type { FieldKind } from './checkpoint-fields.js';
 const TRANSFORMER_FIELDS: Record<string, FieldKind> = {
   srcVocab: 'positiveInt', tgtVocab: 'positiveInt', dModel: 'positiveInt', heads: 'positiveInt',
   encoderLayers: 'nonNegInt', decoderLayers: 'nonNegInt', dFF: 'positiveInt', dropout: 'number',
-  normFirst: 'boolean', finalNorm: 'boolean', activation: ['relu', 'gelu'], positional: ['sinusoidal', 'learned'],
+  normFirst: 'boolean', finalNorm: 'boolean', activation: ['relu', 'gelu', 'gelu_new'], positional: ['sinusoidal', 'learned'],
   maxLen: 'positiveInt', shareEmbeddings: 'boolean', eps: 'number', seed: 'int', dtype: ['float32', 'float64'],
 };
 
 /** Every field of a resolved GPTConfig and its type. */
 const GPT_FIELDS: Record<string, FieldKind> = {
   vocab: 'positiveInt', dModel: 'positiveInt', heads: 'positiveInt', layers: 'nonNegInt', dFF: 'positiveInt',
-  context: 'positiveInt', dropout: 'number', normFirst: 'boolean', finalNorm: 'boolean', activation: ['relu', 'gelu'],
+  context: 'positiveInt', dropout: 'number', normFirst: 'boolean', finalNorm: 'boolean', activation: ['relu', 'gelu', 'gelu_new'],
   tieEmbeddings: 'boolean', eps: 'number', seed: 'int', dtype: ['float32', 'float64'],
 };
 
