@@ -28,16 +28,36 @@ export function learnMerges(
   vocabSize: number,
   minFrequency: number,
 ): LearnedMerges {
+  const idOf = new Map<string, number>();
+  baseTokens.forEach((t, i) => idOf.set(t, i));
+  const symbolWords: SymbolWord[] = [];
+  for (const [w, f] of words) symbolWords.push({ symbols: Array.from(w, (c) => idOf.get(c)!), count: f });
+  return learnSymbolMerges(symbolWords, baseTokens, vocabSize, minFrequency);
+}
+
+/** A word as ids of the starting vocabulary, and how often it occurs. */
+export interface SymbolWord {
+  symbols: number[];
+  count: number;
+}
+
+/**
+ * {@link learnMerges} over words already cut into symbols (ids of `baseTokens`), with `join`
+ * naming the token a merge makes: plain concatenation for BPE; WordPiece drops the `##` of the
+ * right-hand piece (`un` + `##able` = `unable`), as Hugging Face's trainer does.
+ */
+export function learnSymbolMerges(
+  words: readonly SymbolWord[],
+  baseTokens: readonly string[],
+  vocabSize: number,
+  minFrequency: number,
+  join: (a: string, b: string) => string = (a, b) => a + b,
+): LearnedMerges {
   const tokens = baseTokens.slice();
   const idOf = new Map<string, number>();
   tokens.forEach((t, i) => idOf.set(t, i));
-
-  const syms: number[][] = [];
-  const freq: number[] = [];
-  for (const [w, f] of words) {
-    syms.push(Array.from(w, (c) => idOf.get(c)!));
-    freq.push(f);
-  }
+  const syms: number[][] = words.map((w) => w.symbols.slice());
+  const freq: number[] = words.map((w) => w.count);
 
   const counts = new Map<number, number>();
   const where = new Map<number, Set<number>>();
@@ -59,7 +79,7 @@ export function learnMerges(
     if (top === null || top.count < minFrequency) break;
     const a = Math.floor(top.key / SHIFT);
     const b = top.key % SHIFT;
-    const merged = tokens[a]! + tokens[b]!;
+    const merged = join(tokens[a]!, tokens[b]!);
     let id = idOf.get(merged);
     if (id === undefined) {
       id = tokens.length;

@@ -1,4 +1,4 @@
-// The tokenizers room: character, symbol and byte-level BPE tokenizers, and tokenizer.json.
+// The tokenizers room: character, symbol, byte-level BPE and WordPiece tokenizers, and tokenizer.json.
 
 export {
   BaseTokenizer,
@@ -29,3 +29,13 @@ export { learnMerges, type LearnedMerges } from './bpe-train.js';
 export { ByteLevelBPE, type ByteLevelBPESpec, type ByteLevelBPETrainOptions, type ByteLevelBPETrainer } from './bpe.js';
 export { TOKENIZER_KINDS, tokenizerBuilder, tokenizerKindOf, type TokenizerKind, type TokenizerBuilder } from './builder.js';
 export { tokenizerFromJSON, type FromJSONOptions } from './json.js';
+export {
+  BERT_SPECIAL_TOKENS,
+  WordPieceTokenizer,
+  bertNormalize,
+  bertPreTokenize,
+  wordPieceTokenizerConfig,
+  type BertNormalizerOptions,
+  type WordPieceSpec,
+  type WordPieceTrainOptions,
+} from './wordpiece.js';

@@ -1,4 +1,4 @@
-// tokenizerFromJSON: reads a Hugging Face tokenizer.json (ours, or GPT-2 style byte-level BPE) back.
+// tokenizerFromJSON: reads a Hugging Face tokenizer.json (ours, GPT-2 style byte-level BPE, or BERT WordPiece) back.
 
 import { ArgumentError, FormatError } from '../core/errors.js';
 import { jsonPreview } from '../core/preview.js';
@@ -7,6 +7,7 @@ import { GPT2_PATTERN_SOURCE } from './byte-level.js';
 import { CHAR_SPLIT_PRE_TOKENIZER, CharTokenizer } from './char.js';
 import { SymbolTokenizer } from './symbol.js';
 import type { SpecialTokens, Template, Tokenizer, VocabSpec } from './tokenizer.js';
+import { WordPieceTokenizer, type BertNormalizerOptions } from './wordpiece.js';
 
 /** Options of {@link tokenizerFromJSON}. */
 export interface FromJSONOptions {
@@ -28,8 +29,9 @@ const ROLE_NAMES = {
 } as const;
 
 /**
- * Reads a tokenizer.json: what our tokenizers' `toJSON` writes (WordLevel char or symbol, BPE),
- * and plain Hugging Face byte-level BPE files such as GPT-2's. Accepts the parsed object or its
+ * Reads a tokenizer.json: what our tokenizers' `toJSON` writes (WordLevel char or symbol, BPE,
+ * WordPiece), plain Hugging Face byte-level BPE files such as GPT-2's, and BERT's WordPiece files
+ * (BertTokenizerFast's layout). Accepts the parsed object or its
  * text. Anything malformed or unsupported is a FormatError naming `source` and the field.
  *
  * @example
@@ -52,7 +54,7 @@ export function tokenizerFromJSON(json: unknown, source = 'tokenizer.json', opts
   }
   const root = isObj(json) ? json : fail('the top level', json, 'an object');
   const model = isObj(root['model']) ? root['model'] : fail('model', root['model'], 'an object');
-  if (root['normalizer'] != null) fail('normalizer', root['normalizer'], 'null (qkv applies no normalizer)');
+  if (root['normalizer'] != null && model['type'] !== 'WordPiece') fail('normalizer', root['normalizer'], 'null (qkv applies no normalizer)');
 
   // Vocabulary: the model's, plus added tokens that it lacks.
   const vocab = isObj(model['vocab']) ? model['vocab'] : fail('model.vocab', model['vocab'], 'an object of token → id');
@@ -117,11 +119,12 @@ export function tokenizerFromJSON(json: unknown, source = 'tokenizer.json', opts
   try {
     if (type === 'WordLevel') return readWordLevel(root, spec, fail);
     if (type === 'BPE') return readBPE(root, model, spec, fail);
+    if (type === 'WordPiece') return readWordPiece(root, model, spec, fail);
   } catch (e) {
     if (e instanceof ArgumentError) throw new FormatError(`${source}: ${e.message}`);
     throw e;
   }
-  return fail('model.type', type, '"BPE" or "WordLevel"');
+  return fail('model.type', type, '"BPE", "WordPiece" or "WordLevel"');
 }
 
 type Fail = (field: string, got: unknown, expected: string) => never;
@@ -187,6 +190,47 @@ function readBPE(root: Obj, model: Obj, spec: VocabSpec, fail: Fail): Tokenizer 
   // Hugging Face's ByteLevel puts a prefix space unless told not to.
   const addPrefixSpace = (byteLevel as Obj)['add_prefix_space'] !== false;
   return new ByteLevelBPE({ ...spec, merges: pairs, pattern, addPrefixSpace, ignoreMerges: model['ignore_merges'] === true });
+}
+
+/** A BERT tokenizer.json (BertTokenizerFast's layout): BertNormalizer, BertPreTokenizer, WordPiece model and decoder. */
+function readWordPiece(root: Obj, model: Obj, spec: VocabSpec, fail: Fail): Tokenizer {
+  const n = root['normalizer'];
+  let normalizer: BertNormalizerOptions | null = null;
+  if (n != null) {
+    if (!isObj(n) || n['type'] !== 'BertNormalizer') return fail('normalizer', n, '{"type": "BertNormalizer", ...} or null');
+    const flag = (f: string, dflt: boolean): boolean => {
+      const v = n[f] ?? dflt;
+      return typeof v === 'boolean' ? v : fail(`normalizer.${f}`, v, 'true or false');
+    };
+    const sa = n['strip_accents'] ?? null;
+    if (sa !== null && typeof sa !== 'boolean') fail('normalizer.strip_accents', sa, 'true, false or null');
+    normalizer = {
+      cleanText: flag('clean_text', true),
+      handleChineseChars: flag('handle_chinese_chars', true),
+      stripAccents: sa as boolean | null,
+      lowercase: flag('lowercase', true),
+    };
+  }
+  const pre = root['pre_tokenizer'];
+  if (!isObj(pre) || pre['type'] !== 'BertPreTokenizer') fail('pre_tokenizer', pre, '{"type": "BertPreTokenizer"}');
+  const prefix = model['continuing_subword_prefix'] ?? '##';
+  if (typeof prefix !== 'string') fail('model.continuing_subword_prefix', prefix, 'a string');
+  const maxChars = model['max_input_chars_per_word'] ?? 100;
+  if (!Number.isInteger(maxChars) || (maxChars as number) < 1) fail('model.max_input_chars_per_word', maxChars, 'an integer >= 1');
+  const unk = model['unk_token'];
+  if (typeof unk !== 'string' || !spec.tokens.includes(unk)) fail('model.unk_token', unk, 'a token of the vocabulary');
+  const decoder = root['decoder'];
+  if (!isObj(decoder) || decoder['type'] !== 'WordPiece') return fail('decoder', decoder, '{"type": "WordPiece", "prefix": "##", "cleanup": true}');
+  if ((decoder['prefix'] ?? '##') !== prefix) fail('decoder.prefix', decoder['prefix'], `the model's prefix ${JSON.stringify(prefix)}`);
+  const cleanup = decoder['cleanup'] ?? true;
+  if (typeof cleanup !== 'boolean') fail('decoder.cleanup', cleanup, 'true or false');
+  return new WordPieceTokenizer({
+    ...spec,
+    normalizer,
+    continuingSubwordPrefix: prefix as string,
+    maxInputCharsPerWord: maxChars as number,
+    decoderCleanup: cleanup as boolean,
+  });
 }
 
 /** Reads what `addSpecial` adds from the post_processor (TemplateProcessing, Roberta, Bert, or none). */
