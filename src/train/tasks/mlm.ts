@@ -8,7 +8,7 @@ import { readTextGroups, splitOfRow } from '../../data/user-data.js';
 import { BadRows } from '../../data/user-files.js';
 import { BertForMaskedLM } from '../../models/bert.js';
 import type { BertConfig } from '../../models/bert.js';
-import { crossEntropy, embedding, tensor } from '../../tensor/index.js';
+import { crossEntropy, embedding, noGrad, tensor } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { WordPieceTokenizer } from '../../tokenizers/wordpiece.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
@@ -149,20 +149,27 @@ export const VALID_MASK_SEED = 12345;
  * Returns the summed loss or the mean, and the count.
  */
 export function maskedLoss(model: BertForMaskedLM, b: MlmBatch, reduction: 'mean' | 'sum'): { loss: Tensor; tokens: number } {
-  const logits = model.forward(b.input).logits; // [B, C, V]
-  const V = logits.shape[2];
-  const picked = embedding(b.positions, logits.reshape([-1, V])); // [N, V]: the rows of the masked positions
-  return { loss: crossEntropy(picked, b.targets, { reduction }), tokens: b.targets.size };
+  return { loss: crossEntropy(maskedLogits(model, b), b.targets, { reduction }), tokens: b.targets.size };
+}
+
+/** Logits [N, V] of the masked positions only: the hidden states there go through the head (HF computes all T positions and ignores most). */
+export function maskedLogits(model: BertForMaskedLM, b: MlmBatch): Tensor {
+  const { hidden } = model.bert.forward(b.input); // [B, C, D]
+  const picked = embedding(b.positions, hidden.reshape([-1, hidden.shape[2]])); // [N, D]
+  return model.cls.forward(picked); // [N, V]
 }
 
 /** Masked loss (nats per predicted token), perplexity (its exp) and masked-token accuracy over batches. */
 export function scoreMasked(model: BertForMaskedLM, batches: Iterable<MlmBatch>): Record<string, number> {
+  return noGrad(() => scoreMaskedInner(model, batches));
+}
+
+function scoreMaskedInner(model: BertForMaskedLM, batches: Iterable<MlmBatch>): Record<string, number> {
   let nll = 0;
   let tokens = 0;
   let correct = 0;
   for (const b of batches) {
-    const logits = model.forward(b.input).logits;
-    const picked = embedding(b.positions, logits.reshape([-1, logits.shape[2]]));
+    const picked = maskedLogits(model, b);
     nll += crossEntropy(picked, b.targets, { reduction: 'sum' }).item();
     tokens += b.targets.size;
     const predicted = picked.argmax(-1).toArray();
