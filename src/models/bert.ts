@@ -181,18 +181,18 @@ export class BertModel extends Module {
   readonly encoder: TransformerEncoder;
   readonly pooler: BertPooler;
 
-  constructor(config: BertConfig, rng?: Rng, dropoutRng?: Rng) {
+  constructor(config: BertConfig) {
     super();
     const c = (this.config = resolveBertConfig(config));
-    const init = rng ?? new Rng(c.seed);
-    const drop = dropoutRng ?? new Rng((c.seed ^ 0x2545f491) | 0);
-    this.embeddings = this.addModule('embeddings', new BertEmbeddings(c, init, drop));
+    const rng = new Rng(c.seed);
+    const drop = new Rng((c.seed ^ 0x2545f491) | 0);
+    this.embeddings = this.addModule('embeddings', new BertEmbeddings(c, rng, drop));
     this.encoder = this.addModule('encoder', new TransformerEncoder(c.dModel, c.heads, c.layers, {
-      rng: init, dtype: c.dtype, backend: c.backend, dFF: c.dFF, dropout: c.dropout, attentionDropout: c.attentionDropout,
+      rng, dtype: c.dtype, backend: c.backend, dFF: c.dFF, dropout: c.dropout, attentionDropout: c.attentionDropout,
       activation: c.activation, normFirst: false, eps: c.eps, dropoutRng: drop,
     }));
-    this.pooler = this.addModule('pooler', new BertPooler(c, init));
-    if (!rng) initBertWeights(this, init);
+    this.pooler = this.addModule('pooler', new BertPooler(c, rng));
+    initBertWeights([this], new Rng((c.seed ^ 0x6a09e667) | 0));
   }
 
   /**
@@ -229,17 +229,27 @@ function checkIds(model: string, ids: Tensor, maxPositions: number): [number, nu
 
 /**
  * BERT's initialisation (Hugging Face's BertPreTrainedModel._init_weights, after the original TensorFlow code): every
- * matrix and embedding N(0, 0.02), biases 0, LayerNorm γ = 1, β = 0. A tied tensor is one parameter, drawn once.
+ * matrix and embedding N(0, 0.02), biases 0, LayerNorm γ = 1, β = 0. A tensor met twice (tied) is drawn once.
  */
-function initBertWeights(m: Module, rng: Rng): void {
+function initBertWeights(modules: readonly Module[], rng: Rng): void {
   noGrad(() => {
-    for (const [name, w] of m.namedParameters()) {
-      const o = { dtype: w.dtype, backend: w.backend };
-      if (/(^|\.)norm\d?\.weight$/.test(name)) w.assign(full(w.shape, 1, o));
-      else if (w.ndim === 1) w.assign(zeros(w.shape, o));
-      else w.assign(randn(w.shape, rng, { ...o, std: 0.02 }));
+    const seen = new Set<Tensor>();
+    for (const m of modules) {
+      for (const [name, w] of m.namedParameters()) {
+        if (seen.has(w)) continue;
+        seen.add(w);
+        const o = { dtype: w.dtype, backend: w.backend };
+        if (/(^|\.)norm\d?\.weight$/.test(name)) w.assign(full(w.shape, 1, o));
+        else if (w.ndim === 1) w.assign(zeros(w.shape, o));
+        else w.assign(randn(w.shape, rng, { ...o, std: 0.02 }));
+      }
     }
   });
+}
+
+/** A head's generators: one for its parameters, one for its dropout; apart from the body's so that a seed gives every head the same body. */
+function headRngs(seed: number): { rng: Rng; dropoutRng: Rng } {
+  return { rng: new Rng((seed ^ 0x3c6ef372) | 0), dropoutRng: new Rng((seed ^ 0x510e527f) | 0) };
 }
 
 /** The masked-LM head: transform (dense, activation, LayerNorm), then the decoder tied to the token embeddings, plus a bias. */
@@ -303,10 +313,12 @@ export class BertForMaskedLM extends Module {
   constructor(config: BertConfig) {
     super();
     const c = (this.config = resolveBertConfig(config));
-    const rng = new Rng(c.seed);
-    this.bert = this.addModule('bert', new BertModel(c, rng, new Rng((c.seed ^ 0x2545f491) | 0)));
-    this.cls = this.addModule('cls', new BertLMHead(c, this.bert.embeddings.wordEmbeddings.weight, rng));
-    initBertWeights(this, rng);
+    this.bert = this.addModule('bert', new BertModel(c));
+    const { rng } = headRngs(c.seed);
+    const word = this.bert.embeddings.wordEmbeddings.weight;
+    this.cls = this.addModule('cls', new BertLMHead(c, word, rng));
+    // The head's own tensors only: the decoder is the body's word embedding, already drawn.
+    initBertWeights([this.cls.transform], rng);
   }
 
   /** ids int32 [B, T] → logits [B, T, V] */
@@ -344,12 +356,11 @@ export class BertForSequenceClassification extends Module {
     super();
     const c = (this.config = resolveBertClassifierConfig(config));
     this.labels = c.labels;
-    const rng = new Rng(c.seed);
-    const dropoutRng = new Rng((c.seed ^ 0x2545f491) | 0);
-    this.bert = this.addModule('bert', new BertModel(c, rng, dropoutRng));
+    this.bert = this.addModule('bert', new BertModel(c));
+    const { rng, dropoutRng } = headRngs(c.seed);
     this.dropout = this.addModule('dropout', new Dropout(c.dropout, dropoutRng));
     this.classifier = this.addModule('classifier', new Linear(c.dModel, c.labels.length, { rng, dtype: c.dtype, backend: c.backend }));
-    initBertWeights(this, rng);
+    initBertWeights([this.classifier], rng);
   }
 
   /** ids int32 [B, T] → logits [B, L] */

@@ -32,6 +32,8 @@ const CASES: Case[] = [
   { name: 'pre-norm GELU, 2 heads, B 3, blocks at ε 1e-3 (final norm at 1e-5)', rows: 3, config: { heads: 2, normFirst: true, activation: 'gelu', finalNorm: true, eps: 1e-3 } },
   { name: 'post-norm ReLU, 2 heads, B 1, no final norm, untied head', rows: 1, config: { heads: 2, normFirst: false, activation: 'relu', finalNorm: false, tieEmbeddings: false } },
   { name: 'post-norm ReLU, 4 heads of 9 (d 36), B 3', rows: 3, config: { dModel: 36, heads: 4, normFirst: false, activation: 'relu', finalNorm: false } },
+  { name: 'pre-norm gelu_new (GPT-2\'s tanh GELU), 4 heads, B 3, final norm, tied head', rows: 3, config: { heads: 4, normFirst: true, activation: 'gelu_new', finalNorm: true } },
+  { name: 'post-norm gelu_new, 2 heads, B 1, no final norm', rows: 1, config: { heads: 2, normFirst: false, activation: 'gelu_new', finalNorm: false } },
   { name: 'pre-norm GELU, d 128, d_ff 512, B 3 (products large enough to split over threads)', rows: 3, config: { dModel: 128, dFF: 512, heads: 4, layers: 1 } },
 ];
 const VOCAB = 29;

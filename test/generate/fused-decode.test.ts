@@ -32,6 +32,7 @@ interface Case { name: string; rows: number; config: Omit<GPTConfig, 'vocab'> }
 const CASES: Case[] = [
   { name: 'pre-norm GELU, 4 heads, B 1 (the benchmark GPT, small)', rows: 1, config: { heads: 4, normFirst: true, activation: 'gelu', finalNorm: true } },
   { name: 'pre-norm GELU, 2 heads, B 3', rows: 3, config: { heads: 2, normFirst: true, activation: 'gelu', finalNorm: true } },
+  { name: 'pre-norm gelu_new (tanh GELU), 2 heads, B 3', rows: 3, config: { heads: 2, normFirst: true, activation: 'gelu_new', finalNorm: true } },
   { name: 'post-norm ReLU, 2 heads, B 1, untied head', rows: 1, config: { heads: 2, normFirst: false, activation: 'relu', finalNorm: false, tieEmbeddings: false } },
   { name: 'post-norm ReLU, 4 heads of 9, B 3', rows: 3, config: { dModel: 36, heads: 4, normFirst: false, activation: 'relu', finalNorm: false } },
 ];
