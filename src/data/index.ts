@@ -1,4 +1,4 @@
-// The data room's public face: packaged datasets, your own files, deterministic splits, batching.
+// The data room's public face: packaged datasets (CMUdict, DING, SOTU, SpamAssassin, the pre-training corpus), your own files, deterministic splits, batching.
 
 export { fnv1a32, splitOf, splitByKey, DEFAULT_THRESHOLDS, isHeldOut, HOLD_OUT_BUCKETS } from './split.js';
 export type { SplitName, Splits, SplitThresholds } from './split.js';
@@ -17,3 +17,8 @@ export { sotuKey, splitSotu, loadSotu } from './sotu.js';
 export type { SotuSpeech } from './sotu.js';
 export { planBatches, padSequences, pairLength, collatePairs, pairBatches, lmChunkCount, lmBatches } from './batching.js';
 export type { BatchPlanOptions, Padded, SeqPair, PairSpecialIds, PairBatch, PairBatchOptions, LmBatchOptions, LmBatch } from './batching.js';
+export { mailToText, duplicateKey, dedupeByBody, stratifiedSplit, labelSubset, spamLabelOf, prepareSpamAssassin } from './spam.js';
+export type { LabeledText, RawMail, StratifiedShares, SpamCounts } from './spam.js';
+export { loadSpamAssassin, loadPretrainingCorpus } from './load.js';
+export { brownToText, buildPretrainingCorpus, CORPUS_VALID_SHARE } from './corpus.js';
+export type { CorpusDocument, CorpusSize, CorpusSource, PretrainingCorpus } from './corpus.js';

