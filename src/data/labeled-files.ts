@@ -5,8 +5,9 @@ import type { ReadProgress } from './load.js';
 import { BadRowError, BadRows, isBlank } from './user-files.js';
 import type { Row } from './user-files.js';
 
-/** One labelled example of a file: the text and its label, as written (trimmed). */
+/** One labelled example of a file: where it is (`file:line`), the text and its label, as written (trimmed). Shaped as spam.ts's LabeledText. */
 export interface TextLabel {
+  id: string;
   text: string;
   label: string;
 }
@@ -35,7 +36,7 @@ const JSONL = /\.(jsonl|ndjson)$/i;
  * @example
  * parseLabeledJson('{"text": "win money", "label": "spam"}'); // { value: { text: 'win money', label: 'spam' } }
  */
-export function parseLabeledJson(line: string, c: LabelColumns = {}): Row<TextLabel> {
+export function parseLabeledJson(line: string, c: LabelColumns = {}): Row<Omit<TextLabel, 'id'>> {
   const textColumn = c.textColumn ?? 'text';
   const labelColumn = c.labelColumn ?? 'label';
   let v: unknown;
@@ -67,7 +68,7 @@ export function parseLabeledJson(line: string, c: LabelColumns = {}): Row<TextLa
  * row goes to `badRows` (by default the first throws, naming `file:line` and the reason).
  *
  * @example
- * for await (const { text, label } of readLabeledTexts('reviews.tsv')) count(label);
+ * for await (const { text, label } of readLabeledTexts('reviews.tsv')) count(label); // id: 'reviews.tsv:2', ...
  */
 export async function* readLabeledTexts(path: string, opts: ReadLabeledOptions = {}): AsyncGenerator<TextLabel> {
   const bad = opts.badRows ?? new BadRows(false);
@@ -84,7 +85,7 @@ export async function* readLabeledTexts(path: string, opts: ReadLabeledOptions =
     if (jsonl) {
       const row = parseLabeledJson(line, opts);
       if (row.reason !== undefined) bad.report(path, n, row.reason);
-      else yield row.value;
+      else yield { id: `${path}:${n}`, ...row.value };
       continue;
     }
     const fields = line.split('\t');
@@ -107,6 +108,6 @@ export async function* readLabeledTexts(path: string, opts: ReadLabeledOptions =
     const label = fields[li].trim();
     if (!text) bad.report(path, n, `empty text (column "${textColumn}")`);
     else if (!label) bad.report(path, n, `empty label (column "${labelColumn}")`);
-    else yield { text, label };
+    else yield { id: `${path}:${n}`, text, label };
   }
 }
