@@ -24,7 +24,7 @@ export function checkRecord(x: unknown, where: string, field: string): Record<st
 }
 
 /** The kinds of value a config or state field may hold. */
-export type FieldKind = 'int' | 'nonNegInt' | 'positiveInt' | 'number' | 'boolean' | 'string' | readonly string[];
+export type FieldKind = 'int' | 'nonNegInt' | 'positiveInt' | 'number' | 'boolean' | 'string' | 'labels' | readonly string[];
 
 /** Checks one field and returns it; the error says `<file>: <field> is <what it is>, expected <kind>`. */
 export function checkField(obj: Record<string, unknown>, key: string, kind: FieldKind, where: string, prefix = ''): unknown {
@@ -43,6 +43,12 @@ export function checkField(obj: Record<string, unknown>, key: string, kind: Fiel
     case 'number': if (typeof v !== 'number' || !Number.isFinite(v)) fail('a finite number'); break;
     case 'boolean': if (typeof v !== 'boolean') fail('true or false'); break;
     case 'string': if (typeof v !== 'string') fail('a string'); break;
+    case 'labels': {
+      const bad = Array.isArray(v) ? v.findIndex((l) => typeof l !== 'string' || l === '') : -1;
+      if (!Array.isArray(v) || v.length < 2) fail('an array of at least 2 label names');
+      if (bad >= 0) throw new CheckpointError(`${where}: ${prefix}${key}[${bad}] is ${describe((v as unknown[])[bad])}, expected a non-empty label name`);
+      break;
+    }
   }
   return v;
 }

@@ -2,8 +2,12 @@
 
 import type { Backend } from '../backend/backend.js';
 import { fmtShape } from '../core/errors.js';
+import { BertForMaskedLM, BertForSequenceClassification, resolveBertConfig } from '../models/bert.js';
+import type { BertClassifierConfig, BertConfig } from '../models/bert.js';
 import { GPT, resolveGPTConfig } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt.js';
+import { GPTForSequenceClassification, resolveGPTClassifierConfig } from '../models/gpt-classifier.js';
+import type { GPTClassifierConfig } from '../models/gpt-classifier.js';
 import { Transformer, resolveConfig } from '../models/transformer.js';
 import type { TransformerConfig } from '../models/transformer.js';
 import type { Module } from '../nn/module.js';
@@ -29,6 +33,16 @@ const GPT_FIELDS: Record<string, FieldKind> = {
   tieEmbeddings: 'boolean', eps: 'number', seed: 'int', dtype: ['float32', 'float64'],
 };
 
+/** Every field of a resolved BertConfig and its type. */
+const BERT_FIELDS: Record<string, FieldKind> = {
+  vocab: 'positiveInt', dModel: 'positiveInt', heads: 'positiveInt', layers: 'positiveInt', dFF: 'positiveInt', maxPositions: 'positiveInt',
+  typeVocab: 'positiveInt', dropout: 'number', attentionDropout: 'number', activation: ['relu', 'gelu', 'gelu_new'], eps: 'number', seed: 'int',
+  dtype: ['float32', 'float64'],
+};
+
+/** The model kinds modelFromCheckpoint builds. */
+export const MODEL_KINDS = ['transformer', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier'] as const;
+
 /** Options of {@link modelFromCheckpoint}. */
 export interface ModelFromCheckpointOptions {
   /** Builds the model for a kind qkv does not know (it then gets the checkpoint's weights). */
@@ -39,7 +53,8 @@ export interface ModelFromCheckpointOptions {
 
 /**
  * A fresh model of the checkpoint's kind, built from its config and holding its weights. Known
- * kinds: 'transformer' and 'gpt'. A config field missing or of the wrong type, or weights that do not fit,
+ * kinds: 'transformer', 'gpt', 'bert' (BertForMaskedLM), 'bert-classifier' (BertForSequenceClassification) and
+ * 'gpt-classifier' (GPTForSequenceClassification; the classifiers' label names come from model.labels). A config field missing or of the wrong type, or weights that do not fit,
  * throw a CheckpointError naming the file and the field or tensor.
  *
  * @example
@@ -61,18 +76,36 @@ export function modelFromCheckpoint(ck: CheckpointData, opts: ModelFromCheckpoin
       const config = checked(TRANSFORMER_FIELDS) as unknown as TransformerConfig;
       // Every field's range, then sizes against the weights and the tokenizers: all before a byte is allocated.
       const r = resolveConfig(config);
-      checkAgainstWeights(ck, transformerShapes(r), 'encoder.layers.', r.encoderLayers);
-      checkAgainstWeights(ck, [], 'decoder.layers.', r.decoderLayers);
+      checkAgainstWeights(ck, transformerShapes(r), 'encoder.layers.', r.encoderLayers, 'encoderLayers');
+      checkAgainstWeights(ck, [], 'decoder.layers.', r.decoderLayers, 'decoderLayers');
       checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'srcVocab', r.srcVocab], ['target', ck.targetTokenizer, 'tgtVocab', r.tgtVocab]]);
       model = new Transformer(config);
     } else if (ck.config.modelKind === 'gpt') {
       const config = checked(GPT_FIELDS) as unknown as GPTConfig;
       const r = resolveGPTConfig(config);
-      checkAgainstWeights(ck, gptShapes(r), 'layers.', r.layers);
+      checkAgainstWeights(ck, gptShapes(r, ''), 'layers.', r.layers, 'layers');
       checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'vocab', r.vocab]]);
       model = new GPT(config);
+    } else if (ck.config.modelKind === 'bert' || ck.config.modelKind === 'bert-classifier') {
+      const classifier = ck.config.modelKind === 'bert-classifier';
+      const fields = classifier ? { ...BERT_FIELDS, labels: 'labels' as const } : BERT_FIELDS;
+      const config = checked(fields) as unknown as BertClassifierConfig;
+      const r = resolveBertConfig(config);
+      const rules = bertShapes(r);
+      rules.push(classifier ? ['classifier.weight', [['labels.length', config.labels.length], ['dModel', r.dModel]]] : ['cls.bias', [['vocab', r.vocab]]]);
+      checkAgainstWeights(ck, rules, 'bert.encoder.layers.', r.layers, 'layers');
+      checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'vocab', r.vocab]]);
+      model = classifier ? new BertForSequenceClassification(config) : new BertForMaskedLM(config as BertConfig);
+    } else if (ck.config.modelKind === 'gpt-classifier') {
+      const config = checked({ ...GPT_FIELDS, labels: 'labels', padId: 'nonNegInt' }) as unknown as GPTClassifierConfig;
+      const r = resolveGPTClassifierConfig(config);
+      const rules = gptShapes(r, 'transformer.');
+      rules.push(['score.weight', [['labels.length', r.labels.length], ['dModel', r.dModel]]]);
+      checkAgainstWeights(ck, rules, 'transformer.layers.', r.layers, 'layers');
+      checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'vocab', r.vocab]]);
+      model = new GPTForSequenceClassification(config);
     } else {
-      throw new CheckpointError(`${where}: modelKind is "${ck.config.modelKind}", which qkv cannot build, expected "transformer" or "gpt" (or pass build)`);
+      throw new CheckpointError(`${where}: modelKind is "${ck.config.modelKind}", which qkv cannot build, expected one of ${MODEL_KINDS.map((k) => `"${k}"`).join(', ')} (or pass build)`);
     }
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
@@ -98,12 +131,22 @@ function transformerShapes(r: ReturnType<typeof resolveConfig>): ShapeRule[] {
   return rules;
 }
 
-function gptShapes(r: ReturnType<typeof resolveGPTConfig>): ShapeRule[] {
+function gptShapes(r: ReturnType<typeof resolveGPTConfig>, prefix: string): ShapeRule[] {
   const D: [string, number] = ['dModel', r.dModel];
   return [
-    ['wte.weight', [['vocab', r.vocab], D]],
-    ['wpe.weight', [['context', r.context], D]],
-    ['layers.0.linear1.weight', [['dFF', r.dFF], D]],
+    [`${prefix}wte.weight`, [['vocab', r.vocab], D]],
+    [`${prefix}wpe.weight`, [['context', r.context], D]],
+    [`${prefix}layers.0.linear1.weight`, [['dFF', r.dFF], D]],
+  ];
+}
+
+function bertShapes(r: ReturnType<typeof resolveBertConfig>): ShapeRule[] {
+  const D: [string, number] = ['dModel', r.dModel];
+  return [
+    ['bert.embeddings.word_embeddings.weight', [['vocab', r.vocab], D]],
+    ['bert.embeddings.position_embeddings.weight', [['maxPositions', r.maxPositions], D]],
+    ['bert.embeddings.token_type_embeddings.weight', [['typeVocab', r.typeVocab], D]],
+    ['bert.encoder.layers.0.linear1.weight', [['dFF', r.dFF], D]],
   ];
 }
 
@@ -112,7 +155,7 @@ function gptShapes(r: ReturnType<typeof resolveGPTConfig>): ShapeRule[] {
  * against the layers it names, so that a config.json saying `srcVocab: 1e8` is refused before the
  * model is built rather than after allocating gigabytes.
  */
-function checkAgainstWeights(ck: CheckpointData, rules: ShapeRule[], layerPrefix: string, layers: number): void {
+function checkAgainstWeights(ck: CheckpointData, rules: ShapeRule[], layerPrefix: string, layers: number, field: string): void {
   const at = `${ck.source}/model.safetensors`;
   const cfg = `${ck.source}/config.json`;
   for (const [name, dims] of rules) {
@@ -133,7 +176,6 @@ function checkAgainstWeights(ck: CheckpointData, rules: ShapeRule[], layerPrefix
     if (Number.isSafeInteger(n) && n + 1 > found) found = n + 1;
   }
   if (found !== layers) {
-    const field = layerPrefix === 'layers.' ? 'layers' : layerPrefix.startsWith('encoder') ? 'encoderLayers' : 'decoderLayers';
     const held = found === 0 ? `no ${layerPrefix}N tensors` : `${found} (${layerPrefix}0 to ${layerPrefix}${found - 1})`;
     throw new CheckpointError(`${cfg}: model.${field} is ${layers}, but ${at} holds ${held}, expected the same count`);
   }

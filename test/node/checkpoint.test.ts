@@ -89,8 +89,8 @@ test('round trip of a GPT (tied head): same weights, same logits; an unknown kin
   assert.deepEqual(ck.model.forward(ids).logits.toArray(), model.forward(ids).logits.toArray());
   assert.deepEqual(ck.model.config, model.config);
   const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...c, modelKind: 'bert' }));
-  await assert.rejects(loadCheckpoint(dir), /config\.json: modelKind is "bert", which qkv cannot build, expected "transformer" or "gpt"/);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...c, modelKind: 'roberta' }));
+  await assert.rejects(loadCheckpoint(dir), /config\.json: modelKind is "roberta", which qkv cannot build, expected one of "transformer", "gpt", "bert"/);
 });
 
 test("config.json records the format, qkv's version (package.json's), the model kind and config, without the backend", async () => {
