@@ -29,6 +29,8 @@ export type {
   BertClassifierOutput,
 } from './models/bert.js';
 export { MAX_LABELS, checkLabels } from './core/config-checks.js';
+export { maskTokens, IGNORE_LABEL } from './data/mlm.js';
+export type { MaskTokensOptions, MaskedTokens } from './data/mlm.js';
 export { KVCache, KVBuffer, selectRows } from './nn/kv-cache.js';
 export type { KeyValue, LayerKVCache } from './nn/kv-cache.js';
 export type { TransformerDecodeOptions } from './models/transformer.js';
