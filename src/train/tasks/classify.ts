@@ -63,7 +63,8 @@ const COMMON = {
 /**
  * tiny: seconds, for tests. small: a few minutes from scratch. base: the size of the pre-trained
  * models of configs/ (an --init-from run takes the checkpoint's sizes anyway).
- * The schedule is BERT's fine-tuning one: linear warm-up, then a linear decay to 0 (decay 'none', cooldown 0.9).
+ * The schedule is BERT's fine-tuning one: linear warm-up, then a linear decay to 0 (decay 'none', cooldown 0.9), with
+ * peaks of about 1e-3 (small) and 4e-4 (base): Noam's lrFactor · dModel^−0.5 · warmup^−0.5.
  */
 export const CLASSIFY_PRESETS: Record<PresetName, ClassifyConfig> = {
   tiny: {
@@ -72,11 +73,11 @@ export const CLASSIFY_PRESETS: Record<PresetName, ClassifyConfig> = {
   },
   small: {
     ...COMMON, preset: 'small', model: { dModel: 128, heads: 4, layers: 2, dFF: 512, context: 128, dropout: 0.1 }, vocabSize: 4000,
-    maxTokens: 4096, warmup: 50, lrFactor: 0.5, maxSteps: 600, maxMinutes: 5, evalEvery: 50, evalExamples: null,
+    maxTokens: 4096, warmup: 50, lrFactor: 0.1, maxSteps: 600, maxMinutes: 5, evalEvery: 50, evalExamples: null,
   },
   base: {
     ...COMMON, preset: 'base', model: { dModel: 256, heads: 4, layers: 4, dFF: 1024, context: 128, dropout: 0.1 }, vocabSize: 8000,
-    maxTokens: 4096, warmup: 50, lrFactor: 0.3, maxSteps: 600, maxMinutes: 10, evalEvery: 50, evalExamples: null,
+    maxTokens: 4096, warmup: 50, lrFactor: 0.05, maxSteps: 600, maxMinutes: 10, evalEvery: 50, evalExamples: null,
   },
 };
 
