@@ -81,7 +81,7 @@ export function initFromCheckpoint(config: TaskConfig, ck: CheckpointData, o: { 
   const want = kindOf(config);
   const prefix = kind === want ? null : TRANSFERS[want]?.[kind];
   if (kind !== want && prefix === undefined) {
-    const from = [want, ...Object.keys(TRANSFERS[want] ?? {})].map((k) => `${k} (${describeKind(k)})`).join(' or ');
+    const from = TRANSFERS[want] ? [want, ...Object.keys(TRANSFERS[want])].map((k) => `${k} (${describeKind(k)})`).join(' or ') : want;
     throw new FineTuneError(`${src}: a ${kind} model (${describeKind(kind)}, ${trainedOn}), but task ${config.task}${config.task === 'classify' ? ` with arch '${config.arch}'` : ''} trains a ${want} (${describeKind(want)}); start from a ${from} checkpoint`);
   }
   if (!ck.tokenizer) throw new FineTuneError(`${src}/tokenizer.json: file is missing, expected the tokenizer to fine-tune with`);
