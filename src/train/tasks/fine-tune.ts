@@ -82,7 +82,9 @@ export function initFromCheckpoint(config: TaskConfig, ck: CheckpointData, o: { 
   const prefix = kind === want ? null : TRANSFERS[want]?.[kind];
   if (kind !== want && prefix === undefined) {
     const from = TRANSFERS[want] ? [want, ...Object.keys(TRANSFERS[want])].map((k) => `${k} (${describeKind(k)})`).join(' or ') : want;
-    throw new FineTuneError(`${src}: a ${kind} model (${describeKind(kind)}, ${trainedOn}), but task ${config.task}${config.task === 'classify' ? ` with arch '${config.arch}'` : ''} trains a ${want} (${describeKind(want)}); start from a ${from} checkpoint`);
+    const otherArch = config.task === 'classify' && (kind === 'gpt' || kind === 'gpt-classifier' || kind === 'bert' || kind === 'bert-classifier') ? (kind.startsWith('gpt') ? 'gpt' : 'bert') : null;
+    const hint = otherArch && otherArch !== (config as { arch: string }).arch ? `, or set "arch": "${otherArch}" in the config to classify with this ${otherArch === 'gpt' ? 'GPT' : 'BERT'} body` : '';
+    throw new FineTuneError(`${src}: a ${kind} model (${describeKind(kind)}, ${trainedOn}), but task ${config.task}${config.task === 'classify' ? ` with arch '${config.arch}'` : ''} trains a ${want} (${describeKind(want)}); start from a ${from} checkpoint${hint}`);
   }
   if (!ck.tokenizer) throw new FineTuneError(`${src}/tokenizer.json: file is missing, expected the tokenizer to fine-tune with`);
   const tokenizer = ck.tokenizer;
