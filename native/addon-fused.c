@@ -457,10 +457,18 @@ static napi_value js_decode_stack(napi_env env, napi_callback_info info) {
   return number(env, r);
 }
 
+/* decodeGeluForms() → 3: the decode kernels read meta's gelu flag as 0 ReLU, 1 erf, 2 tanh (an addon built before
+ * the tanh form lacks this function and would read 2 as erf; the TypeScript side then keeps gelu_new off it). */
+static napi_value js_decode_gelu_forms(napi_env env, napi_callback_info info) {
+  (void)info;
+  return number(env, 3);
+}
+
 const qkv_binding qkv_fused_bindings[] = {
     {"softmax", js_softmax}, {"layerNorm", js_layer_norm}, {"layerNormBackward", js_layer_norm_backward},
     {"attention", js_attention}, {"attentionBackward", js_attention_backward}, {"crossEntropy", js_cross_entropy},
     {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward},
     {"dropoutMask", js_dropout_mask}, {"adam", js_adam}, {"decodeBlock", js_decode_block}, {"decodeStack", js_decode_stack},
+    {"decodeGeluForms", js_decode_gelu_forms},
 };
 const size_t qkv_fused_binding_count = sizeof qkv_fused_bindings / sizeof qkv_fused_bindings[0];

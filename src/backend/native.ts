@@ -117,6 +117,8 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
   const pool = new BufferPool();
   const output = (dtype: DType, n: number): TypedArray => pool.take(dtype, n, false);
   const zeros = (dtype: DType, n: number): TypedArray => pool.take(dtype, n, true);
+  // An addon built before the tanh GELU would read gelu_new's flag as erf: those steps take the composed path there.
+  const tanhDecode = (addon.decodeGeluForms?.() ?? 0) >= 3;
   const backend: NativeBackend = {
     name: 'native',
     addon,
@@ -375,6 +377,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
 
     decodeBlock(x, w, k, v, s0, spec) {
       // Called once per block and token: plain loops, no closures. C checks every array against the sizes in meta.
+      if (spec.activation === 'gelu_new' && !tanhDecode) return null;
       for (const [name, t] of [['x', x], ['k', k], ['v', v]] as const) check.checkView('decodeBlock', name, t);
       const ws = blockWeightViews(w);
       const m = new Float64Array(24);
@@ -430,6 +433,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     decodeStack(ids, w, caches, s0, spec) {
+      if (spec.activation === 'gelu_new' && !tanhDecode) return null;
       // Once per token: the weights' part of the call is prepared once per weights object (stackPlan), the rest in
       // plain loops. C checks every array against the sizes in meta; the shapes are checked here for the message.
       let plan = stackPlans.get(w);

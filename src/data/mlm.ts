@@ -3,7 +3,7 @@
 import { ArgumentError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 
-/** Options of {@link maskTokens}. */
+/** Options of {@link maskTokens} (not `MaskOptions`, the name nn already exports for attention masks). */
 export interface MaskTokensOptions {
   /** The generator: the same state gives the same masking. */
   rng: Rng;

@@ -117,9 +117,9 @@ export interface BertCallOptions {
 }
 
 export interface BertModelOutput {
-  /** [B, T, D]: the last layer's hidden states. */
+  /** Shape [B, T, D]: the last layer's hidden states. */
   hidden: Tensor;
-  /** [B, D]: tanh(W·h_[CLS] + b), the pooler's summary of the sequence. */
+  /** Shape [B, D]: tanh(W·h_[CLS] + b), the pooler's summary of the sequence. */
   pooled: Tensor;
   /** One [B, H, T, T] per layer, when asked for. */
   attentions?: Tensor[];
@@ -290,7 +290,7 @@ class BertTransform extends Module {
 }
 
 export interface BertMaskedLMOutput {
-  /** [B, T, V]: scores of the token at each position (the loss reads only the masked ones). */
+  /** Shape [B, T, V]: scores of the token at each position (the loss reads only the masked ones). */
   logits: Tensor;
   attentions?: Tensor[];
 }
@@ -330,7 +330,7 @@ export class BertForMaskedLM extends Module {
 }
 
 export interface BertClassifierOutput {
-  /** [B, L]: unnormalised scores of each label. */
+  /** Shape [B, L]: unnormalised scores of each label. */
   logits: Tensor;
   attentions?: Tensor[];
 }

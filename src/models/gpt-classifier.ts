@@ -46,7 +46,7 @@ export interface GPTClassifierCallOptions {
 }
 
 export interface GPTClassifierOutput {
-  /** [B, L]: unnormalised scores of each label. */
+  /** Shape [B, L]: unnormalised scores of each label. */
   logits: Tensor;
   attentions?: Tensor[];
 }

@@ -219,4 +219,19 @@ describe('GPT.decodeStep (Backend.decodeStack) on native', { skip }, () => {
       cache.layers.forEach((l, i) => assert.deepEqual(l.self.buffers()!.k.toArray(), before[i], `layer ${i}'s keys unchanged`));
     });
   });
+
+  test('an addon built before the tanh GELU (no decodeGeluForms) keeps gelu_new steps off its kernels, which would read erf', () => {
+    const old = Object.create(loaded!.addon, { decodeGeluForms: { value: undefined } }) as NonNullable<typeof loaded>['addon'];
+    const backend = createNativeBackend(old);
+    for (const [activation, fused] of [['gelu_new', false], ['gelu', true]] as const) {
+      const m = new GPT({ vocab: VOCAB, dModel: 16, heads: 2, layers: 1, context: 8, dropout: 0, activation, backend }).eval();
+      noGrad(() => {
+        const cache = m.createCache();
+        m.forward(ids([[1, 2]], backend), { cache });
+        assert.equal(m.decodeStep(ids([[3]], backend), cache) !== null, fused, activation);
+        const x = randn([1, 1, 16], new Rng(1), { backend });
+        assert.equal(m.layers.at(0).decodeStep(x, cache.layer(0).self) !== null, fused, `${activation} block`);
+      });
+    }
+  });
 });
