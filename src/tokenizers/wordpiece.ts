@@ -88,7 +88,7 @@ export function bertPreTokenize(text: string): string[] {
  *
  * @example
  * ```ts
- * const wp = WordPieceTokenizer.train(['unaffable affable'], { vocabSize: 60, minFrequency: 1 });
+ * const wp = WordPieceTokenizer.train(['unaffable, affable!'], { vocabSize: 60, minFrequency: 1 });
  * wp.encode('Affable!', { addSpecial: true }); // [CLS] affable ! [SEP] as ids
  * wp.decode(wp.encode('affable, unaffable')); // 'affable, unaffable'
  * ```
