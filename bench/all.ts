@@ -1,9 +1,11 @@
-// `npm run bench`: sgemm, training and inference, qkv against PyTorch, one table per section with the issue's targets.
+// `npm run bench`: sgemm, training and inference, qkv against PyTorch, one table per section with the issue's targets;
+// then GPT-2 small in Hugging Face's layout (qkv only: load time, memory, tokens/s).
 //
 // Options: --quick (fewer steps and rounds, ~2 minutes), --rounds=N (fresh processes per side),
-// --composed (qkv without the native backend's fused kernels), --no-torch (sgemm only).
+// --composed (qkv without the native backend's fused kernels), --no-torch (sgemm only), --no-gpt2 (skip GPT-2 small).
 
 import { cpus, loadavg } from 'node:os';
+import { benchGpt2Small } from './gpt2-small.js';
 import { benchInfer } from './infer.js';
 import { flag, option } from './common.js';
 import { benchSgemm } from './sgemm.js';
@@ -17,4 +19,5 @@ console.log(`qkv bench ${new Date().toISOString().slice(0, 16)}Z; ${cpus()[0]?.m
 await benchSgemm();
 await benchTrain(quick, rounds, composed);
 await benchInfer(quick, rounds, composed);
+if (!flag('no-gpt2')) await benchGpt2Small();
 console.log(`\nload average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

@@ -1,4 +1,4 @@
-// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info and demo (commander).
+// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export and demo (commander).
 
 import { Command, CommanderError, Option } from 'commander';
 import { installDefaultBackend } from '../node/backend-select.js';
@@ -7,6 +7,7 @@ import { QKV_VERSION } from '../train/checkpoint.js';
 import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/index.js';
 import { demoCommand } from './demo.js';
+import { exportCommand } from './export.js';
 import { CliError, intAtLeast, intUpToLimit, numberIn, oneOf } from './errors.js';
 import { trainCommand } from './train.js';
 import { classifyCommand, fillMaskCommand } from './classify.js';
@@ -109,6 +110,14 @@ export function buildProgram(): Command {
     .argument('<checkpoint>', 'a checkpoint or run folder')
     .action((path: string) => infoCommand(path));
 
+  program.command('export')
+    .description('write a checkpoint in another layout: --format hf gives a Hugging Face folder (GPT2LMHeadModel, BertForMaskedLM, ...; docs/hf.md)')
+    .argument('<checkpoint>', 'a checkpoint or run folder (uses its best/)')
+    .argument('<dir>', 'the folder to write (config.json, model.safetensors, tokenizer.json, tokenizer_config.json)')
+    .addOption(new Option('--format <format>', 'the layout').argParser(oneOf(['hf'] as const)).makeOptionMandatory())
+    .option('--overwrite', 'replace <dir> if it exists')
+    .action((path: string, dir: string, flags) => exportCommand(path, dir, flags));
+
   program.command('demo')
     .description('train the small g2p preset for 3 minutes, then score it and pronounce a few words (npm run demo)')
     .option('--out <dir>', 'run folder (its best/ and last/ are replaced)', 'runs/demo')
@@ -133,7 +142,7 @@ function decodingOptions(command: Command, maxNewTokens: string): Command {
 function usageMessage(e: CommanderError, argv: readonly string[]): string {
   const msg = e.message.replace(/^error: /, '');
   const sub = argv.find((a) => !a.startsWith('-'));
-  const help = sub && ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'classify', 'fill-mask', 'info', 'demo'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
+  const help = sub && ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'classify', 'fill-mask', 'info', 'export', 'demo'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
   return `${msg} (see ${help})`;
 }
 

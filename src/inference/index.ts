@@ -16,6 +16,8 @@ export { loadPretrained, isPretrainedFiles, PRETRAINED_FILES, PRETRAINED_KINDS }
 export type { Pretrained, PretrainedSeq2Seq, PretrainedCausal, PretrainedMaskedLM, PretrainedClassifier, PretrainedFiles, LoadPretrainedOptions } from './pretrained.js';
 export { classifierIds, classifyTexts, fillMask, paddedBatch } from './classification.js';
 export type { SequenceClassifier, LabelScore, MaskFill } from './classification.js';
+export { readHFCheckpoint, hfFolderFiles, isHFFolder, HF_FILES } from './hf-folder.js';
+export type { HFCheckpointData } from './hf-folder.js';
 export { pipeline, pipelineFor, pipelineTask, PipelineError, PIPELINE_TASKS, PIPELINE_ALIASES } from './pipeline.js';
 export type {
   Seq2SeqPipeline, TextGenerationPipeline, PipelineTypes, PipelineTaskName, PipelineTask, PipelineOptions, PipelineSource,

@@ -8,6 +8,7 @@ import { Transformer } from '../models/transformer.js';
 import { CHECKPOINT_FILES, CheckpointError, readCheckpoint } from '../train/checkpoint.js';
 import type { CheckpointConfig } from '../train/checkpoint.js';
 import { modelFromCheckpoint } from '../train/checkpoint-models.js';
+import { HF_FILES, isHFFolder, readHFCheckpoint } from './hf-folder.js';
 import type { TrainedModel } from './model.js';
 import type { SequenceClassifier } from './classification.js';
 
@@ -55,7 +56,7 @@ export const PRETRAINED_KINDS = ['transformer', 'gpt', 'bert', 'bert-classifier'
 export type PretrainedFiles = Readonly<Record<string, Uint8Array | string>> | ReadonlyMap<string, Uint8Array | string>;
 
 /** The files of a checkpoint that using its model reads. */
-export const PRETRAINED_FILES: readonly string[] = [CHECKPOINT_FILES.config, CHECKPOINT_FILES.model, CHECKPOINT_FILES.tokenizer, CHECKPOINT_FILES.targetTokenizer];
+export const PRETRAINED_FILES: readonly string[] = [CHECKPOINT_FILES.config, CHECKPOINT_FILES.model, CHECKPOINT_FILES.tokenizer, CHECKPOINT_FILES.targetTokenizer, HF_FILES.tokenizerConfig];
 
 /** Options of {@link loadPretrained}. */
 export interface LoadPretrainedOptions {
@@ -78,7 +79,8 @@ export function isPretrainedFiles(x: unknown): x is PretrainedFiles {
 }
 
 /**
- * Loads a checkpoint that qkv saved, from its files: checks them, builds the model of its kind
+ * Loads a checkpoint that qkv saved, or a Hugging Face folder (GPT-2 or BERT: config.json with
+ * model_type, model.safetensors, tokenizer.json; see docs/hf.md), from its files: checks them, builds the model of its kind
  * (PRETRAINED_KINDS: 'transformer', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier') in eval mode with its weights, and reads the tokenizers. Whatever task
  * trained it (a custom one too), it comes back the same way. A problem is a CheckpointError
  * naming the file and field. No file system: on Node, src/node's loadPretrained takes a folder.
@@ -101,7 +103,8 @@ export async function loadPretrained(files: PretrainedFiles, opts: LoadPretraine
     else if (v instanceof Uint8Array) bytes.set(name, v);
     else throw new ArgumentError(`loadPretrained: ${source}/${name} is ${v === null ? 'null' : typeof v}, expected a Uint8Array or a string`);
   }
-  const ck = readCheckpoint(bytes, { source });
+  // A Hugging Face folder (config.json with model_type) is read through its name mapping, as qkv's own.
+  const ck = isHFFolder(bytes) ? readHFCheckpoint(bytes, { source }) : readCheckpoint(bytes, { source });
   const kind = ck.config.modelKind;
   if (!(PRETRAINED_KINDS as readonly string[]).includes(kind)) throw new CheckpointError(`${source}/config.json: modelKind is "${kind}", which qkv cannot use, expected one of ${PRETRAINED_KINDS.map((k) => `"${k}"`).join(', ')}`);
   if (!ck.tokenizer) throw new CheckpointError(`${source}/tokenizer.json: file is missing, expected it to turn text into the model's tokens`);

@@ -8,6 +8,7 @@
 
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { HF_FILES, isHFFolder, readHFCheckpoint } from '../inference/hf-folder.js';
 import type { Module } from '../nn/module.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { CHECKPOINT_FILES, CheckpointError, checkpointFiles, readCheckpoint } from '../train/checkpoint.js';
@@ -60,7 +61,8 @@ export async function readCheckpointFiles(dir: string, names: readonly string[] 
 }
 
 /**
- * Reads a checkpoint folder's files and checks them, without building a model. When `dir` is
+ * Reads a checkpoint folder's files and checks them, without building a model; a Hugging Face
+ * folder (config.json with model_type, see docs/hf.md) is read through its name mapping. When `dir` is
  * missing because a save crashed mid-swap, the newest complete copy it left (`<dir>.old-*` or
  * `<dir>.tmp-*`, checked against its manifest) is read; an incomplete one never is.
  *
@@ -69,8 +71,14 @@ export async function readCheckpointFiles(dir: string, names: readonly string[] 
  * ck.trainerState?.step; // 2000
  */
 export async function readCheckpointDir(dir: string, opts: Omit<ReadCheckpointOptions, 'source'> = {}): Promise<CheckpointData> {
-  const read = await readCheckpointFiles(dir);
-  return readCheckpoint(read.files, { ...opts, source: read.dir });
+  const read = await readCheckpointFiles(dir, [...Object.values(CHECKPOINT_FILES), HF_FILES.tokenizerConfig]);
+  if (!isHFFolder(read.files)) return readCheckpoint(read.files, { ...opts, source: read.dir });
+  // A Hugging Face folder (config.json with model_type): qkv info, eval, export and --init-from read it too.
+  const ck = readHFCheckpoint(read.files, { source: read.dir });
+  if (opts.kind !== undefined && ck.config.modelKind !== opts.kind) {
+    throw new CheckpointError(`${read.dir}/config.json: a Hugging Face ${ck.config.modelKind} folder, expected modelKind "${opts.kind}"`);
+  }
+  return ck;
 }
 
 /**

@@ -13,6 +13,7 @@ export { DIR_MANIFEST, findCompleteCopy, isCompleteDir, writeFileAtomic, writeDi
 export { saveCheckpoint, readCheckpointDir, readCheckpointFiles, resolveCheckpointDir, loadCheckpoint, checkpointSaver } from './checkpoint.js';
 // A folder path or the files: these two shadow the files-only ones of the inference room.
 export { loadPretrained, pipeline } from './pretrained.js';
+export { gpt2Tokenizer, GPT2_TOKENIZER_PACKAGE } from './gpt2-tokenizer.js';
 export type { LoadedCheckpoint, CheckpointSaverInfo } from './checkpoint.js';
 export { progressBar, formatSeconds, barProgress } from './progress.js';
 export type { ProgressBar, ProgressBarOptions, BarProgress, RunPosition } from './progress.js';
