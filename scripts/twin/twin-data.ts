@@ -136,8 +136,8 @@ function trainingOptions(c: TaskConfig): Record<string, unknown> {
  * ex.train!.length; // 2000 pairs
  */
 export async function twinExport(config: TaskConfig): Promise<TwinExport> {
-  if (config.task === 'seq2seq' || (config.task === 'lm' && typeof config.train === 'string')) {
-    throw new ArgumentError(`twinExport: a ${config.task} run on your own data has no PyTorch twin, expected g2p, translate or lm on its packaged dataset`);
+  if (config.task === 'seq2seq' || config.task === 'mlm' || config.task === 'classify' || (config.task === 'lm' && (typeof config.train === 'string' || config.corpus !== 'sotu'))) {
+    throw new ArgumentError(`twinExport: a ${config.task} run ${config.task === 'mlm' || config.task === 'classify' ? 'has' : 'on your own data (or the pre-training corpus) has'} no PyTorch twin, expected g2p, translate or lm on its packaged dataset`);
   }
   const run = await buildTaskRun(config);
   const tok = run.tokenizer;

@@ -1,4 +1,4 @@
-// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, info, export and demo (commander).
+// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export and demo (commander).
 
 import { Command, CommanderError, Option } from 'commander';
 import { installDefaultBackend } from '../node/backend-select.js';
@@ -10,6 +10,7 @@ import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
 import { CliError, intAtLeast, intUpToLimit, numberIn, oneOf } from './errors.js';
 import { trainCommand } from './train.js';
+import { classifyCommand, fillMaskCommand } from './classify.js';
 import { evalCommand, g2pCommand, generateCommand, infoCommand, seq2seqCommand, translateCommand } from './use.js';
 
 /** The program, with every subcommand; errors are thrown (exitOverride), never printed by commander. */
@@ -39,13 +40,14 @@ export function buildProgram(): Command {
     .option('--skip-bad-rows', 'skip and count malformed rows of --train/--valid instead of stopping at the first')
     .option('--init-from <checkpoint>', 'fine-tune: start from this checkpoint\'s (or run folder\'s) weights and tokenizers, with a new optimizer and schedule')
     .option('--resize-vocab', 'with --init-from: add the new data\'s unknown characters/symbols to the tokenizers (and rows to the embeddings)')
+    .option('--label-fraction <f>', 'classify: use this share of the training labels (0.01, 0.1, 1), stratified, chosen by --seed', numberIn(0, 1, true))
     .addHelpText('after', `\nTasks:\n${tasks}\nPresets: tiny (seconds, for tests), small (a few minutes), base (about an hour on 2 cores).\nYour own data: docs/data.md ("Your own data"); config fields: docs/config.md.`)
     .action((target: string, flags) => trainCommand(target, flags));
 
   program.command('eval')
-    .description("score a checkpoint on a split with the task's metrics (g2p: WER/PER, translate: BLEU/chrF, lm: perplexity/bpc, seq2seq: exact match/CER/BLEU/chrF)")
+    .description("score a checkpoint on a split with the task's metrics (g2p: WER/PER, translate: BLEU/chrF, lm: perplexity/bpc, seq2seq: exact match/CER/BLEU/chrF, mlm: masked-token accuracy/perplexity, classify: accuracy/precision/recall/F1)")
     .argument('<checkpoint>', 'a checkpoint folder, or a run folder (uses its best/)')
-    .addOption(new Option('--split <split>', 'which split (default: test; valid for your own data, which has no test split)').argParser(oneOf(['valid', 'test'] as const)))
+    .addOption(new Option('--split <split>', 'which split (default: test; valid for your own data, the pre-training corpus and mlm, which have no test split)').argParser(oneOf(['valid', 'test'] as const)))
     .option('--file <file>', 'score this file instead: pairs for an encoder-decoder (source<TAB>target, or .jsonl), text for an lm (.txt, or .jsonl)')
     .option('--skip-bad-rows', 'skip and count malformed rows of the data instead of stopping at the first')
     .option('--num-beams <k>', "beam size (default: the run's, 4)", intUpToLimit('maxBeams'))
@@ -88,6 +90,21 @@ export function buildProgram(): Command {
     .option('--seed <s>', 'seed of the sampler', intAtLeast(0), 0)
     .action((path: string, flags) => generateCommand(path, flags));
 
+  program.command('classify')
+    .description('label texts with a classifier checkpoint (task classify): the most likely label and its probability, one line per text')
+    .argument('<checkpoint>', 'a classify checkpoint or run folder (BERT or GPT classifier)')
+    .argument('[texts...]', 'texts to label (default: --file, or one per line on stdin)')
+    .option('--file <file>', 'texts to label: one per line, or JSON Lines with a "text" field (.jsonl)')
+    .option('--top-k <k>', 'print the k most likely labels of each text (label<TAB>probability pairs)', intAtLeast(1))
+    .action((path: string, texts: string[], flags) => classifyCommand(path, texts, flags));
+
+  program.command('fill-mask')
+    .description('fill each [MASK] of a text with a BERT masked-LM checkpoint (task mlm): the top fillers and their probabilities')
+    .argument('<checkpoint>', 'an mlm checkpoint or run folder')
+    .argument('[texts...]', 'texts holding [MASK] (default: one per line on stdin)')
+    .option('--top-k <k>', 'fillers per [MASK] (default 5)', intAtLeast(1))
+    .action((path: string, texts: string[], flags) => fillMaskCommand(path, texts, flags));
+
   program.command('info')
     .description('show a checkpoint: task, model config, parameter count, training step and metrics')
     .argument('<checkpoint>', 'a checkpoint or run folder')
@@ -125,7 +142,7 @@ function decodingOptions(command: Command, maxNewTokens: string): Command {
 function usageMessage(e: CommanderError, argv: readonly string[]): string {
   const msg = e.message.replace(/^error: /, '');
   const sub = argv.find((a) => !a.startsWith('-'));
-  const help = sub && ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'info', 'export', 'demo'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
+  const help = sub && ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'classify', 'fill-mask', 'info', 'export', 'demo'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
   return `${msg} (see ${help})`;
 }
 

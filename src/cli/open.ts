@@ -18,10 +18,13 @@ import { CliError } from './errors.js';
 export const METRICS_FILE = 'metrics.json';
 
 /** The model kinds the CLI's commands use, and what each is. */
-export type ModelKind = 'transformer' | 'gpt';
+export type ModelKind = 'transformer' | 'gpt' | 'bert' | 'bert-classifier' | 'gpt-classifier';
 const KIND_WORDS: Record<ModelKind, string> = {
   transformer: 'encoder-decoder: g2p, translate, seq2seq',
   gpt: 'language model: lm',
+  bert: 'BERT masked LM: mlm',
+  'bert-classifier': 'BERT sequence classifier: classify',
+  'gpt-classifier': 'GPT sequence classifier: classify',
 };
 
 /** A checkpoint opened by the CLI. */

@@ -16,8 +16,8 @@ import { TrainingDivergedError } from '../train/health.js';
 import { Trainer } from '../train/trainer.js';
 import type { SaveHook, TrainResult } from '../train/trainer.js';
 import { BadRowError } from '../data/user-files.js';
-import { TASK_NAMES, buildTaskRun, checkPresetName, checkTaskName, checkpointTaskConfig, initFromCheckpoint, loadInitialWeights, saveOptions, taskConfig } from '../train/tasks/index.js';
-import type { PresetName, ReuseTokenizers, TaskConfig, TaskName, TaskRun } from '../train/tasks/index.js';
+import { TASK_NAMES, buildTaskRun, checkPresetName, checkTaskName, checkpointTaskConfig, initFromCheckpoint, loadInitialWeights, loadTransferredWeights, saveOptions, taskConfig } from '../train/tasks/index.js';
+import type { PresetName, ReuseTokenizers, TaskConfig, TaskName, TaskRun, WeightTransfer } from '../train/tasks/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { CliError, UsageError } from './errors.js';
 import { formatCount, formatMetrics } from './format.js';
@@ -42,6 +42,8 @@ export interface TrainFlags {
   initFrom?: string;
   /** With initFrom: grow the tokenizers and embeddings to cover the new data's symbols. */
   resizeVocab?: boolean;
+  /** classify: the share of the training labels used (config field labelFraction). */
+  labelFraction?: number;
 }
 
 /** Where output goes (tests and the demo pass their own). */
@@ -89,8 +91,8 @@ export function readTrainTarget(target: string, flags: TrainFlags): { task: Task
   }
   const name = usage(() => checkTaskName(task), isFile ? '' : ' (or a config .json file)');
   const presetName = usage(() => checkPresetName(preset ?? 'small'));
-  if ((flags.train !== undefined || flags.valid !== undefined) && name !== 'seq2seq' && name !== 'lm') {
-    throw new UsageError(`--${flags.train !== undefined ? 'train' : 'valid'}: task ${name} trains on its packaged dataset; your own pairs go with task seq2seq (qkv train seq2seq --train pairs.tsv), your own text with task lm`);
+  if ((flags.train !== undefined || flags.valid !== undefined) && !['seq2seq', 'lm', 'mlm', 'classify'].includes(name)) {
+    throw new UsageError(`--${flags.train !== undefined ? 'train' : 'valid'}: task ${name} trains on its packaged dataset; your own pairs go with task seq2seq (qkv train seq2seq --train pairs.tsv), your own text with task lm or mlm, your labelled texts with task classify`);
   }
   if (flags.resizeVocab && flags.initFrom === undefined) throw new UsageError('--resize-vocab grows the vocabulary of the checkpoint given to --init-from, expected --init-from too');
   if (flags.overwrite && flags.resume) throw new UsageError('--overwrite removes the run in --out and --resume continues it, expected only one of them');
@@ -102,7 +104,9 @@ export function readTrainTarget(target: string, flags: TrainFlags): { task: Task
     ...(flags.train !== undefined ? { train: resolve(flags.train) } : {}),
     ...(flags.valid !== undefined ? { valid: resolve(flags.valid) } : {}),
     ...(flags.skipBadRows ? { skipBadRows: true } : {}),
+    ...(flags.labelFraction !== undefined ? { labelFraction: flags.labelFraction } : {}),
   };
+  if (flags.labelFraction !== undefined && name !== 'classify') throw new UsageError(`--label-fraction: task ${name} has no labels to subsample, expected task classify`);
   const config = usage(() => taskConfig(name, presetName, { ...overrides, ...flagsOverrides }), '', isFile ? target : '');
   if (config.task === 'seq2seq' && config.train === null && !flags.resume) {
     throw new UsageError(`task seq2seq trains on your own pairs, expected --train pairs.tsv (source<TAB>target lines, or JSON Lines {"source": ..., "target": ...})${isFile ? ` or "train" in ${target}` : ''}`);
@@ -275,14 +279,14 @@ async function trainInto(
   let reuse: ReuseTokenizers | undefined = restore
     ? { tokenizer: restore.tokenizer!, targetTokenizer: restore.targetTokenizer, modelConfig: restore.config.model }
     : undefined;
-  let init: { source: string; state: Awaited<ReturnType<typeof readCheckpointDir>>['modelState'] } | null = null;
+  let init: { source: string; state: Awaited<ReturnType<typeof readCheckpointDir>>['modelState']; transfer: WeightTransfer | null } | null = null;
   if (job.initFrom !== undefined) {
     if (job.resume) throw new UsageError('--init-from starts a new run from a checkpoint and --resume continues one, expected only one of them');
     const dir = resolveCheckpointDir(job.initFrom);
     const from = await readCheckpointDir(dir);
     const plan = initFromCheckpoint(config, from, { resizeVocab: job.resizeVocab ?? false });
     ({ config, reuse } = plan);
-    init = { source: `${dir}/model.safetensors`, state: from.modelState };
+    init = { source: `${dir}/model.safetensors`, state: from.modelState, transfer: plan.transfer };
     for (const line of plan.notes) io.err(line);
   }
 
@@ -310,7 +314,8 @@ async function trainInto(
     const grownTok = [grownVocabulary(run.targetTokenizer ? 'source' : 'the', reuse.tokenizer, run.tokenizer)];
     if (run.targetTokenizer) grownTok.push(grownVocabulary('target', reuse.targetTokenizer ?? reuse.tokenizer, run.targetTokenizer));
     for (const line of grownTok) if (line) io.err(line);
-    for (const line of loadInitialWeights(run.model, init.state, init.source)) io.err(`--resize-vocab: ${line} (new rows initialised as a fresh model's)`);
+    if (init.transfer) for (const line of loadTransferredWeights(run.model, init.state, init.source, init.transfer)) io.err(line);
+    else for (const line of loadInitialWeights(run.model, init.state, init.source)) io.err(`--resize-vocab: ${line} (new rows initialised as a fresh model's)`);
   }
   const params = run.model.parameters().reduce((n, p) => n + p.size, 0);
   io.err(`${run.summary} (ready in ${formatSeconds((performance.now() - t0) / 1000)})`);

@@ -6,7 +6,7 @@ import { LIMITS } from '../core/limits.js';
 import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import type { Seq2SeqGenerationOptions } from '../inference/seq2seq.js';
 import { pipeline } from '../node/pretrained.js';
-import { evaluateLm, evaluatePairsFile, evaluateTask, usesOwnData } from '../train/tasks/index.js';
+import { defaultSplit, evaluateLm, evaluatePairsFile, evaluateTask, usesOwnData } from '../train/tasks/index.js';
 import type { EvaluateOptions, G2PConfig, TrainedModel } from '../train/tasks/index.js';
 import { BadRowError, BadRows } from '../data/user-files.js';
 import { readProgress } from '../node/read-progress.js';
@@ -71,7 +71,7 @@ function decoding(c: { config: unknown }): { beam: number; lengthPenalty: number
 export async function evalCommand(path: string, flags: EvalFlags, io: Output = stdio): Promise<void> {
   const asked = aliased(flags.numBeams, flags.beam, '--num-beams', '--beam');
   const c = await openCheckpoint(path, { needTokenizer: true });
-  const beam = c.ck.config.modelKind === 'gpt' ? undefined : (asked ?? decoding(c).beam);
+  const beam = c.ck.config.modelKind !== 'transformer' ? undefined : (asked ?? decoding(c).beam);
   const t0 = performance.now();
   const badRows = new BadRows(Boolean(flags.skipBadRows || (c.config as { skipBadRows?: boolean } | null)?.skipBadRows));
   const reading = readProgress();
@@ -95,9 +95,12 @@ export async function evalCommand(path: string, flags: EvalFlags, io: Output = s
 async function score(c: OpenedCheckpoint, flags: EvalFlags, o: Pick<EvaluateOptions, 'beam' | 'badRows' | 'onProgress'>): Promise<{ what: string; metrics: Record<string, number> }> {
   const gpt = c.ck.config.modelKind === 'gpt';
   if (c.config) {
-    const split = flags.split ?? (usesOwnData(c.config) ? 'valid' : 'test');
+    const split = flags.split ?? defaultSplit(c.config);
     const metrics = await evaluateTask(c.config, c, { ...o, split, limit: flags.limit, file: flags.file });
     return { what: `${c.task} on ${flags.file ?? `the ${split} split`}`, metrics };
+  }
+  if (!gpt && c.ck.config.modelKind !== 'transformer') {
+    throw new CliError(`${c.dir}: a ${c.ck.config.modelKind} checkpoint trained on ${c.task ? `task '${c.task}'` : 'no recorded task'}, which qkv eval scores only for the tasks mlm and classify`);
   }
   if (flags.file === undefined) {
     const data = gpt ? 'a text file (.txt, or JSON Lines {"text": ...})' : 'a file of pairs (source<TAB>target, or JSON Lines {"source": ..., "target": ...})';

@@ -22,3 +22,5 @@ export type { LabeledText, RawMail, StratifiedShares, SpamCounts } from './spam.
 export { loadSpamAssassin, loadPretrainingCorpus } from './load.js';
 export { brownToText, buildPretrainingCorpus, CORPUS_VALID_SHARE } from './corpus.js';
 export type { CorpusDocument, CorpusSize, CorpusSource, PretrainingCorpus } from './corpus.js';
+export { readLabeledTexts, parseLabeledJson } from './labeled-files.js';
+export type { TextLabel, LabelColumns, ReadLabeledOptions } from './labeled-files.js';

@@ -12,12 +12,15 @@ export { streamText, generateText, continueText, fitContext, DEFAULT_MAX_NEW_TOK
 export type { TextGenerationOptions, CausalAnswer, ContextFit, ContinueOptions } from './causal.js';
 export { toAttentionMap, tokenStrings, seq2seqAttentions, causalAttentions } from './attentions.js';
 export type { AttentionMap, Seq2SeqAttentions, CausalAttentions } from './attentions.js';
-export { loadPretrained, isPretrainedFiles, PRETRAINED_FILES } from './pretrained.js';
-export type { Pretrained, PretrainedSeq2Seq, PretrainedCausal, PretrainedFiles, LoadPretrainedOptions } from './pretrained.js';
+export { loadPretrained, isPretrainedFiles, PRETRAINED_FILES, PRETRAINED_KINDS } from './pretrained.js';
+export type { Pretrained, PretrainedSeq2Seq, PretrainedCausal, PretrainedMaskedLM, PretrainedClassifier, PretrainedFiles, LoadPretrainedOptions } from './pretrained.js';
+export { classifierIds, classifyTexts, fillMask, paddedBatch } from './classification.js';
+export type { SequenceClassifier, LabelScore, MaskFill } from './classification.js';
 export { readHFCheckpoint, hfFolderFiles, isHFFolder, HF_FILES } from './hf-folder.js';
 export type { HFCheckpointData } from './hf-folder.js';
 export { pipeline, pipelineFor, pipelineTask, PipelineError, PIPELINE_TASKS, PIPELINE_ALIASES } from './pipeline.js';
 export type {
   Seq2SeqPipeline, TextGenerationPipeline, PipelineTypes, PipelineTaskName, PipelineTask, PipelineOptions, PipelineSource,
   Seq2SeqCallOptions, Seq2SeqOutput, TextGenerationCallOptions, TextGenerationOutput,
+  TextClassificationPipeline, TextClassificationCallOptions, FillMaskPipeline, FillMaskCallOptions, AnyPipeline,
 } from './pipeline.js';

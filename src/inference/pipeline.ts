@@ -8,8 +8,11 @@ import { causalAttentions, seq2seqAttentions } from './attentions.js';
 import type { CausalAttentions, Seq2SeqAttentions } from './attentions.js';
 import { generateText, streamText } from './causal.js';
 import type { TextGenerationOptions } from './causal.js';
+import { classifyTexts, fillMask } from './classification.js';
+import type { LabelScore, MaskFill } from './classification.js';
 import { isPretrainedFiles, loadPretrained } from './pretrained.js';
-import type { Pretrained, PretrainedCausal, PretrainedFiles, PretrainedSeq2Seq } from './pretrained.js';
+import type { Pretrained, PretrainedCausal, PretrainedClassifier, PretrainedFiles, PretrainedMaskedLM, PretrainedSeq2Seq } from './pretrained.js';
+import type { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 import { G2P_RULES, TEXT2TEXT_RULES, TRANSLATE_RULES, answerIds, answerSeq2Seq, encodeSources, maxLenRule, streamSeq2Seq } from './seq2seq.js';
 import type { Seq2SeqGenerationOptions, Seq2SeqRules } from './seq2seq.js';
 
@@ -80,6 +83,41 @@ export interface TextGenerationPipeline {
   readonly pretrained: PretrainedCausal;
 }
 
+/** Options of a call of the text-classification pipeline. */
+export interface TextClassificationCallOptions {
+  /** The most likely this many labels per text (default 1, as HF); null: every label, whose scores sum to 1. */
+  topK?: number | null;
+}
+
+/**
+ * The text-classification pipeline: each text's labels with their softmax probabilities, most
+ * likely first (`[{ label, score }]`, HF's shape); an array of texts gives one such list each.
+ */
+export interface TextClassificationPipeline {
+  (input: string, options?: TextClassificationCallOptions): Promise<LabelScore[]>;
+  (input: readonly string[], options?: TextClassificationCallOptions): Promise<LabelScore[][]>;
+  readonly task: 'text-classification';
+  readonly pretrained: PretrainedClassifier;
+}
+
+/** Options of a call of the fill-mask pipeline. */
+export interface FillMaskCallOptions {
+  /** Fillers per [MASK] (default 5, as HF). */
+  topK?: number;
+}
+
+/**
+ * The fill-mask pipeline: the top fillers of each [MASK] of a text. As HF: a text with one [MASK]
+ * gives one list of `{ token, tokenStr, score, sequence }`, a text with several a list per [MASK];
+ * an array of texts gives one answer each.
+ */
+export interface FillMaskPipeline {
+  (input: string, options?: FillMaskCallOptions): Promise<MaskFill[] | MaskFill[][]>;
+  (input: readonly string[], options?: FillMaskCallOptions): Promise<(MaskFill[] | MaskFill[][])[]>;
+  readonly task: 'fill-mask';
+  readonly pretrained: PretrainedMaskedLM;
+}
+
 /** The pipeline of each task name (aliases included). */
 export interface PipelineTypes {
   'g2p': Seq2SeqPipeline;
@@ -88,21 +126,29 @@ export interface PipelineTypes {
   'text2text-generation': Seq2SeqPipeline;
   'text-generation': TextGenerationPipeline;
   'generate': TextGenerationPipeline;
+  'text-classification': TextClassificationPipeline;
+  'classify': TextClassificationPipeline;
+  'fill-mask': FillMaskPipeline;
 }
+
+/** Any pipeline. */
+export type AnyPipeline = Seq2SeqPipeline | TextGenerationPipeline | TextClassificationPipeline | FillMaskPipeline;
 
 /** The task names pipeline() takes (HF's, plus 'g2p', and the aliases 'translate' and 'generate'). */
 export type PipelineTaskName = keyof PipelineTypes;
 
 /** The canonical task names. */
-export const PIPELINE_TASKS = ['g2p', 'translation', 'text2text-generation', 'text-generation'] as const;
+export const PIPELINE_TASKS = ['g2p', 'translation', 'text2text-generation', 'text-generation', 'text-classification', 'fill-mask'] as const;
 export type PipelineTask = (typeof PIPELINE_TASKS)[number];
 
 /** Other names of the tasks: qkv's command names. */
-export const PIPELINE_ALIASES: Readonly<Record<string, PipelineTask>> = { translate: 'translation', generate: 'text-generation' };
+export const PIPELINE_ALIASES: Readonly<Record<string, PipelineTask>> = { translate: 'translation', generate: 'text-generation', classify: 'text-classification' };
 
 /** Options of {@link pipeline}: defaults for every call (a call's own options win), and the backend of a model it loads. */
 export type PipelineOptions<T extends PipelineTaskName = PipelineTaskName> =
-  (PipelineTypes[T] extends TextGenerationPipeline ? TextGenerationCallOptions : Seq2SeqCallOptions) & { backend?: Backend };
+  (PipelineTypes[T] extends TextGenerationPipeline ? TextGenerationCallOptions
+    : PipelineTypes[T] extends TextClassificationPipeline ? TextClassificationCallOptions
+      : PipelineTypes[T] extends FillMaskPipeline ? FillMaskCallOptions : Seq2SeqCallOptions) & { backend?: Backend };
 
 /** What pipeline() takes as the model: a loaded checkpoint, or its files (a folder path on Node: src/node). */
 export type PipelineSource = Pretrained | PretrainedFiles;
@@ -110,7 +156,7 @@ export type PipelineSource = Pretrained | PretrainedFiles;
 /** What a task needs of a checkpoint, and how it answers: one object per task. */
 interface TaskSpec {
   task: PipelineTask;
-  kind: 'transformer' | 'gpt';
+  kind: 'transformer' | 'gpt' | 'bert' | 'classifier';
   /** The training task the checkpoint must record (null: any). */
   trainedOn: string | null;
 }
@@ -120,9 +166,23 @@ const SPECS: Record<PipelineTask, TaskSpec & { rules?: Seq2SeqRules }> = {
   'translation': { task: 'translation', kind: 'transformer', trainedOn: 'translate', rules: TRANSLATE_RULES },
   'text2text-generation': { task: 'text2text-generation', kind: 'transformer', trainedOn: null, rules: TEXT2TEXT_RULES },
   'text-generation': { task: 'text-generation', kind: 'gpt', trainedOn: null },
+  'text-classification': { task: 'text-classification', kind: 'classifier', trainedOn: null },
+  'fill-mask': { task: 'fill-mask', kind: 'bert', trainedOn: null },
 };
 
+/** What each kind of checkpoint is, and which pipeline takes it. */
+const KIND_USE: Record<string, { what: string; pipeline: string }> = {
+  transformer: { what: "an encoder-decoder 'transformer' checkpoint", pipeline: "pipeline('text2text-generation')" },
+  gpt: { what: "a decoder-only 'gpt' checkpoint", pipeline: "pipeline('text-generation')" },
+  bert: { what: "a BERT masked-LM 'bert' checkpoint (task mlm)", pipeline: "pipeline('fill-mask')" },
+  classifier: { what: "a sequence classifier ('bert-classifier' or 'gpt-classifier', task classify)", pipeline: "pipeline('text-classification')" },
+};
+
+/** The pipeline kind of a checkpoint kind: both classifiers answer text-classification. */
+const specKind = (kind: string): string => (kind === 'bert-classifier' || kind === 'gpt-classifier' ? 'classifier' : kind);
+
 const SEQ2SEQ_OPTIONS = ['numBeams', 'lengthPenalty', 'maxNewTokens', 'outputAttentions'];
+const TOP_K_OPTIONS = ['topK'];
 const CAUSAL_OPTIONS = ['maxNewTokens', 'doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'seed', 'onWarning', 'returnFullText', 'outputAttentions'];
 
 function taskList(): string {
@@ -147,10 +207,9 @@ export function pipelineTask(name: string, source?: string): PipelineTask {
 /** Throws a PipelineError naming the task and the checkpoint's kind and task unless the checkpoint fits the task. */
 function checkFits(spec: TaskSpec, p: Pretrained): void {
   const trained = p.task === null ? 'no recorded task' : `task '${p.task}'`;
-  if (p.kind !== spec.kind) {
-    const want = spec.kind === 'gpt' ? "a decoder-only 'gpt' checkpoint" : "an encoder-decoder 'transformer' checkpoint";
-    const other = spec.kind === 'gpt' ? "pipeline('text2text-generation')" : "pipeline('text-generation')";
-    throw new PipelineError(`pipeline('${spec.task}'): ${p.source} holds a '${p.kind}' model (${trained}), expected ${want}; ${other} takes this one`);
+  if (specKind(p.kind) !== spec.kind) {
+    const other = KIND_USE[specKind(p.kind)];
+    throw new PipelineError(`pipeline('${spec.task}'): ${p.source} holds a '${p.kind}' model (${trained}), expected ${KIND_USE[spec.kind].what}${other ? `; ${other.pipeline} takes this one` : ''}`);
   }
   if (spec.trainedOn !== null && p.task !== spec.trainedOn) {
     throw new PipelineError(`pipeline('${spec.task}'): ${p.source}: trained on ${trained}, expected a ${spec.trainedOn} checkpoint; pipeline('text2text-generation') takes any encoder-decoder`);
@@ -260,6 +319,61 @@ function textGenerationPipeline(p: PretrainedCausal, base: TextGenerationCallOpt
   return Object.assign(call, { stream, task: 'text-generation' as const, pretrained: p }) as unknown as TextGenerationPipeline;
 }
 
+/** The most tokens a classifier reads of a text: its run's context (task options), within the model's positions. */
+function classifierContext(p: PretrainedClassifier): number {
+  const cfg = p.model.config as { maxPositions?: number; context?: number };
+  const positions = cfg.maxPositions ?? cfg.context ?? 512;
+  const ran = (p.config.task?.options as { model?: { context?: unknown } } | undefined)?.model?.context;
+  return typeof ran === 'number' && Number.isInteger(ran) && ran >= 3 ? Math.min(ran, positions) : positions;
+}
+
+function checkTopK(task: PipelineTask, topK: unknown, allowNull: boolean): void {
+  if (topK === undefined || (allowNull && topK === null)) return;
+  if (!(typeof topK === 'number' && Number.isInteger(topK) && topK >= 1)) {
+    throw new PipelineError(`pipeline('${task}'): topK is ${JSON.stringify(topK)}, expected an integer ≥ 1${allowNull ? ' or null (every label)' : ''}`);
+  }
+}
+
+function textClassificationPipeline(p: PretrainedClassifier, base: TextClassificationCallOptions): TextClassificationPipeline {
+  checkTopK('text-classification', base.topK, true);
+  const context = classifierContext(p);
+  const call = async (input: string | readonly string[], options?: TextClassificationCallOptions) => {
+    checkInput('text-classification', input);
+    checkOptionNames('text-classification', options, TOP_K_OPTIONS);
+    const o = { ...base, ...options };
+    checkTopK('text-classification', o.topK, true);
+    const list = typeof input === 'string' ? [input] : [...input];
+    const out = classifyTexts(p, list, { topK: o.topK === null ? undefined : (o.topK ?? 1), context });
+    return typeof input === 'string' ? out[0] : out;
+  };
+  return Object.assign(call, { task: 'text-classification' as const, pretrained: p }) as unknown as TextClassificationPipeline;
+}
+
+function fillMaskPipeline(p: PretrainedMaskedLM, base: FillMaskCallOptions): FillMaskPipeline {
+  checkTopK('fill-mask', base.topK, false);
+  if (typeof (p.tokenizer as Partial<WordPieceTokenizer>).maskId !== 'number') {
+    throw new PipelineError(`pipeline('fill-mask'): ${p.source}: its tokenizer (${p.tokenizer.constructor.name}) has no mask token, expected a WordPiece tokenizer with [MASK]`);
+  }
+  const tokenizer = p.tokenizer as WordPieceTokenizer;
+  const call = async (input: string | readonly string[], options?: FillMaskCallOptions) => {
+    checkInput('fill-mask', input);
+    checkOptionNames('fill-mask', options, TOP_K_OPTIONS);
+    const o = { ...base, ...options };
+    checkTopK('fill-mask', o.topK, false);
+    const one = (text: string) => {
+      let fills: MaskFill[][];
+      try {
+        fills = fillMask({ model: p.model, tokenizer }, text, o);
+      } catch (e) {
+        throw e instanceof ArgumentError ? new PipelineError(`pipeline('fill-mask'): ${e.message.replace(/^fillMask: /, '')}`) : e;
+      }
+      return fills.length === 1 ? fills[0] : fills;
+    };
+    return typeof input === 'string' ? one(input) : input.map(one);
+  };
+  return Object.assign(call, { task: 'fill-mask' as const, pretrained: p }) as unknown as FillMaskPipeline;
+}
+
 /**
  * A pipeline over a loaded checkpoint, without loading anything: checks that the checkpoint fits
  * the task (kind and, for g2p and translation, the training task).
@@ -268,18 +382,26 @@ function textGenerationPipeline(p: PretrainedCausal, base: TextGenerationCallOpt
  * const g2p = pipelineFor('g2p', await loadPretrained(files));
  */
 export function pipelineFor<T extends PipelineTaskName>(task: T, p: Pretrained, options?: PipelineOptions<T>): PipelineTypes[T];
-export function pipelineFor(task: string, p: Pretrained, options?: PipelineOptions): Seq2SeqPipeline | TextGenerationPipeline;
-export function pipelineFor(task: string, p: Pretrained, options: PipelineOptions = {}): Seq2SeqPipeline | TextGenerationPipeline {
+export function pipelineFor(task: string, p: Pretrained, options?: PipelineOptions): AnyPipeline;
+export function pipelineFor(task: string, p: Pretrained, options: PipelineOptions = {}): AnyPipeline {
   const spec = SPECS[pipelineTask(task, p.source)];
   checkFits(spec, p);
   const { backend: _backend, ...base } = options as PipelineOptions & { backend?: Backend };
+  if (p.kind === 'bert-classifier' || p.kind === 'gpt-classifier') {
+    checkOptionNames(spec.task, base, TOP_K_OPTIONS);
+    return textClassificationPipeline(p, base as TextClassificationCallOptions);
+  }
+  if (p.kind === 'bert') {
+    checkOptionNames(spec.task, base, TOP_K_OPTIONS);
+    return fillMaskPipeline(p, base as FillMaskCallOptions);
+  }
   checkCaps(spec.task, base);
   if (p.kind === 'gpt') {
     checkOptionNames(spec.task, base, CAUSAL_OPTIONS);
     return textGenerationPipeline(p, base as TextGenerationCallOptions);
   }
   checkOptionNames(spec.task, base, SEQ2SEQ_OPTIONS);
-  return seq2seqPipeline(spec, p, base as Seq2SeqCallOptions);
+  return seq2seqPipeline(spec, p as PretrainedSeq2Seq, base as Seq2SeqCallOptions);
 }
 
 /**
@@ -298,8 +420,8 @@ export function pipelineFor(task: string, p: Pretrained, options: PipelineOption
  * for await (const piece of g2p.stream('HELLO', { numBeams: 1 })) show(piece);
  */
 export async function pipeline<T extends PipelineTaskName>(task: T, model: PipelineSource, options?: PipelineOptions<T>): Promise<PipelineTypes[T]>;
-export async function pipeline(task: string, model: PipelineSource, options?: PipelineOptions): Promise<Seq2SeqPipeline | TextGenerationPipeline>;
-export async function pipeline(task: string, model: PipelineSource, options: PipelineOptions = {}): Promise<Seq2SeqPipeline | TextGenerationPipeline> {
+export async function pipeline(task: string, model: PipelineSource, options?: PipelineOptions): Promise<AnyPipeline>;
+export async function pipeline(task: string, model: PipelineSource, options: PipelineOptions = {}): Promise<AnyPipeline> {
   if (typeof model === 'string') {
     throw new PipelineError(`pipeline('${task}'): model is the path ${JSON.stringify(model)}; a folder needs qkv's Node entry (src/node/index.ts), elsewhere pass the checkpoint's files or loadPretrained's result`);
   }

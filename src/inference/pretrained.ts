@@ -2,6 +2,7 @@
 
 import type { Backend } from '../backend/backend.js';
 import { ArgumentError } from '../core/errors.js';
+import type { BertForMaskedLM } from '../models/bert.js';
 import { GPT } from '../models/gpt.js';
 import { Transformer } from '../models/transformer.js';
 import { CHECKPOINT_FILES, CheckpointError, readCheckpoint } from '../train/checkpoint.js';
@@ -9,6 +10,7 @@ import type { CheckpointConfig } from '../train/checkpoint.js';
 import { modelFromCheckpoint } from '../train/checkpoint-models.js';
 import { HF_FILES, isHFFolder, readHFCheckpoint } from './hf-folder.js';
 import type { TrainedModel } from './model.js';
+import type { SequenceClassifier } from './classification.js';
 
 /** What every loaded checkpoint has besides its model. */
 interface PretrainedCommon {
@@ -30,8 +32,21 @@ export interface PretrainedCausal extends TrainedModel<GPT>, PretrainedCommon {
   kind: 'gpt';
 }
 
+/** A loaded BERT masked-LM checkpoint (fill-mask); its tokenizer has a [MASK]. */
+export interface PretrainedMaskedLM extends TrainedModel<BertForMaskedLM>, PretrainedCommon {
+  kind: 'bert';
+}
+
+/** A loaded sequence classifier (text-classification): BERT's or GPT's, the label names in `model.labels`. */
+export interface PretrainedClassifier extends TrainedModel<SequenceClassifier>, PretrainedCommon {
+  kind: 'bert-classifier' | 'gpt-classifier';
+}
+
 /** A checkpoint ready to answer: its model (of the kind `kind` names), tokenizers and config. */
-export type Pretrained = PretrainedSeq2Seq | PretrainedCausal;
+export type Pretrained = PretrainedSeq2Seq | PretrainedCausal | PretrainedMaskedLM | PretrainedClassifier;
+
+/** The model kinds loadPretrained answers with. */
+export const PRETRAINED_KINDS = ['transformer', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier'] as const;
 
 /**
  * A checkpoint's files by name, as bytes or text: config.json, model.safetensors, tokenizer.json,
@@ -66,7 +81,7 @@ export function isPretrainedFiles(x: unknown): x is PretrainedFiles {
 /**
  * Loads a checkpoint that qkv saved, or a Hugging Face folder (GPT-2 or BERT: config.json with
  * model_type, model.safetensors, tokenizer.json; see docs/hf.md), from its files: checks them, builds the model of its kind
- * ('transformer' or 'gpt') in eval mode with its weights, and reads the tokenizers. Whatever task
+ * (PRETRAINED_KINDS: 'transformer', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier') in eval mode with its weights, and reads the tokenizers. Whatever task
  * trained it (a custom one too), it comes back the same way. A problem is a CheckpointError
  * naming the file and field. No file system: on Node, src/node's loadPretrained takes a folder.
  *
@@ -91,11 +106,13 @@ export async function loadPretrained(files: PretrainedFiles, opts: LoadPretraine
   // A Hugging Face folder (config.json with model_type) is read through its name mapping, as qkv's own.
   const ck = isHFFolder(bytes) ? readHFCheckpoint(bytes, { source }) : readCheckpoint(bytes, { source });
   const kind = ck.config.modelKind;
-  if (kind !== 'transformer' && kind !== 'gpt') throw new CheckpointError(`${source}/config.json: modelKind is "${kind}", which qkv cannot use, expected "transformer" or "gpt"`);
+  if (!(PRETRAINED_KINDS as readonly string[]).includes(kind)) throw new CheckpointError(`${source}/config.json: modelKind is "${kind}", which qkv cannot use, expected one of ${PRETRAINED_KINDS.map((k) => `"${k}"`).join(', ')}`);
   if (!ck.tokenizer) throw new CheckpointError(`${source}/tokenizer.json: file is missing, expected it to turn text into the model's tokens`);
   const model = modelFromCheckpoint(ck, { backend: opts.backend });
   model.eval();
   const common = { task: ck.config.task?.name ?? null, config: ck.config, source, tokenizer: ck.tokenizer, targetTokenizer: ck.targetTokenizer ?? ck.tokenizer };
   if (kind === 'transformer') return { ...common, kind, model: model as Transformer };
-  return { ...common, kind, model: model as GPT };
+  if (kind === 'bert') return { ...common, kind, model: model as BertForMaskedLM };
+  if (kind === 'bert-classifier' || kind === 'gpt-classifier') return { ...common, kind, model: model as SequenceClassifier };
+  return { ...common, kind: 'gpt', model: model as GPT };
 }

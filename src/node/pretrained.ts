@@ -3,7 +3,7 @@
 import { loadPretrained as loadPretrainedFiles, isPretrainedFiles, PRETRAINED_FILES } from '../inference/pretrained.js';
 import type { LoadPretrainedOptions, Pretrained, PretrainedFiles } from '../inference/pretrained.js';
 import { pipelineFor, pipelineTask } from '../inference/pipeline.js';
-import type { PipelineOptions, PipelineSource, PipelineTaskName, PipelineTypes, Seq2SeqPipeline, TextGenerationPipeline } from '../inference/pipeline.js';
+import type { AnyPipeline, PipelineOptions, PipelineSource, PipelineTaskName, PipelineTypes } from '../inference/pipeline.js';
 import { readCheckpointFiles, resolveCheckpointDir } from './checkpoint.js';
 
 /**
@@ -32,8 +32,8 @@ export async function loadPretrained(dirOrFiles: string | PretrainedFiles, opts:
  * console.log(await g2p('HELLO')); // HH AH0 L OW1
  */
 export async function pipeline<T extends PipelineTaskName>(task: T, model: string | PipelineSource, options?: PipelineOptions<T>): Promise<PipelineTypes[T]>;
-export async function pipeline(task: string, model: string | PipelineSource, options?: PipelineOptions): Promise<Seq2SeqPipeline | TextGenerationPipeline>;
-export async function pipeline(task: string, model: string | PipelineSource, options: PipelineOptions = {}): Promise<Seq2SeqPipeline | TextGenerationPipeline> {
+export async function pipeline(task: string, model: string | PipelineSource, options?: PipelineOptions): Promise<AnyPipeline>;
+export async function pipeline(task: string, model: string | PipelineSource, options: PipelineOptions = {}): Promise<AnyPipeline> {
   pipelineTask(task, typeof model === 'string' ? model : undefined);
   const p = typeof model === 'string' || isPretrainedFiles(model) ? await loadPretrained(model, { backend: options.backend }) : model;
   return pipelineFor(task, p, options);

@@ -8,3 +8,5 @@ export { tokenize13a, corpusBleu, computeBleu } from './bleu.js';
 export type { BleuOptions, BleuScore, BleuStats, BleuSmoothMethod } from './bleu.js';
 export { corpusChrf } from './chrf.js';
 export type { ChrfOptions, ChrfScore } from './chrf.js';
+export { classificationMetrics } from './classification.js';
+export type { ClassificationMetrics } from './classification.js';

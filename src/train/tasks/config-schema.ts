@@ -180,6 +180,7 @@ export const LM_FIELDS = z.object({
   vocabSize: vocabSize(),
   maxTrainExamples: intAtLeastOrNull(1),
   evalChars: intAtLeast(1),
+  corpus: oneOf(['sotu', 'pretraining']),
   ...USER_DATA_FIELDS,
 }).superRefine(bpeVocab((c) => c.tokenizer === 'bpe'));
 
@@ -208,8 +209,52 @@ export const SEQ2SEQ_FIELDS = z.object({
     }
   });
 
+/** An encoder's model fields (mlm, classify): BERT's sizes, and the context its positions cover. */
+export const ENCODER_MODEL_FIELDS = z.object({
+  ...ATTENTION_FIELDS,
+  layers: intAtLeast(1),
+  dFF: intAtLeast(1),
+  // [CLS] and [SEP] around at least one token.
+  context: intAtLeast(3),
+}).superRefine(headsDivideDModel);
+
+/** A WordPiece vocabulary holds its 5 special tokens ([PAD], [CLS], [SEP], [UNK], [MASK]) and more. */
+export const MIN_WORDPIECE_VOCAB = 6;
+
+/** mlm's fields. */
+export const MLM_FIELDS = z.object({
+  task: z.literal('mlm', { error: "'mlm'" }),
+  ...TRAINING_FIELDS.shape,
+  model: ENCODER_MODEL_FIELDS,
+  vocabSize: intAtLeast(MIN_WORDPIECE_VOCAB),
+  maskProb: inOpen(0, 1),
+  maxTrainExamples: intAtLeastOrNull(1),
+  evalSequences: intAtLeast(1),
+  ...USER_DATA_FIELDS,
+});
+
+/** classify's fields. */
+export const CLASSIFY_FIELDS = z.object({
+  task: z.literal('classify', { error: "'classify'" }),
+  ...TRAINING_FIELDS.shape,
+  arch: oneOf(['bert', 'gpt']),
+  model: ENCODER_MODEL_FIELDS,
+  vocabSize: intAtLeast(MIN_WORDPIECE_VOCAB),
+  labelFraction: z.number({ error: 'a number in (0, 1]' }).gt(0, { error: 'a number in (0, 1]' }).max(1, { error: 'a number in (0, 1]' }),
+  positiveLabel: z.string({ error: 'a string (a label name) or null' }).nullable(),
+  textColumn: z.string({ error: 'a string (a column or field name)' }).min(1, { error: 'a non-empty string (a column or field name)' }),
+  labelColumn: z.string({ error: 'a string (a column or field name)' }).min(1, { error: 'a non-empty string (a column or field name)' }),
+  maxTrainExamples: intAtLeastOrNull(1),
+  evalExamples: intAtLeastOrNull(1),
+  ...USER_DATA_FIELDS,
+}).superRefine((c, ctx) => {
+  if (c.arch === 'gpt' && c.vocabSize < MIN_BPE_VOCAB) {
+    ctx.addIssue({ code: 'custom', path: ['vocabSize'], input: c.vocabSize, message: `an integer ≥ ${MIN_BPE_VOCAB} (4 special tokens and the 256 bytes) for arch 'gpt' (a bpe tokenizer)` });
+  }
+});
+
 /** The schema of each task's config, by task name. */
-export const TASK_SCHEMAS = { g2p: G2P_FIELDS, translate: TRANSLATE_FIELDS, lm: LM_FIELDS, seq2seq: SEQ2SEQ_FIELDS } as const;
+export const TASK_SCHEMAS = { g2p: G2P_FIELDS, translate: TRANSLATE_FIELDS, lm: LM_FIELDS, seq2seq: SEQ2SEQ_FIELDS, mlm: MLM_FIELDS, classify: CLASSIFY_FIELDS } as const;
 
 /** A JSON-ish value as an error message shows it: numbers as written (NaN, -5, 1.5), strings quoted, missing as missing. */
 export function showValue(v: unknown): string {

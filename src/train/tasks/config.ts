@@ -109,9 +109,9 @@ function merge(into: Plain, from: Plain, task: string, prefix: string): void {
       merge(cur as Plain, value as Plain, task, `${name}.`);
       continue;
     }
-    const expected = cur === null ? (PATHS.has(key) ? 'string' : 'number') : typeof cur;
+    const expected = cur === null ? (PATHS.has(key) || STRINGS.has(key) ? 'string' : 'number') : typeof cur;
     const ok = typeof value === expected || (value === null && (cur === null || NULLABLE.has(key)));
-    if (!ok) throw new ArgumentError(`config field '${name}' is ${JSON.stringify(value)}, expected a ${expected}${PATHS.has(key) ? ' (a file path) or null' : ''}`);
+    if (!ok) throw new ArgumentError(`config field '${name}' is ${JSON.stringify(value)}, expected a ${expected}${PATHS.has(key) ? ' (a file path) or null' : STRINGS.has(key) ? ' or null' : ''}`);
     if (typeof value === 'number' && !Number.isFinite(value)) throw new ArgumentError(`config field '${name}' is ${value}, expected a finite number`);
     into[key] = value;
   }
@@ -122,6 +122,9 @@ const NULLABLE = new Set(['maxMinutes', 'patience', 'maxTrainExamples', 'cooldow
 
 /** Fields that hold a file path or null (your own data files; null in the presets). */
 const PATHS = new Set(['train', 'valid']);
+
+/** Other fields that hold a string or null (null in the presets: a default chosen from the data). */
+const STRINGS = new Set(['positiveLabel']);
 
 /**
  * The Trainer options a config asks for: Noam's warm-up and factor (decayed as the paper, or held

@@ -1,7 +1,8 @@
-// The language-model recipe: State of the Union addresses (or your own text) with a GPT decoder and a byte-level BPE (or characters).
+// The language-model recipe: State of the Union addresses, the pre-training corpus (or your own text) with a GPT decoder and a byte-level BPE (or characters).
 
 import type { LmBatch } from '../../data/batching.js';
 import { lmBatches, lmChunkCount } from '../../data/batching.js';
+import { loadPretrainingCorpus } from '../../data/load.js';
 import { loadSotu } from '../../data/sotu.js';
 import type { SotuSpeech } from '../../data/sotu.js';
 import { ArgumentError } from '../../core/errors.js';
@@ -40,11 +41,17 @@ export interface LmConfig extends TrainingConfig {
   skipBadRows: boolean;
   /** Without a valid file: the share of `train`'s line groups (or documents) held out, by FNV-1a hash. */
   validShare: number;
+  /**
+   * Without `train`: 'sotu', the State of the Union addresses (train, valid and test splits), or
+   * 'pretraining', the pre-training corpus of loadPretrainingCorpus (train and valid only; the
+   * corpus mlm pre-trains BERT on).
+   */
+  corpus: 'sotu' | 'pretraining';
 }
 
 const COMMON = {
   task: 'lm' as const, labelSmoothing: 0, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, ...SAFETY_DEFAULTS, tokenizer: 'bpe',
-  train: null, valid: null, skipBadRows: false, validShare: 0.05,
+  train: null, valid: null, skipBadRows: false, validShare: 0.05, corpus: 'sotu' as const,
 };
 
 /** tiny: seconds, for tests. small: a few minutes. base: about an hour on 2 cores. */
@@ -82,6 +89,12 @@ function userText(c: LmConfig): LmConfig & { train: string } | null {
 /** Speeches joined into one text, separated by blank lines. */
 export function sotuText(speeches: readonly SotuSpeech[], maxChars: number | null = null): string {
   const text = speeches.map((s) => s.text.trim()).join('\n\n');
+  return maxChars === null ? text : text.slice(0, maxChars);
+}
+
+/** Documents joined into one text, separated by blank lines (the first `maxChars` characters). */
+export function documentsText(docs: readonly string[], maxChars: number | null = null): string {
+  const text = docs.map((d) => d.trim()).join('\n\n');
   return maxChars === null ? text : text.slice(0, maxChars);
 }
 
@@ -124,6 +137,20 @@ export async function lmTask(c: LmConfig, reuse?: ReuseTokenizers, o: BuildOptio
     validIds = t.valid;
     characters = t.trainChars;
     what = own.valid !== null ? `${own.train}, valid ${own.valid}` : `${own.train}, ${t.groups.valid} of ${t.groups.train + t.groups.valid} line groups held out`;
+  } else if (c.corpus === 'pretraining') {
+    const corpus = await loadPretrainingCorpus();
+    const text = documentsText(corpus.train, c.maxTrainExamples);
+    if (reuse) {
+      const b = reusedTokenizer(reuse.tokenizer, 'text', reuse, 'the pre-training corpus');
+      b.add(text);
+      tokenizer = b.finish();
+    } else {
+      tokenizer = c.tokenizer === 'char' ? CharTokenizer.fromCorpus([text]) : ByteLevelBPE.train([text], { vocabSize: c.vocabSize });
+    }
+    ids = tokenizer.encode(text);
+    validIds = tokenizer.encode(documentsText(corpus.valid, c.evalChars));
+    characters = text.length;
+    what = `pre-training corpus: ${corpus.sources.map((s) => s.name).join(', ')}`;
   } else {
     const data = await loadSotu();
     const text = sotuText(data.train, c.maxTrainExamples);
@@ -177,6 +204,9 @@ export async function evaluateLm(t: TrainedModel<GPT>, c: LmConfig | null, o: Ev
     if (o.file === undefined && o.split !== 'valid') throw new ArgumentError(`split '${o.split}': an lm run on your own text (${own!.train}) has only a valid split, expected --split valid or --file FILE`);
     const fields = own ?? { ...LM_PRESETS.small, train: o.file! };
     ids = await lmTextIds(fields, t.tokenizer, { file: o.file, limit: o.limit, badRows: o.badRows, onProgress: o.onProgress });
+  } else if (c?.corpus === 'pretraining') {
+    if (o.split !== 'valid') throw new ArgumentError(`split '${o.split}': an lm run on the pre-training corpus has only a valid split (held out by hash), expected --split valid or --file FILE`);
+    ids = t.tokenizer.encode(documentsText((await loadPretrainingCorpus()).valid, o.limit ?? null));
   } else {
     const data = await loadSotu();
     ids = t.tokenizer.encode(sotuText(data[o.split], o.limit ?? null));

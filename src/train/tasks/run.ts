@@ -6,14 +6,17 @@ import type { Module } from '../../nn/module.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import type { TrainTask, TrainerOptions } from '../trainer.js';
 
+/** The model kinds qkv trains (config.json's `modelKind`). */
+export type ModelKind = 'transformer' | 'gpt' | 'bert' | 'bert-classifier' | 'gpt-classifier';
+
 /** Everything `qkv train` needs to start (or resume) a run of one task. */
 export interface TaskRun<M extends Module = Module, B = unknown> {
   /** The task; its `options` are the full resolved config, so config.json can rebuild it. */
   task: TrainTask<M, B>;
   /** A freshly initialised model (a resumed run loads the checkpoint's weights into it). */
   model: M;
-  /** The checkpoint's modelKind: 'transformer' or 'gpt'. */
-  modelKind: 'transformer' | 'gpt';
+  /** The checkpoint's modelKind. */
+  modelKind: ModelKind;
   tokenizer: Tokenizer;
   /** The target side's tokenizer when it differs from `tokenizer`. */
   targetTokenizer: Tokenizer | null;
