@@ -7,7 +7,8 @@
 #
 # BERT_CHECKPOINT: a run of configs/bert-pretrain.json (task mlm), e.g. runs/bert-pre;
 # GPT_CHECKPOINT:  a run of configs/gpt-pretrain.json (task lm, corpus pretraining), e.g. runs/gpt-pre.
-# Each run is at most configs/classify-*.json's maxMinutes (6) of training plus its test evaluation;
+# Each run is 60 / 150 / 300 steps (1% / 10% / 100% of the labels) within configs/classify-*.json's maxMinutes, plus
+# its test evaluation; JOBS=2 runs two at a time, MODELS='bert-scratch' only some of the three;
 # a run whose folder already holds test.json is skipped, so the script resumes where it stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,29 +19,41 @@ OUT=${3:-runs/transfer}
 mkdir -p "$OUT"
 QKV="node bin/qkv.js"
 
-for model in bert-scratch bert-pretrained gpt-pretrained; do
+# Steps per run grow with the labels: 1% is ~45 texts, 10% ~450, 100% ~4,500 (about 2 epochs at 300 steps).
+steps_of() { case $1 in 0.01) echo 60 ;; 0.1) echo 150 ;; *) echo 300 ;; esac; }
+
+run_one() {
+  local model=$1 fraction=$2 seed=$3 config init=()
   case $model in
-    bert-scratch)    config=configs/classify-bert-scratch.json;  init=() ;;
+    bert-scratch)    config=configs/classify-bert-scratch.json ;;
     bert-pretrained) config=configs/classify-bert-finetune.json; init=(--init-from "$BERT") ;;
     gpt-pretrained)  config=configs/classify-gpt-finetune.json;  init=(--init-from "$GPT") ;;
   esac
-  for fraction in 0.01 0.1 1; do
-    for seed in 0 1 2; do
-      run="$OUT/$model-$fraction-$seed"
-      [ -f "$run/test.json" ] && continue
-      echo "== $model, labelFraction $fraction, seed $seed → $run" >&2
-      $QKV train "$config" "${init[@]}" --label-fraction "$fraction" --seed "$seed" --out "$run" --overwrite
-      $QKV eval "$run/best" --split test > "$run/eval.txt"
-      # `qkv eval` prints "name value" lines after its first line; keep them as numbers.
-      node -e '
-        const [file, model, fraction, seed] = process.argv.slice(1);
-        const lines = require("fs").readFileSync(file, "utf8").trim().split("\n").slice(1);
-        const metrics = Object.fromEntries(lines.map((l) => l.trim().split(/\s+/)).map(([k, v]) => [k, Number(v.replace(/,/g, ""))]));
-        console.log(JSON.stringify({ model, fraction: Number(fraction), seed: Number(seed), metrics }));
-      ' "$run/eval.txt" "$model" "$fraction" "$seed" > "$run/test.json"
-    done
+  local run="$OUT/$model-$fraction-$seed"
+  [ -f "$run/test.json" ] && return 0
+  echo "== $model, labelFraction $fraction, seed $seed → $run" >&2
+  $QKV train "$config" "${init[@]}" --label-fraction "$fraction" --seed "$seed" --steps "$(steps_of "$fraction")" --out "$run" --overwrite > "$run.log" 2>&1
+  $QKV eval "$run/best" --split test > "$run/eval.txt"
+  # `qkv eval` prints "name value" lines after its first line; keep them as numbers.
+  node -e '
+    const [file, model, fraction, seed] = process.argv.slice(1);
+    const lines = require("fs").readFileSync(file, "utf8").trim().split("\n").slice(1);
+    const metrics = Object.fromEntries(lines.map((l) => l.trim().split(/\s+/)).map(([k, v]) => [k, Number(v.replace(/,/g, ""))]));
+    console.log(JSON.stringify({ model, fraction: Number(fraction), seed: Number(seed), metrics }));
+  ' "$run/eval.txt" "$model" "$fraction" "$seed" > "$run/test.json"
+  echo "   $model $fraction $seed: $(tr '\n' ' ' < "$run/eval.txt")" >&2
+}
+export -f run_one steps_of
+export BERT GPT OUT QKV
+
+# JOBS runs at once (default 1), each with QKV_THREADS = cores / JOBS unless set.
+JOBS=${JOBS:-1}
+export QKV_THREADS=${QKV_THREADS:-$(( $(nproc) / JOBS > 0 ? $(nproc) / JOBS : 1 ))}
+for model in ${MODELS:-bert-scratch bert-pretrained gpt-pretrained}; do
+  for fraction in 1 0.1 0.01; do
+    for seed in 0 1 2; do echo "$model $fraction $seed"; done
   done
-done
+done | xargs -P "$JOBS" -L 1 bash -c 'run_one "$@"' _
 
 node -e '
   const fs = require("fs"); const path = require("path");

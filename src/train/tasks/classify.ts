@@ -263,7 +263,7 @@ export async function classifyTask(c: ClassifyConfig, reuse?: ReuseTokenizers, o
     modelKind: c.arch === 'bert' ? 'bert-classifier' : 'gpt-classifier',
     tokenizer,
     targetTokenizer: null,
-    trainer: trainerOptions(c, model.config.dModel),
+    trainer: trainerOptions(c, model.config.dModel, { metric: 'accuracy', mode: 'max' }),
     summary: `classify (${data.what}, ${c.arch}): ${train.length} training examples (${counts}${c.labelFraction < 1 ? `; labelFraction ${c.labelFraction} of ${data.train.length}` : ''}), labels ${labels.join(', ')} (positive '${labels[positive]}'), ${validSet.labels.length} valid examples scored at each evaluation, texts cut to ${context} tokens`,
     notes: data.notes,
   };
