@@ -64,6 +64,20 @@ test("pipeline('text-classification') takes a GPT classifier too (scored at the 
   assert.ok(Math.abs(alone[0].score + alone[1].score - 1) < 1e-6);
 });
 
+test("pipeline('text-classification') pads a GPT classifier's rows with the model's padId, not the tokenizer's: batching changes no answer", async () => {
+  const tok = ByteLevelBPE.train(TEXTS, { vocabSize: 270 });
+  // A checkpoint whose config.json pad_token_id differs from the tokenizer's pad (an HF folder may say so).
+  const padId = tok.padId + 100;
+  const model = new GPTForSequenceClassification({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, context: 64, dropout: 0, labels: ['ham', 'spam'], padId, seed: 1 });
+  const classify = await pipeline('classify', files('gpt-classifier', model, tok, 'classify'));
+  const alone = await classify('win', { topK: null });
+  const batched = await classify(['win', 'a much longer text than the others so that this one pads'], { topK: null });
+  for (const { label, score } of alone) {
+    const other = batched[0].find((s) => s.label === label)!;
+    assert.ok(Math.abs(score - other.score) < 1e-5, `${label}: ${score} alone, ${other.score} in a batch`);
+  }
+});
+
 test("pipeline('text-classification') of a checkpoint that is not a classifier is a PipelineError naming the kind and the pipeline that takes it", async () => {
   const tok = ByteLevelBPE.train(TEXTS, { vocabSize: 270 });
   const lm = new GPT({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, context: 16 });

@@ -17,7 +17,7 @@ import type { Tensor } from '../../tensor/index.js';
 import { ByteLevelBPE } from '../../tokenizers/bpe.js';
 import { WordPieceTokenizer } from '../../tokenizers/wordpiece.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
-import { classifierIds, paddedBatch } from '../../inference/classification.js';
+import { classifierIds, classifierPadId, paddedBatch } from '../../inference/classification.js';
 import type { SequenceClassifier } from '../../inference/classification.js';
 import { classificationMetrics } from '../metrics/classification.js';
 import { SAFETY_DEFAULTS, overrideConfig, spread, trainerOptions } from './config.js';
@@ -295,6 +295,6 @@ export async function evaluateClassify(t: TrainedModel<SequenceClassifier>, c: C
   const labels = t.model.labels;
   const e = encode(examples, t.tokenizer, labels, classifierContext(t.model, c), what);
   t.model.eval();
-  const m = scoreClassifier(t.model, e, t.tokenizer.padId, labels.indexOf(positiveLabelOf(c, labels)), c.maxTokens);
+  const m = scoreClassifier(t.model, e, classifierPadId(t.model, t.tokenizer), labels.indexOf(positiveLabelOf(c, labels)), c.maxTokens);
   return { metrics: { loss: m.validLoss, accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, examples: m.examples } };
 }
