@@ -15,6 +15,8 @@ import { GPTForSequenceClassification } from '../../src/models/gpt-classifier.js
 import type { CheckpointData } from '../../src/train/checkpoint.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { hfFolderFiles, readHFCheckpoint } from '../../src/inference/hf-folder.js';
+import { gpt2TokenizerJSON } from '../../src/io/hf-layout.js';
+import { tokenizerFromJSON } from '../../src/tokenizers/json.js';
 import { loadPretrained } from '../../src/node/pretrained.js';
 import { ByteLevelBPE } from '../../src/tokenizers/index.js';
 import { WordPieceTokenizer } from '../../src/tokenizers/wordpiece.js';
@@ -252,4 +254,15 @@ test('a BERT classifier with a WordPiece tokenizer exported in HF layout reads b
   assert.deepEqual(ck.tokenizer!.encode('claim your free money', { addSpecial: true }), ids);
   const e: Expected = { ids: [ids], attention_mask: [ids.map(() => 1)], token_type_ids: null, logits: null };
   assert.deepEqual(logitsOf(back, e), logitsOf(clf, e));
+});
+
+test('gpt2TokenizerJSON: CRLF vocab.bpe reads as LF; a bad merge names its line in the file, blank lines and all', () => {
+  // Bytes Ġ (space), t, h, e: a four-symbol toy vocabulary with two merges.
+  const encoder = JSON.stringify({ '\u0120': 0, t: 1, h: 2, e: 3, th: 4, the: 5, '<|endoftext|>': 6 });
+  const lf = tokenizerFromJSON(gpt2TokenizerJSON(encoder, '#version: 0.2\nt h\nth e\n'));
+  const crlf = tokenizerFromJSON(gpt2TokenizerJSON(encoder, '#version: 0.2\r\nt h\r\nth e\r\n'));
+  assert.deepEqual(lf.encode('the'), [5]);
+  assert.deepEqual(crlf.encode('the'), [5]);
+  assert.throws(() => gpt2TokenizerJSON(encoder, '#version: 0.2\nt h\n\nth e x\n', 'g'), /g\/vocab\.bpe: line 4 is "th e x", expected two symbols/);
+  assert.throws(() => gpt2TokenizerJSON(encoder, 't h\nbad\n', 'g'), /g\/vocab\.bpe: line 2 is "bad"/);
 });
