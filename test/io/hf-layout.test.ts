@@ -266,3 +266,25 @@ test('gpt2TokenizerJSON: CRLF vocab.bpe reads as LF; a bad merge names its line 
   assert.throws(() => gpt2TokenizerJSON(encoder, '#version: 0.2\nt h\n\nth e x\n', 'g'), /g\/vocab\.bpe: line 4 is "th e x", expected two symbols/);
   assert.throws(() => gpt2TokenizerJSON(encoder, 't h\nbad\n', 'g'), /g\/vocab\.bpe: line 2 is "bad"/);
 });
+
+test('a float64 model exports with torch_dtype float64, and an HF folder of float64 weights (no qkv block) builds a float64 model with the same logits', () => {
+  const gpt = new GPT({ vocab: 40, dModel: 16, heads: 4, layers: 1, dFF: 32, context: 8, activation: 'gelu_new', dtype: 'float64', seed: 5 }).eval();
+  const bert = new BertForMaskedLM({ vocab: 40, dModel: 16, heads: 2, layers: 1, dFF: 32, maxPositions: 8, dtype: 'float64', seed: 6 }).eval();
+  const e: Expected = { ids: [[3, 9, 20, 7]], attention_mask: [[1, 1, 1, 1]], token_type_ids: null, logits: null };
+  for (const [kind, model] of [['gpt', gpt], ['bert', bert]] as const) {
+    const files = checkpointFiles({ modelKind: kind, modelConfig: model.config, model, tokenizer: null, task: null });
+    const bytes = new Map(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? new TextEncoder().encode(v) : v]));
+    const hf = hfFolderFiles(readCheckpoint(bytes));
+    const config = JSON.parse(hf['config.json'] as string) as Record<string, unknown>;
+    assert.equal(config.torch_dtype, 'float64', kind);
+    assert.equal(parseSafetensors(hf['model.safetensors'] as Uint8Array).tensors.get(kind === 'gpt' ? 'transformer.wte.weight' : 'bert.embeddings.word_embeddings.weight')!.dtype, 'float64');
+    delete config.qkv; // as transformers' save_pretrained writes it
+    const tensors = parseSafetensors(hf['model.safetensors'] as Uint8Array).tensors;
+    if (kind === 'bert') for (const p of ['weight', 'bias']) tensors.delete(`bert.pooler.dense.${p}`); // HF's BertForMaskedLM has no pooler
+    const foreign = new Map([['config.json', new TextEncoder().encode(JSON.stringify(config))], ['model.safetensors', serializeSafetensors(tensors, { format: 'pt' })]]);
+    const ck = readHFCheckpoint(foreign, { source: kind });
+    if (kind === 'bert') assert.deepEqual(ck.initialized, ['bert.pooler.dense.weight', 'bert.pooler.dense.bias']);
+    const back = buildFrom(ck).eval();
+    assert.deepEqual(logitsOf(back, e), logitsOf(model, e), kind);
+  }
+});
