@@ -288,3 +288,10 @@ test('a float64 model exports with torch_dtype float64, and an HF folder of floa
     assert.deepEqual(logitsOf(back, e), logitsOf(model, e), kind);
   }
 });
+
+test('num_labels without id2label is capped before label names are made: a huge one is a CheckpointError naming num_labels', () => {
+  const huge = withConfig('gpt2-cls', (c) => { delete c.id2label; delete c.label2id; c.num_labels = 100_000; });
+  assert.throws(() => readHFCheckpoint(huge, { source: 'x' }), (e: Error) => e instanceof CheckpointError && /x\/config\.json: num_labels is 100000, expected an integer from 2 to 65536/.test(e.message));
+  const three = withConfig('gpt2-cls', (c) => { delete c.id2label; delete c.label2id; c.num_labels = 3; });
+  assert.deepEqual(readHFCheckpoint(three).config.model.labels, ['LABEL_0', 'LABEL_1', 'LABEL_2']);
+});
