@@ -74,7 +74,8 @@ export function fromHFLayout(config: HFConfig, tensors: ReadonlyMap<string, Tens
   if (block !== null && typeof block === 'object' && !Array.isArray(block)) {
     const b = block as Partial<HFQkvBlock>;
     if (b.modelKind === q.modelKind && b.model && typeof b.model === 'object') {
-      const keep = ['seed', 'dropout', 'attentionDropout', 'dtype'];
+      // Not dtype: the weights decide it (a float64 export that PyTorch saved back in float32 is a float32 model).
+      const keep = ['seed', 'dropout', 'attentionDropout'];
       for (const k of keep) if (k in b.model) q.model[k] = b.model[k];
     }
   }

@@ -295,3 +295,15 @@ test('num_labels without id2label is capped before label names are made: a huge 
   const three = withConfig('gpt2-cls', (c) => { delete c.id2label; delete c.label2id; c.num_labels = 3; });
   assert.deepEqual(readHFCheckpoint(three).config.model.labels, ['LABEL_0', 'LABEL_1', 'LABEL_2']);
 });
+
+test('the weights decide the dtype, not the qkv block: a float64 export re-saved in float32 (as PyTorch saves it) reads as a float32 model', () => {
+  const gpt = new GPT({ vocab: 40, dModel: 16, heads: 4, layers: 1, dFF: 32, context: 8, activation: 'gelu_new', dtype: 'float64', seed: 7 }).eval();
+  const files = checkpointFiles({ modelKind: 'gpt', modelConfig: gpt.config, model: gpt, tokenizer: null, task: null });
+  const hf = hfFolderFiles(readCheckpoint(new Map(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? new TextEncoder().encode(v) : v]))));
+  const f32 = new Map([...parseSafetensors(hf['model.safetensors'] as Uint8Array).tensors].map(([n, t]) => [n, t.to('float32')]));
+  const resaved = new Map([['config.json', new TextEncoder().encode(hf['config.json'] as string)], ['model.safetensors', serializeSafetensors(f32, { format: 'pt' })]]);
+  const ck = readHFCheckpoint(resaved, { source: 'ddp-out' });
+  assert.equal(ck.config.model.dtype, 'float32');
+  const e: Expected = { ids: [[3, 9, 20, 7]], attention_mask: [[1, 1, 1, 1]], token_type_ids: null, logits: null };
+  assert.ok(relErr(logitsOf(buildFrom(ck).eval(), e), logitsOf(gpt, e)) < 1e-5);
+});
