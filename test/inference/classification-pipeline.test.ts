@@ -118,3 +118,10 @@ test("pipeline('fill-mask'): top-k { token, tokenStr, score, sequence } per [MAS
   const clf = new BertForSequenceClassification({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, dFF: 32, maxPositions: 32, labels: ['a', 'b'] });
   await assert.rejects(pipeline('fill-mask', files('bert-classifier', clf, tok, 'classify')), /holds a 'bert-classifier' model .*expected a BERT masked-LM 'bert' checkpoint \(task mlm\); pipeline\('text-classification'\) takes this one/);
 });
+
+test("pipeline('fill-mask') of a WordPiece tokenizer without a [MASK] (maskId -1) is a PipelineError saying so", async () => {
+  const tok = new WordPieceTokenizer({ tokens: ['[PAD]', '[CLS]', '[SEP]', '[UNK]', 'a', 'b', '##a'], padId: 0, bosId: 1, eosId: 2, unkId: 3, specialIds: [0, 1, 2, 3] });
+  assert.equal(tok.maskId, -1);
+  const model = new BertForMaskedLM({ vocab: tok.vocabSize, dModel: 8, heads: 2, layers: 1, dFF: 16, maxPositions: 16 });
+  await assert.rejects(pipeline('fill-mask', files('bert', model, tok, 'mlm')), (e: Error) => e instanceof PipelineError && /has no mask token, expected a WordPiece tokenizer with \[MASK\]/.test(e.message));
+});
