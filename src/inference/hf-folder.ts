@@ -149,6 +149,8 @@ export function hfFolderFiles(ck: CheckpointData): Record<string, Uint8Array | s
     config.bos_token_id = ck.tokenizer.bosId;
     config.eos_token_id = ck.tokenizer.eosId;
   }
+  // BERT's pad_token_id is the padding row of word_embeddings for transformers (no gradient there): the tokenizer's [PAD].
+  if (modelType === 'bert' && ck.tokenizer) config.pad_token_id = ck.tokenizer.padId;
   const files: Record<string, Uint8Array | string> = {
     [HF_FILES.config]: JSON.stringify(config, null, 2) + '\n',
     [HF_FILES.model]: serializeSafetensors(tensors, { format: 'pt' }),

@@ -307,3 +307,11 @@ test('the weights decide the dtype, not the qkv block: a float64 export re-saved
   const e: Expected = { ids: [[3, 9, 20, 7]], attention_mask: [[1, 1, 1, 1]], token_type_ids: null, logits: null };
   assert.ok(relErr(logitsOf(buildFrom(ck).eval(), e), logitsOf(gpt, e)) < 1e-5);
 });
+
+test('a BERT export names the tokenizer\'s [PAD] as pad_token_id (transformers keeps that word-embedding row out of training)', () => {
+  const tok = new WordPieceTokenizer({ tokens: ['a', 'b', '##a', '[CLS]', '[SEP]', '[UNK]', '[MASK]', '[PAD]'], padId: 7, bosId: 3, eosId: 4, unkId: 5, specialIds: [3, 4, 5, 6, 7] });
+  const mlm = new BertForMaskedLM({ vocab: tok.vocabSize, dModel: 8, heads: 2, layers: 1, dFF: 16, maxPositions: 8 });
+  const files = checkpointFiles({ modelKind: 'bert', modelConfig: mlm.config, model: mlm, tokenizer: tok, task: null });
+  const hf = hfFolderFiles(readCheckpoint(new Map(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? new TextEncoder().encode(v) : v]))));
+  assert.equal((JSON.parse(hf['config.json'] as string) as { pad_token_id: number }).pad_token_id, 7);
+});
