@@ -273,7 +273,11 @@ export async function mlmTask(c: MlmConfig, reuse?: ReuseTokenizers, o: BuildOpt
         const order = sequences.map((_, i) => i);
         rng.shuffle(order);
         let index = 0;
-        for (const ids of chunk(order, rows)) yield maskRows(ids.map((i) => sequences[i]), batchRng(c.seed, epoch, index++), mask);
+        for (const ids of chunk(order, rows)) {
+          const b = maskRows(ids.map((i) => sequences[i]), batchRng(c.seed, epoch, index++), mask);
+          // A batch that chose no token has nothing to predict: its mean loss would be 0/0.
+          if (b.targets.size > 0) yield b;
+        }
       },
       loss: (m, b) => maskedLoss(m, b, 'mean'),
       evaluate: (m) => scoreMasked(m, validBatches),
