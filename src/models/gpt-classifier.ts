@@ -10,6 +10,7 @@ import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../core/errors.
 import { Rng } from '../core/rng.js';
 import { Tensor, embedding, noGrad, randn, tensor } from '../tensor/index.js';
 import { Linear, Module } from '../nn/index.js';
+import type { ModelInitOptions } from '../nn/index.js';
 import { GPT, resolveGPTConfig } from './gpt.js';
 import type { GPTConfig, ResolvedGPTConfig } from './gpt.js';
 
@@ -67,16 +68,16 @@ export class GPTForSequenceClassification extends Module {
   readonly transformer: GPT;
   readonly score: Linear;
 
-  constructor(config: GPTClassifierConfig) {
+  constructor(config: GPTClassifierConfig, build: ModelInitOptions = {}) {
     super();
     const c = (this.config = resolveGPTClassifierConfig(config));
     this.labels = c.labels;
     const { labels: _labels, padId: _padId, ...body } = c;
-    this.transformer = this.addModule('transformer', new GPT({ ...body, backend: c.backend }));
+    this.transformer = this.addModule('transformer', new GPT({ ...body, backend: c.backend }, build));
     const rng = new Rng((c.seed ^ 0x51ed270b) | 0);
-    this.score = this.addModule('score', new Linear(c.dModel, c.labels.length, { rng, dtype: c.dtype, backend: c.backend, bias: false }));
+    this.score = this.addModule('score', new Linear(c.dModel, c.labels.length, { rng, dtype: c.dtype, backend: c.backend, bias: false, init: build.init }));
     // GPT-2's initialisation for the new head too: N(0, 0.02).
-    noGrad(() => this.score.weight.assign(randn(this.score.weight.shape, rng, { dtype: c.dtype, backend: c.backend, std: 0.02 })));
+    if (build.init !== false) noGrad(() => this.score.weight.assign(randn(this.score.weight.shape, rng, { dtype: c.dtype, backend: c.backend, std: 0.02 })));
   }
 
   /**

@@ -24,6 +24,7 @@ import {
   TransformerEncoderLayer, causalMask,
 } from '../nn/index.js';
 import { KVCache } from '../nn/kv-cache.js';
+import type { ModelInitOptions } from '../nn/index.js';
 
 /** The model's hyper-parameters. Defaults are GPT-2 small's (124M) except the vocabulary. */
 export interface GPTConfig {
@@ -118,6 +119,7 @@ export interface GPTOutput {
  * const gpt = new GPT({ vocab: 96, dModel: 32, heads: 4, layers: 2, context: 64, seed: 1 });
  * const ids = tensor([[5, 17, 3]], { dtype: 'int32' });   // [B, T]
  * const { logits } = gpt.forward(ids);                     // [1, 3, 96]
+ * const empty = new GPT(gpt.config, { init: false });      // zeros, no random draws: for loading weights into
  */
 export class GPT extends Module {
   readonly config: ResolvedGPTConfig;
@@ -128,12 +130,12 @@ export class GPT extends Module {
   readonly norm: LayerNorm | null;
   readonly lmHead: Linear;
 
-  constructor(config: GPTConfig) {
+  constructor(config: GPTConfig, build: ModelInitOptions = {}) {
     super();
     const c = (this.config = resolveGPTConfig(config));
     const rng = new Rng(c.seed);
     const dropoutRng = new Rng((c.seed ^ 0x2545f491) | 0);
-    const p = { rng, dtype: c.dtype, backend: c.backend };
+    const p = { rng, dtype: c.dtype, backend: c.backend, init: build.init };
     const D = c.dModel;
 
     this.wte = this.addModule('wte', new Embedding(c.vocab, D, p));
@@ -144,7 +146,7 @@ export class GPT extends Module {
     for (let i = 0; i < c.layers; i++) this.layers.append(new TransformerEncoderLayer(D, c.heads, block));
     this.norm = c.finalNorm ? this.addModule('norm', new LayerNorm(D, p)) : null;
     this.lmHead = this.addModule('lm_head', new Linear(D, c.vocab, { ...p, bias: false, weight: c.tieEmbeddings ? this.wte.weight : undefined }));
-    this.initWeights(rng);
+    if (build.init !== false) this.initWeights(rng);
   }
 
   /**
