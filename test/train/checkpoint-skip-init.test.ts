@@ -1,6 +1,6 @@
-// Loading without the random initialisation: modelFromCheckpoint builds with `init: false`, and the model it
-// answers equals, bit for bit, one built the old way (with its random draws) and then loaded; a tensor the file
-// lacks is still an error, never a weight left at zero.
+// Loading without the random initialisation (modelFromCheckpoint's `init: false`): bit-identical to build-then-load.
+// The model it answers equals, bit for bit, one built the old way (with its random draws) and then loaded; a tensor
+// the file lacks is still an error, never a weight left at zero.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
