@@ -60,8 +60,8 @@ def run(train, test, fraction, seed):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: spam_baseline.py <dir with train.jsonl and test.jsonl>", file=sys.stderr)
+    if len(sys.argv) not in (2, 3):
+        print("usage: spam_baseline.py <dir with train.jsonl and test.jsonl> [out.json: the runs as scripts/plot-transfer.mjs reads them]", file=sys.stderr)
         sys.exit(2)
     d = Path(sys.argv[1])
     train, test = read(d / "train.jsonl"), read(d / "test.jsonl")
@@ -77,6 +77,10 @@ def main():
         rs = [r for r in rows if r["fraction"] == f]
         print(f"| {f:.0%} | {sum(r['accuracy'] for r in rs) / len(rs):.4f} | {sum(r['spam_f1'] for r in rs) / len(rs):.4f} |")
     print(json.dumps(rows))
+    if len(sys.argv) == 3:
+        runs = [{"model": "baseline", "fraction": r["fraction"], "seed": r["seed"],
+                 "metrics": {"accuracy": r["accuracy"], "precision": r["spam_precision"], "recall": r["spam_recall"], "f1": r["spam_f1"]}} for r in rows]
+        Path(sys.argv[2]).write_text(json.dumps({"dataset": "SpamAssassin test split", "positive": "spam", "runs": runs}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

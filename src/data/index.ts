@@ -17,7 +17,7 @@ export { sotuKey, splitSotu, loadSotu } from './sotu.js';
 export type { SotuSpeech } from './sotu.js';
 export { planBatches, padSequences, pairLength, collatePairs, pairBatches, lmChunkCount, lmBatches } from './batching.js';
 export type { BatchPlanOptions, Padded, SeqPair, PairSpecialIds, PairBatch, PairBatchOptions, LmBatchOptions, LmBatch } from './batching.js';
-export { mailToText, duplicateKey, dedupeByBody, stratifiedSplit, labelSubset, spamLabelOf, prepareSpamAssassin } from './spam.js';
+export { mailToText, withoutListTags, duplicateKey, dedupeByBody, stratifiedSplit, labelSubset, spamLabelOf, prepareSpamAssassin } from './spam.js';
 export type { LabeledText, RawMail, StratifiedShares, SpamCounts } from './spam.js';
 export { loadSpamAssassin, loadPretrainingCorpus } from './load.js';
 export { brownToText, buildPretrainingCorpus, CORPUS_VALID_SHARE } from './corpus.js';

@@ -37,7 +37,9 @@ const HTML_OPTIONS = {
  * One mail as the text a classifier sees: the decoded Subject, a blank line, and the body —
  * quoted-printable and base64 decoded by postal-mime, HTML turned to its visible text by
  * html-to-text (links without their address, no images). The HTML part is used when there is
- * one, else the plain text. No other header is kept: relays and list names give the label away.
+ * one, else the plain text (turned to text too when it is HTML sent without its Content-Type). No
+ * other header is kept: relays and list names give the label away; list tags such as `[ILUG]` leave
+ * the subject for the same reason.
  * An mbox `From ` line at the top is dropped first.
  *
  * @example
@@ -46,9 +48,27 @@ const HTML_OPTIONS = {
  */
 export async function mailToText(raw: string): Promise<string> {
   const mail = await PostalMime.parse(raw.replace(/^From [^\n]*\n/, ''));
-  const subject = (mail.subject ?? '').trim();
-  const body = mail.html ? htmlToText(mail.html, HTML_OPTIONS) : (mail.text ?? '');
+  const subject = withoutListTags(mail.subject ?? '');
+  const text = mail.text ?? '';
+  // A body sent as HTML without a Content-Type header arrives as "text": its tags would be a cue of their own.
+  const body = mail.html ? htmlToText(mail.html, HTML_OPTIONS) : looksLikeHtml(text) ? htmlToText(text, HTML_OPTIONS) : text;
   return `${subject}\n\n${tidy(body)}`;
+}
+
+/**
+ * The subject without bracketed tags of one word (`[ILUG]`, `[SAtalk]`, `[Spambayes]`): mailing lists
+ * add them, so they name the list a mail came through, as the dropped headers would.
+ *
+ * @example
+ * withoutListTags('Re: [ILUG] [SAtalk] spam filters'); // 'Re: spam filters'
+ */
+export function withoutListTags(subject: string): string {
+  return subject.replace(/\[[^\]\s]{1,40}\]\s*/gu, '').replace(/\s+/gu, ' ').trim();
+}
+
+/** True for text that opens (after blank space) with an HTML tag, doctype or comment. */
+function looksLikeHtml(text: string): boolean {
+  return /^\s*<(!doctype|html|head|body|table|div|p|font|center|meta|title|!--)\b/iu.test(text);
 }
 
 /** Trailing spaces off each line, runs of blank lines to one, ends trimmed. */

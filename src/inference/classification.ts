@@ -50,6 +50,18 @@ export function paddedBatch(rows: readonly (readonly number[])[], padId: number,
   return { ids: tensor(p.ids, { shape, dtype: 'int32', backend }), mask: tensor(p.mask, { shape, dtype: 'int32', backend }) };
 }
 
+/**
+ * The id a classifier's rows are padded with: a GPT classifier's own `padId` (it finds each row's
+ * last token by that id, so padding with another id would be scored as text), else the tokenizer's.
+ *
+ * @example
+ * classifierPadId(gptClassifier, tok); // gptClassifier.config.padId, even where tok.padId differs
+ */
+export function classifierPadId(model: SequenceClassifier, tok: Tokenizer): number {
+  const padId = (model.config as { padId?: unknown }).padId;
+  return typeof padId === 'number' ? padId : tok.padId;
+}
+
 /** The classifier's probabilities [B, L] for padded rows. */
 function probabilities(model: SequenceClassifier, rows: readonly (readonly number[])[], padId: number): Float64Array[] {
   return noGrad(() => {
@@ -79,9 +91,10 @@ export function classifyTexts(p: { model: SequenceClassifier; tokenizer: Tokeniz
   p.model.eval();
   const out: LabelScore[][] = [];
   const per = ROWS_PER_BATCH(o.context);
+  const padId = classifierPadId(p.model, p.tokenizer);
   for (let i = 0; i < texts.length; i += per) {
     const rows = texts.slice(i, i + per).map((t) => classifierIds(p.tokenizer, t, o.context));
-    for (const probs of probabilities(p.model, rows, p.tokenizer.padId)) {
+    for (const probs of probabilities(p.model, rows, padId)) {
       const ranked = labels.map((label, l) => ({ label, score: probs[l] })).sort((a, b) => b.score - a.score);
       out.push(ranked.slice(0, k));
     }

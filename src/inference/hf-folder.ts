@@ -1,7 +1,6 @@
 // Hugging Face folders as bytes: a qkv checkpoint's files in HF's layout (qkv export --format hf), and an HF folder
 // (config.json with model_type, model.safetensors, tokenizer.json) read as a qkv checkpoint.
 
-import { FormatError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { fromHFLayout, hfTask, hfTokenizerConfig, HF_MODEL_TYPES, isHFConfig, toHFLayout } from '../io/hf-layout.js';
 import type { HFSpecialTokens, QkvLayout } from '../io/hf-layout.js';
@@ -10,7 +9,7 @@ import { tokenizerFromJSON } from '../tokenizers/json.js';
 import type { FromJSONOptions } from '../tokenizers/json.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { WordPieceTokenizer, wordPieceTokenizerConfig } from '../tokenizers/wordpiece.js';
-import { CHECKPOINT_FORMAT, CheckpointError, checkFinite, QKV_VERSION } from '../train/checkpoint.js';
+import { CHECKPOINT_FORMAT, CheckpointError, asCheckpointError, checkFinite, QKV_VERSION } from '../train/checkpoint.js';
 import type { CheckpointData } from '../train/checkpoint.js';
 
 /** The files of a Hugging Face folder that qkv writes and reads. */
@@ -89,13 +88,13 @@ export function readHFCheckpoint(files: ReadonlyMap<string, Uint8Array>, opts: {
 
   const config = json(HF_FILES.config);
   // Views over the file's bytes (no copy): the weights are copied once, into the model's parameters.
-  const tensors = wrap(() => parseSafetensors(need(HF_FILES.model), { source: at(HF_FILES.model), view: true }).tensors);
+  const tensors = asCheckpointError(() => parseSafetensors(need(HF_FILES.model), { source: at(HF_FILES.model), view: true }).tensors);
   checkFinite(tensors, at(HF_FILES.model));
-  const q: QkvLayout = wrap(() => fromHFLayout(config, tensors, at(HF_FILES.config), at(HF_FILES.model)));
+  const q: QkvLayout = asCheckpointError(() => fromHFLayout(config, tensors, at(HF_FILES.config), at(HF_FILES.model)));
   let tokenizer: Tokenizer | null = null;
   if (files.has(HF_FILES.tokenizer)) {
     const roles = files.has(HF_FILES.tokenizerConfig) ? tokenizerRoles(json(HF_FILES.tokenizerConfig)) : {};
-    tokenizer = wrap(() => tokenizerFromJSON(text(HF_FILES.tokenizer), at(HF_FILES.tokenizer), roles));
+    tokenizer = asCheckpointError(() => tokenizerFromJSON(text(HF_FILES.tokenizer), at(HF_FILES.tokenizer), roles));
   }
   return {
     source: dir,
@@ -144,13 +143,15 @@ export function hfFolderFiles(ck: CheckpointData): Record<string, Uint8Array | s
   const kind = ck.config.modelKind;
   const modelType = HF_MODEL_TYPES[kind];
   if (!modelType) throw new CheckpointError(`${ck.source}/config.json: modelKind is "${kind}", which has no Hugging Face layout, expected one of ${Object.keys(HF_MODEL_TYPES).join(', ')}`);
-  const { config, tensors } = wrap(() => toHFLayout(kind, ck.config.model, ck.modelState, {
+  const { config, tensors } = asCheckpointError(() => toHFLayout(kind, ck.config.model, ck.modelState, {
     modelKind: kind, qkvVersion: QKV_VERSION, model: ck.config.model, task: ck.config.task,
   }));
   if (modelType === 'gpt2' && ck.tokenizer) {
     config.bos_token_id = ck.tokenizer.bosId;
     config.eos_token_id = ck.tokenizer.eosId;
   }
+  // BERT's pad_token_id is the padding row of word_embeddings for transformers (no gradient there): the tokenizer's [PAD].
+  if (modelType === 'bert' && ck.tokenizer) config.pad_token_id = ck.tokenizer.padId;
   const files: Record<string, Uint8Array | string> = {
     [HF_FILES.config]: JSON.stringify(config, null, 2) + '\n',
     [HF_FILES.model]: serializeSafetensors(tensors, { format: 'pt' }),
@@ -174,14 +175,4 @@ export function hfFolderFiles(ck: CheckpointData): Record<string, Uint8Array | s
     files[HF_FILES.tokenizerConfig] = JSON.stringify(tc, null, 2) + '\n';
   }
   return files;
-}
-
-/** A FormatError from a parser or the mapping as a CheckpointError with the same message. */
-function wrap<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof FormatError && !(e instanceof CheckpointError)) throw new CheckpointError(e.message);
-    throw e;
-  }
 }

@@ -351,7 +351,8 @@ function textClassificationPipeline(p: PretrainedClassifier, base: TextClassific
 
 function fillMaskPipeline(p: PretrainedMaskedLM, base: FillMaskCallOptions): FillMaskPipeline {
   checkTopK('fill-mask', base.topK, false);
-  if (typeof (p.tokenizer as Partial<WordPieceTokenizer>).maskId !== 'number') {
+  const maskId = (p.tokenizer as Partial<WordPieceTokenizer>).maskId;
+  if (typeof maskId !== 'number' || maskId < 0) {
     throw new PipelineError(`pipeline('fill-mask'): ${p.source}: its tokenizer (${p.tokenizer.constructor.name}) has no mask token, expected a WordPiece tokenizer with [MASK]`);
   }
   const tokenizer = p.tokenizer as WordPieceTokenizer;

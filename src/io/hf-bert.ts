@@ -116,7 +116,7 @@ export function bertToHF(modelKind: 'bert' | 'bert-classifier', model: Record<st
     classifier_dropout: null,
     tie_word_embeddings: true,
     use_cache: true,
-    torch_dtype: 'float32',
+    torch_dtype: (model['dtype'] as string | undefined) === 'float64' ? 'float64' : 'float32',
   };
   if (classifier) Object.assign(config, labelFields(model['labels'] as string[]));
   return { config, tensors: out };
@@ -162,6 +162,8 @@ export function bertFromHF(raw: HFConfig, tensors: ReadonlyMap<string, Tensor>, 
   const DD = dims([D, 'hidden_size'], [D, 'hidden_size']);
   const norm = (hf: string, p: 'weight' | 'bias'): Tensor => take.take(`${hf}.${p}`, vD, [`${hf}.${p === 'weight' ? 'gamma' : 'beta'}`]);
   const wte = take.take('bert.embeddings.word_embeddings.weight', [[V, 'vocab_size'], [D, 'hidden_size']]);
+  // The weights' float type is the model's (HF's torch_dtype is only a hint): a float64 file builds a float64 model.
+  model.dtype = wte.dtype;
   state.set('bert.embeddings.word_embeddings.weight', wte);
   state.set('bert.embeddings.position_embeddings.weight', take.take('bert.embeddings.position_embeddings.weight', [[P, 'max_position_embeddings'], [D, 'hidden_size']]));
   state.set('bert.embeddings.token_type_embeddings.weight', take.take('bert.embeddings.token_type_embeddings.weight', [[T, 'type_vocab_size'], [D, 'hidden_size']]));
@@ -191,8 +193,9 @@ export function bertFromHF(raw: HFConfig, tensors: ReadonlyMap<string, Tensor>, 
     state.set('bert.pooler.dense.weight', take.take('bert.pooler.dense.weight', DD));
     state.set('bert.pooler.dense.bias', take.take('bert.pooler.dense.bias', vD));
   } else {
-    state.set('bert.pooler.dense.weight', randn([D, D], new Rng(0), { std: 0.02 }));
-    state.set('bert.pooler.dense.bias', zeros([D]));
+    const dtype = wte.dtype === 'float64' ? 'float64' : 'float32';
+    state.set('bert.pooler.dense.weight', randn([D, D], new Rng(0), { std: 0.02, dtype }));
+    state.set('bert.pooler.dense.bias', zeros([D], { dtype }));
     initialized.push('bert.pooler.dense.weight', 'bert.pooler.dense.bias');
   }
   if (classifier) {

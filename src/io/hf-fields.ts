@@ -1,5 +1,6 @@
 // Hugging Face layouts, shared pieces: config.json field readers, and tensor look-ups whose errors name the tensor.
 
+import { MAX_LABELS } from '../core/config-checks.js';
 import { FormatError, fmtShape } from '../core/errors.js';
 import { jsonPreview } from '../core/preview.js';
 import { noGrad } from '../tensor/index.js';
@@ -94,6 +95,8 @@ export function readLabels(r: FieldReader): string[] {
   const raw = r.config['id2label'];
   if (raw === undefined || raw === null) {
     const n = r.int('num_labels', 2, 2);
+    // Capped before the names are made: a config must not make us build millions of strings.
+    if (n > MAX_LABELS) r.fail('num_labels', `an integer from 2 to ${MAX_LABELS}`);
     return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) r.fail('id2label', 'an object of id → label name');

@@ -103,7 +103,7 @@ export function gpt2ToHF(modelKind: 'gpt' | 'gpt-classifier', model: Record<stri
     reorder_and_upcast_attn: false,
     tie_word_embeddings: classifier ? true : c.tieEmbeddings,
     use_cache: true,
-    torch_dtype: 'float32',
+    torch_dtype: (model['dtype'] as string | undefined) === 'float64' ? 'float64' : 'float32',
   };
   if (classifier) {
     const labels = model['labels'] as string[];
@@ -161,6 +161,8 @@ export function gpt2FromHF(raw: HFConfig, tensors: ReadonlyMap<string, Tensor>, 
   const state = new Map<string, Tensor>();
   const vD = dims([D, 'n_embd']);
   const wte = take.take(`${hf}wte.weight`, [[V, 'vocab_size'], [D, 'n_embd']]);
+  // The weights' float type is the model's (HF's torch_dtype is only a hint): a float64 file builds a float64 model.
+  model.dtype = wte.dtype;
   state.set(`${dst}wte.weight`, wte);
   state.set(`${dst}wpe.weight`, take.take(`${hf}wpe.weight`, [[P, 'n_positions'], [D, 'n_embd']]));
   for (let i = 0; i < L; i++) {

@@ -74,7 +74,8 @@ export function fromHFLayout(config: HFConfig, tensors: ReadonlyMap<string, Tens
   if (block !== null && typeof block === 'object' && !Array.isArray(block)) {
     const b = block as Partial<HFQkvBlock>;
     if (b.modelKind === q.modelKind && b.model && typeof b.model === 'object') {
-      const keep = ['seed', 'dropout', 'attentionDropout', 'dtype'];
+      // Not dtype: the weights decide it (a float64 export that PyTorch saved back in float32 is a float32 model).
+      const keep = ['seed', 'dropout', 'attentionDropout'];
       for (const k of keep) if (k in b.model) q.model[k] = b.model[k];
     }
   }
@@ -130,10 +131,13 @@ export function gpt2TokenizerJSON(encoderJson: string, vocabBpe: string, source 
     throw new FormatError(`${source}/encoder.json: not JSON (${(e as Error).message}), expected an object of token → id`);
   }
   if (vocab === null || typeof vocab !== 'object' || Array.isArray(vocab)) throw new FormatError(`${source}/encoder.json: expected an object of token → id`);
-  const lines = vocabBpe.split('\n');
-  const merges = (lines[0]?.startsWith('#version') ? lines.slice(1) : lines).filter((l) => l.length > 0);
-  merges.forEach((m, i) => {
-    if (m.split(' ').length !== 2) throw new FormatError(`${source}/vocab.bpe: line ${i + 2} is ${JSON.stringify(m.slice(0, 40))}, expected two symbols separated by one space`);
+  // Lines numbered as in the file (the #version line and blank lines count); CRLF files read as LF.
+  const lines = vocabBpe.split(/\r?\n/);
+  const merges: string[] = [];
+  lines.forEach((m, i) => {
+    if (m.length === 0 || (i === 0 && m.startsWith('#version'))) return;
+    if (m.split(' ').length !== 2) throw new FormatError(`${source}/vocab.bpe: line ${i + 1} is ${JSON.stringify(m.slice(0, 40))}, expected two symbols separated by one space`);
+    merges.push(m);
   });
   const eot = (vocab as Record<string, unknown>)['<|endoftext|>'];
   const byteLevel = { add_prefix_space: false, trim_offsets: true, use_regex: true };

@@ -5,7 +5,7 @@ import { learnMerges, mergePair } from './bpe-train.js';
 import { BYTE_TO_CHAR, GPT2_PATTERN_SOURCE, fromByteChars, splitIsolated, toByteChars } from './byte-level.js';
 import { compileSplitPattern } from './split-pattern.js';
 import type { SplitText } from './split-pattern.js';
-import { BaseTokenizer, specialTokenList, type SpecialTokens, type VocabSpec } from './tokenizer.js';
+import { BaseTokenizer, WordCache, specialTokenList, type SpecialTokens, type VocabSpec } from './tokenizer.js';
 
 /** Options of {@link ByteLevelBPE.train}. */
 export interface ByteLevelBPETrainOptions {
@@ -38,7 +38,6 @@ export interface ByteLevelBPESpec extends VocabSpec {
 }
 
 const SHIFT = 2 ** 26;
-const CACHE_LIMIT = 100_000;
 const utf8 = new TextEncoder();
 
 /**
@@ -61,7 +60,7 @@ export class ByteLevelBPE extends BaseTokenizer {
   private readonly splitter: SplitText | null;
   private readonly ranks = new Map<number, { rank: number; id: number }>();
   private readonly byteIds: Int32Array;
-  private readonly cache = new Map<string, number[]>();
+  private readonly cache = new WordCache((w) => this.encodeWord(w));
 
   /**
    * Learns a vocabulary from texts. Ids: the special tokens, then the 256 bytes in byte order,
@@ -166,15 +165,7 @@ export class ByteLevelBPE extends BaseTokenizer {
   protected encodeText(text: string, out: number[]): void {
     if (this.addPrefixSpace && !text.startsWith(' ')) text = ' ' + text;
     const words = this.splitter === null ? [text] : this.splitter(text);
-    for (const w of words) {
-      let ids = this.cache.get(w);
-      if (ids === undefined) {
-        ids = this.encodeWord(w);
-        if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-        this.cache.set(w, ids);
-      }
-      for (const id of ids) out.push(id);
-    }
+    for (const w of words) for (const id of this.cache.ids(w)) out.push(id);
   }
 
   protected decodeTokens(tokens: readonly string[]): string {

@@ -129,6 +129,31 @@ export interface VocabSpec {
  * The shared half of every tokenizer: vocabulary lookups, special tokens in the text, the
  * `addSpecial` template and `skipSpecial`. Subclasses encode plain text and decode token strings.
  */
+/**
+ * A word → ids memo for a tokenizer's per-word encoding (BPE merges, WordPiece's longest match),
+ * emptied whenever it holds `limit` words, so memory stays bounded on any text.
+ *
+ * @example
+ * const cache = new WordCache((w) => [w.length]);
+ * cache.ids('hello'); // [5], computed once, then remembered
+ */
+export class WordCache {
+  private readonly map = new Map<string, number[]>();
+
+  constructor(private readonly encode: (word: string) => number[], private readonly limit = 100_000) {}
+
+  /** The ids of `word`: remembered, or encoded now and remembered. */
+  ids(word: string): number[] {
+    let ids = this.map.get(word);
+    if (ids === undefined) {
+      ids = this.encode(word);
+      if (this.map.size >= this.limit) this.map.clear();
+      this.map.set(word, ids);
+    }
+    return ids;
+  }
+}
+
 export abstract class BaseTokenizer implements Tokenizer {
   readonly vocabSize: number;
   readonly padId: number;

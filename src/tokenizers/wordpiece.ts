@@ -2,7 +2,7 @@
 
 import { ArgumentError } from '../core/errors.js';
 import { learnSymbolMerges, type SymbolWord } from './bpe-train.js';
-import { BaseTokenizer, type VocabSpec } from './tokenizer.js';
+import { BaseTokenizer, WordCache, type VocabSpec } from './tokenizer.js';
 
 /** BERT's special tokens in id order: [PAD] 0, [CLS] 1, [SEP] 2, [UNK] 3, [MASK] 4. */
 export const BERT_SPECIAL_TOKENS = Object.freeze(['[PAD]', '[CLS]', '[SEP]', '[UNK]', '[MASK]'] as const);
@@ -49,7 +49,6 @@ const CJK = /[\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{
 const NONSPACING_MARK = /\p{Mn}/gu;
 // ASCII punctuation (BERT counts $, +, <, =, >, ^, `, |, ~ too) or any Unicode P* character.
 const WORD_OR_PUNCT = /[^\p{White_Space}!-\/:-@\[-`{-~\p{P}]+|[!-\/:-@\[-`{-~\p{P}]/gu;
-const CACHE_LIMIT = 100_000;
 
 /**
  * Hugging Face's BertNormalizer: clean the text, space out CJK ideographs, strip accents, lowercase
@@ -100,7 +99,7 @@ export class WordPieceTokenizer extends BaseTokenizer {
   readonly continuingSubwordPrefix: string;
   readonly maxInputCharsPerWord: number;
   readonly decoderCleanup: boolean;
-  private readonly cache = new Map<string, number[]>();
+  private readonly cache = new WordCache((w) => this.encodeWord(w));
 
   /**
    * Learns a vocabulary as Hugging Face's WordPieceTrainer: words are counted after normalising
@@ -206,15 +205,7 @@ export class WordPieceTokenizer extends BaseTokenizer {
   }
 
   protected encodeText(text: string, out: number[]): void {
-    for (const w of this.words(text)) {
-      let ids = this.cache.get(w);
-      if (ids === undefined) {
-        ids = this.encodeWord(w);
-        if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-        this.cache.set(w, ids);
-      }
-      for (const id of ids) out.push(id);
-    }
+    for (const w of this.words(text)) for (const id of this.cache.ids(w)) out.push(id);
   }
 
   /** Greedy longest-match-first over code points; one [UNK] when any position has no piece. */

@@ -159,9 +159,9 @@ export function readCheckpoint(files: ReadonlyMap<string, Uint8Array>, opts: Rea
   };
 
   const config = readConfig(json(F.config), at(F.config), opts.kind);
-  const modelState = wrap(() => parseSafetensors(need(F.model), { source: at(F.model) }).tensors);
+  const modelState = asCheckpointError(() => parseSafetensors(need(F.model), { source: at(F.model) }).tensors);
   checkFinite(modelState, at(F.model));
-  const tok = (name: string): Tokenizer | null => (files.has(name) ? wrap(() => tokenizerFromJSON(text(name, files.get(name)!), at(name))) : null);
+  const tok = (name: string): Tokenizer | null => (files.has(name) ? asCheckpointError(() => tokenizerFromJSON(text(name, files.get(name)!), at(name))) : null);
   const tokenizer = tok(F.tokenizer);
   const targetTokenizer = tok(F.targetTokenizer) ?? tokenizer;
   if (files.has(F.targetTokenizer) && !tokenizer) {
@@ -175,7 +175,7 @@ export function readCheckpoint(files: ReadonlyMap<string, Uint8Array>, opts: Rea
     throw new CheckpointError(`${at(lacking)}: file is missing, expected it next to ${have} (training state needs both)`);
   }
   if (files.has(F.optimizer)) {
-    const { tensors, metadata } = wrap(() => parseSafetensors(need(F.optimizer), { source: at(F.optimizer) }));
+    const { tensors, metadata } = asCheckpointError(() => parseSafetensors(need(F.optimizer), { source: at(F.optimizer) }));
     const step = Number(metadata.step);
     if (metadata.step === undefined || !Number.isInteger(step) || step < 0) {
       throw new CheckpointError(`${at(F.optimizer)}: metadata step is ${describe(metadata.step)}, expected a string holding an integer ≥ 0`);
@@ -237,8 +237,14 @@ export function loadModelState(model: Module, state: ReadonlyMap<string, Tensor>
   }
 }
 
-/** Turns a FormatError from a parser (safetensors, tokenizer.json) into a CheckpointError with the same message. */
-function wrap<T>(f: () => T): T {
+/**
+ * Runs `f`, turning a FormatError from a parser (safetensors, tokenizer.json, a layout mapping)
+ * into a CheckpointError with the same message.
+ *
+ * @example
+ * const tensors = asCheckpointError(() => parseSafetensors(bytes, { source: 'run/model.safetensors' }).tensors);
+ */
+export function asCheckpointError<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { dedupeByBody, duplicateKey, labelSubset, mailToText, prepareSpamAssassin, stratifiedSplit, type LabeledText } from '../../src/data/spam.js';
+import { dedupeByBody, duplicateKey, labelSubset, mailToText, prepareSpamAssassin, stratifiedSplit, withoutListTags, type LabeledText } from '../../src/data/spam.js';
 import { loadSpamAssassin } from '../../src/data/load.js';
 import type { Splits } from '../../src/data/split.js';
 import { skipSpam } from './available.js';
@@ -36,6 +36,15 @@ test('HTML becomes its visible text: entities decoded, no tags, no link addresse
     '--XX', 'Content-Type: text/plain', '', 'plain version', '--XX', 'Content-Type: text/html; charset=iso-8859-1',
     'Content-Transfer-Encoding: quoted-printable', '', html.replace(/=/g, '=3D'), '--XX--', ''].join('\r\n'));
   assert.equal(await mailToText(raw), 'Deal\n\nBuy now & save 50%\n\nClick here');
+});
+
+test('list tags leave the subject; HTML sent without a Content-Type still becomes text', async () => {
+  assert.equal(withoutListTags('Re: [ILUG] [SAtalk]  spam filters [v2.1]'), 'Re: spam filters');
+  assert.equal(withoutListTags('[a b] stays'), '[a b] stays');
+  const raw = mail(['Subject: [Spambayes] FW: offer'], '<HTML>\r\n<BODY bgColor=#C0C0C0>\r\n<FONT size=2>Buy <b>now</b></FONT>\r\n</BODY></HTML>');
+  assert.equal(await mailToText(raw), 'FW: offer\n\nBuy now');
+  const plain = mail(['Subject: math'], 'if a <b then\r\n<p> is a tag here');
+  assert.equal(await mailToText(plain), 'math\n\nif a <b then\n<p> is a tag here');
 });
 
 test('a mail with no subject and no body is two newlines; attachments are not text', async () => {

@@ -64,6 +64,20 @@ test("pipeline('text-classification') takes a GPT classifier too (scored at the 
   assert.ok(Math.abs(alone[0].score + alone[1].score - 1) < 1e-6);
 });
 
+test("pipeline('text-classification') pads a GPT classifier's rows with the model's padId, not the tokenizer's: batching changes no answer", async () => {
+  const tok = ByteLevelBPE.train(TEXTS, { vocabSize: 270 });
+  // A checkpoint whose config.json pad_token_id differs from the tokenizer's pad (an HF folder may say so).
+  const padId = tok.padId + 100;
+  const model = new GPTForSequenceClassification({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, context: 64, dropout: 0, labels: ['ham', 'spam'], padId, seed: 1 });
+  const classify = await pipeline('classify', files('gpt-classifier', model, tok, 'classify'));
+  const alone = await classify('win', { topK: null });
+  const batched = await classify(['win', 'a much longer text than the others so that this one pads'], { topK: null });
+  for (const { label, score } of alone) {
+    const other = batched[0].find((s) => s.label === label)!;
+    assert.ok(Math.abs(score - other.score) < 1e-5, `${label}: ${score} alone, ${other.score} in a batch`);
+  }
+});
+
 test("pipeline('text-classification') of a checkpoint that is not a classifier is a PipelineError naming the kind and the pipeline that takes it", async () => {
   const tok = ByteLevelBPE.train(TEXTS, { vocabSize: 270 });
   const lm = new GPT({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, context: 16 });
@@ -103,4 +117,11 @@ test("pipeline('fill-mask'): top-k { token, tokenStr, score, sequence } per [MAS
   await assert.rejects(fill('no mask here'), (e: Error) => e instanceof PipelineError && /holds no \[MASK\], expected at least one to fill/.test(e.message));
   const clf = new BertForSequenceClassification({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, dFF: 32, maxPositions: 32, labels: ['a', 'b'] });
   await assert.rejects(pipeline('fill-mask', files('bert-classifier', clf, tok, 'classify')), /holds a 'bert-classifier' model .*expected a BERT masked-LM 'bert' checkpoint \(task mlm\); pipeline\('text-classification'\) takes this one/);
+});
+
+test("pipeline('fill-mask') of a WordPiece tokenizer without a [MASK] (maskId -1) is a PipelineError saying so", async () => {
+  const tok = new WordPieceTokenizer({ tokens: ['[PAD]', '[CLS]', '[SEP]', '[UNK]', 'a', 'b', '##a'], padId: 0, bosId: 1, eosId: 2, unkId: 3, specialIds: [0, 1, 2, 3] });
+  assert.equal(tok.maskId, -1);
+  const model = new BertForMaskedLM({ vocab: tok.vocabSize, dModel: 8, heads: 2, layers: 1, dFF: 16, maxPositions: 16 });
+  await assert.rejects(pipeline('fill-mask', files('bert', model, tok, 'mlm')), (e: Error) => e instanceof PipelineError && /has no mask token, expected a WordPiece tokenizer with \[MASK\]/.test(e.message));
 });

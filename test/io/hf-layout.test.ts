@@ -15,6 +15,8 @@ import { GPTForSequenceClassification } from '../../src/models/gpt-classifier.js
 import type { CheckpointData } from '../../src/train/checkpoint.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { hfFolderFiles, readHFCheckpoint } from '../../src/inference/hf-folder.js';
+import { gpt2TokenizerJSON } from '../../src/io/hf-layout.js';
+import { tokenizerFromJSON } from '../../src/tokenizers/json.js';
 import { loadPretrained } from '../../src/node/pretrained.js';
 import { ByteLevelBPE } from '../../src/tokenizers/index.js';
 import { WordPieceTokenizer } from '../../src/tokenizers/wordpiece.js';
@@ -252,4 +254,64 @@ test('a BERT classifier with a WordPiece tokenizer exported in HF layout reads b
   assert.deepEqual(ck.tokenizer!.encode('claim your free money', { addSpecial: true }), ids);
   const e: Expected = { ids: [ids], attention_mask: [ids.map(() => 1)], token_type_ids: null, logits: null };
   assert.deepEqual(logitsOf(back, e), logitsOf(clf, e));
+});
+
+test('gpt2TokenizerJSON: CRLF vocab.bpe reads as LF; a bad merge names its line in the file, blank lines and all', () => {
+  // Bytes Ġ (space), t, h, e: a four-symbol toy vocabulary with two merges.
+  const encoder = JSON.stringify({ '\u0120': 0, t: 1, h: 2, e: 3, th: 4, the: 5, '<|endoftext|>': 6 });
+  const lf = tokenizerFromJSON(gpt2TokenizerJSON(encoder, '#version: 0.2\nt h\nth e\n'));
+  const crlf = tokenizerFromJSON(gpt2TokenizerJSON(encoder, '#version: 0.2\r\nt h\r\nth e\r\n'));
+  assert.deepEqual(lf.encode('the'), [5]);
+  assert.deepEqual(crlf.encode('the'), [5]);
+  assert.throws(() => gpt2TokenizerJSON(encoder, '#version: 0.2\nt h\n\nth e x\n', 'g'), /g\/vocab\.bpe: line 4 is "th e x", expected two symbols/);
+  assert.throws(() => gpt2TokenizerJSON(encoder, 't h\nbad\n', 'g'), /g\/vocab\.bpe: line 2 is "bad"/);
+});
+
+test('a float64 model exports with torch_dtype float64, and an HF folder of float64 weights (no qkv block) builds a float64 model with the same logits', () => {
+  const gpt = new GPT({ vocab: 40, dModel: 16, heads: 4, layers: 1, dFF: 32, context: 8, activation: 'gelu_new', dtype: 'float64', seed: 5 }).eval();
+  const bert = new BertForMaskedLM({ vocab: 40, dModel: 16, heads: 2, layers: 1, dFF: 32, maxPositions: 8, dtype: 'float64', seed: 6 }).eval();
+  const e: Expected = { ids: [[3, 9, 20, 7]], attention_mask: [[1, 1, 1, 1]], token_type_ids: null, logits: null };
+  for (const [kind, model] of [['gpt', gpt], ['bert', bert]] as const) {
+    const files = checkpointFiles({ modelKind: kind, modelConfig: model.config, model, tokenizer: null, task: null });
+    const bytes = new Map(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? new TextEncoder().encode(v) : v]));
+    const hf = hfFolderFiles(readCheckpoint(bytes));
+    const config = JSON.parse(hf['config.json'] as string) as Record<string, unknown>;
+    assert.equal(config.torch_dtype, 'float64', kind);
+    assert.equal(parseSafetensors(hf['model.safetensors'] as Uint8Array).tensors.get(kind === 'gpt' ? 'transformer.wte.weight' : 'bert.embeddings.word_embeddings.weight')!.dtype, 'float64');
+    delete config.qkv; // as transformers' save_pretrained writes it
+    const tensors = parseSafetensors(hf['model.safetensors'] as Uint8Array).tensors;
+    if (kind === 'bert') for (const p of ['weight', 'bias']) tensors.delete(`bert.pooler.dense.${p}`); // HF's BertForMaskedLM has no pooler
+    const foreign = new Map([['config.json', new TextEncoder().encode(JSON.stringify(config))], ['model.safetensors', serializeSafetensors(tensors, { format: 'pt' })]]);
+    const ck = readHFCheckpoint(foreign, { source: kind });
+    if (kind === 'bert') assert.deepEqual(ck.initialized, ['bert.pooler.dense.weight', 'bert.pooler.dense.bias']);
+    const back = buildFrom(ck).eval();
+    assert.deepEqual(logitsOf(back, e), logitsOf(model, e), kind);
+  }
+});
+
+test('num_labels without id2label is capped before label names are made: a huge one is a CheckpointError naming num_labels', () => {
+  const huge = withConfig('gpt2-cls', (c) => { delete c.id2label; delete c.label2id; c.num_labels = 100_000; });
+  assert.throws(() => readHFCheckpoint(huge, { source: 'x' }), (e: Error) => e instanceof CheckpointError && /x\/config\.json: num_labels is 100000, expected an integer from 2 to 65536/.test(e.message));
+  const three = withConfig('gpt2-cls', (c) => { delete c.id2label; delete c.label2id; c.num_labels = 3; });
+  assert.deepEqual(readHFCheckpoint(three).config.model.labels, ['LABEL_0', 'LABEL_1', 'LABEL_2']);
+});
+
+test('the weights decide the dtype, not the qkv block: a float64 export re-saved in float32 (as PyTorch saves it) reads as a float32 model', () => {
+  const gpt = new GPT({ vocab: 40, dModel: 16, heads: 4, layers: 1, dFF: 32, context: 8, activation: 'gelu_new', dtype: 'float64', seed: 7 }).eval();
+  const files = checkpointFiles({ modelKind: 'gpt', modelConfig: gpt.config, model: gpt, tokenizer: null, task: null });
+  const hf = hfFolderFiles(readCheckpoint(new Map(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? new TextEncoder().encode(v) : v]))));
+  const f32 = new Map([...parseSafetensors(hf['model.safetensors'] as Uint8Array).tensors].map(([n, t]) => [n, t.to('float32')]));
+  const resaved = new Map([['config.json', new TextEncoder().encode(hf['config.json'] as string)], ['model.safetensors', serializeSafetensors(f32, { format: 'pt' })]]);
+  const ck = readHFCheckpoint(resaved, { source: 'ddp-out' });
+  assert.equal(ck.config.model.dtype, 'float32');
+  const e: Expected = { ids: [[3, 9, 20, 7]], attention_mask: [[1, 1, 1, 1]], token_type_ids: null, logits: null };
+  assert.ok(relErr(logitsOf(buildFrom(ck).eval(), e), logitsOf(gpt, e)) < 1e-5);
+});
+
+test('a BERT export names the tokenizer\'s [PAD] as pad_token_id (transformers keeps that word-embedding row out of training)', () => {
+  const tok = new WordPieceTokenizer({ tokens: ['a', 'b', '##a', '[CLS]', '[SEP]', '[UNK]', '[MASK]', '[PAD]'], padId: 7, bosId: 3, eosId: 4, unkId: 5, specialIds: [3, 4, 5, 6, 7] });
+  const mlm = new BertForMaskedLM({ vocab: tok.vocabSize, dModel: 8, heads: 2, layers: 1, dFF: 16, maxPositions: 8 });
+  const files = checkpointFiles({ modelKind: 'bert', modelConfig: mlm.config, model: mlm, tokenizer: tok, task: null });
+  const hf = hfFolderFiles(readCheckpoint(new Map(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? new TextEncoder().encode(v) : v]))));
+  assert.equal((JSON.parse(hf['config.json'] as string) as { pad_token_id: number }).pad_token_id, 7);
 });

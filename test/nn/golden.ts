@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseSafetensors } from '../../src/io/safetensors.js';
 import type { Backend } from '../../src/backend/backend.js';
+import type { Module } from '../../src/nn/module.js';
 import type { Tensor } from '../../src/tensor/index.js';
 
 export interface Golden {
@@ -69,4 +70,16 @@ export function expectClose(actual: Tensor | undefined, expected: Tensor, tol: n
   w[kind] = Math.max(w[kind], ratio);
   worst.set(actual.backend.name, w);
   return ratio;
+}
+
+/**
+ * Every parameter's gradient against the fixture's `@grad.<name>` (relative tolerance 1e-4), with
+ * the same set of names on both sides; returns the largest relative error.
+ */
+export function expectGrads(model: Module, g: Golden, tol = 1e-4): number {
+  const named = model.namedParameters();
+  assert.deepEqual(named.map(([n]) => n).sort(), g.keys('@grad.').map((k) => k.slice(6)).sort());
+  let most = 0;
+  for (const [name, p] of named) most = Math.max(most, expectClose(p.grad!, g.get(`@grad.${name}`), tol, `grad ${name}`, 'gradient'));
+  return most;
 }

@@ -207,3 +207,14 @@ test('errors name the bad value', () => {
   assert.throws(() => bpe.decode([1.5]), ArgumentError);
   assert.throws(() => bpe.idToToken(-1), ArgumentError);
 });
+
+test('WordCache: each word encoded once while remembered; emptied when it holds `limit` words', async () => {
+  const { WordCache } = await import('../../src/tokenizers/tokenizer.js');
+  const calls: string[] = [];
+  const cache = new WordCache((w) => { calls.push(w); return [w.length]; }, 2);
+  assert.deepEqual([cache.ids('ab'), cache.ids('ab'), cache.ids('c')], [[2], [2], [1]]);
+  assert.deepEqual(calls, ['ab', 'c']);
+  cache.ids('def'); // the third word: the two remembered are dropped first
+  cache.ids('ab');
+  assert.deepEqual(calls, ['ab', 'c', 'def', 'ab']);
+});

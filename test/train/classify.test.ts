@@ -170,3 +170,15 @@ test('classify --init-from an lm checkpoint (arch gpt): GPT\'s tensors load unde
   assert.throws(() => initFromCheckpoint(classifyConfig('tiny', { arch: 'gpt', vocabSize: 300, train, valid }), bertCk, { resizeVocab: false }),
     /a bert model \(BERT's masked LM, task 'mlm'\), but task classify with arch 'gpt' trains a gpt-classifier/);
 });
+
+test('classify: maxTrainExamples spreads over the train split, so a file sorted by label still trains on every label', async (t) => {
+  const dir = scratch(t);
+  const train = join(dir, 'sorted.tsv');
+  const valid = join(dir, 'valid.tsv');
+  // 30 ham rows, then 30 spam rows: the first 10 would all be ham.
+  const rows = [...Array.from({ length: 30 }, (_, i) => `see you at ${i} o'clock\tham`), ...Array.from({ length: 30 }, (_, i) => `win ${i} dollars now\tspam`)];
+  writeFileSync(train, ['text\tlabel', ...rows].join('\n') + '\n');
+  writeFileSync(valid, 'text\tlabel\nlunch at noon\tham\nfree money\tspam\n');
+  const run = await buildTaskRun(classifyConfig('tiny', { train, valid, maxTrainExamples: 10 }));
+  assert.match(run.summary, /: 10 training examples \(5 ham, 5 spam\)/);
+});

@@ -94,3 +94,18 @@ test('mlm: a tiny pre-training run on a learnable toy text: the masked loss fall
   assert.equal(cfg.modelKind, 'bert');
   assert.equal(cfg.task.name, 'mlm');
 });
+
+test('mlm: a batch in which no token was chosen is not yielded (its mean loss would be 0/0 = NaN and stop the run)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'qkv-mlm-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const train = join(dir, 'toy.txt');
+  writeFileSync(train, toyText());
+  // One 16-token row a batch (14 choosable tokens) at 2%: about three batches in four choose nothing.
+  const run = await buildTaskRun(mlmConfig('tiny', { train, validShare: 0.2, vocabSize: 60, model: { context: 16 }, maxTokens: 16, maskProb: 0.02, seed: 4 }));
+  const batches = [...(run.task.batches(0, new Rng(9)) as Iterable<MlmBatch>)];
+  assert.ok(batches.length > 0, 'some batch chose a token');
+  for (const b of batches) {
+    assert.ok(b.targets.size > 0, 'every yielded batch predicts a token');
+    assert.ok(Number.isFinite(maskedLoss(run.model as BertForMaskedLM, b, 'mean').loss.item()));
+  }
+});

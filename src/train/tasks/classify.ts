@@ -17,7 +17,7 @@ import type { Tensor } from '../../tensor/index.js';
 import { ByteLevelBPE } from '../../tokenizers/bpe.js';
 import { WordPieceTokenizer } from '../../tokenizers/wordpiece.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
-import { classifierIds, paddedBatch } from '../../inference/classification.js';
+import { classifierIds, classifierPadId, paddedBatch } from '../../inference/classification.js';
 import type { SequenceClassifier } from '../../inference/classification.js';
 import { classificationMetrics } from '../metrics/classification.js';
 import { SAFETY_DEFAULTS, overrideConfig, spread, trainerOptions } from './config.js';
@@ -42,7 +42,7 @@ export interface ClassifyConfig extends TrainingConfig {
   textColumn: string;
   /** Your files' label column or field. */
   labelColumn: string;
-  /** Train on at most this many examples (after labelFraction; null: all). */
+  /** Train on at most this many examples, spread evenly over the split (after labelFraction; null: all). */
   maxTrainExamples: number | null;
   /** Valid examples scored at each evaluation, spread over the split (null: all). */
   evalExamples: number | null;
@@ -236,7 +236,8 @@ export async function classifyTask(c: ClassifyConfig, reuse?: ReuseTokenizers, o
   const labels = Array.isArray(reusedLabels) ? (reusedLabels as string[]) : labelNames(data.train);
   if (labels.length < 2) throw new ArgumentError(`${c.train ?? 'SpamAssassin'}: ${labels.length} label (${labels.join(', ')}), expected at least 2 to classify`);
   let train = c.labelFraction < 1 ? labelSubset(data.train, c.labelFraction, c.seed) : data.train.slice();
-  if (c.maxTrainExamples !== null) train = train.slice(0, c.maxTrainExamples);
+  // Spread, not the first n: SpamAssassin's split (and many files) are in label order, so the first n would be one label.
+  train = spread(train, c.maxTrainExamples);
   const tokenizer = classifyTokenizer(c, train.map((e) => e.text), reuse);
   const model = classifierFor(c, tokenizer.vocabSize, labels, tokenizer.padId, reuse);
   const context = classifierContext(model, c);
@@ -295,6 +296,6 @@ export async function evaluateClassify(t: TrainedModel<SequenceClassifier>, c: C
   const labels = t.model.labels;
   const e = encode(examples, t.tokenizer, labels, classifierContext(t.model, c), what);
   t.model.eval();
-  const m = scoreClassifier(t.model, e, t.tokenizer.padId, labels.indexOf(positiveLabelOf(c, labels)), c.maxTokens);
+  const m = scoreClassifier(t.model, e, classifierPadId(t.model, t.tokenizer), labels.indexOf(positiveLabelOf(c, labels)), c.maxTokens);
   return { metrics: { loss: m.validLoss, accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, examples: m.examples } };
 }

@@ -13,7 +13,7 @@ import type { Tensor } from '../../tensor/index.js';
 import { WordPieceTokenizer } from '../../tokenizers/wordpiece.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { perplexity } from '../metrics/loss.js';
-import { SAFETY_DEFAULTS, overrideConfig, trainerOptions } from './config.js';
+import { SAFETY_DEFAULTS, overrideConfig, spread, trainerOptions } from './config.js';
 import { MLM_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { BuildOptions, EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
@@ -257,7 +257,8 @@ export async function mlmTask(c: MlmConfig, reuse?: ReuseTokenizers, o: BuildOpt
   const C = reuse?.modelConfig ? Number((reuse.modelConfig as { maxPositions?: number }).maxPositions ?? c.model.context) : c.model.context;
   const pack = { cls: tokenizer.bosId, sep: tokenizer.eosId, context: Math.min(C, c.model.context) };
   const sequences = packSequences(train.map((d) => tokenizer.encode(d)), pack);
-  const validSeqs = packSequences(docs.valid.map((d) => tokenizer.encode(d)), pack).slice(0, c.evalSequences);
+  // Spread over the whole valid text: its documents come source by source, so the first sequences would all be SOTU.
+  const validSeqs = spread(packSequences(docs.valid.map((d) => tokenizer.encode(d)), pack), c.evalSequences);
   if (sequences.length === 0) throw new ArgumentError(`mlm: the train text gives no sequence of ${pack.context} tokens, expected more text (or a smaller model.context)`);
   if (validSeqs.length === 0) throw new ArgumentError(`mlm: the valid text gives no sequence of ${pack.context} tokens, expected more valid text (or a smaller model.context)`);
   const mask = { maskId: tokenizer.maskId, vocab: tokenizer.vocabSize, special: wordPieceSpecials(tokenizer), prob: c.maskProb };
@@ -273,7 +274,11 @@ export async function mlmTask(c: MlmConfig, reuse?: ReuseTokenizers, o: BuildOpt
         const order = sequences.map((_, i) => i);
         rng.shuffle(order);
         let index = 0;
-        for (const ids of chunk(order, rows)) yield maskRows(ids.map((i) => sequences[i]), batchRng(c.seed, epoch, index++), mask);
+        for (const ids of chunk(order, rows)) {
+          const b = maskRows(ids.map((i) => sequences[i]), batchRng(c.seed, epoch, index++), mask);
+          // A batch that chose no token has nothing to predict: its mean loss would be 0/0.
+          if (b.targets.size > 0) yield b;
+        }
       },
       loss: (m, b) => maskedLoss(m, b, 'mean'),
       evaluate: (m) => scoreMasked(m, validBatches),
