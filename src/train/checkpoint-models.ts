@@ -6,8 +6,8 @@ import { BertForMaskedLM, BertForSequenceClassification, resolveBertConfig } fro
 import type { BertClassifierConfig, BertConfig } from '../models/bert.js';
 import { GPT, resolveGPTConfig } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt.js';
-import { GPTForSequenceClassification, resolveGPTClassifierConfig } from '../models/gpt-classifier.js';
-import type { GPTClassifierConfig } from '../models/gpt-classifier.js';
+import { GPTForSequenceClassification, resolveGPTClassifierConfig } from '../models/gpt.js';
+import type { GPTClassifierConfig } from '../models/gpt.js';
 import { Transformer, resolveConfig } from '../models/transformer.js';
 import type { TransformerConfig } from '../models/transformer.js';
 import type { ModelInitOptions } from '../nn/init.js';

@@ -11,7 +11,7 @@ import { hfFolderFiles, readHFCheckpoint } from '../../src/inference/hf-folder.j
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { BertForMaskedLM, BertForSequenceClassification } from '../../src/models/bert.js';
 import { GPT } from '../../src/models/gpt.js';
-import { GPTForSequenceClassification } from '../../src/models/gpt-classifier.js';
+import { GPTForSequenceClassification } from '../../src/models/gpt.js';
 import { Transformer } from '../../src/models/transformer.js';
 import type { Module } from '../../src/nn/module.js';
 import { loadNativeBackend } from '../../src/node/backend-select.js';
