@@ -25,8 +25,8 @@ export * from './train/metrics/index.js';
 export * from './train/index.js';
 export { GPT, resolveGPTConfig } from './models/gpt.js';
 export type { GPTConfig, ResolvedGPTConfig, GPTCallOptions, GPTOutput } from './models/gpt.js';
-export { GPTForSequenceClassification, resolveGPTClassifierConfig, lastTokenRows } from './models/gpt-classifier.js';
-export type { GPTClassifierConfig, ResolvedGPTClassifierConfig, GPTClassifierCallOptions, GPTClassifierOutput } from './models/gpt-classifier.js';
+export { GPTForSequenceClassification, resolveGPTClassifierConfig, lastTokenRows } from './models/gpt.js';
+export type { GPTClassifierConfig, ResolvedGPTClassifierConfig, GPTClassifierCallOptions, GPTClassifierOutput } from './models/gpt.js';
 export { BertModel, BertForMaskedLM, BertForSequenceClassification, BERT_RULES, resolveBertConfig, resolveBertClassifierConfig } from './models/bert.js';
 export type {
   BertConfig, ResolvedBertConfig, BertClassifierConfig, ResolvedBertClassifierConfig, BertCallOptions, BertModelOutput, BertMaskedLMOutput,

@@ -3,7 +3,7 @@
 import { ArgumentError } from '../core/errors.js';
 import { padSequences } from '../data/batching.js';
 import type { BertForMaskedLM, BertForSequenceClassification } from '../models/bert.js';
-import type { GPTForSequenceClassification } from '../models/gpt-classifier.js';
+import type { GPTForSequenceClassification } from '../models/gpt.js';
 import { noGrad } from '../tensor/grad-mode.js';
 import { softmax, tensor } from '../tensor/index.js';
 import type { Tensor } from '../tensor/index.js';

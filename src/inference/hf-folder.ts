@@ -87,7 +87,8 @@ export function readHFCheckpoint(files: ReadonlyMap<string, Uint8Array>, opts: {
   };
 
   const config = json(HF_FILES.config);
-  const tensors = asCheckpointError(() => parseSafetensors(need(HF_FILES.model), { source: at(HF_FILES.model) }).tensors);
+  // Views over the file's bytes (no copy): the weights are copied once, into the model's parameters.
+  const tensors = asCheckpointError(() => parseSafetensors(need(HF_FILES.model), { source: at(HF_FILES.model), view: true }).tensors);
   checkFinite(tensors, at(HF_FILES.model));
   const q: QkvLayout = asCheckpointError(() => fromHFLayout(config, tensors, at(HF_FILES.config), at(HF_FILES.model)));
   let tokenizer: Tokenizer | null = null;

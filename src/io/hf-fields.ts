@@ -171,9 +171,17 @@ export class TensorTaker {
   }
 }
 
-/** A Conv1D weight [in, out] from a Linear weight [out, in], and back: the transpose, contiguous. */
+/** A Conv1D weight [in, out] from a Linear weight [out, in], and back: the transpose, contiguous (for writing a file). */
 export function transposed(t: Tensor): Tensor {
   return noGrad(() => t.transpose(0, 1).contiguous());
+}
+
+/**
+ * The transpose as a view, no copy (for reading a file): loadStateDict's copy into the parameter reads it
+ * through the strides, so each weight is moved once.
+ */
+export function transposedView(t: Tensor): Tensor {
+  return noGrad(() => t.transpose(0, 1));
 }
 
 /** The shape dims for an error message: [size, field] pairs. */

@@ -19,7 +19,7 @@
 
 import { FormatError } from '../core/errors.js';
 import type { Tensor } from '../tensor/index.js';
-import { FieldReader, TensorTaker, dims, labelFields, readArchitecture, readLabels, transposed } from './hf-fields.js';
+import { FieldReader, TensorTaker, dims, labelFields, readArchitecture, readLabels, transposed, transposedView } from './hf-fields.js';
 import type { HFConfig, HFLayout, QkvLayout } from './hf-fields.js';
 
 /** The architectures of model_type "gpt2" that qkv reads and writes. */
@@ -170,15 +170,15 @@ export function gpt2FromHF(raw: HFConfig, tensors: ReadonlyMap<string, Tensor>, 
     const q = `${dst}layers.${i}.`;
     state.set(`${q}norm1.weight`, take.take(`${h}ln_1.weight`, vD));
     state.set(`${q}norm1.bias`, take.take(`${h}ln_1.bias`, vD));
-    state.set(`${q}self_attn.in_proj_weight`, transposed(take.take(`${h}attn.c_attn.weight`, [[D, 'n_embd'], [3 * D, '3 · n_embd']])));
+    state.set(`${q}self_attn.in_proj_weight`, transposedView(take.take(`${h}attn.c_attn.weight`, [[D, 'n_embd'], [3 * D, '3 · n_embd']])));
     state.set(`${q}self_attn.in_proj_bias`, take.take(`${h}attn.c_attn.bias`, [[3 * D, '3 · n_embd']]));
-    state.set(`${q}self_attn.out_proj.weight`, transposed(take.take(`${h}attn.c_proj.weight`, [[D, 'n_embd'], [D, 'n_embd']])));
+    state.set(`${q}self_attn.out_proj.weight`, transposedView(take.take(`${h}attn.c_proj.weight`, [[D, 'n_embd'], [D, 'n_embd']])));
     state.set(`${q}self_attn.out_proj.bias`, take.take(`${h}attn.c_proj.bias`, vD));
     state.set(`${q}norm2.weight`, take.take(`${h}ln_2.weight`, vD));
     state.set(`${q}norm2.bias`, take.take(`${h}ln_2.bias`, vD));
-    state.set(`${q}linear1.weight`, transposed(take.take(`${h}mlp.c_fc.weight`, [[D, 'n_embd'], [F, 'n_inner']])));
+    state.set(`${q}linear1.weight`, transposedView(take.take(`${h}mlp.c_fc.weight`, [[D, 'n_embd'], [F, 'n_inner']])));
     state.set(`${q}linear1.bias`, take.take(`${h}mlp.c_fc.bias`, [[F, 'n_inner']]));
-    state.set(`${q}linear2.weight`, transposed(take.take(`${h}mlp.c_proj.weight`, [[F, 'n_inner'], [D, 'n_embd']])));
+    state.set(`${q}linear2.weight`, transposedView(take.take(`${h}mlp.c_proj.weight`, [[F, 'n_inner'], [D, 'n_embd']])));
     state.set(`${q}linear2.bias`, take.take(`${h}mlp.c_proj.bias`, vD));
   }
   state.set(`${dst}norm.weight`, take.take(`${hf}ln_f.weight`, vD));

@@ -11,7 +11,7 @@ import type { DType, TypedArray } from '../core/dtype.js';
 import { ArgumentError, FormatError, fmtShape } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { jsonPreview } from '../core/preview.js';
-import { Tensor, tensor } from '../tensor/index.js';
+import { Tensor, defaultBackend } from '../tensor/index.js';
 
 /** What a safetensors file holds: named tensors and free-form string metadata. */
 export interface SafetensorsFile {
@@ -25,6 +25,12 @@ export interface ParseSafetensorsOptions {
   source?: string;
   /** Backend the tensors are created on. Default: the default backend. */
   backend?: Backend;
+  /**
+   * Let F32, F64 and I32 tensors whose data sit aligned in `bytes` view those bytes instead of copying them
+   * (default false). The tensors then share memory with `bytes`, and keep all of it alive while any of them
+   * lives: for bytes the caller hands over, such as a file read only to be loaded into a model.
+   */
+  view?: boolean;
 }
 
 /** Headers past this are refused before anything is allocated (the Rust library allows 100 MB). */
@@ -102,9 +108,11 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseSafetensorsOption
   checkCoverage(entries, bytes.length - dataStart, fail);
 
   const tensors = new Map<string, Tensor>();
+  const backend = opts.backend ?? defaultBackend();
   for (const e of entries) {
-    const values = decode(e, view, dataStart, fail);
-    tensors.set(e.name, tensor(values, { shape: e.shape, backend: opts.backend }));
+    // decode's array is the file's bytes (a view) or a fresh copy: either way the storage itself, not copied again.
+    const values = decode(e, view, dataStart, opts.view === true, fail);
+    tensors.set(e.name, Tensor.fromStorage(backend.wrapArray(values), e.shape, backend));
   }
   return { tensors, metadata };
 }
@@ -196,11 +204,17 @@ function checkCoverage(entries: Entry[], dataLen: number, fail: (msg: string) =>
 }
 
 /** Copies a tensor's bytes out into a typed array of its qkv dtype; offsets need not be aligned. */
-function decode(e: Entry, view: DataView, dataStart: number, fail: (msg: string) => never): TypedArray {
+function decode(e: Entry, view: DataView, dataStart: number, noCopy: boolean, fail: (msg: string) => never): TypedArray {
   const at = dataStart + e.begin;
   const byteLen = e.end - e.begin;
   const n = byteLen / READ_DTYPES[e.dtype].size;
   const abs = view.byteOffset + at;
+  // No copy: a typed array over the file's own bytes, where they sit at a multiple of the element size.
+  if (LITTLE_ENDIAN_HOST && noCopy && abs % READ_DTYPES[e.dtype].size === 0) {
+    if (e.dtype === 'F32') return new Float32Array(view.buffer, abs, n);
+    if (e.dtype === 'F64') return new Float64Array(view.buffer, abs, n);
+    if (e.dtype === 'I32') return new Int32Array(view.buffer, abs, n);
+  }
   // Fast path: slice() copies into a fresh, aligned buffer, which typed arrays can then view.
   if (LITTLE_ENDIAN_HOST) {
     if (e.dtype === 'F32') return new Float32Array(view.buffer.slice(abs, abs + byteLen));
@@ -303,16 +317,15 @@ export function serializeSafetensors(
     put(header, METADATA_KEY, meta);
   }
 
-  const chunks: Uint8Array[] = [];
+  // The header first, from shapes alone; then each tensor's bytes straight into the output (one tensor's copy alive at a time).
+  const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
   let offset = 0;
   for (const [name, t] of items) {
     if (name === METADATA_KEY) throw new ArgumentError(`serializeSafetensors: "${METADATA_KEY}" is reserved for metadata, expected another tensor name`);
     if (!(t instanceof Tensor)) throw new ArgumentError(`serializeSafetensors: "${name}" is ${describe(t)}, expected a Tensor`);
-    const data = t.toArray();
-    const chunk = toLittleEndianBytes(data);
-    put(header, name, { dtype: WRITE_DTYPES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + chunk.length] });
-    chunks.push(chunk);
-    offset += chunk.length;
+    const size = t.size * BYTES[t.dtype];
+    put(header, name, { dtype: WRITE_DTYPES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + size] });
+    offset += size;
   }
 
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -324,9 +337,10 @@ export function serializeSafetensors(
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + padded);
   let pos = 8 + padded;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
+  for (const [, t] of items) {
+    const chunk = toLittleEndianBytes(t.toArray());
+    out.set(chunk, pos);
+    pos += chunk.length;
   }
   return out;
 }

@@ -25,6 +25,7 @@ import { Tensor, full, noGrad, randn, zeros } from '../tensor/index.js';
 import {
   ACTIVATIONS, Activation, Dropout, Embedding, LayerNorm, LearnedPositionalEncoding, Linear, Module, TransformerEncoder, activate, linear,
 } from '../nn/index.js';
+import type { ModelInitOptions } from '../nn/index.js';
 
 /** The encoder's hyper-parameters. Defaults are BERT-base's (110M) except the vocabulary. */
 export interface BertConfig {
@@ -133,9 +134,9 @@ class BertEmbeddings extends Module {
   readonly norm: LayerNorm;
   readonly dropout: Dropout;
 
-  constructor(c: ResolvedBertConfig, rng: Rng, dropoutRng: Rng) {
+  constructor(c: ResolvedBertConfig, rng: Rng, dropoutRng: Rng, init: boolean) {
     super();
-    const p = { rng, dtype: c.dtype, backend: c.backend };
+    const p = { rng, dtype: c.dtype, backend: c.backend, init };
     this.wordEmbeddings = this.addModule('word_embeddings', new Embedding(c.vocab, c.dModel, p));
     this.positionEmbeddings = this.addModule('position_embeddings', new LearnedPositionalEncoding(c.dModel, c.maxPositions, p));
     this.tokenTypeEmbeddings = this.addModule('token_type_embeddings', new Embedding(c.typeVocab, c.dModel, p));
@@ -156,9 +157,9 @@ class BertEmbeddings extends Module {
 class BertPooler extends Module {
   readonly dense: Linear;
 
-  constructor(c: ResolvedBertConfig, rng: Rng) {
+  constructor(c: ResolvedBertConfig, rng: Rng, init: boolean) {
     super();
-    this.dense = this.addModule('dense', new Linear(c.dModel, c.dModel, { rng, dtype: c.dtype, backend: c.backend }));
+    this.dense = this.addModule('dense', new Linear(c.dModel, c.dModel, { rng, dtype: c.dtype, backend: c.backend, init }));
   }
 
   /** hidden [B, T, D] → [B, D] */
@@ -181,18 +182,19 @@ export class BertModel extends Module {
   readonly encoder: TransformerEncoder;
   readonly pooler: BertPooler;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, build: ModelInitOptions = {}) {
     super();
     const c = (this.config = resolveBertConfig(config));
     const rng = new Rng(c.seed);
     const drop = new Rng((c.seed ^ 0x2545f491) | 0);
-    this.embeddings = this.addModule('embeddings', new BertEmbeddings(c, rng, drop));
+    const init = build.init !== false;
+    this.embeddings = this.addModule('embeddings', new BertEmbeddings(c, rng, drop, init));
     this.encoder = this.addModule('encoder', new TransformerEncoder(c.dModel, c.heads, c.layers, {
-      rng, dtype: c.dtype, backend: c.backend, dFF: c.dFF, dropout: c.dropout, attentionDropout: c.attentionDropout,
+      rng, dtype: c.dtype, backend: c.backend, init, dFF: c.dFF, dropout: c.dropout, attentionDropout: c.attentionDropout,
       activation: c.activation, normFirst: false, eps: c.eps, dropoutRng: drop,
     }));
-    this.pooler = this.addModule('pooler', new BertPooler(c, rng));
-    initBertWeights([this], new Rng((c.seed ^ 0x6a09e667) | 0));
+    this.pooler = this.addModule('pooler', new BertPooler(c, rng, init));
+    if (init) initBertWeights([this], new Rng((c.seed ^ 0x6a09e667) | 0));
   }
 
   /**
@@ -258,10 +260,10 @@ class BertLMHead extends Module {
   readonly decoder: Linear;
   readonly bias: Tensor;
 
-  constructor(c: ResolvedBertConfig, wordEmbeddings: Tensor, rng: Rng) {
+  constructor(c: ResolvedBertConfig, wordEmbeddings: Tensor, rng: Rng, init: boolean) {
     super();
-    const p = { rng, dtype: c.dtype, backend: c.backend };
-    this.transform = this.addModule('transform', new BertTransform(c, rng));
+    const p = { rng, dtype: c.dtype, backend: c.backend, init };
+    this.transform = this.addModule('transform', new BertTransform(c, rng, init));
     this.decoder = this.addModule('decoder', new Linear(c.dModel, c.vocab, { ...p, bias: false, weight: wordEmbeddings }));
     this.bias = this.addParameter('bias', zeros([c.vocab], { dtype: c.dtype, backend: c.backend }));
   }
@@ -277,9 +279,9 @@ class BertTransform extends Module {
   readonly dense: Linear;
   readonly norm: LayerNorm;
 
-  constructor(readonly c: ResolvedBertConfig, rng: Rng) {
+  constructor(readonly c: ResolvedBertConfig, rng: Rng, init: boolean) {
     super();
-    const p = { rng, dtype: c.dtype, backend: c.backend };
+    const p = { rng, dtype: c.dtype, backend: c.backend, init };
     this.dense = this.addModule('dense', new Linear(c.dModel, c.dModel, p));
     this.norm = this.addModule('norm', new LayerNorm(c.dModel, { ...p, eps: c.eps }));
   }
@@ -310,15 +312,16 @@ export class BertForMaskedLM extends Module {
   readonly bert: BertModel;
   readonly cls: BertLMHead;
 
-  constructor(config: BertConfig) {
+  constructor(config: BertConfig, build: ModelInitOptions = {}) {
     super();
     const c = (this.config = resolveBertConfig(config));
-    this.bert = this.addModule('bert', new BertModel(c));
+    this.bert = this.addModule('bert', new BertModel(c, build));
     const { rng } = headRngs(c.seed);
     const word = this.bert.embeddings.wordEmbeddings.weight;
-    this.cls = this.addModule('cls', new BertLMHead(c, word, rng));
+    const init = build.init !== false;
+    this.cls = this.addModule('cls', new BertLMHead(c, word, rng, init));
     // The head's own tensors only: the decoder is the body's word embedding, already drawn.
-    initBertWeights([this.cls.transform], rng);
+    if (init) initBertWeights([this.cls.transform], rng);
   }
 
   /** ids int32 [B, T] → logits [B, T, V] */
@@ -352,15 +355,15 @@ export class BertForSequenceClassification extends Module {
   readonly dropout: Dropout;
   readonly classifier: Linear;
 
-  constructor(config: BertClassifierConfig) {
+  constructor(config: BertClassifierConfig, build: ModelInitOptions = {}) {
     super();
     const c = (this.config = resolveBertClassifierConfig(config));
     this.labels = c.labels;
-    this.bert = this.addModule('bert', new BertModel(c));
+    this.bert = this.addModule('bert', new BertModel(c, build));
     const { rng, dropoutRng } = headRngs(c.seed);
     this.dropout = this.addModule('dropout', new Dropout(c.dropout, dropoutRng));
-    this.classifier = this.addModule('classifier', new Linear(c.dModel, c.labels.length, { rng, dtype: c.dtype, backend: c.backend }));
-    initBertWeights([this.classifier], rng);
+    this.classifier = this.addModule('classifier', new Linear(c.dModel, c.labels.length, { rng, dtype: c.dtype, backend: c.backend, init: build.init }));
+    if (build.init !== false) initBertWeights([this.classifier], rng);
   }
 
   /** ids int32 [B, T] → logits [B, L] */

@@ -27,6 +27,7 @@ import {
   TransformerDecoder, TransformerEncoder, causalMask, resetXavier,
 } from '../nn/index.js';
 import { KVCache } from '../nn/kv-cache.js';
+import type { ModelInitOptions } from '../nn/index.js';
 
 /** The model's hyper-parameters. Every default is the paper's base model (Table 3). */
 export interface TransformerConfig {
@@ -159,12 +160,12 @@ export class Transformer extends Module {
   readonly decoder: TransformerDecoder;
   readonly generator: Linear;
 
-  constructor(config: TransformerConfig) {
+  constructor(config: TransformerConfig, build: ModelInitOptions = {}) {
     super();
     const c = (this.config = resolveConfig(config));
     const rng = new Rng(c.seed);
     const dropoutRng = new Rng((c.seed ^ 0x5bd1e995) | 0);
-    const p = { rng, dtype: c.dtype, backend: c.backend };
+    const p = { rng, dtype: c.dtype, backend: c.backend, init: build.init };
     const D = c.dModel;
 
     this.srcEmbed = this.addModule('src_embed', new Embedding(c.srcVocab, D, p));
@@ -184,7 +185,8 @@ export class Transformer extends Module {
     this.generator = this.addModule('generator', new Linear(D, c.tgtVocab, { ...p, weight: shared }));
 
     // Xavier-uniform for every matrix, as torch.nn.Transformer and the Annotated Transformer do.
-    for (const w of this.parameters()) if (w.ndim > 1) resetXavier(w, rng);
+    // (init: false leaves the zeros for a checkpoint's weights.)
+    if (build.init !== false) for (const w of this.parameters()) if (w.ndim > 1) resetXavier(w, rng);
   }
 
   /**

@@ -1,8 +1,9 @@
 // Embedding: a table of vectors looked up by int32 ids.
 
 import { ShapeError, fmtShape } from '../core/errors.js';
-import { Tensor, embedding, randn } from '../tensor/index.js';
+import { Tensor, embedding } from '../tensor/index.js';
 import { Module } from './module.js';
+import { normalInit } from './init.js';
 import type { ParamOptions } from './init.js';
 
 export interface EmbeddingOptions extends ParamOptions {
@@ -26,7 +27,7 @@ export class Embedding extends Module {
     if (opts.weight && (opts.weight.ndim !== 2 || opts.weight.shape[0] !== num || opts.weight.shape[1] !== dim)) {
       throw new ShapeError(`Embedding: tied weight has shape ${fmtShape(opts.weight.shape)}, expected [${num}, ${dim}]`);
     }
-    const w = opts.weight ?? randn([num, dim], opts.rng, { dtype: opts.dtype ?? 'float32', backend: opts.backend });
+    const w = opts.weight ?? normalInit([num, dim], 1, opts);
     this.weight = this.addParameter('weight', w);
   }
 

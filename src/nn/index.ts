@@ -2,8 +2,8 @@
 
 export { Module, ModuleList } from './module.js';
 export type { LoadStateDictOptions, LoadStateDictResult } from './module.js';
-export { xavierUniform, uniformInit, resetXavier } from './init.js';
-export type { ParamOptions } from './init.js';
+export { xavierUniform, uniformInit, normalInit, resetXavier } from './init.js';
+export type { ModelInitOptions, ParamOptions } from './init.js';
 export { Linear, linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
 export { Embedding } from './embedding.js';

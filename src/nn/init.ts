@@ -3,7 +3,7 @@
 import type { Backend } from '../backend/backend.js';
 import type { FloatDType } from '../core/dtype.js';
 import type { Rng } from '../core/rng.js';
-import { Tensor, uniform } from '../tensor/index.js';
+import { Tensor, randn, uniform, zeros } from '../tensor/index.js';
 
 /** Where a layer's parameters come from: a seeded generator, and optionally dtype and backend. */
 export interface ParamOptions {
@@ -12,6 +12,26 @@ export interface ParamOptions {
   /** float32 (default) or float64 (for gradient checks). */
   dtype?: FloatDType;
   backend?: Backend;
+  /**
+   * Draw the starting values (true, the default). false leaves every parameter at zero without drawing a number,
+   * for a model whose every weight is loaded next (modelFromCheckpoint); `rng` is then not advanced.
+   */
+  init?: boolean;
+}
+
+/**
+ * How a model is built. `init: false` skips the whole random initialisation (parameters start at zero, LayerNorm
+ * gains at one), for a model that a checkpoint's weights fill next: building GPT-2 small then costs allocation
+ * only, not 250M random draws. Load every tensor afterwards (loadStateDict is strict by default), or the model
+ * computes with zero weights.
+ *
+ * @example
+ * const gpt = new GPT(config, { init: false });
+ * gpt.loadStateDict(state); // every name, or a StateDictError naming the missing ones
+ */
+export interface ModelInitOptions {
+  /** Draw the random initialisation (true, the default); false leaves zeros for loaded weights to overwrite. */
+  init?: boolean;
 }
 
 /**
@@ -21,7 +41,19 @@ export interface ParamOptions {
  * const b = uniformInit([4], 0.5, { rng: new Rng(0) }); // every value in [-0.5, 0.5)
  */
 export function uniformInit(shape: readonly number[], bound: number, opts: ParamOptions): Tensor {
+  if (opts.init === false) return zeros(shape, { dtype: opts.dtype ?? 'float32', backend: opts.backend });
   return uniform(shape, opts.rng, -bound, bound, { dtype: opts.dtype ?? 'float32', backend: opts.backend });
+}
+
+/**
+ * N(0, std²) samples of `shape` (zeros without drawing when `opts.init` is false).
+ *
+ * @example
+ * const table = normalInit([10, 4], 1, { rng: new Rng(0) }); // torch.nn.Embedding's N(0, 1)
+ */
+export function normalInit(shape: readonly number[], std: number, opts: ParamOptions): Tensor {
+  const o = { dtype: opts.dtype ?? 'float32', backend: opts.backend } as const;
+  return opts.init === false ? zeros(shape, o) : randn(shape, opts.rng, { ...o, std });
 }
 
 /**

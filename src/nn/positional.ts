@@ -3,7 +3,8 @@
 import type { Backend } from '../backend/backend.js';
 import type { FloatDType } from '../core/dtype.js';
 import { ArgumentError, ShapeError, fmtShape } from '../core/errors.js';
-import { Tensor, randn, tensor } from '../tensor/index.js';
+import { Tensor, tensor } from '../tensor/index.js';
+import { normalInit } from './init.js';
 import type { ParamOptions } from './init.js';
 import { Module } from './module.js';
 
@@ -62,7 +63,7 @@ export class LearnedPositionalEncoding extends Module {
 
   constructor(readonly dModel: number, readonly maxLen: number, opts: ParamOptions) {
     super();
-    this.weight = this.addParameter('weight', randn([maxLen, dModel], opts.rng, { dtype: opts.dtype ?? 'float32', backend: opts.backend }));
+    this.weight = this.addParameter('weight', normalInit([maxLen, dModel], 1, opts));
   }
 
   /** x [B, T, D] → x + weight[offset .. offset+T) */

@@ -99,8 +99,7 @@ export function arange(n: number, opts: CreateOptions = {}): Tensor {
 export function randn(shape: readonly number[], rng: Rng, opts: CreateOptions & { std?: number } = {}): Tensor {
   checkShape(shape, 'randn');
   const arr = allocArray(opts.dtype ?? 'float32', numel(shape));
-  const std = opts.std ?? 1;
-  for (let i = 0; i < arr.length; i++) arr[i] = rng.normal() * std;
+  rng.fillNormal(arr, opts.std ?? 1); // the values of arr[i] = rng.normal() * std, in order
   return finish(arr, shape, opts);
 }
 
@@ -108,6 +107,6 @@ export function randn(shape: readonly number[], rng: Rng, opts: CreateOptions & 
 export function uniform(shape: readonly number[], rng: Rng, low = 0, high = 1, opts: CreateOptions = {}): Tensor {
   checkShape(shape, 'uniform');
   const arr = allocArray(opts.dtype ?? 'float32', numel(shape));
-  for (let i = 0; i < arr.length; i++) arr[i] = low + (high - low) * rng.uniform();
+  rng.fillUniform(arr, low, high);
   return finish(arr, shape, opts);
 }

@@ -6,10 +6,11 @@ import { BertForMaskedLM, BertForSequenceClassification, resolveBertConfig } fro
 import type { BertClassifierConfig, BertConfig } from '../models/bert.js';
 import { GPT, resolveGPTConfig } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt.js';
-import { GPTForSequenceClassification, resolveGPTClassifierConfig } from '../models/gpt-classifier.js';
-import type { GPTClassifierConfig } from '../models/gpt-classifier.js';
+import { GPTForSequenceClassification, resolveGPTClassifierConfig } from '../models/gpt.js';
+import type { GPTClassifierConfig } from '../models/gpt.js';
 import { Transformer, resolveConfig } from '../models/transformer.js';
 import type { TransformerConfig } from '../models/transformer.js';
+import type { ModelInitOptions } from '../nn/init.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -39,6 +40,12 @@ const BERT_FIELDS: Record<string, FieldKind> = {
   typeVocab: 'positiveInt', dropout: 'number', attentionDropout: 'number', activation: ['relu', 'gelu', 'gelu_new'], eps: 'number', seed: 'int',
   dtype: ['float32', 'float64'],
 };
+
+/**
+ * Known kinds are built without their random initialisation (zeros, no draws): every tensor is loaded next, and
+ * loadModelState is strict, so a tensor the file lacks is a CheckpointError, never a weight left at zero.
+ */
+const EMPTY: ModelInitOptions = { init: false };
 
 /** The model kinds modelFromCheckpoint builds. */
 export const MODEL_KINDS = ['transformer', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier'] as const;
@@ -79,13 +86,13 @@ export function modelFromCheckpoint(ck: CheckpointData, opts: ModelFromCheckpoin
       checkAgainstWeights(ck, transformerShapes(r), 'encoder.layers.', r.encoderLayers, 'encoderLayers');
       checkAgainstWeights(ck, [], 'decoder.layers.', r.decoderLayers, 'decoderLayers');
       checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'srcVocab', r.srcVocab], ['target', ck.targetTokenizer, 'tgtVocab', r.tgtVocab]]);
-      model = new Transformer(config);
+      model = new Transformer(config, EMPTY);
     } else if (ck.config.modelKind === 'gpt') {
       const config = checked(GPT_FIELDS) as unknown as GPTConfig;
       const r = resolveGPTConfig(config);
       checkAgainstWeights(ck, gptShapes(r, ''), 'layers.', r.layers, 'layers');
       checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'vocab', r.vocab]]);
-      model = new GPT(config);
+      model = new GPT(config, EMPTY);
     } else if (ck.config.modelKind === 'bert' || ck.config.modelKind === 'bert-classifier') {
       const classifier = ck.config.modelKind === 'bert-classifier';
       const fields = classifier ? { ...BERT_FIELDS, labels: 'labels' as const } : BERT_FIELDS;
@@ -95,7 +102,7 @@ export function modelFromCheckpoint(ck: CheckpointData, opts: ModelFromCheckpoin
       rules.push(classifier ? ['classifier.weight', [['labels.length', config.labels.length], ['dModel', r.dModel]]] : ['cls.bias', [['vocab', r.vocab]]]);
       checkAgainstWeights(ck, rules, 'bert.encoder.layers.', r.layers, 'layers');
       checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'vocab', r.vocab]]);
-      model = classifier ? new BertForSequenceClassification(config) : new BertForMaskedLM(config as BertConfig);
+      model = classifier ? new BertForSequenceClassification(config, EMPTY) : new BertForMaskedLM(config as BertConfig, EMPTY);
     } else if (ck.config.modelKind === 'gpt-classifier') {
       const config = checked({ ...GPT_FIELDS, labels: 'labels', padId: 'nonNegInt' }) as unknown as GPTClassifierConfig;
       const r = resolveGPTClassifierConfig(config);
@@ -103,7 +110,7 @@ export function modelFromCheckpoint(ck: CheckpointData, opts: ModelFromCheckpoin
       rules.push(['score.weight', [['labels.length', r.labels.length], ['dModel', r.dModel]]]);
       checkAgainstWeights(ck, rules, 'transformer.layers.', r.layers, 'layers');
       checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'vocab', r.vocab]]);
-      model = new GPTForSequenceClassification(config);
+      model = new GPTForSequenceClassification(config, EMPTY);
     } else {
       throw new CheckpointError(`${where}: modelKind is "${ck.config.modelKind}", which qkv cannot build, expected one of ${MODEL_KINDS.map((k) => `"${k}"`).join(', ')} (or pass build)`);
     }

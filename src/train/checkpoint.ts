@@ -104,7 +104,7 @@ export interface CheckpointData {
   /** Names the folder in error messages. */
   source: string;
   config: CheckpointConfig;
-  /** model.safetensors, name → tensor. */
+  /** model.safetensors, name → tensor (tensors may view the file's bytes rather than copy them: read them, copy them into a model). */
   modelState: Map<string, Tensor>;
   tokenizer: Tokenizer | null;
   /** target_tokenizer.json when present, else the same object as `tokenizer`. */

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BertForMaskedLM, BertForSequenceClassification } from '../../src/models/bert.js';
 import { GPT } from '../../src/models/gpt.js';
-import { GPTForSequenceClassification } from '../../src/models/gpt-classifier.js';
+import { GPTForSequenceClassification } from '../../src/models/gpt.js';
 import type { CheckpointData } from '../../src/train/checkpoint.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { hfFolderFiles, readHFCheckpoint } from '../../src/inference/hf-folder.js';

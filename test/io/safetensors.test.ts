@@ -294,3 +294,25 @@ test('malformed: a shape nested 100,000 levels deep is a FormatError (its messag
   expectFormatError(build(`{"w":{"dtype":"F32","shape":${deep},"data_offsets":[0,4]}}`, f32Bytes([1])), 'tensor "w" shape [', 'expected non-negative integers');
   expectFormatError(build(`{"w":{"dtype":"F32","shape":[1],"data_offsets":${deep}}}`, f32Bytes([1])), 'tensor "w" data_offsets is [[[[');
 });
+
+test('view: true lets aligned F32/F64/I32 tensors share the bytes; unaligned ones, and the default, copy', () => {
+  const bytes = serializeSafetensors({ a: tensor([[1, 2], [3, 4]]), b: tensor([1.5, -2], { dtype: 'float64' }), i: tensor([7, -8, 9], { dtype: 'int32' }) });
+  const viewed = parseSafetensors(bytes, { view: true }).tensors;
+  const copied = parseSafetensors(bytes).tensors;
+  assert.deepEqual(viewed.get('a')!.toList(), [[1, 2], [3, 4]]);
+  assert.deepEqual(viewed.get('b')!.toList(), [1.5, -2]);
+  assert.deepEqual(viewed.get('i')!.toList(), [7, -8, 9]);
+  // Overwrite every data byte (the header keeps its length): the views see it, the copies do not.
+  const headerEnd = 8 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  bytes.fill(0, headerEnd);
+  assert.deepEqual(viewed.get('a')!.toList(), [[0, 0], [0, 0]]);
+  assert.deepEqual(viewed.get('i')!.toList(), [0, 0, 0]);
+  assert.deepEqual(copied.get('a')!.toList(), [[1, 2], [3, 4]]);
+  // The same file one byte off alignment: view: true falls back to copying, values intact.
+  const good = serializeSafetensors({ a: tensor([[1, 2], [3, 4]]) });
+  const shifted = new Uint8Array(good.length + 1).subarray(1);
+  shifted.set(good);
+  const t = parseSafetensors(shifted, { view: true }).tensors.get('a')!;
+  shifted.fill(0, 16);
+  assert.deepEqual(t.toList(), [[1, 2], [3, 4]]);
+});

@@ -7,7 +7,7 @@ import { crossEntropy, noGrad, tensor } from '../../src/tensor/index.js';
 import type { Tensor } from '../../src/tensor/index.js';
 import { GPT } from '../../src/models/gpt.js';
 import type { GPTConfig } from '../../src/models/gpt.js';
-import { GPTForSequenceClassification, lastTokenRows, resolveGPTClassifierConfig } from '../../src/models/gpt-classifier.js';
+import { GPTForSequenceClassification, lastTokenRows, resolveGPTClassifierConfig } from '../../src/models/gpt.js';
 import { activate } from '../../src/nn/index.js';
 import { expectClose, expectGrads, loadGolden } from '../nn/golden.js';
 import type { Golden } from '../nn/golden.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { refBackend } from '../../src/backend/ref.js';
 import { BertForMaskedLM, BertForSequenceClassification } from '../../src/models/bert.js';
-import { GPTForSequenceClassification } from '../../src/models/gpt-classifier.js';
+import { GPTForSequenceClassification } from '../../src/models/gpt.js';
 import type { Module } from '../../src/nn/module.js';
 import { noGrad, tensor } from '../../src/tensor/index.js';
 import type { Tensor } from '../../src/tensor/index.js';
