@@ -30,6 +30,12 @@ export interface MaskFill {
   sequence: string;
 }
 
+/** The most positions a classifier reads: BERT's maxPositions, GPT's context. */
+export function classifierPositions(model: SequenceClassifier): number {
+  const cfg = model.config as { maxPositions?: number; context?: number };
+  return cfg.maxPositions ?? cfg.context!;
+}
+
 /**
  * The ids a classifier reads for a text: `<s>`/[CLS], the text's tokens (the first context − 2),
  * `</s>`/[SEP]. The same for training and answering, and for BERT (scored at [CLS]) and GPT

@@ -14,7 +14,7 @@ export { toAttentionMap, tokenStrings, seq2seqAttentions, causalAttentions } fro
 export type { AttentionMap, Seq2SeqAttentions, CausalAttentions } from './attentions.js';
 export { loadPretrained, isPretrainedFiles, PRETRAINED_FILES, PRETRAINED_KINDS } from './pretrained.js';
 export type { Pretrained, PretrainedSeq2Seq, PretrainedCausal, PretrainedMaskedLM, PretrainedClassifier, PretrainedFiles, LoadPretrainedOptions } from './pretrained.js';
-export { classifierIds, classifierPadId, classifyTexts, fillMask, paddedBatch } from './classification.js';
+export { classifierIds, classifierPadId, classifierPositions, classifyTexts, fillMask, paddedBatch } from './classification.js';
 export type { SequenceClassifier, LabelScore, MaskFill } from './classification.js';
 export { readHFCheckpoint, hfFolderFiles, isHFFolder, HF_FILES } from './hf-folder.js';
 export type { HFCheckpointData } from './hf-folder.js';

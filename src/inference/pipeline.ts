@@ -8,7 +8,7 @@ import { causalAttentions, seq2seqAttentions } from './attentions.js';
 import type { CausalAttentions, Seq2SeqAttentions } from './attentions.js';
 import { generateText, streamText } from './causal.js';
 import type { TextGenerationOptions } from './causal.js';
-import { classifyTexts, fillMask } from './classification.js';
+import { classifierPositions, classifyTexts, fillMask } from './classification.js';
 import type { LabelScore, MaskFill } from './classification.js';
 import { isPretrainedFiles, loadPretrained } from './pretrained.js';
 import type { Pretrained, PretrainedCausal, PretrainedClassifier, PretrainedFiles, PretrainedMaskedLM, PretrainedSeq2Seq } from './pretrained.js';
@@ -321,8 +321,7 @@ function textGenerationPipeline(p: PretrainedCausal, base: TextGenerationCallOpt
 
 /** The most tokens a classifier reads of a text: its run's context (task options), within the model's positions. */
 function classifierContext(p: PretrainedClassifier): number {
-  const cfg = p.model.config as { maxPositions?: number; context?: number };
-  const positions = cfg.maxPositions ?? cfg.context ?? 512;
+  const positions = classifierPositions(p.model);
   const ran = (p.config.task?.options as { model?: { context?: unknown } } | undefined)?.model?.context;
   return typeof ran === 'number' && Number.isInteger(ran) && ran >= 3 ? Math.min(ran, positions) : positions;
 }

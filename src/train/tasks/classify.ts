@@ -17,7 +17,7 @@ import type { Tensor } from '../../tensor/index.js';
 import { ByteLevelBPE } from '../../tokenizers/bpe.js';
 import { WordPieceTokenizer } from '../../tokenizers/wordpiece.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
-import { classifierIds, classifierPadId, paddedBatch } from '../../inference/classification.js';
+import { classifierIds, classifierPadId, classifierPositions, paddedBatch } from '../../inference/classification.js';
 import type { SequenceClassifier } from '../../inference/classification.js';
 import { classificationMetrics } from '../metrics/classification.js';
 import { SAFETY_DEFAULTS, overrideConfig, spread, trainerOptions } from './config.js';
@@ -215,8 +215,7 @@ export function classifierFor(c: ClassifyConfig, vocab: number, labels: string[]
 
 /** The most tokens the model reads of a text: the config's context, within the model's positions. */
 export function classifierContext(model: SequenceClassifier, c: Pick<ClassifyConfig, 'model'>): number {
-  const cfg = model.config as { maxPositions?: number; context?: number };
-  return Math.min(c.model.context, cfg.maxPositions ?? cfg.context ?? c.model.context);
+  return Math.min(c.model.context, classifierPositions(model));
 }
 
 /**
