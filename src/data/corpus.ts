@@ -29,6 +29,19 @@ export interface PretrainingCorpus {
   sources: CorpusSource[];
 }
 
+/**
+ * The sources loadPretrainingCorpus can put together. 'spam-train' is the text (Subject + body,
+ * no label) of the SpamAssassin train split: in-domain text for fine-tuning on SpamAssassin, as
+ * in domain-adaptive pre-training; its valid and test mails never enter.
+ */
+export const CORPUS_SOURCES = ['sotu', 'moby-dick', 'brown', 'spam-train'] as const;
+
+/** One of {@link CORPUS_SOURCES}. */
+export type CorpusSourceName = (typeof CORPUS_SOURCES)[number];
+
+/** The sources of the corpus when none are named: the three general-text packages. */
+export const DEFAULT_CORPUS_SOURCES: readonly CorpusSourceName[] = ['sotu', 'moby-dick', 'brown'];
+
 /** The share of documents held out for valid (masked-token accuracy, perplexity). */
 export const CORPUS_VALID_SHARE = 0.02;
 

@@ -20,7 +20,7 @@ export type { BatchPlanOptions, Padded, SeqPair, PairSpecialIds, PairBatch, Pair
 export { mailToText, withoutListTags, duplicateKey, dedupeByBody, stratifiedSplit, labelSubset, spamLabelOf, prepareSpamAssassin } from './spam.js';
 export type { LabeledText, RawMail, StratifiedShares, SpamCounts } from './spam.js';
 export { loadSpamAssassin, loadPretrainingCorpus } from './load.js';
-export { brownToText, buildPretrainingCorpus, CORPUS_VALID_SHARE } from './corpus.js';
-export type { CorpusDocument, CorpusSize, CorpusSource, PretrainingCorpus } from './corpus.js';
+export { brownToText, buildPretrainingCorpus, CORPUS_SOURCES, CORPUS_VALID_SHARE, DEFAULT_CORPUS_SOURCES } from './corpus.js';
+export type { CorpusDocument, CorpusSize, CorpusSource, CorpusSourceName, PretrainingCorpus } from './corpus.js';
 export { readLabeledTexts, parseLabeledJson } from './labeled-files.js';
 export type { TextLabel, LabelColumns, ReadLabeledOptions } from './labeled-files.js';

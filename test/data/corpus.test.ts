@@ -6,7 +6,9 @@ import { brownToText, buildPretrainingCorpus, type PretrainingCorpus } from '../
 import { loadPretrainingCorpus } from '../../src/data/load.js';
 import { loadSotu } from '../../src/data/sotu.js';
 import { isHeldOut } from '../../src/data/split.js';
-import { skipCorpus } from './available.js';
+import { loadSpamAssassin } from '../../src/data/load.js';
+import { ArgumentError } from '../../src/core/errors.js';
+import { skipCorpus, skipSpam } from './available.js';
 
 test('brownToText strips tags, rebuilds quotes and punctuation, keeps paragraphs', () => {
   const tagged = [
@@ -56,5 +58,25 @@ describe('packaged pre-training corpus', { skip: skipCorpus }, () => {
     const again = await loadPretrainingCorpus();
     assert.deepEqual(again.valid, c.valid);
     assert.equal(again.train.length, c.train.length);
+  });
+});
+
+test('loadPretrainingCorpus names an unknown source and an empty list', async () => {
+  await assert.rejects(loadPretrainingCorpus(['sotu', 'wikipedia' as never]), (e: Error) => e instanceof ArgumentError && /source 'wikipedia' is unknown, expected one of sotu, moby-dick, brown, spam-train/.test(e.message));
+  await assert.rejects(loadPretrainingCorpus([]), (e: Error) => e instanceof ArgumentError && /no pre-training corpus sources/.test(e.message));
+});
+
+describe('spam-train as a pre-training source', { skip: skipSpam }, () => {
+  test('holds the train split\'s mails (hashed hold-out aside), and no valid or test mail', async () => {
+    const spam = await loadSpamAssassin();
+    const c = await loadPretrainingCorpus(['spam-train']);
+    assert.deepEqual(c.sources.map((s) => s.name), ['spam-train']);
+    assert.equal(c.train.length + c.valid.length, spam.train.length);
+    const all = new Set([...c.train, ...c.valid]);
+    assert.ok(spam.train.every((m) => all.has(m.text)));
+    const trainTexts = new Set(spam.train.map((m) => m.text));
+    for (const m of [...spam.valid, ...spam.test]) assert.ok(trainTexts.has(m.text) || !all.has(m.text), `${m.id} (${m.label}, held out for evaluation) entered the corpus`);
+    const held = spam.train.filter((m) => isHeldOut(`spam-train:${m.id}`, 0.02));
+    assert.deepEqual(c.valid, held.map((m) => m.text));
   });
 });

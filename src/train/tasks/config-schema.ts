@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LIMITS } from '../../core/limits.js';
 import { ArgumentError } from '../../core/errors.js';
 import { TOKENIZER_KINDS } from '../../tokenizers/builder.js';
+import { CORPUS_SOURCES } from '../../data/corpus.js';
 
 // Each builder gives every check of a field the same message: what the field expects, in words.
 // The message of a failed field is then `config field '<path>' is <value>, expected <that>`.
@@ -164,6 +165,14 @@ export const TRANSLATE_FIELDS = z.object({
 }).superRefine(bpeVocab(() => true));
 
 /** The fields of your own data files (lm and seq2seq). */
+/** The pre-training corpus's sources (loadPretrainingCorpus): a non-empty list of distinct names. */
+function corpusSources() {
+  const what = `a non-empty list of distinct sources out of ${CORPUS_SOURCES.map((s) => `'${s}'`).join(', ')}`;
+  return z.array(oneOf(CORPUS_SOURCES as unknown as readonly [string, ...string[]]), { error: what })
+    .min(1, { error: what })
+    .refine((l) => new Set(l).size === l.length, { error: what });
+}
+
 const USER_DATA_FIELDS = {
   train: pathOrNull(),
   valid: pathOrNull(),
@@ -181,6 +190,7 @@ export const LM_FIELDS = z.object({
   maxTrainExamples: intAtLeastOrNull(1),
   evalChars: intAtLeast(1),
   corpus: oneOf(['sotu', 'pretraining']),
+  corpusSources: corpusSources(),
   ...USER_DATA_FIELDS,
 }).superRefine(bpeVocab((c) => c.tokenizer === 'bpe'));
 
@@ -230,6 +240,7 @@ export const MLM_FIELDS = z.object({
   maskProb: inOpen(0, 1),
   maxTrainExamples: intAtLeastOrNull(1),
   evalSequences: intAtLeast(1),
+  corpusSources: corpusSources(),
   ...USER_DATA_FIELDS,
 });
 

@@ -138,9 +138,9 @@ export function taskConfig(task: TaskName, preset: PresetName, overrides: Record
 const ADDED_LATER: Record<TaskName, Record<string, unknown>> = {
   g2p: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, stress: true },
   translate: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, dingPath: DING_PATH },
-  lm: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, train: null, valid: null, skipBadRows: false, validShare: 0.05, corpus: 'sotu' },
+  lm: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, train: null, valid: null, skipBadRows: false, validShare: 0.05, corpus: 'sotu', corpusSources: ['sotu', 'moby-dick', 'brown'] },
   seq2seq: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS },
-  mlm: {},
+  mlm: { corpusSources: ['sotu', 'moby-dick', 'brown'] },
   classify: {},
 };
 

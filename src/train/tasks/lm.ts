@@ -3,6 +3,7 @@
 import type { LmBatch } from '../../data/batching.js';
 import { lmBatches, lmChunkCount } from '../../data/batching.js';
 import { loadPretrainingCorpus } from '../../data/load.js';
+import { DEFAULT_CORPUS_SOURCES, type CorpusSourceName } from '../../data/corpus.js';
 import { loadSotu } from '../../data/sotu.js';
 import type { SotuSpeech } from '../../data/sotu.js';
 import { ArgumentError } from '../../core/errors.js';
@@ -47,11 +48,13 @@ export interface LmConfig extends TrainingConfig {
    * corpus mlm pre-trains BERT on).
    */
   corpus: 'sotu' | 'pretraining';
+  /** With corpus 'pretraining': its sources, in order (see loadPretrainingCorpus). */
+  corpusSources: CorpusSourceName[];
 }
 
 const COMMON = {
   task: 'lm' as const, labelSmoothing: 0, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, ...SAFETY_DEFAULTS, tokenizer: 'bpe',
-  train: null, valid: null, skipBadRows: false, validShare: 0.05, corpus: 'sotu' as const,
+  train: null, valid: null, skipBadRows: false, validShare: 0.05, corpus: 'sotu' as const, corpusSources: [...DEFAULT_CORPUS_SOURCES],
 };
 
 /** tiny: seconds, for tests. small: a few minutes. base: about an hour on 2 cores. */
@@ -138,7 +141,7 @@ export async function lmTask(c: LmConfig, reuse?: ReuseTokenizers, o: BuildOptio
     characters = t.trainChars;
     what = own.valid !== null ? `${own.train}, valid ${own.valid}` : `${own.train}, ${t.groups.valid} of ${t.groups.train + t.groups.valid} line groups held out`;
   } else if (c.corpus === 'pretraining') {
-    const corpus = await loadPretrainingCorpus();
+    const corpus = await loadPretrainingCorpus(c.corpusSources);
     const text = documentsText(corpus.train, c.maxTrainExamples);
     if (reuse) {
       const b = reusedTokenizer(reuse.tokenizer, 'text', reuse, 'the pre-training corpus');
@@ -206,7 +209,7 @@ export async function evaluateLm(t: TrainedModel<GPT>, c: LmConfig | null, o: Ev
     ids = await lmTextIds(fields, t.tokenizer, { file: o.file, limit: o.limit, badRows: o.badRows, onProgress: o.onProgress });
   } else if (c?.corpus === 'pretraining') {
     if (o.split !== 'valid') throw new ArgumentError(`split '${o.split}': an lm run on the pre-training corpus has only a valid split (held out by hash), expected --split valid or --file FILE`);
-    ids = t.tokenizer.encode(documentsText((await loadPretrainingCorpus()).valid, o.limit ?? null));
+    ids = t.tokenizer.encode(documentsText((await loadPretrainingCorpus(c.corpusSources)).valid, o.limit ?? null));
   } else {
     const data = await loadSotu();
     ids = t.tokenizer.encode(sotuText(data[o.split], o.limit ?? null));

@@ -3,6 +3,7 @@
 import { ArgumentError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { loadPretrainingCorpus } from '../../data/load.js';
+import { DEFAULT_CORPUS_SOURCES, type CorpusSourceName } from '../../data/corpus.js';
 import { maskTokens } from '../../data/mlm.js';
 import { readTextGroups, splitOfRow } from '../../data/user-data.js';
 import { BadRows } from '../../data/user-files.js';
@@ -37,11 +38,13 @@ export interface MlmConfig extends TrainingConfig {
   valid: string | null;
   skipBadRows: boolean;
   validShare: number;
+  /** Without `train`: the pre-training corpus's sources, in order (see loadPretrainingCorpus). */
+  corpusSources: CorpusSourceName[];
 }
 
 const COMMON = {
   task: 'mlm' as const, labelSmoothing: 0, clipGradNorm: 1, decay: 'rsqrt' as const, cooldown: null, patience: null, seed: 1, workers: 1, ...SAFETY_DEFAULTS,
-  maskProb: 0.15, train: null, valid: null, skipBadRows: false, validShare: 0.05,
+  maskProb: 0.15, train: null, valid: null, skipBadRows: false, validShare: 0.05, corpusSources: [...DEFAULT_CORPUS_SOURCES],
 };
 
 /** tiny: seconds, for tests. small: a few minutes. base: about an hour on 2 cores (configs/bert-pretrain.json). */
@@ -190,7 +193,7 @@ function chunk<T>(items: readonly T[], rows: number): T[][] {
 /** The train and valid documents of a config: your files (hold-out by hash) or the pre-training corpus. */
 async function mlmDocuments(c: MlmConfig, o: BuildOptions): Promise<{ train: string[]; valid: string[]; what: string; notes: string[] }> {
   if (c.train === null) {
-    const corpus = await loadPretrainingCorpus();
+    const corpus = await loadPretrainingCorpus(c.corpusSources);
     return { train: corpus.train, valid: corpus.valid, what: `pre-training corpus: ${corpus.sources.map((s) => s.name).join(', ')}`, notes: [] };
   }
   const train: string[] = [];
