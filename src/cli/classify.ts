@@ -83,8 +83,9 @@ export async function classifyCommand(path: string, args: string[], flags: Class
   const list = await texts(args, flags.file, 'texts');
   const classify = (await pipeline('text-classification', path)) as TextClassificationPipeline;
   for (let i = 0; i < list.length; i += LIMITS.maxBatch) {
-    const answers = await classify(list.slice(i, i + LIMITS.maxBatch), { topK: flags.topK ?? 1 });
-    for (const a of answers) io.out(labelLine(a));
+    // topK null: every label, one list per text (topK 1 would give one object per text).
+    const answers = (await classify(list.slice(i, i + LIMITS.maxBatch), { topK: null })) as LabelScore[][];
+    for (const a of answers) io.out(labelLine(a.slice(0, flags.topK ?? 1)));
   }
 }
 

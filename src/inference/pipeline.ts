@@ -91,11 +91,13 @@ export interface TextClassificationCallOptions {
 
 /**
  * The text-classification pipeline: each text's labels with their softmax probabilities, most
- * likely first (`[{ label, score }]`, HF's shape); an array of texts gives one such list each.
+ * likely first. The shapes are HF's (and transformers.js's): a text gives `[{ label, score }]`
+ * (topK of them); an array of texts at topK 1 gives one `{ label, score }` per text, and at any
+ * other topK (or null) one list per text.
  */
 export interface TextClassificationPipeline {
   (input: string, options?: TextClassificationCallOptions): Promise<LabelScore[]>;
-  (input: readonly string[], options?: TextClassificationCallOptions): Promise<LabelScore[][]>;
+  (input: readonly string[], options?: TextClassificationCallOptions): Promise<LabelScore[] | LabelScore[][]>;
   readonly task: 'text-classification';
   readonly pretrained: PretrainedClassifier;
 }
@@ -342,8 +344,10 @@ function textClassificationPipeline(p: PretrainedClassifier, base: TextClassific
     const o = { ...base, ...options };
     checkTopK('text-classification', o.topK, true);
     const list = typeof input === 'string' ? [input] : [...input];
-    const out = classifyTexts(p, list, { topK: o.topK === null ? undefined : (o.topK ?? 1), context });
-    return typeof input === 'string' ? out[0] : out;
+    const topK = o.topK === null ? undefined : (o.topK ?? 1);
+    const out = classifyTexts(p, list, { topK, context });
+    if (typeof input === 'string') return out[0];
+    return topK === 1 ? out.map((a) => a[0]) : out;
   };
   return Object.assign(call, { task: 'text-classification' as const, pretrained: p }) as unknown as TextClassificationPipeline;
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { BertForMaskedLM, BertForSequenceClassification, GPT, ByteLevelBPE, WordPieceTokenizer } from '../../src/index.js';
 import type { Module, Tokenizer } from '../../src/index.js';
 import { pipeline, saveCheckpoint } from '../../src/node/index.js';
+import type { LabelScore } from '../../src/node/index.js';
 import { textsOf } from '../../src/cli/classify.js';
 import { BIN, ROOT, qkv } from '../helpers/cli-process.js';
 import type { Ran } from '../helpers/cli-process.js';
@@ -47,7 +48,7 @@ test('qkv classify: label and probability per text from arguments, --file (lines
   const model = new BertForSequenceClassification({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, dFF: 32, maxPositions: 32, labels: ['ham', 'spam'], seed: 6 });
   const ck = await save(join(dir, 'ck'), 'bert-classifier', model, tok, 'classify');
   const classify = await pipeline('text-classification', ck);
-  const want = (await classify(TEXTS)).map((a) => `${a[0].label}\t${a[0].score.toFixed(4)}`);
+  const want = ((await classify(TEXTS)) as LabelScore[]).map((a) => `${a.label}\t${a.score.toFixed(4)}`);
 
   const args = await qkv('classify', ck, TEXTS[0]);
   assert.equal(args.code, 0, args.stderr);

@@ -7,7 +7,7 @@ import {
   BertForMaskedLM, BertForSequenceClassification, ByteLevelBPE, GPT, GPTForSequenceClassification, PipelineError, WordPieceTokenizer,
   checkpointFiles, loadPretrained, pipeline, tensor,
 } from '../../src/index.js';
-import type { Module, Tokenizer } from '../../src/index.js';
+import type { LabelScore, Module, Tokenizer } from '../../src/index.js';
 
 const TEXTS = ['win money now', 'see you at the office', 'the report is due friday', 'money money money'];
 
@@ -34,7 +34,12 @@ test("pipeline('text-classification'): [{ label, score }] per text, top-1 by def
   const one = await classify(TEXTS[0]);
   assert.equal(one.length, 1);
   assert.deepEqual(Object.keys(one[0]).sort(), ['label', 'score']);
-  const all = await classify(TEXTS, { topK: null });
+  // HF's shapes: an array at topK 1 gives one object per text; at another topK one list per text.
+  const top1 = await classify(TEXTS);
+  assert.equal(top1.length, TEXTS.length);
+  for (const a of top1) assert.deepEqual(Object.keys(a).sort(), ['label', 'score']);
+  assert.deepEqual((await classify(TEXTS, { topK: 2 })).map((a) => (a as unknown[]).length), TEXTS.map(() => 2));
+  const all = (await classify(TEXTS, { topK: null })) as LabelScore[][];
   assert.equal(all.length, TEXTS.length);
   model.eval();
   for (const [i, text] of TEXTS.entries()) {
@@ -47,7 +52,8 @@ test("pipeline('text-classification'): [{ label, score }] per text, top-1 by def
     for (let k = 1; k < got.length; k++) assert.ok(got[k - 1].score >= got[k].score, 'most likely first');
     for (const { label, score } of got) assert.ok(Math.abs(score - want[['ham', 'spam', 'other'].indexOf(label)]) < 1e-5, `${text}: ${label}`);
     // Padding in a batch changes nothing: the top-1 answer of the batch is the text's own.
-    assert.deepEqual((await classify([text, 'a much longer text than the others so that this one pads']))[0][0].label, got[0].label);
+    assert.deepEqual(((await classify([text, 'a much longer text than the others so that this one pads'])) as LabelScore[])[0].label, got[0].label);
+    assert.deepEqual(top1[i], got[0]);
   }
   assert.equal((await classify(TEXTS[1], { topK: 2 })).length, 2);
   await assert.rejects(classify(TEXTS[0], { topK: 0 }), (e: Error) => e instanceof PipelineError && /topK is 0, expected an integer ≥ 1 or null/.test(e.message));
@@ -59,7 +65,7 @@ test("pipeline('text-classification') takes a GPT classifier too (scored at the 
   const model = new GPTForSequenceClassification({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, context: 32, dropout: 0, labels: ['ham', 'spam'], padId: tok.padId, seed: 1 });
   const classify = await pipeline('classify', files('gpt-classifier', model, tok, 'classify'));
   const alone = await classify(TEXTS[0], { topK: null });
-  const batched = await classify([TEXTS[0], TEXTS[1]], { topK: null });
+  const batched = (await classify([TEXTS[0], TEXTS[1]], { topK: null })) as LabelScore[][];
   assert.ok(Math.abs(alone[0].score - batched[0][0].score) < 1e-5 && alone[0].label === batched[0][0].label);
   assert.ok(Math.abs(alone[0].score + alone[1].score - 1) < 1e-6);
 });
@@ -71,7 +77,7 @@ test("pipeline('text-classification') pads a GPT classifier's rows with the mode
   const model = new GPTForSequenceClassification({ vocab: tok.vocabSize, dModel: 16, heads: 2, layers: 1, context: 64, dropout: 0, labels: ['ham', 'spam'], padId, seed: 1 });
   const classify = await pipeline('classify', files('gpt-classifier', model, tok, 'classify'));
   const alone = await classify('win', { topK: null });
-  const batched = await classify(['win', 'a much longer text than the others so that this one pads'], { topK: null });
+  const batched = (await classify(['win', 'a much longer text than the others so that this one pads'], { topK: null })) as LabelScore[][];
   for (const { label, score } of alone) {
     const other = batched[0].find((s) => s.label === label)!;
     assert.ok(Math.abs(score - other.score) < 1e-5, `${label}: ${score} alone, ${other.score} in a batch`);
