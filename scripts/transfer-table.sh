@@ -7,7 +7,7 @@
 #
 # BERT_CHECKPOINT: a run of configs/bert-pretrain.json (task mlm), e.g. runs/bert-pre;
 # GPT_CHECKPOINT:  a run of configs/gpt-pretrain.json (task lm, corpus pretraining), e.g. runs/gpt-pre.
-# Each run is 60 / 150 / 300 steps (1% / 10% / 100% of the labels) within configs/classify-*.json's maxMinutes, plus
+# Each run is 60 / 150 / 400 steps (1% / 10% / 100% of the labels) within configs/classify-*.json's maxMinutes, plus
 # its test evaluation; JOBS=2 runs two at a time, MODELS='bert-scratch' only some of the three;
 # a run whose folder already holds test.json is skipped, so the script resumes where it stopped.
 set -euo pipefail
@@ -19,8 +19,8 @@ OUT=${3:-runs/transfer}
 mkdir -p "$OUT"
 QKV="node bin/qkv.js"
 
-# Steps per run grow with the labels: 1% is ~45 texts, 10% ~450, 100% ~4,500 (about 2 epochs at 300 steps).
-steps_of() { case $1 in 0.01) echo 60 ;; 0.1) echo 150 ;; *) echo 300 ;; esac; }
+# Steps per run grow with the labels: 1% is ~45 texts, 10% ~450, 100% ~4,500 (about 3 epochs at 400 steps).
+steps_of() { case $1 in 0.01) echo 60 ;; 0.1) echo 150 ;; *) echo 400 ;; esac; }
 
 run_one() {
   local model=$1 fraction=$2 seed=$3 config init=()
