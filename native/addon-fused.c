@@ -3,46 +3,11 @@
 
 #include "addon.h"
 
-/* Builds the row iterator of a last-axis kernel from x's metadata: rows are x's leading axes; operand 0
- * is the contiguous output (row stride n), operand 1 x's row starts. Returns 0 on malformed metadata. */
-static int parse_rows(const double *m, size_t ml, qkv_iter *it, int64_t *n, int64_t *sx) {
-  int nd = ml >= 1 ? (int)m[0] : -1;
-  if (nd < 1 || nd > QKV_MAXDIM || ml != (size_t)(2 + 2 * nd)) return 0;
-  int64_t shape[QKV_MAXDIM], offsets[2] = {0, (int64_t)m[1 + nd]}, strides[2][QKV_MAXDIM];
-  *n = (int64_t)m[nd];
-  *sx = (int64_t)m[1 + nd + nd];
-  int64_t s = *n;
-  for (int d = nd - 2; d >= 0; d--) {
-    shape[d] = (int64_t)m[1 + d];
-    strides[0][d] = s;
-    strides[1][d] = (int64_t)m[2 + nd + d];
-    s *= shape[d];
-  }
-  qkv_iter_init(it, nd - 1, shape, 2, offsets, (const int64_t(*)[QKV_MAXDIM])strides);
-  return 1;
-}
-
-/* 1 when a last-axis kernel's rows (n elements at stride sx from each row start of operand 1) lie inside x, and
- * its contiguous output rows inside out. */
-static int rows_fit(const qkv_iter *it, int64_t n, int64_t sx, int64_t out_len, int64_t x_len) {
-  if (n <= 0 || qkv_iter_numel(it) == 0) return 1;
-  int64_t span = (n - 1) * sx;
-  return iter_fits(it, 0, out_len, 0, n - 1) && iter_fits(it, 1, x_len, span < 0 ? span : 0, span > 0 ? span : 0);
-}
-
 /* 1 when v is null/undefined or a typed array of at least n elements. */
 static int opt_len(napi_env env, napi_value v, int64_t n) {
   qkv_buf b;
   int got = get_f32_or_null(env, v, &b);
   return got == 2 || (got == 1 && b.len >= n);
-}
-
-/* Every target in [0, V) or equal to ignore: -1, else the position of the first that is not (C reads x[target]). */
-static int64_t bad_target(const int32_t *t, int64_t N, int64_t V, int64_t ignore) {
-  for (int64_t i = 0; i < N; i++) {
-    if (t[i] != ignore && (t[i] < 0 || t[i] >= V)) return i;
-  }
-  return -1;
 }
 
 /* Throws the RangeError (code QKV_BAD_TARGET) that src/backend/native.ts turns into an ArgumentError. */
@@ -52,13 +17,6 @@ static napi_value throw_bad_target(napi_env env, const char *fn, const int32_t *
            (long long)at, (long long)V, (long long)ignore);
   napi_throw_range_error(env, "QKV_BAD_TARGET", msg);
   return NULL;
-}
-
-/* 1 when crossEntropy's logits (N rows of V at row stride sx from off) lie in x and its N targets from toff in t. */
-static int xent_fits(const double *m, int64_t x_len, int64_t t_len) {
-  int64_t N = (int64_t)m[0], V = (int64_t)m[1], toff = (int64_t)m[6];
-  if (N < 0 || V < 0 || toff < 0 || toff + N > t_len) return 0;
-  return block_fits((int64_t)m[2], N, (int64_t)m[3], V, 1, x_len);
 }
 
 /* softmax(out, x, meta): float32 softmax over the last axis; meta describes x. */

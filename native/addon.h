@@ -9,6 +9,7 @@
 #include "fused.h"
 #include "gemm.h"
 #include "kernels.h"
+#include "meta.h"
 #include "pool.h"
 
 /* The most threads setThreads takes (native/pool.c's MAX_THREADS; src/backend/native.ts's MAX_THREADS). */
@@ -66,57 +67,6 @@ static inline const double *get_meta(napi_env env, napi_value v, size_t *len) {
 static inline int get_int(napi_env env, napi_value v, int64_t *out) {
   return napi_get_value_int64(env, v, out) == napi_ok;
 }
-
-/* Parses [nd, shape..., then per given operand: offset, strides...]. When `out_first` is set, a
- * contiguous output is prepended as operand 0. Returns 0 on malformed metadata. */
-static inline int parse_iter(const double *m, size_t len, int nops_given, int out_first, qkv_iter *it,
-                      int64_t *shape_out, int *nd_out) {
-  if (len < 1) return 0;
-  int nd = (int)m[0];
-  if (nd < 0 || nd > QKV_MAXDIM || len != (size_t)(1 + nd + nops_given * (1 + nd))) return 0;
-  int64_t shape[QKV_MAXDIM], offsets[QKV_MAXOPS], strides[QKV_MAXOPS][QKV_MAXDIM];
-  for (int d = 0; d < nd; d++) shape[d] = (int64_t)m[1 + d];
-  int k0 = 0;
-  if (out_first) {
-    offsets[0] = 0;
-    int64_t s = 1;
-    for (int d = nd - 1; d >= 0; d--) { strides[0][d] = s; s *= shape[d]; }
-    k0 = 1;
-  }
-  for (int k = 0; k < nops_given; k++) {
-    const double *op = m + 1 + nd + k * (1 + nd);
-    offsets[k0 + k] = (int64_t)op[0];
-    for (int d = 0; d < nd; d++) strides[k0 + k][d] = (int64_t)op[1 + d];
-  }
-  qkv_iter_init(it, nd, shape, k0 + nops_given, offsets, (const int64_t(*)[QKV_MAXDIM])strides);
-  if (shape_out) memcpy(shape_out, shape, nd * sizeof(int64_t));
-  if (nd_out) *nd_out = nd;
-  return 1;
-}
-
-/* Belt and braces behind src/backend/check.ts: 1 when every element operand k of `it` addresses, widened by
- * [lo_extra, hi_extra] around each (a row kernel's own axis), lies inside [0, len). O(ndim). */
-static inline int iter_fits(const qkv_iter *it, int k, int64_t len, int64_t lo_extra, int64_t hi_extra) {
-  int64_t lo = it->offset[k], hi = it->offset[k];
-  for (int d = 0; d < it->nd; d++) {
-    if (it->shape[d] == 0) return 1;
-    int64_t span = (it->shape[d] - 1) * it->strides[k][d];
-    if (span < 0) lo += span; else hi += span;
-  }
-  return lo + lo_extra >= 0 && hi + hi_extra < len;
-}
-
-/* The same for an operand of sizes n[0..nd) at strides s[0..nd) from off (matmul, gathers). */
-static inline int dims_fit(int64_t off, int nd, const int64_t *n, const int64_t *s, int64_t len) {
-  int64_t lo = off, hi = off;
-  for (int d = 0; d < nd; d++) {
-    if (n[d] <= 0) return 1;
-    int64_t span = (n[d] - 1) * s[d];
-    if (span < 0) lo += span; else hi += span;
-  }
-  return lo >= 0 && hi < len;
-}
-#define block_fits(off, rows, rs, cols, cs, len) dims_fit(off, 2, (const int64_t[2]){rows, cols}, (const int64_t[2]){rs, cs}, len)
 
 /* Throws a RangeError with code QKV_BOUNDS (the TS side's checks make this unreachable from valid callers). */
 #define OUT_OF_BOUNDS(msg)                           \

@@ -29,7 +29,7 @@ export interface NativeOptions {
 }
 
 /** The package root: the nearest directory above this file that holds package.json (src/ or dist/src/). */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     if (existsSync(join(dir, 'package.json'))) return dir;

@@ -9,6 +9,8 @@ export { loadNativeBackend, installDefaultBackend } from './backend-select.js';
 export type { NativeOptions } from './backend-select.js';
 export { createNativeBackend } from '../backend/native.js';
 export type { NativeBackend, NativeAddon } from '../backend/native.js';
+export { loadWasmBackend, packagedWasmPath } from './wasm.js';
+export type { WasmNodeOptions } from './wasm.js';
 export { DIR_MANIFEST, findCompleteCopy, isCompleteDir, writeFileAtomic, writeDirAtomic, loadSafetensorsFile, saveSafetensorsFile } from './atomic-write.js';
 export { saveCheckpoint, readCheckpointDir, readCheckpointFiles, resolveCheckpointDir, loadCheckpoint, checkpointSaver } from './checkpoint.js';
 // A folder path or the files: these two shadow the files-only ones of the inference room.

@@ -67,11 +67,11 @@ before(async () => {
 
 after(() => rmSync(work, { recursive: true, force: true }));
 
-test('the tarball holds dist/ with types and source maps, the native sources and the prebuilt, and no tests', () => {
+test('the tarball holds dist/ with types and source maps, the native sources, the prebuilt, qkv.wasm, and no tests', () => {
   assert.equal(basename(tgz), `qkv-${VERSION}.tgz`);
   for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/index.js.map', 'dist/src/node/index.js', 'dist/src/node/index.d.ts',
     'dist/src/cli/main.js', 'dist/src/data/load-browser.js', 'bin/qkv.js', 'esm-only.cjs', 'binding.gyp', 'native/addon.c', 'native/addon.h',
-    'scripts/install-native.mjs', 'package.json', 'README.md']) {
+    'scripts/install-native.mjs', 'wasm/qkv.wasm', 'package.json', 'README.md']) {
     assert.ok(listing.includes(`package/${f}`), `package/${f} is missing from the tarball`);
   }
   if (platform() === 'linux' && arch() === 'x64') {
@@ -170,4 +170,30 @@ console.log(JSON.stringify({ backend: defaultBackend().name, shape: logits.shape
   writeFileSync(join(app, 'bundle.mjs'), code);
   const ran = JSON.parse((await ok(process.execPath, ['bundle.mjs'], app)).stdout) as { backend: string; shape: number[] };
   assert.deepEqual(ran, { backend: 'ref', shape: [1, 2, 7] });
+});
+
+test("the wasm backend runs from the package: loadWasmBackend() in Node, and in the browser bundle from the bytes of 'qkv/qkv.wasm'", async () => {
+  writeFileSync(join(app, 'wasm-node.mjs'), `
+import { loadWasmBackend, tensor, matmul } from 'qkv';
+const wasm = loadWasmBackend();
+const y = matmul(tensor([[1, 2], [3, 4]], { backend: wasm }), tensor([[5], [6]], { backend: wasm }));
+console.log(JSON.stringify({ backend: y.backend.name, y: Array.from(y.toArray()) }));
+`);
+  assert.deepEqual(JSON.parse((await ok(process.execPath, ['wasm-node.mjs'], app)).stdout), { backend: 'wasm', y: [17, 39] });
+  writeFileSync(join(app, 'wasm-browser.js'), `
+import { createWasmBackend, instantiateWasm, tensor, matmul } from 'qkv';
+const wasm = createWasmBackend(await instantiateWasm(globalThis.qkvWasmBytes));
+const y = matmul(tensor([[1, 2], [3, 4]], { backend: wasm }), tensor([[5], [6]], { backend: wasm }));
+console.log(JSON.stringify({ backend: y.backend.name, y: Array.from(y.toArray()) }));
+`);
+  const out = await build({ entryPoints: [join(app, 'wasm-browser.js')], absWorkingDir: app, bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent' });
+  writeFileSync(join(app, 'wasm-bundle.mjs'), out.outputFiles[0].text);
+  // The bytes as a page would fetch them: the file the package exports as 'qkv/qkv.wasm'.
+  writeFileSync(join(app, 'wasm-run.mjs'), `
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+globalThis.qkvWasmBytes = readFileSync(createRequire(import.meta.url).resolve('qkv/qkv.wasm'));
+await import('./wasm-bundle.mjs');
+`);
+  assert.deepEqual(JSON.parse((await ok(process.execPath, ['wasm-run.mjs'], app)).stdout), { backend: 'wasm', y: [17, 39] });
 });

@@ -1,0 +1,92 @@
+/* The WebAssembly SIMD128 sgemm micro-kernel: an MR×NR tile in MR·NR/4 f32x4 accumulators (mul + add; wasm has no
+ * FMA outside relaxed SIMD). 6×8 keeps 12 accumulators, 2 rows of B and one broadcast of A in the 16 xmm
+ * registers engines map v128 values to on x86-64, so the loop has no spills. */
+#if defined(__wasm_simd128__)
+#include <stddef.h>
+#include <wasm_simd128.h>
+
+#include "../gemm.h"
+
+#ifndef QKV_WASM_MR
+#define QKV_WASM_MR 6
+#endif
+#ifndef QKV_WASM_NV
+#define QKV_WASM_NV 2
+#endif
+#define MR QKV_WASM_MR
+#define NV QKV_WASM_NV
+#define NR (4 * NV)
+
+static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int flags, const float *bias) {
+  v128_t acc[MR][NV];
+#pragma unroll
+  for (int i = 0; i < MR; i++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) acc[i][v] = wasm_f32x4_splat(0.0f);
+  for (int64_t k = 0; k < kc; k++) {
+    v128_t b[NV];
+#pragma unroll
+    for (int v = 0; v < NV; v++) b[v] = wasm_v128_load(pb + 4 * v);
+#pragma unroll
+    for (int i = 0; i < MR; i++) {
+      v128_t a = wasm_v128_load32_splat(pa + i);
+#pragma unroll
+      for (int v = 0; v < NV; v++) acc[i][v] = wasm_f32x4_add(acc[i][v], wasm_f32x4_mul(a, b[v]));
+    }
+    pa += MR;
+    pb += NR;
+  }
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+#pragma unroll
+  for (int i = 0; i < MR; i++) {
+    float *ci = c + i * rsc;
+#pragma unroll
+    for (int v = 0; v < NV; v++) {
+      v128_t x = acc[i][v];
+      if (flags & QKV_UK_ACC) x = wasm_f32x4_add(wasm_v128_load(ci + 4 * v), x);
+      if (bias) x = wasm_f32x4_add(x, wasm_v128_load(bias + 4 * v));
+      if (flags & QKV_UK_RELU) x = wasm_f32x4_pmax(zero, x); /* zero < x ? x : zero: NaN → 0, as the relu kernel */
+      wasm_v128_store(ci + 4 * v, x);
+    }
+  }
+}
+
+/* The direct twin: A read in place through its strides (rows past `rows` repeat the last one), C written for
+ * rows × cols only. */
+static void direct(int64_t kc, const float *a, int64_t rs, int64_t cs, int rows, const float *pb, float *c, int64_t rsc,
+                   int cols) {
+  const float *ar[MR];
+#pragma unroll
+  for (int i = 0; i < MR; i++) ar[i] = a + (i < rows ? i : rows - 1) * rs;
+  v128_t acc[MR][NV];
+#pragma unroll
+  for (int i = 0; i < MR; i++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) acc[i][v] = wasm_f32x4_splat(0.0f);
+  for (int64_t k = 0; k < kc; k++) {
+    v128_t b[NV];
+#pragma unroll
+    for (int v = 0; v < NV; v++) b[v] = wasm_v128_load(pb + 4 * v);
+#pragma unroll
+    for (int i = 0; i < MR; i++) {
+      v128_t x = wasm_v128_load32_splat(ar[i] + k * cs);
+#pragma unroll
+      for (int v = 0; v < NV; v++) acc[i][v] = wasm_f32x4_add(acc[i][v], wasm_f32x4_mul(x, b[v]));
+    }
+    pb += NR;
+  }
+  float tile[MR * NR];
+#pragma unroll
+  for (int i = 0; i < MR; i++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) wasm_v128_store(tile + i * NR + 4 * v, acc[i][v]);
+  for (int i = 0; i < rows; i++) {
+    for (int j = 0; j < cols; j++) c[i * rsc + j] = tile[i * NR + j];
+  }
+}
+
+static int always(void) { return 1; }
+
+/* Blocks: A block mc×kc (96×256 floats, 96 KiB) in L2, a B micro-panel kc×8 (8 KiB) in L1. */
+const qkv_sgemm_kernel qkv_sgemm_wasm = {"simd128", MR, NR, 16 * MR, 256, 2048, ukernel, always, NULL, NULL, direct};
+#endif
