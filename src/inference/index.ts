@@ -12,6 +12,8 @@ export { streamText, generateText, continueText, fitContext, DEFAULT_MAX_NEW_TOK
 export type { TextGenerationOptions, CausalAnswer, ContextFit, ContinueOptions } from './causal.js';
 export { toAttentionMap, tokenStrings, seq2seqAttentions, causalAttentions } from './attentions.js';
 export type { AttentionMap, Seq2SeqAttentions, CausalAttentions } from './attentions.js';
+export { traceBeamSearch, seq2seqNextTokens, causalNextTokens } from './trace.js';
+export type { BeamTrace, BeamTraceStep, TracedHypothesis, NextTokenDistribution } from './trace.js';
 export { loadPretrained, isPretrainedFiles, PRETRAINED_FILES, PRETRAINED_KINDS } from './pretrained.js';
 export type { Pretrained, PretrainedSeq2Seq, PretrainedCausal, PretrainedMaskedLM, PretrainedClassifier, PretrainedFiles, LoadPretrainedOptions } from './pretrained.js';
 export { classifierIds, classifierPadId, classifierPositions, classifyTexts, fillMask, paddedBatch } from './classification.js';
