@@ -57,7 +57,7 @@ export function attentionPanel(root: HTMLElement, view: AttentionView, onChange?
   const live = el('div', 'live-equations');
   equations.append(seed, live);
   body.append(el('div', 'col-model', ''), el('div', 'col-detail', ''), el('div', 'col-eq', ''));
-  (body.children[0] as HTMLElement).append(el('h3', '', 'Model view: layers × heads (click one)'), modelView);
+  (body.children[0] as HTMLElement).append(el('h3', '', 'Model view: layers × heads (click one)'), el('div', 'legend', 'shade ∝ √weight: white 0, dark blue 1'), modelView);
   (body.children[1] as HTMLElement).append(el('h3', 'detail-title', ''), detail, el('h3', '', 'Head view (click a query token on the left)'), headViewBox);
   (body.children[2] as HTMLElement).append(el('h3', '', 'Scaled dot-product attention'), equations);
   root.append(tabs, body);

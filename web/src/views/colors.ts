@@ -14,9 +14,12 @@ const LUT: Uint8Array = (() => {
   return out;
 })();
 
-/** Writes the shade of weight w (0..1) at pixel p of an RGBA buffer. */
+/**
+ * Writes the shade of weight w (0..1) at pixel p of an RGBA buffer: by √w, so that the small weights of a
+ * row spread over hundreds of keys still show (the legend says so).
+ */
 export function shade(px: Uint8ClampedArray, p: number, w: number): void {
-  const i = 3 * Math.max(0, Math.min(255, Math.round(w * 255)));
+  const i = 3 * Math.max(0, Math.min(255, Math.round(Math.sqrt(Math.max(0, w)) * 255)));
   px[4 * p] = LUT[i];
   px[4 * p + 1] = LUT[i + 1];
   px[4 * p + 2] = LUT[i + 2];

@@ -78,7 +78,7 @@ export function liveEquations(c: EquationContext): string {
     if (sc && sc[s] !== -Infinity) {
       let z = 0;
       for (let j = 0; j < S; j++) if (sc[j] !== -Infinity) z += Math.exp(sc[j]);
-      parts.push(tex(`\\text{hovered: }\\frac{${qt}\\cdot ${ks}}{\\sqrt{${c.dK}}}=\\frac{${qt}\\cdot k_{${texText(c.keys[s])}}}{\\sqrt{${c.dK}}}=${texNumber(sc[s])}\\quad\\text{(before the softmax)}`));
+      parts.push(tex(`\\text{hovered key } ${ks}=${texText(c.keys[s])}:\\quad \\frac{${qt}\\cdot ${ks}}{\\sqrt{${c.dK}}}=${texNumber(sc[s])}\\quad\\text{(before the softmax)}`));
       parts.push(tex(`\\alpha_{${t + 1},${s + 1}}=\\frac{e^{${texNumber(sc[s])}}}{\\sum_{j} e^{${qt}\\cdot k_j/\\sqrt{${c.dK}}}}=\\frac{${texNumber(Math.exp(sc[s]))}}{${texNumber(z)}}=${texNumber(w[s])}\\quad\\text{(after)}`));
     } else if (sc) {
       parts.push(tex(`\\frac{${qt}\\cdot ${ks}}{\\sqrt{${c.dK}}}=-\\infty\\ (\\text{masked})\\;\\Rightarrow\\;\\alpha_{${t + 1},${s + 1}}=0`));

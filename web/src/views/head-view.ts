@@ -42,20 +42,29 @@ export function drawHeadView(canvas: HTMLCanvasElement, map: AttentionMap, queri
   const x1 = TEXT_W + GAP;
   const threshold = o.threshold ?? 0.01;
   ctx.lineWidth = 2;
+  // One path per head and opacity step (32 steps): a few dozen strokes instead of one per line, for long inputs.
+  const STEPS = 32;
+  const scale = Math.max(1, o.heads.length * 0.5);
   for (const h of o.heads) {
     const m = headMatrix(map, h);
-    ctx.strokeStyle = headColor(h);
+    const paths = Array.from({ length: STEPS }, () => new Path2D());
+    const used = new Uint8Array(STEPS);
     for (let t = 0; t < T; t++) {
       if (o.query != null && o.query !== t) continue;
       for (let s = 0; s < S; s++) {
         const w = m.weights[t * S + s];
         if (w < threshold) continue;
-        ctx.globalAlpha = Math.min(1, w / Math.max(1, o.heads.length * 0.5));
-        ctx.beginPath();
-        ctx.moveTo(x0, y(t));
-        ctx.lineTo(x1, y(s));
-        ctx.stroke();
+        const k = Math.min(STEPS - 1, Math.floor((Math.min(1, w / scale)) * STEPS));
+        paths[k].moveTo(x0, y(t));
+        paths[k].lineTo(x1, y(s));
+        used[k] = 1;
       }
+    }
+    ctx.strokeStyle = headColor(h);
+    for (let k = 0; k < STEPS; k++) {
+      if (!used[k]) continue;
+      ctx.globalAlpha = (k + 0.5) / STEPS;
+      ctx.stroke(paths[k]);
     }
   }
   ctx.globalAlpha = 1;
