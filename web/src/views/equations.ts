@@ -61,25 +61,25 @@ export function liveEquations(c: EquationContext): string {
   const S = m.S;
   const w = m.weights.subarray(t * S, (t + 1) * S);
   const sc = m.scores ? m.scores.subarray(t * S, (t + 1) * S) : null;
-  const keys = shownKeys(w, c.s, 6);
-  const more = keys.length < S ? ' & \\cdots' : '';
-  const row = (label: string, vals: (k: number) => string) => `${label} & ${keys.map((k) => (k === c.s ? `\\mathbf{${vals(k)}}` : vals(k))).join(' & ')}${more}`;
+  const keys = shownKeys(w, c.s, 8);
   const qt = `q_{${t + 1}}`;
   const parts: string[] = [];
   parts.push(tex(`\\text{${c.group}, layer ${c.layer + 1}, head } i=${c.head + 1}\\text{ of }h=${c.heads}`));
   parts.push(tex(`d_k=d_{\\text{model}}/h=${c.dK},\\quad \\text{query } ${qt}=${texText(c.queries[t])}`));
-  const rows = [row('\\text{key } k_j', (k) => texText(c.keys[k]))];
-  if (sc) rows.push(row(`${qt}\\cdot k_j/\\sqrt{${c.dK}}`, (k) => texNumber(sc[k])));
-  rows.push(row(`\\alpha_{${t + 1}j}=\\operatorname{softmax}_j`, (k) => texNumber(w[k])));
-  parts.push(tex(`\\begin{array}{r${'c'.repeat(keys.length + (more ? 1 : 0))}}${rows.join(' \\\\ ')}\\end{array}`));
+  // One row per key shown (the largest weights and the hovered key, in key order): its score and weight.
+  const bold = (k: number, x: string) => (k === c.s ? `\\textcolor{#c0392b}{${x}}` : x);
+  const head = `j & \\text{key } k_j${sc ? ` & ${qt}\\cdot k_j/\\sqrt{${c.dK}}` : ''} & \\alpha_{${t + 1}j}=\\operatorname{softmax}_j`;
+  const body = keys.map((k) => `${bold(k, String(k + 1))} & ${texText(c.keys[k])}${sc ? ` & ${bold(k, texNumber(sc[k]))}` : ''} & ${bold(k, texNumber(w[k]))}`);
+  if (keys.length < S) body.push(`\\vdots & & ${sc ? '\\vdots & ' : ''}\\vdots`);
+  parts.push(tex(`\\begin{array}{rc${sc ? 'r' : ''}r}${[head, ...body].join(' \\\\ ')}\\end{array}`));
   if (c.s !== null) {
     const s = c.s;
     const ks = `k_{${s + 1}}`;
     if (sc && sc[s] !== -Infinity) {
       let z = 0;
       for (let j = 0; j < S; j++) if (sc[j] !== -Infinity) z += Math.exp(sc[j]);
-      parts.push(tex(`\\text{hovered key } ${ks}=${texText(c.keys[s])}:\\quad \\frac{${qt}\\cdot ${ks}}{\\sqrt{${c.dK}}}=${texNumber(sc[s])}\\quad\\text{(before the softmax)}`));
-      parts.push(tex(`\\alpha_{${t + 1},${s + 1}}=\\frac{e^{${texNumber(sc[s])}}}{\\sum_{j} e^{${qt}\\cdot k_j/\\sqrt{${c.dK}}}}=\\frac{${texNumber(Math.exp(sc[s]))}}{${texNumber(z)}}=${texNumber(w[s])}\\quad\\text{(after)}`));
+      parts.push(tex(`\\text{hovered } ${ks}=${texText(c.keys[s])}:\\ \\frac{${qt}\\cdot ${ks}}{\\sqrt{${c.dK}}}=${texNumber(sc[s])}\\ \\text{before the softmax}`));
+      parts.push(tex(`\\alpha_{${t + 1},${s + 1}}=\\frac{e^{${texNumber(sc[s])}}}{\\sum_{j} e^{${qt}\\cdot k_j/\\sqrt{${c.dK}}}}=\\frac{${texNumber(Math.exp(sc[s]))}}{${texNumber(z)}}=${texNumber(w[s])}\\ \\text{after}`));
     } else if (sc) {
       parts.push(tex(`\\frac{${qt}\\cdot ${ks}}{\\sqrt{${c.dK}}}=-\\infty\\ (\\text{masked})\\;\\Rightarrow\\;\\alpha_{${t + 1},${s + 1}}=0`));
     } else {

@@ -46,7 +46,7 @@ export function heatmapDetail(m: HeadMatrix, queries: readonly string[], keys: r
   if (labels) {
     grid.append(document.createElement('div'));
     const top = document.createElement('div');
-    top.className = 'keys';
+    top.className = keys.every((k) => k.length <= 3) ? 'keys short' : 'keys';
     top.style.width = `${m.S * cell}px`;
     for (const k of keys) {
       const d = document.createElement('span');
