@@ -1,4 +1,4 @@
-// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export and demo (commander).
+// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export, demo, view and attention (commander).
 
 import { Command, CommanderError, Option } from 'commander';
 import { installDefaultBackend } from '../node/backend-select.js';
@@ -12,6 +12,7 @@ import { CliError, intAtLeast, intUpToLimit, numberIn, oneOf } from './errors.js
 import { trainCommand } from './train.js';
 import { classifyCommand, fillMaskCommand } from './classify.js';
 import { evalCommand, g2pCommand, generateCommand, infoCommand, seq2seqCommand, translateCommand } from './use.js';
+import { attentionCommand, viewCommand } from './view.js';
 
 /** The program, with every subcommand; errors are thrown (exitOverride), never printed by commander. */
 export function buildProgram(): Command {
@@ -126,6 +127,26 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'test words scored after training', intAtLeast(1), 300)
     .action((flags) => demoCommand(flags));
 
+  program.command('view')
+    .description("serve the page on 127.0.0.1: run a checkpoint in the browser, see every layer's and head's attention, train the copy task there")
+    .argument('[checkpoint]', 'a checkpoint or run folder served with the page (default: runs/demo, when it exists)')
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free one)', intAtLeast(0), 8080)
+    .action((path: string | undefined, flags) => viewCommand(path, flags));
+
+  program.command('attention')
+    .description("answer one input and write its attention (every layer and head, beams, next-token distributions) as one self-contained HTML file")
+    .argument('<checkpoint>', 'an encoder-decoder or GPT checkpoint, or a run folder')
+    .argument('<input>', 'a word (g2p), a sentence (translate) or a prompt (lm)')
+    .requiredOption('--out <file.html>', 'the HTML file to write')
+    .option('--num-beams <k>', "encoder-decoder: beam size, 1: greedy (default: the run's)", intUpToLimit('maxBeams'))
+    .option('--max-new-tokens <n>', 'most new tokens', intUpToLimit('maxNewTokens'))
+    .option('--do-sample', 'GPT: sample instead of greedy decoding')
+    .option('--temperature <t>', 'GPT: sampling temperature', numberIn(0, 100))
+    .option('--top-k <k>', 'GPT: sample among the k most likely tokens', intAtLeast(1))
+    .option('--top-p <p>', 'GPT: sample among the most likely tokens holding probability p', numberIn(0, 1, true))
+    .option('--seed <s>', 'GPT: seed of the sampler', intAtLeast(0))
+    .action((path: string, input: string, flags) => attentionCommand(path, input, flags));
+
   return program;
 }
 
@@ -142,7 +163,7 @@ function decodingOptions(command: Command, maxNewTokens: string): Command {
 function usageMessage(e: CommanderError, argv: readonly string[]): string {
   const msg = e.message.replace(/^error: /, '');
   const sub = argv.find((a) => !a.startsWith('-'));
-  const help = sub && ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'classify', 'fill-mask', 'info', 'export', 'demo'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
+  const help = sub && ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'classify', 'fill-mask', 'info', 'export', 'demo', 'view', 'attention'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
   return `${msg} (see ${help})`;
 }
 

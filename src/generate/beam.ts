@@ -26,6 +26,18 @@ export interface BeamSearchOptions {
   srcPaddingMask?: Tensor | null;
   /** Keep the decoder's keys and values between steps, reordered as beams move (default true). */
   useCache?: boolean;
+  /** Called after each step with the hypotheses kept (a viewer's trace; it does not change the search). */
+  onStep?: (step: BeamStep) => void;
+}
+
+/** One step of beam search, per source: the live prefixes kept and the hypotheses finished so far. */
+export interface BeamStep {
+  /** 1 for the first token chosen. */
+  step: number;
+  /** Per source, the live hypotheses kept for the next step (tokens after the shared prefix), best first; empty once done. */
+  live: { tokens: number[]; logProb: number; score: number }[][];
+  /** Per source, the finished hypotheses so far, best first (as beamSearch returns them). */
+  finished: BeamHypothesis[][];
 }
 
 /** A finished hypothesis: tokens without bos and eos, log P(Y|X), and log P / lp(|Y|). */
@@ -140,6 +152,7 @@ function searchBeams(start: number[][], B: number, K: number, opts: CausalBeamOp
     const rows = model.logProbs(seqs); // B·K × [V]
     const length = step + 1; // tokens in each extended hypothesis, eos included
     const next: Live[] = [];
+    const trace: BeamStep['live'] = [];
     for (let b = 0; b < B; b++) {
       const live = done[b] ? [] : extend(rows, logProbs, b, K);
       const kept: Live[] = [];
@@ -159,9 +172,11 @@ function searchBeams(start: number[][], B: number, K: number, opts: CausalBeamOp
       finished[b].sort((x, y) => y.score - x.score);
       finished[b].length = Math.min(finished[b].length, K);
       if (!done[b]) done[b] = kept.length === 0 || isDone(finished[b], kept, K, earlyStopping, alpha >= 0 ? lp(maxLen) : lp(length + 1));
+      if (opts.onStep) trace.push(kept.map((c) => ({ tokens: [...seqs[c.parent].slice(prefix), c.token], logProb: c.logProb, score: c.logProb / lp(length) })));
       while (kept.length < K) kept.push({ parent: b * K, token: eos, logProb: -Infinity }); // idle rows
       next.push(...kept);
     }
+    opts.onStep?.({ step: length, live: trace, finished: finished.map((f) => f.map((h) => ({ ...h, tokens: [...h.tokens] }))) });
     if (!done.includes(false)) break;
     model.reorder(next.map((c) => c.parent));
     seqs = next.map((c) => [...seqs[c.parent], c.token]);

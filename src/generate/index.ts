@@ -4,7 +4,7 @@ export type { DecodingCache, CausalLM, Seq2SeqModel } from './model.js';
 export { greedyDecode, greedyDecodeSteps } from './seq2seq.js';
 export type { GreedyOptions, DecodedToken } from './seq2seq.js';
 export { beamSearch, beamSearchCausal, lengthPenalty } from './beam.js';
-export type { BeamSearchOptions, BeamHypothesis, CausalBeamOptions } from './beam.js';
+export type { BeamSearchOptions, BeamHypothesis, BeamStep, CausalBeamOptions } from './beam.js';
 export { generate, generateSteps, processorsFrom } from './causal.js';
 export type { GenerateOptions } from './causal.js';
 export { temperature, topK, topP, repetitionPenalty, forbidTokens, applyProcessors } from './processors.js';

@@ -1,5 +1,6 @@
 // Attention weights as plain data for drawing: every layer's per-head maps, with the tokens on each axis.
 
+import { ShapeError, fmtShape } from '../core/errors.js';
 import type { GPT } from '../models/gpt.js';
 import type { Transformer } from '../models/transformer.js';
 import { noGrad, tensor } from '../tensor/index.js';
@@ -15,6 +16,12 @@ import type { TrainedModel } from './model.js';
 export interface AttentionMap {
   shape: [number, number, number, number];
   data: Float32Array;
+  /**
+   * The scores `data` is the softmax of, in the same layout: Q·Kᵀ/√d_k of each query and key,
+   * −Infinity where a mask blocks the key (causal, padding). Present when the model returned them
+   * (seq2seqAttentions and causalAttentions always ask).
+   */
+  scores?: Float32Array;
 }
 
 /** The attention of an encoder-decoder's answer (Transformer's names for the three kinds). */
@@ -44,14 +51,27 @@ export interface CausalAttentions {
 }
 
 /**
- * A weights tensor [B, H, T, S] as an {@link AttentionMap} (a float32 copy).
+ * A weights tensor [B, H, T, S] as an {@link AttentionMap} (a float32 copy), with the scores
+ * before the softmax when given (a tensor of the same shape).
  *
  * @example
- * toAttentionMap(out.crossAttentions[0]).shape; // [1, 4, 6, 5]
+ * toAttentionMap(out.crossAttentions[0], out.crossAttentionScores?.[0]).shape; // [1, 4, 6, 5]
  */
-export function toAttentionMap(w: Tensor): AttentionMap {
+export function toAttentionMap(w: Tensor, scores?: Tensor): AttentionMap {
   const [B, H, T, S] = w.shape;
-  return { shape: [B, H, T, S], data: Float32Array.from(w.contiguous().toArray()) };
+  const map: AttentionMap = { shape: [B, H, T, S], data: Float32Array.from(w.contiguous().toArray()) };
+  if (scores) {
+    if (scores.shape.length !== 4 || scores.shape.some((d, i) => d !== w.shape[i])) {
+      throw new ShapeError(`toAttentionMap: scores ${fmtShape(scores.shape)} differ from the weights ${fmtShape(w.shape)}`);
+    }
+    map.scores = Float32Array.from(scores.contiguous().toArray());
+  }
+  return map;
+}
+
+/** Each layer's weights with its scores (the model returns both lists in layer order). */
+function maps(weights: readonly Tensor[] | undefined, scores: readonly Tensor[] | undefined): AttentionMap[] {
+  return (weights ?? []).map((w, l) => toAttentionMap(w, scores?.[l]));
 }
 
 /**
@@ -85,9 +105,9 @@ export function seq2seqAttentions(t: TrainedModel<Transformer>, source: readonly
   return {
     sourceTokens: tokenStrings(t.tokenizer, src),
     targetTokens: tokenStrings(tgt, fed),
-    encoderSelfAttentions: (out.encoderSelfAttentions ?? []).map(toAttentionMap),
-    decoderSelfAttentions: (out.decoderSelfAttentions ?? []).map(toAttentionMap),
-    crossAttentions: (out.crossAttentions ?? []).map(toAttentionMap),
+    encoderSelfAttentions: maps(out.encoderSelfAttentions, out.encoderSelfAttentionScores),
+    decoderSelfAttentions: maps(out.decoderSelfAttentions, out.decoderSelfAttentionScores),
+    crossAttentions: maps(out.crossAttentions, out.crossAttentionScores),
   };
 }
 
@@ -102,5 +122,5 @@ export function causalAttentions(t: TrainedModel<GPT>, ids: readonly number[]): 
   const backend = t.model.parameters()[0]?.backend;
   t.model.eval();
   const out = noGrad(() => t.model.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: 'int32', backend }), { needWeights: true }));
-  return { tokens: tokenStrings(t.tokenizer, ids), selfAttentions: (out.attentions ?? []).map(toAttentionMap) };
+  return { tokens: tokenStrings(t.tokenizer, ids), selfAttentions: maps(out.attentions, out.attentionScores) };
 }

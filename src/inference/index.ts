@@ -12,13 +12,19 @@ export { streamText, generateText, continueText, fitContext, DEFAULT_MAX_NEW_TOK
 export type { TextGenerationOptions, CausalAnswer, ContextFit, ContinueOptions } from './causal.js';
 export { toAttentionMap, tokenStrings, seq2seqAttentions, causalAttentions } from './attentions.js';
 export type { AttentionMap, Seq2SeqAttentions, CausalAttentions } from './attentions.js';
+export { traceBeamSearch, seq2seqNextTokens, causalNextTokens } from './trace.js';
+export type { BeamTrace, BeamTraceStep, TracedHypothesis, NextTokenDistribution } from './trace.js';
+export { attentionView } from './view-data.js';
+export type { AttentionViewOptions } from './view-data.js';
+export { attentionViewToJSON, attentionViewFromJSON, embedAttentionView, VIEW_FORMAT, VIEW_DATA_MARKER } from './view-json.js';
+export type { AttentionView, AttentionGroup, AttentionKind } from './view-json.js';
 export { loadPretrained, isPretrainedFiles, PRETRAINED_FILES, PRETRAINED_KINDS } from './pretrained.js';
 export type { Pretrained, PretrainedSeq2Seq, PretrainedCausal, PretrainedMaskedLM, PretrainedClassifier, PretrainedFiles, LoadPretrainedOptions } from './pretrained.js';
 export { classifierIds, classifierPadId, classifierPositions, classifyTexts, fillMask, paddedBatch } from './classification.js';
 export type { SequenceClassifier, LabelScore, MaskFill } from './classification.js';
 export { readHFCheckpoint, hfFolderFiles, isHFFolder, HF_FILES } from './hf-folder.js';
 export type { HFCheckpointData } from './hf-folder.js';
-export { pipeline, pipelineFor, pipelineTask, PipelineError, PIPELINE_TASKS, PIPELINE_ALIASES } from './pipeline.js';
+export { pipeline, pipelineFor, pipelineTask, checkpointDefaults, PipelineError, PIPELINE_TASKS, PIPELINE_ALIASES } from './pipeline.js';
 export type {
   Seq2SeqPipeline, TextGenerationPipeline, PipelineTypes, PipelineTaskName, PipelineTask, PipelineOptions, PipelineSource,
   Seq2SeqCallOptions, Seq2SeqOutput, TextGenerationCallOptions, TextGenerationOutput,

@@ -242,8 +242,14 @@ function defined<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Decoding defaults a checkpoint records in its task options (qkv's `beam` and `lengthPenalty` fields). */
-function checkpointDefaults(p: Pretrained): Seq2SeqGenerationOptions {
+/**
+ * Decoding defaults a checkpoint records in its task options (qkv's `beam` and `lengthPenalty` fields),
+ * which an encoder-decoder pipeline uses unless told otherwise.
+ *
+ * @example
+ * checkpointDefaults(await loadPretrained(files)); // { numBeams: 4, lengthPenalty: 0.6 } for a g2p run
+ */
+export function checkpointDefaults(p: Pretrained): Seq2SeqGenerationOptions {
   const o = p.config.task?.options ?? {};
   const out: Seq2SeqGenerationOptions = {};
   if (Number.isInteger(o.beam) && (o.beam as number) >= 1) out.numBeams = o.beam as number;

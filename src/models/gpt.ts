@@ -111,6 +111,8 @@ export interface GPTOutput {
   logits: Tensor;
   /** One [B, H, T, S] per block, when asked for. */
   attentions?: Tensor[];
+  /** The scores before each block's softmax (Q·Kᵀ/√d_k, −Infinity where masked), with attentions. */
+  attentionScores?: Tensor[];
 }
 
 /**
@@ -202,7 +204,7 @@ export class GPT extends Module {
     }
     const r = this.body(ids, opts);
     const logits = this.lmHead.forward(r.hidden); // [B, T, V]
-    return opts.needWeights ? { logits, attentions: r.attentions } : { logits };
+    return opts.needWeights ? { logits, attentions: r.attentions, attentionScores: r.attentionScores } : { logits };
   }
 
   /**
@@ -223,7 +225,7 @@ export class GPT extends Module {
   }
 
   /** Embeddings, the blocks (through the cache when given) and the final norm: ids [B, T] → [B, T, D]. */
-  private body(ids: Tensor, opts: GPTCallOptions): { hidden: Tensor; attentions?: Tensor[] } {
+  private body(ids: Tensor, opts: GPTCallOptions): { hidden: Tensor; attentions?: Tensor[]; attentionScores?: Tensor[] } {
     const cache = opts.cache ?? null;
     const T = ids.shape[1];
     const offset = cache ? cache.length : 0;
@@ -231,6 +233,7 @@ export class GPT extends Module {
     // Query t (position offset + t) sees positions ≤ offset + t (§2.3 of GPT-1: "masked").
     const mask = cache && T === 1 ? null : causalMask(T, offset + T, { backend: x.backend }); // [T, S]
     const attentions: Tensor[] = [];
+    const attentionScores: Tensor[] = [];
     // One new position, no masks, no weights wanted: a block may run as one fused kernel (decodeStep, null when it cannot).
     const oneStep = cache && T === 1 && !opts.needWeights && !opts.keyPaddingMask;
     for (let i = 0; i < this.layers.length; i++) {
@@ -241,9 +244,10 @@ export class GPT extends Module {
       });
       x = r.output; // [B, T, D]
       if (r.selfAttention) attentions.push(r.selfAttention); // [B, H, T, S]
+      if (r.selfAttentionScores) attentionScores.push(r.selfAttentionScores);
     }
     if (this.norm) x = this.norm.forward(x);
-    return opts.needWeights ? { hidden: x, attentions } : { hidden: x };
+    return opts.needWeights ? { hidden: x, attentions, attentionScores } : { hidden: x };
   }
 
   /**

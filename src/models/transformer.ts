@@ -138,6 +138,10 @@ export interface TransformerOutput {
   decoderSelfAttentions?: Tensor[];
   /** One [B, H, T, S] per decoder layer, when asked for. */
   crossAttentions?: Tensor[];
+  /** The scores before the softmax of each of the three (Q·Kᵀ/√d_k, −Infinity where masked), with the weights. */
+  encoderSelfAttentionScores?: Tensor[];
+  decoderSelfAttentionScores?: Tensor[];
+  crossAttentionScores?: Tensor[];
 }
 
 /**
@@ -258,6 +262,9 @@ export class Transformer extends Module {
       encoderSelfAttentions: enc.selfAttentions,
       decoderSelfAttentions: dec.selfAttentions,
       crossAttentions: dec.crossAttentions,
+      encoderSelfAttentionScores: enc.selfAttentionScores,
+      decoderSelfAttentionScores: dec.selfAttentionScores,
+      crossAttentionScores: dec.crossAttentionScores,
     };
   }
 }

@@ -17,6 +17,11 @@ export interface AttentionResult {
   output: Tensor;
   /** [B, H, T, S] (or [..., T, S]): softmax weights before dropout, per head. */
   weights?: Tensor;
+  /**
+   * With `weights`: the scores they are the softmax of, Q·Kᵀ/√d_k (plus an additive mask), −Infinity where a mask
+   * blocks the key. What a viewer shows "before the softmax".
+   */
+  scores?: Tensor;
 }
 
 export interface SdpaOptions {
@@ -105,7 +110,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask?
     if (!opts.rng) throw new ArgumentError(`scaledDotProductAttention: dropout ${p} in training needs an rng`);
     attn = dropoutFn(weights, p, opts.rng, true);
   }
-  return { output: attn.matmul(v), weights };
+  return { output: attn.matmul(v), weights, scores };
 }
 
 /** Per-call options of {@link MultiHeadAttention.forward}. */
@@ -257,12 +262,12 @@ export class MultiHeadAttention extends Module {
       throw new ShapeError(`MultiHeadAttention: keys ${fmtShape(k.shape)} must be [${B}, ${this.numHeads}, S, ${this.headDim}]`);
     }
     const mask = combineMasks(B, this.numHeads, T, S, opts.keyPaddingMask, opts.attnMask);
-    const { output, weights } = scaledDotProductAttention(q, k, v, mask, {
+    const { output, weights, scores } = scaledDotProductAttention(q, k, v, mask, {
       dropout: this.dropout, rng: this.dropoutRng, training: this.training, needWeights: opts.needWeights ?? false,
     }); // [B, H, T, K], [B, H, T, S] when asked for
     const concat = output.permute([0, 2, 1, 3]).reshape([B, T, D]); // Concat(head_1..head_H)
     const out = this.outProj.forward(concat);
-    return opts.needWeights ? { output: out, weights } : { output: out };
+    return opts.needWeights ? { output: out, weights, scores } : { output: out };
   }
 
   /**

@@ -37,6 +37,9 @@ export interface DecoderLayerOutput {
   selfAttention?: Tensor;
   /** [B, H, T, S], when asked for. */
   crossAttention?: Tensor;
+  /** The scores before the softmax (Q·Kᵀ/√d_k, −Infinity where masked) of selfAttention and crossAttention. */
+  selfAttentionScores?: Tensor;
+  crossAttentionScores?: Tensor;
 }
 
 /**
@@ -98,6 +101,6 @@ export class TransformerDecoderLayer extends Module {
     let x = residual(tgt, this.norm1, this.dropout1, this.normFirst, (h) => (sa = selfAttn(h)).output);
     x = residual(x, this.norm2, this.dropout2, this.normFirst, (h) => (ca = crossAttn(h)).output);
     x = residual(x, this.norm3, this.dropout3, this.normFirst, (h) => this.ff.forward(h));
-    return need ? { output: x, selfAttention: sa!.weights, crossAttention: ca!.weights } : { output: x };
+    return need ? { output: x, selfAttention: sa!.weights, crossAttention: ca!.weights, selfAttentionScores: sa!.scores, crossAttentionScores: ca!.scores } : { output: x };
   }
 }

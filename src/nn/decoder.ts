@@ -15,6 +15,9 @@ export interface DecoderOutput {
   selfAttentions?: Tensor[];
   /** One [B, H, T, S] per layer, when asked for. */
   crossAttentions?: Tensor[];
+  /** The scores before each layer's softmaxes (Q·Kᵀ/√d_k, −Infinity where masked), with the weights. */
+  selfAttentionScores?: Tensor[];
+  crossAttentionScores?: Tensor[];
 }
 
 /** Options of {@link TransformerDecoder.forward}: a layer's, with one cache for the whole stack. */
@@ -46,6 +49,8 @@ export class TransformerDecoder extends Module {
     let x = tgt;
     const self: Tensor[] = [];
     const cross: Tensor[] = [];
+    const selfScores: Tensor[] = [];
+    const crossScores: Tensor[] = [];
     const { cache, ...layerOpts } = opts;
     if (cache && cache.layers.length !== this.layers.length) {
       throw new ArgumentError(`TransformerDecoder: cache has ${cache.layers.length} layers, the decoder ${this.layers.length}`);
@@ -56,8 +61,10 @@ export class TransformerDecoder extends Module {
       x = r.output;
       if (r.selfAttention) self.push(r.selfAttention);
       if (r.crossAttention) cross.push(r.crossAttention);
+      if (r.selfAttentionScores) selfScores.push(r.selfAttentionScores);
+      if (r.crossAttentionScores) crossScores.push(r.crossAttentionScores);
     }
     if (this.norm) x = this.norm.forward(x);
-    return opts.needWeights ? { output: x, selfAttentions: self, crossAttentions: cross } : { output: x };
+    return opts.needWeights ? { output: x, selfAttentions: self, crossAttentions: cross, selfAttentionScores: selfScores, crossAttentionScores: crossScores } : { output: x };
   }
 }

@@ -52,6 +52,8 @@ export interface EncoderLayerOutput {
   output: Tensor;
   /** [B, H, S, S], when asked for. */
   selfAttention?: Tensor;
+  /** [B, H, S, S]: the scores before the softmax that gave selfAttention (Q·Kᵀ/√d_k, −Infinity where masked). */
+  selfAttentionScores?: Tensor;
 }
 
 /**
@@ -98,7 +100,7 @@ export class TransformerEncoderLayer extends Module {
     let sa: AttentionResult | undefined;
     let x = residual(src, this.norm1, this.dropout1, this.normFirst, (h) => (sa = selfAttn(h)).output);
     x = residual(x, this.norm2, this.dropout2, this.normFirst, (h) => this.ff.forward(h));
-    return opts.needWeights ? { output: x, selfAttention: sa!.weights } : { output: x };
+    return opts.needWeights ? { output: x, selfAttention: sa!.weights, selfAttentionScores: sa!.scores } : { output: x };
   }
 
   /**

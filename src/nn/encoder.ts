@@ -15,6 +15,8 @@ export interface EncoderOutput {
   output: Tensor;
   /** One [B, H, S, S] per layer, when asked for. */
   selfAttentions?: Tensor[];
+  /** The scores before each layer's softmax (Q·Kᵀ/√d_k, −Infinity where masked), with selfAttentions. */
+  selfAttentionScores?: Tensor[];
 }
 
 /**
@@ -39,13 +41,15 @@ export class TransformerEncoder extends Module {
   forward(src: Tensor, opts: EncoderLayerCallOptions = {}): EncoderOutput {
     let x = src;
     const maps: Tensor[] = [];
+    const scores: Tensor[] = [];
     for (const layer of this.layers) {
       const r = layer.forward(x, opts);
       x = r.output;
       if (r.selfAttention) maps.push(r.selfAttention);
+      if (r.selfAttentionScores) scores.push(r.selfAttentionScores);
     }
     if (this.norm) x = this.norm.forward(x);
-    return opts.needWeights ? { output: x, selfAttentions: maps } : { output: x };
+    return opts.needWeights ? { output: x, selfAttentions: maps, selfAttentionScores: scores } : { output: x };
   }
 }
 

@@ -115,6 +115,18 @@ function assertRowsSumToOne(m: AttentionMap, what: string): void {
     }
     assert.ok(Math.abs(sum - 1) < 1e-5, `${what}: row ${r} sums to ${sum}`);
   }
+  // The scores before the softmax: each row's softmax is the row of weights, and a weight of exactly 0 is a −Infinity score.
+  assert.ok(m.scores, `${what}: scores`);
+  for (let r = 0; r < B * H * T; r++) {
+    const row = Array.from(m.scores!.subarray(r * S, (r + 1) * S));
+    const max = Math.max(...row);
+    const exps = row.map((s) => Math.exp(s - max));
+    const z = exps.reduce((a, b) => a + b, 0);
+    for (let s = 0; s < S; s++) {
+      assert.ok(Math.abs(exps[s] / z - m.data[r * S + s]) < 1e-5, `${what}: softmax of row ${r}'s scores`);
+      if (m.data[r * S + s] === 0) assert.equal(m.scores![r * S + s], -Infinity, `${what}: masked score`);
+    }
+  }
 }
 
 test('outputAttentions: every layer\'s per-head maps [1, H, T, S], rows summing to 1, with the tokens of each axis', async () => {

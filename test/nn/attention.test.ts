@@ -20,6 +20,23 @@ test('scaledDotProductAttention: softmax(QKᵀ/√d)V on a hand-worked case', ()
   assertClose(output, [[[10 * e, 10 * (1 - e)]]], { atol: 1e-5 });
 });
 
+test('scaledDotProductAttention: the scores before the softmax are Q·Kᵀ/√d_k, −Infinity where masked', () => {
+  // d = 4: q0 = [2,0,0,0] scores 1 and 0 against the keys; q1 = [0,4,0,0] scores 0 and 2, its second key open.
+  const q = tensor([[[2, 0, 0, 0], [0, 4, 0, 0]]]);
+  const k = tensor([[[1, 0, 0, 0], [0, 1, 0, 0]]]);
+  const v = tensor([[[1, 0], [0, 1]]]);
+  assertClose(scaledDotProductAttention(q, k, v).scores, [[[1, 0], [0, 2]]], { atol: 1e-6 });
+  const { scores, weights } = scaledDotProductAttention(q, k, v, causalMask(2));
+  assert.deepEqual(scores.toList(), [[[1, -Infinity], [0, 2]]]);
+  const e2 = Math.exp(2) / (1 + Math.exp(2));
+  assertClose(weights, [[[1, 0], [1 - e2, e2]]], { atol: 1e-6 });
+  const mha = new MultiHeadAttention(4, 2, { rng: new Rng(0) });
+  const x = randn([1, 3, 4], new Rng(1));
+  const r = mha.forward(x, x, x, { needWeights: true, attnMask: causalMask(3) });
+  assert.deepEqual(r.scores!.shape, [1, 2, 3, 3]);
+  assert.equal(mha.forward(x, x, x).scores, undefined, 'no scores unless the weights are asked for');
+});
+
 test('scaledDotProductAttention: masked keys get weight exactly 0', () => {
   const rng = new Rng(3);
   const q = randn([1, 3, 4], rng);

@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** Left out of the copy that is packed: installs, builds and run outputs (the `files` list decides the rest). */
-const NOT_COPIED = new Set(['node_modules', '.git', 'build', 'dist', 'prebuilds', 'runs', 'checkpoints', '.data', 'scratch']);
+const NOT_COPIED = new Set(['node_modules', '.git', 'build', 'dist', 'prebuilds', 'runs', 'checkpoints', '.data', 'scratch', 'test-output']);
 
 interface Ran { code: number; stdout: string; stderr: string }
 
@@ -71,7 +71,7 @@ test('the tarball holds dist/ with types and source maps, the native sources, th
   assert.equal(basename(tgz), `qkv-${VERSION}.tgz`);
   for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/index.js.map', 'dist/src/node/index.js', 'dist/src/node/index.d.ts',
     'dist/src/cli/main.js', 'dist/src/data/load-browser.js', 'bin/qkv.js', 'esm-only.cjs', 'binding.gyp', 'native/addon.c', 'native/addon.h',
-    'scripts/install-native.mjs', 'wasm/qkv.wasm', 'package.json', 'README.md']) {
+    'scripts/install-native.mjs', 'wasm/qkv.wasm', 'package.json', 'README.md', 'dist/web/index.html', 'dist/web/app.js', 'dist/web/worker.js', 'dist/web/viewer.html']) {
     assert.ok(listing.includes(`package/${f}`), `package/${f} is missing from the tarball`);
   }
   if (platform() === 'linux' && arch() === 'x64') {

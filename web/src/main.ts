@@ -1,0 +1,186 @@
+// The page: load a checkpoint, answer an input, look at every layer's and head's attention, train the copy task.
+
+import { GPT, CharTokenizer, attentionView, causalAttentions, embedAttentionView } from './qkv.js';
+import type { AttentionView, Backend, Pretrained } from './qkv.js';
+import { pageBackend } from './backend.js';
+import { fetchServedCheckpoint, loadPickedCheckpoint, pickedFromDrop, pickedFromInput } from './load.js';
+import { trainPanel } from './train-panel.js';
+import type { TrainState } from './train-panel.js';
+import { attentionPanel } from './views/attention-panel.js';
+import type { AttentionPanel } from './views/attention-panel.js';
+import { beamsTable, distributionsStrip } from './views/decoding.js';
+
+/** What the page exposes for its tests and the curious (window.qkvPage). */
+export interface PageHooks {
+  status: 'starting' | 'no-model' | 'loading' | 'ready' | 'running' | 'error';
+  error: string | null;
+  backend: string;
+  model: { kind: string; task: string | null; source: string; heads: number; encoderLayers: number; decoderLayers: number; layers: number } | null;
+  view: AttentionView | null;
+  panel: AttentionPanel | null;
+  train: TrainState | null;
+  /** Draws all heads of a random 4-layer GPT over n tokens: the forward's and the drawing's milliseconds. */
+  benchDraw(tokens: number, layers?: number, heads?: number): Promise<{ forwardMs: number; drawMs: number; tokens: number; layers: number; heads: number }>;
+}
+
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
+
+const hooks: PageHooks = {
+  status: 'starting', error: null, backend: '', model: null, view: null, panel: null, train: null,
+  benchDraw: async () => { throw new Error('not ready'); },
+};
+(globalThis as unknown as { qkvPage: PageHooks }).qkvPage = hooks;
+
+let backend: Backend;
+let current: Pretrained | null = null;
+
+function fail(e: unknown): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  hooks.status = 'error';
+  hooks.error = msg;
+  $('#model-status').textContent = `Error: ${msg}`;
+  $('#model-status').classList.add('error');
+}
+
+/** A sensible first input for each kind of checkpoint. */
+function sampleInput(p: Pretrained): string {
+  if (p.kind === 'gpt') return 'My fellow citizens';
+  if (p.task === 'g2p') return 'TRANSFORMER';
+  if (p.task === 'translate') return 'the house is small.';
+  if (p.task === 'copy') return 'c a f e b j d g h';
+  return '';
+}
+
+function useModel(p: Pretrained): void {
+  if (p.kind !== 'transformer' && p.kind !== 'gpt') {
+    fail(new Error(`${p.source} holds a '${p.kind}' model: the page shows encoder-decoder and GPT checkpoints`));
+    return;
+  }
+  current = p;
+  const c = p.model.config as { heads: number; encoderLayers?: number; decoderLayers?: number; layers?: number; dModel: number };
+  const enc = c.encoderLayers ?? 0;
+  const dec = c.decoderLayers ?? c.layers ?? 0;
+  hooks.model = { kind: p.kind, task: p.task, source: p.source, heads: c.heads, encoderLayers: enc, decoderLayers: dec, layers: enc + dec };
+  $('#model-status').classList.remove('error');
+  $('#model-status').textContent = `${p.source}: ${p.kind === 'gpt' ? 'decoder-only GPT' : 'encoder-decoder Transformer'}, task ${p.task ?? '(none)'}, ` +
+    `${p.kind === 'gpt' ? `${dec} layers` : `${enc} encoder + ${dec} decoder layers`}, ${c.heads} heads, d_model ${c.dModel}, ` +
+    `${p.model.parameters().reduce((n, t) => n + t.size, 0).toLocaleString('en')} parameters (backend ${hooks.backend})`;
+  const input = $<HTMLInputElement>('#input');
+  input.value = sampleInput(p);
+  input.placeholder = p.kind === 'gpt' ? 'a prompt' : p.task === 'g2p' ? 'a word' : 'a sentence';
+  $('#sampling').hidden = p.kind !== 'gpt';
+  $('#beam-options').hidden = p.kind === 'gpt';
+  const defaultBeams = (p.config.task?.options as { beam?: number } | undefined)?.beam;
+  if (p.kind === 'transformer') $<HTMLInputElement>('#num-beams').value = String(defaultBeams ?? 4);
+  $<HTMLButtonElement>('#run').disabled = false;
+  hooks.status = 'ready';
+  void run();
+}
+
+async function run(): Promise<void> {
+  if (!current) return;
+  hooks.status = 'running';
+  const num = (id: string) => Number($<HTMLInputElement>(id).value);
+  const opts = current.kind === 'gpt'
+    ? { maxNewTokens: num('#max-new-tokens') || 20, doSample: $<HTMLInputElement>('#do-sample').checked, temperature: num('#temperature') || 1, topK: num('#top-k') || undefined, seed: num('#seed') || 0 }
+    : { numBeams: num('#num-beams') || 1 };
+  try {
+    const view = await attentionView(current, $<HTMLInputElement>('#input').value, opts);
+    show(view);
+    hooks.status = 'ready';
+  } catch (e) {
+    fail(e);
+  }
+}
+
+function show(view: AttentionView): void {
+  hooks.view = view;
+  $('#output').textContent = view.output || '(empty)';
+  const decoding = $('#decoding');
+  decoding.replaceChildren();
+  if (view.beams) decoding.append(beamsTable(view.beams));
+  decoding.append(distributionsStrip(view.nextTokens, view.modelKind === 'gpt' && view.options.doSample ? 'Next-token distributions (sampled at this temperature)' : 'Next-token distributions (the chosen token in bold)'));
+  hooks.panel = attentionPanel($('#attention'), view);
+  $<HTMLButtonElement>('#export').disabled = false;
+}
+
+async function exportView(): Promise<void> {
+  if (!hooks.view) return;
+  const template = await (await fetch('viewer.html')).text();
+  const html = embedAttentionView(template, hooks.view);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+  a.download = 'qkv-attention.html';
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+hooks.benchDraw = async (tokens: number, layers = 4, heads = 4) => {
+  const tok = CharTokenizer.fromChars('abcdefghijklmnopqrstuvwxyz '.split(''));
+  const model = new GPT({ vocab: tok.vocabSize, dModel: 64, heads, layers, context: tokens, dropout: 0, seed: 7, backend });
+  const ids = Array.from({ length: tokens }, (_, i) => 4 + ((i * 7919) % 27));
+  const t0 = performance.now();
+  const a = causalAttentions({ model, tokenizer: tok, targetTokenizer: tok }, ids);
+  const forwardMs = performance.now() - t0;
+  const view: AttentionView = {
+    format: 'qkv-attention-view-1', source: 'benchmark', task: null, modelKind: 'gpt',
+    model: { heads, dModel: 64, dK: 64 / heads, encoderLayers: 0, decoderLayers: layers, layers }, input: '', output: '', options: {},
+    groups: [{ kind: 'self', title: 'Self-attention (causal)', queries: a.tokens, keys: a.tokens, layers: a.selfAttentions }], beams: null, nextTokens: [],
+  };
+  const box = $('#bench');
+  box.hidden = false;
+  const t1 = performance.now();
+  const panel = attentionPanel(box, view);
+  await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))); // until painted
+  const drawMs = performance.now() - t1;
+  void panel;
+  return { forwardMs, drawMs, tokens, layers, heads };
+};
+
+async function start(): Promise<void> {
+  const b = await pageBackend();
+  backend = b.backend;
+  hooks.backend = b.name;
+  hooks.train = trainPanel($('#train'), backend, (p) => { useModel(p); $('#run-section').scrollIntoView({ behavior: 'smooth' }); });
+  $('#run').onclick = () => void run();
+  $('#input').onkeydown = (e) => { if ((e as KeyboardEvent).key === 'Enter') void run(); };
+  $('#export').onclick = () => void exportView().catch(fail);
+  $('#load-served').onclick = () => void loadServed();
+  const pick = (input: HTMLInputElement) => {
+    input.onchange = () => {
+      if (!input.files?.length) return;
+      hooks.status = 'loading';
+      loadPickedCheckpoint(pickedFromInput(input.files), backend).then(useModel, fail);
+    };
+  };
+  pick($<HTMLInputElement>('#pick-folder'));
+  pick($<HTMLInputElement>('#pick-files'));
+  const drop = $('#drop');
+  drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
+  drop.ondragleave = () => drop.classList.remove('over');
+  drop.ondrop = (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    if (!e.dataTransfer) return;
+    hooks.status = 'loading';
+    pickedFromDrop(e.dataTransfer.items).then((files) => loadPickedCheckpoint(files, backend)).then(useModel, fail);
+  };
+  await loadServed(true);
+}
+
+async function loadServed(quiet = false): Promise<void> {
+  hooks.status = 'loading';
+  $('#model-status').textContent = 'Loading the checkpoint qkv view serves…';
+  try {
+    const p = await fetchServedCheckpoint(backend);
+    if (p) return useModel(p);
+    hooks.status = 'no-model';
+    $('#model-status').textContent = quiet
+      ? 'No checkpoint served here: pick or drop a checkpoint folder, train the copy task below, or run `npx qkv view runs/demo` (after `npm run demo`).'
+      : 'This page was not opened by `qkv view`, so no checkpoint is served: pick or drop a folder instead.';
+  } catch (e) {
+    fail(e);
+  }
+}
+
+start().catch(fail);

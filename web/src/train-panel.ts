@@ -1,0 +1,146 @@
+// Training in the page: the copy task in a Web Worker, a live loss curve, the fixed input's attention redrawn as it learns.
+
+import { loadPretrained } from './qkv.js';
+import type { AttentionView, Backend, Pretrained } from './qkv.js';
+import { tarFolder } from './tar.js';
+import type { FromWorker, ToWorker } from './train/protocol.js';
+import { drawHeatmap, headMatrix } from './views/heatmap.js';
+import { drawLossChart } from './views/loss-chart.js';
+
+/** What the training panel holds, for the page's test hooks. */
+export interface TrainState {
+  running: boolean;
+  paused: boolean;
+  done: boolean;
+  step: number;
+  steps: number;
+  losses: { step: number; loss: number }[];
+  exactMatch: { step: number; value: number }[];
+  seconds: number | null;
+  views: number;
+  error: string | null;
+}
+
+const $ = <T extends HTMLElement>(root: ParentNode, sel: string) => root.querySelector(sel) as T;
+
+/**
+ * Wires the training section: Start / Pause / Resume / Download / Use in the page. `use` receives
+ * the trained model as a loaded checkpoint.
+ */
+export function trainPanel(root: HTMLElement, backend: Backend, use: (p: Pretrained) => void): TrainState {
+  const state: TrainState = { running: false, paused: false, done: false, step: 0, steps: 0, losses: [], exactMatch: [], seconds: null, views: 0, error: null };
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  const send = (m: ToWorker) => worker.postMessage(m);
+  const status = $<HTMLElement>(root, '.train-status');
+  const chart = root.querySelector('svg.loss') as SVGSVGElement;
+  const attention = $<HTMLElement>(root, '.train-attention');
+  const start = $<HTMLButtonElement>(root, 'button.start');
+  const pause = $<HTMLButtonElement>(root, 'button.pause');
+  const download = $<HTMLButtonElement>(root, 'button.download');
+  const useButton = $<HTMLButtonElement>(root, 'button.use');
+  let wantFiles: ((files: Record<string, Uint8Array | string>, step: number) => void) | null = null;
+  let drawPending = false;
+
+  const buttons = () => {
+    start.disabled = state.running;
+    pause.disabled = !state.running;
+    pause.textContent = state.paused ? 'Resume' : 'Pause';
+    download.disabled = state.step === 0;
+    useButton.disabled = state.step === 0;
+  };
+  const say = () => {
+    const em = state.exactMatch.at(-1);
+    const loss = state.losses.at(-1);
+    status.textContent = `step ${state.step} / ${state.steps}` + (loss ? `, loss ${loss.loss.toFixed(4)}` : '') +
+      (em ? `, exact match ${(em.value * 100).toFixed(1)}% (step ${em.step}, 128 held-out sequences)` : '') +
+      (state.paused ? ' (paused)' : '') + (state.done ? `, done in ${state.seconds!.toFixed(1)} s` : '') + (state.error ? `; error: ${state.error}` : '');
+  };
+  const redrawChart = () => {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(() => { drawPending = false; drawLossChart(chart, state.losses); });
+  };
+  const drawAttention = (view: AttentionView) => {
+    const cross = view.groups.find((g) => g.kind === 'cross')!;
+    const last = cross.layers[cross.layers.length - 1];
+    attention.replaceChildren();
+    const caption = document.createElement('div');
+    caption.className = 'caption';
+    caption.textContent = `"${view.input}" → "${view.output}": cross-attention of the last decoder layer, each head (rows: output tokens, columns: input)`;
+    attention.append(caption);
+    for (let h = 0; h < view.model.heads; h++) {
+      const c = document.createElement('canvas');
+      c.className = 'thumb';
+      drawHeatmap(c, headMatrix(last, h));
+      attention.append(c);
+    }
+    state.views++;
+  };
+
+  worker.onmessage = (e: MessageEvent<FromWorker>) => {
+    const m = e.data;
+    if (m.type === 'progress') {
+      state.step = m.step;
+      state.steps = m.steps;
+      state.losses.push({ step: m.step, loss: m.loss });
+      redrawChart();
+    } else if (m.type === 'eval') {
+      state.exactMatch.push({ step: m.step, value: m.exactMatch });
+      drawAttention(m.view);
+    } else if (m.type === 'paused') {
+      state.step = m.step;
+    } else if (m.type === 'done') {
+      Object.assign(state, { running: false, paused: false, done: true, seconds: m.seconds });
+      state.exactMatch.push({ step: m.step, value: m.exactMatch });
+    } else if (m.type === 'checkpoint') {
+      wantFiles?.(m.files, m.step);
+      wantFiles = null;
+    } else if (m.type === 'error') {
+      state.error = m.message;
+      state.running = false;
+      console.error(`training worker: ${m.message}`);
+    }
+    buttons();
+    say();
+  };
+  worker.onerror = (e) => {
+    state.error = e.message;
+    console.error(`training worker: ${e.message}`);
+    say();
+  };
+
+  const files = () => new Promise<{ files: Record<string, Uint8Array | string>; step: number }>((ok) => {
+    wantFiles = (f, step) => ok({ files: f, step });
+    send({ type: 'checkpoint' });
+  });
+
+  start.onclick = () => {
+    const steps = Number(($<HTMLInputElement>(root, 'input.steps')).value) || 1000;
+    Object.assign(state, { running: true, paused: false, done: false, step: 0, steps, losses: [], exactMatch: [], seconds: null, error: null });
+    send({ type: 'start', steps, seed: 1, batch: 32, evalEvery: Math.max(10, Math.round(steps / 20)) });
+    buttons();
+    say();
+  };
+  pause.onclick = () => {
+    state.paused = !state.paused;
+    send({ type: state.paused ? 'pause' : 'resume' });
+    buttons();
+    say();
+  };
+  download.onclick = async () => {
+    const { files: f } = await files();
+    const blob = new Blob([tarFolder('copy-checkpoint', f) as BlobPart], { type: 'application/x-tar' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = 'copy-checkpoint.tar';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  };
+  useButton.onclick = async () => {
+    const { files: f, step } = await files();
+    use(await loadPretrained(f, { source: `copy task trained in the page (step ${step})`, backend }));
+  };
+  buttons();
+  drawLossChart(chart, []);
+  return state;
+}
