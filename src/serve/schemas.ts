@@ -89,6 +89,26 @@ export interface BadField {
   param: string | null;
 }
 
+/** The deepest nesting of arrays and objects a body may have: no request needs more than 3. */
+const MAX_DEPTH = 16;
+
+/** Whether a parsed JSON value nests deeper than `max` (an explicit stack: no recursion). */
+function depthOver(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  let seen = 0;
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (d >= max) return true;
+    // A body within the size limit holds at most a few hundred thousand values: the walk stays cheap.
+    for (const child of Array.isArray(x) ? x : Object.values(x)) {
+      if (++seen > 1_000_000) return true;
+      stack.push([child, d + 1]);
+    }
+  }
+  return false;
+}
+
 /** A value as a message shows it: JSON, cut short. */
 function shown(v: unknown): string {
   let s: string;
@@ -108,6 +128,8 @@ function shown(v: unknown): string {
  * parseBody(classifySchema, { input: 5 }); // { error: { param: 'input', message: 'input is 5: expected a string or ...' } }
  */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): { value: T } | { error: BadField } {
+  // Deep nesting would overflow the stack of the checks below (and means nothing here): refused first, without recursion.
+  if (depthOver(body, MAX_DEPTH)) return { error: { param: null, message: `the body nests deeper than ${MAX_DEPTH} levels, expected a flat JSON object` } };
   const r = schema.safeParse(body);
   if (r.success) return { value: r.data };
   // Range problems come before "must be an integer" ones (1e300 breaks both): the first issue of the first field.

@@ -52,3 +52,15 @@ export async function tinyModels(context = 64): Promise<TinyModels> {
   await saveCheckpoint(classifier, { modelKind: 'gpt-classifier', modelConfig: clf.config, model: clf, tokenizer, task: { name: 'classify', options: {} } });
   return { dir, gpt, g2p, classifier, gptModel, tokenizer };
 }
+
+/**
+ * A GPT slow enough that a few continuations of 1,000 tokens stay in flight for a while (d 128, 4 blocks, context
+ * 1,024), written next to the tiny ones: for tests that need slots and queues to be full.
+ */
+export async function slowGpt(t: TinyModels): Promise<string> {
+  const model = new GPT({ vocab: t.tokenizer.vocabSize, dModel: 128, heads: 4, layers: 4, context: 1024, dropout: 0, seed: 9 });
+  sharpen(model.parameters(), 10);
+  const dir = join(t.dir, 'slow-gpt');
+  await saveCheckpoint(dir, { modelKind: 'gpt', modelConfig: model.config, model, tokenizer: t.tokenizer, task: { name: 'lm', options: {} } });
+  return dir;
+}
