@@ -1,7 +1,7 @@
 // The main thread's side of a model thread: starts it, sends it work, and routes what it answers to each request.
 
 import { Worker } from 'node:worker_threads';
-import type { CompletionJob, FromWorker, ModelInfo, TaskJob, ToWorker, WireEvent, WorkerInit } from './protocol.js';
+import type { CompletionJob, FromWorker, ModelInfo, TaskJob, ToWorker, WireEvent, WorkerInit, WorkerStats } from './protocol.js';
 
 /** Where a continuation's news goes. */
 export interface GenerationSink {
@@ -115,6 +115,15 @@ export class ModelHost {
     });
   }
 
+  /** What the thread holds now (rows in use, continuations waiting, tasks queued): 0s when nothing is left behind. */
+  stats(): Promise<WorkerStats> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.tasks.set(id, { resolve: (r) => resolve(r as WorkerStats), reject });
+      this.send({ type: 'stats', id });
+    });
+  }
+
   /** Ends the thread. */
   async close(): Promise<void> {
     this.alive = false;
@@ -155,6 +164,12 @@ export class ModelHost {
         const t = this.tasks.get(m.id);
         this.tasks.delete(m.id);
         t?.resolve(m.result);
+        break;
+      }
+      case 'stats': {
+        const t = this.tasks.get(m.id);
+        this.tasks.delete(m.id);
+        t?.resolve(m.stats);
         break;
       }
       case 'oneshot':

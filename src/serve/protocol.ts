@@ -61,7 +61,8 @@ export interface WireEvent {
 export type ToWorker =
   | { type: 'generate'; id: number; job: CompletionJob }
   | { type: 'cancel'; id: number }
-  | { type: 'task'; id: number; job: TaskJob };
+  | { type: 'task'; id: number; job: TaskJob }
+  | { type: 'stats'; id: number };
 
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
@@ -70,4 +71,12 @@ export type FromWorker =
   | { type: 'step'; batch: number; seconds: number; events: WireEvent[] }
   | { type: 'failed'; id: number; message: string; badRequest: boolean }
   | { type: 'answer'; id: number; result: unknown }
-  | { type: 'oneshot'; batch: number; seconds: number };
+  | { type: 'oneshot'; batch: number; seconds: number }
+  | { type: 'stats'; id: number; stats: WorkerStats };
+
+/** What a model thread holds: continuations in rows, waiting for one, and one-shot tasks queued. */
+export interface WorkerStats {
+  rows: number;
+  waiting: number;
+  tasks: number;
+}

@@ -63,6 +63,9 @@ class ModelThread {
         this.batch!.leave(g.seq);
         this.bySeq.delete(g.seq);
       }
+    } else if (m.type === 'stats') {
+      post({ type: 'stats', id: m.id, stats: { rows: this.batch?.active ?? 0, waiting: this.waiting.length, tasks: this.tasks.length } });
+      return;
     } else {
       this.tasks.push({ id: m.id, job: m.job });
     }
