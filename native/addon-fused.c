@@ -359,13 +359,16 @@ static int get_f32_fast(napi_env env, napi_value v, double off, int64_t n, int o
  * The arrays come as arguments, not in a JS array: reading ~60 elements of one cost more than the step of a small model. */
 #define STACK_HEAD 15
 #define STACK_MAX_LAYERS 64
-static napi_value js_decode_stack(napi_env env, napi_callback_info info) {
-  size_t argc = 3 + 5 + 14 * STACK_MAX_LAYERS;
-  napi_value a[3 + 5 + 14 * STACK_MAX_LAYERS];
+/* decodeStack's arguments from a[0] (out, ids), the meta at a[m0] and the arrays after it; with `rows`, a[2] holds
+ * the rows' positions (decodeStackRows). */
+static napi_value decode_stack_call(napi_env env, napi_callback_info info, int rows) {
+  const size_t m0 = rows ? 3 : 2;
+  size_t argc = m0 + 1 + 5 + 14 * STACK_MAX_LAYERS;
+  napi_value a[4 + 5 + 14 * STACK_MAX_LAYERS];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   size_t ml;
   const double *m;
-  if (argc < 3 || !(m = get_meta(env, a[2], &ml)) || ml < STACK_HEAD) FAIL("decodeStack(out, ids, meta, ...arrays): bad arguments");
+  if (argc < m0 + 1 || !(m = get_meta(env, a[m0], &ml)) || ml < STACK_HEAD) FAIL("decodeStack(out, ids, meta, ...arrays): bad arguments");
   qkv_decode_stack_args A;
   memset(&A, 0, sizeof A);
   A.B = (int64_t)m[0]; A.D = (int64_t)m[1]; A.H = (int64_t)m[2]; A.F = (int64_t)m[3]; A.layers = (int64_t)m[4];
@@ -373,20 +376,30 @@ static napi_value js_decode_stack(napi_env env, napi_callback_info info) {
   A.norm_first = m[9] != 0; A.gelu = (int)m[10]; A.final_norm = m[11] != 0; A.eps = (float)m[12]; A.norm_eps = (float)m[13];
   const int64_t B = A.B, D = A.D, F = A.F, L = A.layers, entries = 5 + 14 * L;
   if (B < 1 || D < 1 || A.H < 1 || D % A.H != 0 || F < 1 || L < 1 || L > STACK_MAX_LAYERS || A.s0 < 0 || A.s0 >= A.max_len ||
-      A.emb_rows < 1 || A.vocab < 1 || ml != (size_t)(STACK_HEAD + entries) || argc != (size_t)(3 + entries))
+      A.emb_rows < 1 || A.vocab < 1 || ml != (size_t)(STACK_HEAD + entries) || argc != (size_t)(m0 + 1 + entries))
     FAIL("decodeStack: bad sizes in meta, or not 5 + 14 · layers arrays");
   if (A.gelu < 0 || A.gelu > 2) FAIL("decodeStack: meta gelu flag is not 0 (ReLU), 1 (erf) or 2 (tanh)");
   qkv_buf ids;
   const double ido = m[14];
   if (!get_buf(env, a[1], &ids) || ids.dt != QKV_I32 || ido < 0 || (int64_t)ido + B > ids.len) FAIL("decodeStack: ids is not an Int32Array of B ids");
   A.ids = (const int32_t *)ids.p + (int64_t)ido;
+  if (rows) {
+    /* Every row's position within [0, s0]: the caches and the position table are checked for s0. */
+    qkv_buf pos;
+    if (!get_buf(env, a[2], &pos) || pos.dt != QKV_I32 || pos.len < B) FAIL("decodeStackRows: positions is not an Int32Array of B positions");
+    A.pos = (const int32_t *)pos.p;
+    for (int64_t b = 0; b < B; b++) {
+      if (A.pos[b] < 0 || A.pos[b] > A.s0) FAIL("decodeStackRows: a position is outside [0, s0] (meta's largest position)");
+    }
+  }
+  napi_value *arr = a + m0 + 1;
   qkv_decode_layer blocks[STACK_MAX_LAYERS];
   A.blocks = blocks;
   const int64_t head_n[5] = {A.emb_rows * D, (A.s0 + 1) * D, D, D, A.vocab * D};
   const int head_opt[5] = {0, 1, !A.final_norm, !A.final_norm, 0};
   const float **head_p[5] = {&A.tok_emb, &A.pos_emb, &A.norm_w, &A.norm_b, &A.head};
   for (int i = 0; i < 5; i++) {
-    if (!get_f32_fast(env, a[3 + i], m[STACK_HEAD + i], head_n[i], head_opt[i], head_p[i]))
+    if (!get_f32_fast(env, arr[i], m[STACK_HEAD + i], head_n[i], head_opt[i], head_p[i]))
       FAIL("decodeStack: an embedding, the final norm or the head is not a Float32Array of the size meta gives");
   }
   const int64_t wn[14] = {B * D * A.max_len, B * D * A.max_len, 3 * D * D, 3 * D, D * D, D, D, D, D, D, F * D, F, D * F, D};
@@ -398,7 +411,7 @@ static napi_value js_decode_stack(napi_env env, napi_callback_info info) {
                             &w->l1_w, &w->l1_b, &w->l2_w, &w->l2_b};
     for (int j = 0; j < 14; j++) {
       const int64_t i = 5 + 14 * l + j;
-      if (!get_f32_fast(env, a[3 + i], m[STACK_HEAD + i], wn[j], wopt[j], wp[j]))
+      if (!get_f32_fast(env, arr[i], m[STACK_HEAD + i], wn[j], wopt[j], wp[j]))
         FAIL("decodeStack: a key or value cache or a block weight is not a Float32Array of the size meta gives");
     }
     w->k_cache = (float *)k;
@@ -415,6 +428,17 @@ static napi_value js_decode_stack(napi_env env, napi_callback_info info) {
   return number(env, r);
 }
 
+static napi_value js_decode_stack(napi_env env, napi_callback_info info) {
+  return decode_stack_call(env, info, 0);
+}
+
+/* decodeStackRows(out, ids, positions, meta, ...arrays): decodeStack for rows at their own positions (continuous
+ * batching): row b's new token sits at positions[b] (an Int32Array of B, each in [0, s0]) and attends to that row's
+ * positions 0..positions[b]; meta's s0 is the largest position (it bounds the caches and the position table). */
+static napi_value js_decode_stack_rows(napi_env env, napi_callback_info info) {
+  return decode_stack_call(env, info, 1);
+}
+
 /* decodeGeluForms() → 3: the decode kernels read meta's gelu flag as 0 ReLU, 1 erf, 2 tanh (an addon built before
  * the tanh form lacks this function and would read 2 as erf; the TypeScript side then keeps gelu_new off it). */
 static napi_value js_decode_gelu_forms(napi_env env, napi_callback_info info) {
@@ -427,6 +451,7 @@ const qkv_binding qkv_fused_bindings[] = {
     {"attention", js_attention}, {"attentionBackward", js_attention_backward}, {"crossEntropy", js_cross_entropy},
     {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward},
     {"dropoutMask", js_dropout_mask}, {"adam", js_adam}, {"decodeBlock", js_decode_block}, {"decodeStack", js_decode_stack},
+    {"decodeStackRows", js_decode_stack_rows},
     {"decodeGeluForms", js_decode_gelu_forms},
 };
 const size_t qkv_fused_binding_count = sizeof qkv_fused_bindings / sizeof qkv_fused_bindings[0];

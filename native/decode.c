@@ -165,14 +165,15 @@ static void add(const float *a, const float *b, float *y, int64_t n) {
 
 /* One row's self-attention at position s0, head by head: qkv [3D] (q, k, v of the new position), caches of
  * this row [H, max_len, K]; writes k and v at s0 and the heads' outputs, concatenated, to o [D]. */
-static void attend_row(const kernels *K, const qkv_decode_args *a, const float *qkv, float *kc, float *vc, float *o, float *p) {
+static void attend_row(const kernels *K, const qkv_decode_args *a, int64_t s0, const float *qkv, float *kc, float *vc, float *o,
+                       float *p) {
   const int64_t D = a->D, H = a->H, Kd = D / H, L = a->max_len;
   const float scale = 1.0f / sqrtf((float)Kd);
   for (int64_t h = 0; h < H; h++) {
     float *kh = kc + h * L * Kd, *vh = vc + h * L * Kd;
-    memcpy(kh + a->s0 * Kd, qkv + D + h * Kd, Kd * sizeof(float));
-    memcpy(vh + a->s0 * Kd, qkv + 2 * D + h * Kd, Kd * sizeof(float));
-    K->kr->attend(qkv + h * Kd, kh, vh, a->s0 + 1, Kd, scale, o + h * Kd, p, K->f->exp);
+    memcpy(kh + s0 * Kd, qkv + D + h * Kd, Kd * sizeof(float));
+    memcpy(vh + s0 * Kd, qkv + 2 * D + h * Kd, Kd * sizeof(float));
+    K->kr->attend(qkv + h * Kd, kh, vh, s0 + 1, Kd, scale, o + h * Kd, p, K->f->exp);
   }
 }
 
@@ -195,7 +196,7 @@ static void block_step(const kernels *K, const qkv_decode_args *a, float *scratc
   }
   linear(K, B, 3 * D, D, in, a->in_w, a->in_b, qkv);
   for (int64_t b = 0; b < B; b++) {
-    attend_row(K, a, qkv + b * 3 * D, a->k_cache + b * H * L * Kd, a->v_cache + b * H * L * Kd, heads + b * D, p);
+    attend_row(K, a, a->pos ? a->pos[b] : a->s0, qkv + b * 3 * D, a->k_cache + b * H * L * Kd, a->v_cache + b * H * L * Kd, heads + b * D, p);
   }
   linear(K, B, D, D, heads, a->out_w, a->out_b, h);  /* h = SA(·) */
   add(a->x, h, x1, B * D);
@@ -240,7 +241,8 @@ int qkv_decode_stack(const qkv_decode_stack_args *a) {
   float *scratch = x + B * D;
 
   for (int64_t b = 0; b < B; b++) {
-    const float *e = a->tok_emb + (int64_t)a->ids[b] * D, *pe = a->pos_emb ? a->pos_emb + a->s0 * D : NULL;
+    const int64_t at = a->pos ? a->pos[b] : a->s0;
+    const float *e = a->tok_emb + (int64_t)a->ids[b] * D, *pe = a->pos_emb ? a->pos_emb + at * D : NULL;
     if (pe) add(e, pe, x + b * D, D);
     else memcpy(x + b * D, e, D * sizeof(float));
   }
@@ -248,7 +250,7 @@ int qkv_decode_stack(const qkv_decode_stack_args *a) {
     const qkv_decode_layer *w = &a->blocks[l];
     const qkv_decode_args A = {B, D, a->H, a->F, a->max_len, a->s0, a->norm_first, a->gelu, a->eps, x, x,
                                w->in_w, w->in_b, w->out_w, w->out_b, w->n1_w, w->n1_b, w->n2_w, w->n2_b,
-                               w->l1_w, w->l1_b, w->l2_w, w->l2_b, w->k_cache, w->v_cache};
+                               w->l1_w, w->l1_b, w->l2_w, w->l2_b, w->k_cache, w->v_cache, a->pos};
     block_step(&K, &A, scratch);
   }
   const float *h = x;

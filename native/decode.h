@@ -25,6 +25,7 @@ typedef struct {
   const float *l1_w, *l1_b;    /* [F, D], [F] */
   const float *l2_w, *l2_b;    /* [D, F], [D] */
   float *k_cache, *v_cache;    /* [B, H, max_len, K]: position s0 is written */
+  const int32_t *pos;          /* [B] or NULL: row b at its own position pos[b] <= s0 (continuous batching), else s0 */
 } qkv_decode_args;
 
 /* Runs the step with the kernels of decode-kernels.h (AVX2 + FMA where the CPU has them and the sgemm kernel
@@ -37,7 +38,8 @@ typedef struct {
   float *k_cache, *v_cache;
 } qkv_decode_layer;
 
-/* One decoding step of a decoder-only stack (GPT) for B rows of one new token each, at position s0:
+/* One decoding step of a decoder-only stack (GPT) for B rows of one new token each, at position s0 (or, with pos,
+ * row b at pos[b], attending to its own positions 0..pos[b]; s0 is then the largest of them):
  *   x = E[ids] + P[s0];   x = block_l(x) for l = 0..layers-1;   logits = LN(x)·Wᵀ  (LN only with final_norm)
  * Every block as qkv_decode_block, with one shape (D, H, F, norm_first, gelu, eps) for all. */
 typedef struct {
@@ -53,10 +55,11 @@ typedef struct {
   const float *norm_w, *norm_b;    /* [D] each, or NULL */
   const float *head;           /* W [vocab, D] */
   float *logits;               /* [B, vocab] */
+  const int32_t *pos;          /* [B] or NULL: row b at its own position pos[b] <= s0, else every row at s0 */
 } qkv_decode_stack_args;
 
 /* Runs the step. Returns 1; 0 when out of memory; -1 - b when ids[b] is not a row of E. Nothing is written
- * when it fails (the ids are checked before any cache is touched). */
+ * when it fails (the ids are checked before any cache is touched); positions are the caller's to check. */
 int qkv_decode_stack(const qkv_decode_stack_args *a);
 
 #endif

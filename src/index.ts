@@ -37,8 +37,8 @@ export type {
 export { MAX_LABELS, checkLabels } from './core/config-checks.js';
 export { maskTokens, IGNORE_LABEL } from './data/mlm.js';
 export type { MaskTokensOptions, MaskedTokens } from './data/mlm.js';
-export { KVCache, KVBuffer, selectRows } from './nn/kv-cache.js';
-export type { KeyValue, LayerKVCache } from './nn/kv-cache.js';
+export { KVCache, KVBuffer, SlotKVCache, selectRows } from './nn/kv-cache.js';
+export type { KeyValue, LayerKVCache, SlotKVCacheShape } from './nn/kv-cache.js';
 export type { TransformerDecodeOptions } from './models/transformer.js';
 export * from './train/tasks/index.js';
 export * from './inference/index.js';

@@ -132,6 +132,15 @@ export interface Backend {
    * than writing into it) passes a new one. The composed model (src/models/gpt.ts) is its oracle.
    */
   decodeStack?(ids: View, weights: StackWeights, caches: readonly CacheViews[], s0: number, spec: BlockSpec): Storage | null;
+  /**
+   * decodeStack for rows at their own positions (continuous batching: sequences that joined at different times
+   * share one step): row b's new token sits at positions[b], its position-table row is positions[b]'s, and it
+   * attends to its own cached positions 0..positions[b] - 1 and itself; positions[b] is written in place in row
+   * b of every cache. With every position equal to s0 it computes what decodeStack(…, s0, …) does, bit for bit.
+   * Returns null, touching nothing, when it has no kernel for the case; ids or positions out of range throw
+   * before anything is written.
+   */
+  decodeStackRows?(ids: View, weights: StackWeights, caches: readonly CacheViews[], positions: Int32Array, spec: BlockSpec): Storage | null;
 
   /**
    * A Linear layer, y = x·wᵀ + bias, then ReLU when `activation` is 'relu', the bias and ReLU applied as the

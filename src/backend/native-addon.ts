@@ -43,6 +43,8 @@ export interface NativeAddon {
    * Returns 1, or -1 - b when ids[b] is out of range (nothing written).
    */
   decodeStack(out: Float32Array, ids: Int32Array, meta: Float64Array, ...arrays: W[]): number;
+  /** decodeStack with row b at positions[b] (each in [0, s0], meta's s0 the largest); absent in addons built before it. */
+  decodeStackRows?(out: Float32Array, ids: Int32Array, positions: Int32Array, meta: Float64Array, ...arrays: W[]): number;
   /** 3 where decodeBlock/decodeStack know the tanh GELU (flag 2); absent in addons built before it. */
   decodeGeluForms?(): number;
   setThreads(n: number): number;

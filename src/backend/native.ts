@@ -10,7 +10,7 @@ import type { DType, TypedArray } from '../core/dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../core/errors.js';
 import { isContiguous } from '../core/layout.js';
 import { contiguousStrides, numel } from '../core/shape.js';
-import type { Backend, BinaryOp, BlockSpec, BlockWeights, ReduceOp, StackWeights, Storage, UnaryOp, View } from './backend.js';
+import type { Backend, BinaryOp, BlockSpec, BlockWeights, CacheViews, ReduceOp, StackWeights, Storage, UnaryOp, View } from './backend.js';
 import { BufferPool } from './buffer-pool.js';
 import * as check from './check.js';
 import { NativeStorage, data, targetErrors, meta, idsOf, rowsContiguous, flatF32, param, rowsOf, headStrides, attentionMeta, headsView, maskData } from './native-views.js';
@@ -37,7 +37,7 @@ const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, argmax: 2 };
 
 /** The optional fused methods `fused: false` leaves out. */
-const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock', 'decodeStack', 'linear', 'linearBackward'] as const;
+const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock', 'decodeStack', 'decodeStackRows', 'linear', 'linearBackward'] as const;
 
 /** A block's 12 weights in the order native/addon.c's decodeBlock takes them. */
 function blockWeightViews(w: BlockWeights): (View | null)[] {
@@ -119,6 +119,58 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
   const zeros = (dtype: DType, n: number): TypedArray => pool.take(dtype, n, true);
   // An addon built before the tanh GELU would read gelu_new's flag as erf: those steps take the composed path there.
   const tanhDecode = (addon.decodeGeluForms?.() ?? 0) >= 3;
+  /** decodeStack's call, all rows at s0, or each at positions[b] (decodeStackRows, s0 their largest). */
+  const stackStep = (self: NativeBackend, ids: View, w: StackWeights, caches: readonly CacheViews[], s0: number, positions: Int32Array | null, spec: BlockSpec): Storage | null => {
+    if (spec.activation === 'gelu_new' && !tanhDecode) return null;
+    const method = positions ? 'decodeStackRows' : 'decodeStack';
+    // Once per token: the weights' part of the call is prepared once per weights object (stackPlan), the rest in
+    // plain loops. C checks every array against the sizes in meta; the shapes are checked here for the message.
+    let plan = stackPlans.get(w);
+    if (plan === undefined) stackPlans.set(w, (plan = stackPlan(w)));
+    if (!plan) return null;
+    const { args, meta: m, D, R, V, F, L } = plan;
+    check.checkView(method, 'ids', ids);
+    if (ids.storage.dtype !== 'int32') throw new DTypeError(`backend.${method}: ids are ${ids.storage.dtype}, expected int32`);
+    for (const c of caches) for (const t of [c.k, c.v]) check.checkView(method, 'a cache', t);
+    const B = ids.layout.shape[0];
+    const H = spec.heads;
+    const c0 = caches[0]?.k.layout.shape ?? [];
+    const pos = w.positionEmbedding?.layout.shape;
+    const fits = (t: View) => t.layout.shape.length === 4 && t.layout.shape.every((d, i) => d === c0[i]);
+    if (caches.length !== L || ids.layout.shape.length !== 1 || c0[0] !== B || c0[1] !== H || c0[3] * H !== D ||
+        !caches.every((c) => fits(c.k) && fits(c.v)) || !(s0 >= 0 && s0 < c0[2]) || (pos && pos[0] <= s0)) {
+      throw new ShapeError(`${method}: ids [${ids.layout.shape.join(', ')}], ${caches.length} caches like [${c0.join(', ')}] for ${L} ` +
+        `blocks, positions [${pos?.join(', ') ?? ''}] at position ${s0} do not fit [B], one [B, ${H}, maxLen > ${s0}, ${D}/${H}] ` +
+        `pair per block, [P > ${s0}, ${D}]`);
+    }
+    if (!caches.every(({ k, v }) => f32(k, v) && isContiguous(k.layout) && isContiguous(v.layout))) return null;
+    for (let l = 0; l < L; l++) {
+      const { k, v } = caches[l];
+      const i = 5 + 14 * l;
+      args[3 + i] = data(k.storage);
+      args[4 + i] = data(v.storage);
+      m[STACK_HEAD + i] = k.layout.offset;
+      m[STACK_HEAD + i + 1] = v.layout.offset;
+    }
+    const [idArr, idOff] = idsOf(self, ids);
+    m.set([B, D, H, F, L, c0[2], s0, R, V, spec.normFirst ? 1 : 0, geluFlag(spec.activation), w.finalNorm ? 1 : 0, spec.eps,
+      w.finalNorm?.eps ?? 0, idOff]);
+    const out = output('float32', B * V) as Float32Array;
+    args[0] = out;
+    args[1] = idArr;
+    let r: number;
+    try {
+      r = positions
+        ? (addon.decodeStackRows as (...a: unknown[]) => number)(args[0], args[1], positions, ...args.slice(2))
+        : (addon.decodeStack as (...a: unknown[]) => number)(...args);
+    } finally {
+      // The plan outlives the call: it must not keep this call's caches, ids or output alive.
+      args[0] = args[1] = null;
+      for (let l = 0; l < L; l++) args[8 + 14 * l] = args[9 + 14 * l] = null;
+    }
+    if (r < 0) throw new ArgumentError(`${method}: id ${idArr[idOff - 1 - r]} at position ${-1 - r} is out of range [0, ${R})`);
+    return new NativeStorage(out);
+  };
   const backend: NativeBackend = {
     name: 'native',
     addon,
@@ -433,52 +485,22 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     },
 
     decodeStack(ids, w, caches, s0, spec) {
-      if (spec.activation === 'gelu_new' && !tanhDecode) return null;
-      // Once per token: the weights' part of the call is prepared once per weights object (stackPlan), the rest in
-      // plain loops. C checks every array against the sizes in meta; the shapes are checked here for the message.
-      let plan = stackPlans.get(w);
-      if (plan === undefined) stackPlans.set(w, (plan = stackPlan(w)));
-      if (!plan) return null;
-      const { args, meta: m, D, R, V, F, L } = plan;
-      check.checkView('decodeStack', 'ids', ids);
-      if (ids.storage.dtype !== 'int32') throw new DTypeError(`backend.decodeStack: ids are ${ids.storage.dtype}, expected int32`);
-      for (const c of caches) for (const t of [c.k, c.v]) check.checkView('decodeStack', 'a cache', t);
+      return stackStep(this, ids, w, caches, s0, null, spec);
+    },
+
+    decodeStackRows(ids, w, caches, positions, spec) {
+      if (!addon.decodeStackRows) return null;
       const B = ids.layout.shape[0];
-      const H = spec.heads;
-      const c0 = caches[0]?.k.layout.shape ?? [];
-      const pos = w.positionEmbedding?.layout.shape;
-      const fits = (t: View) => t.layout.shape.length === 4 && t.layout.shape.every((d, i) => d === c0[i]);
-      if (caches.length !== L || ids.layout.shape.length !== 1 || c0[0] !== B || c0[1] !== H || c0[3] * H !== D ||
-          !caches.every((c) => fits(c.k) && fits(c.v)) || !(s0 >= 0 && s0 < c0[2]) || (pos && pos[0] <= s0)) {
-        throw new ShapeError(`decodeStack: ids [${ids.layout.shape.join(', ')}], ${caches.length} caches like [${c0.join(', ')}] for ${L} ` +
-          `blocks, positions [${pos?.join(', ') ?? ''}] at position ${s0} do not fit [B], one [B, ${H}, maxLen > ${s0}, ${D}/${H}] ` +
-          `pair per block, [P > ${s0}, ${D}]`);
+      if (!(positions instanceof Int32Array) || positions.length !== B) {
+        throw new ShapeError(`decodeStackRows: positions must be an Int32Array of ${B} (one per row of ids), got ${positions instanceof Int32Array ? positions.length : typeof positions}`);
       }
-      if (!caches.every(({ k, v }) => f32(k, v) && isContiguous(k.layout) && isContiguous(v.layout))) return null;
-      for (let l = 0; l < L; l++) {
-        const { k, v } = caches[l];
-        const i = 5 + 14 * l;
-        args[3 + i] = data(k.storage);
-        args[4 + i] = data(v.storage);
-        m[STACK_HEAD + i] = k.layout.offset;
-        m[STACK_HEAD + i + 1] = v.layout.offset;
+      let s0 = 0;
+      for (let b = 0; b < B; b++) {
+        const p = positions[b];
+        if (!Number.isInteger(p) || p < 0) throw new ArgumentError(`decodeStackRows: position ${p} of row ${b} is not a position (an integer ≥ 0)`);
+        if (p > s0) s0 = p;
       }
-      const [idArr, idOff] = idsOf(this, ids);
-      m.set([B, D, H, F, L, c0[2], s0, R, V, spec.normFirst ? 1 : 0, geluFlag(spec.activation), w.finalNorm ? 1 : 0, spec.eps,
-        w.finalNorm?.eps ?? 0, idOff]);
-      const out = output('float32', B * V) as Float32Array;
-      args[0] = out;
-      args[1] = idArr;
-      let r: number;
-      try {
-        r = (addon.decodeStack as (...a: unknown[]) => number)(...args);
-      } finally {
-        // The plan outlives the call: it must not keep this call's caches, ids or output alive.
-        args[0] = args[1] = null;
-        for (let l = 0; l < L; l++) args[8 + 14 * l] = args[9 + 14 * l] = null;
-      }
-      if (r < 0) throw new ArgumentError(`decodeStack: id ${idArr[idOff - 1 - r]} at position ${-1 - r} is out of range [0, ${R})`);
-      return new NativeStorage(out);
+      return stackStep(this, ids, w, caches, s0, positions, spec);
     },
 
     assign(dst, src) {

@@ -1,4 +1,4 @@
-// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export, demo, view and attention (commander).
+// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export, serve, demo, view and attention (commander).
 
 import { Command, CommanderError, Option } from 'commander';
 import { installDefaultBackend } from '../node/backend-select.js';
@@ -8,6 +8,7 @@ import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/index.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
+import { serveCommand } from './serve.js';
 import { CliError, intAtLeast, intUpToLimit, numberIn, oneOf } from './errors.js';
 import { trainCommand } from './train.js';
 import { classifyCommand, fillMaskCommand } from './classify.js';
@@ -119,6 +120,22 @@ export function buildProgram(): Command {
     .option('--overwrite', 'replace <dir> if it exists')
     .action((path: string, dir: string, flags) => exportCommand(path, dir, flags));
 
+  program.command('serve')
+    .description('serve checkpoints over HTTP: OpenAI\'s POST /v1/completions (GPT; streamed with "stream": true), /v1/g2p, /v1/translate, /v1/classify, /v1/attention, GET /v1/models, /health, /metrics; concurrent completions share each decoding step')
+    .argument('<checkpoints...>', 'checkpoint or run folders, each named by its folder, or name=folder')
+    .option('--host <address>', 'address to listen on (127.0.0.1: this machine only)', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free one)', intAtLeast(0), 8000)
+    .option('--slots <n>', 'completions decoded at once per model (the batch)', intAtLeast(1), 16)
+    .option('--max-queue <n>', 'requests waiting per model past the slots; past that, 429 with Retry-After', intAtLeast(0), 64)
+    .option('--max-tokens <n>', 'the most max_tokens a request may ask for', intUpToLimit('maxNewTokens'), 512)
+    .option('--max-body <bytes>', 'largest request body (larger: 413)', intAtLeast(64), 1024 * 1024)
+    .option('--timeout <s>', 'time limit of one request (then 504, or an error event in a stream)', numberIn(0, Infinity, true), 120)
+    .option('--request-timeout <s>', 'time a client has to send its whole request (slower: 408)', numberIn(0, Infinity, true), 10)
+    .option('--grace <s>', 'on SIGTERM or SIGINT, how long requests in flight have to finish', numberIn(0, Infinity), 30)
+    .option('--threads <n>', 'kernel threads of the native backend, all models together', intAtLeast(1), 1)
+    .option('--no-batching', 'one decoding call per completion instead of one per step for all (for comparison)')
+    .action((paths: string[], flags) => serveCommand(paths, flags));
+
   program.command('demo')
     .description('train the small g2p preset for 3 minutes, then score it and pronounce a few words (npm run demo)')
     .option('--out <dir>', 'run folder (its best/ and last/ are replaced)', 'runs/demo')
@@ -163,7 +180,7 @@ function decodingOptions(command: Command, maxNewTokens: string): Command {
 function usageMessage(e: CommanderError, argv: readonly string[]): string {
   const msg = e.message.replace(/^error: /, '');
   const sub = argv.find((a) => !a.startsWith('-'));
-  const help = sub && ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'classify', 'fill-mask', 'info', 'export', 'demo', 'view', 'attention'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
+  const help = sub && ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'classify', 'fill-mask', 'info', 'export', 'serve', 'demo', 'view', 'attention'].includes(sub) ? `qkv ${sub} --help` : 'qkv --help';
   return `${msg} (see ${help})`;
 }
 

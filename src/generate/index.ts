@@ -14,3 +14,6 @@ export type { Sampler } from './samplers.js';
 export { maxLength, eosToken, stopSequence } from './stopping.js';
 export type { StoppingCriterion } from './stopping.js';
 export { idsTensor, lastRows, gatherRows, logSoftmaxRow } from './rows.js';
+export { BatchDecoder } from './batch.js';
+export type { BatchDecoderOptions, BatchToken, FinishReason, SequenceOptions } from './batch.js';
+export type { BatchedCausalLM, SlotCache } from './model.js';

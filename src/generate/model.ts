@@ -30,3 +30,25 @@ export interface Seq2SeqModel<C extends DecodingCache = DecodingCache> {
   createCache(maxLen: number): C;
   eval(): unknown;
 }
+
+/**
+ * A cache of independent rows for continuous batching (nn's SlotKVCache is one): row r is a one-row cache of
+ * its own, and rows move so that the live ones stay first.
+ */
+export interface SlotCache<C extends DecodingCache = DecodingCache> {
+  readonly slots: number;
+  readonly maxLen: number;
+  /** Row r as a one-row cache, for a prefill or a step of that row alone. */
+  row(r: number): C;
+  length(r: number): number;
+  clear(r: number): void;
+  /** Row `from`'s positions copied into row `to`. */
+  move(from: number, to: number): void;
+}
+
+/** A decoder-only model that continuous batching can drive: a slot cache, and optionally one call for a step of all its rows. */
+export interface BatchedCausalLM<C extends DecodingCache = DecodingCache, S extends SlotCache<C> = SlotCache<C>> extends CausalLM<C> {
+  createSlotCache(slots: number, maxLen?: number): S;
+  /** ids [B, 1], one token for each of rows 0..B-1 at its own position → logits [B, 1, V]; null where no one-call step applies. */
+  decodeRows?(ids: Tensor, cache: S): Tensor | null;
+}

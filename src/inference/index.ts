@@ -30,3 +30,5 @@ export type {
   Seq2SeqCallOptions, Seq2SeqOutput, TextGenerationCallOptions, TextGenerationOutput,
   TextClassificationPipeline, TextClassificationCallOptions, FillMaskPipeline, FillMaskCallOptions, AnyPipeline,
 } from './pipeline.js';
+export { TextBatch } from './batch-text.js';
+export type { BatchTextOptions, TextEvent, TextFinish, JoinedText } from './batch-text.js';

@@ -25,7 +25,7 @@ import {
   ACTIVATIONS, Activation, Dropout, Embedding, LayerNorm, LearnedPositionalEncoding, Linear, Module, ModuleList,
   TransformerEncoderLayer, causalMask,
 } from '../nn/index.js';
-import { KVCache } from '../nn/kv-cache.js';
+import { KVCache, SlotKVCache } from '../nn/kv-cache.js';
 import type { ModelInitOptions } from '../nn/index.js';
 
 /** The model's hyper-parameters. Defaults are GPT-2 small's (124M) except the vocabulary. */
@@ -279,6 +279,49 @@ export class GPT extends Module {
     const logits = backend.decodeStack(ids.reshape([B]), this.decodeWeights(), caches, s0, spec); // [B, V]
     if (!logits) return null;
     for (const { self } of cache.layers) self.advance(1);
+    return Tensor.fromStorage(logits, [B, 1, c.vocab], backend);
+  }
+
+  /**
+   * A cache of `slots` independent rows of up to `maxLen` positions (default: the context), for continuous batching:
+   * each row is prefilled on its own through `cache.row(r)` and stepped with the others by {@link decodeRows}.
+   *
+   * @example
+   * const cache = gpt.createSlotCache(16);
+   * gpt.forward(prompt, { cache: cache.row(0) }); // sequence in row 0
+   */
+  createSlotCache(slots: number, maxLen = this.config.context): SlotKVCache {
+    if (maxLen > this.config.context) throw new ArgumentError(`GPT: cache maxLen ${maxLen} exceeds the context ${this.config.context}`);
+    const c = this.config;
+    return new SlotKVCache({ layers: c.layers, slots, maxLen, heads: c.heads, headDim: c.dModel / c.heads }, this.wte.weight);
+  }
+
+  /**
+   * One decoding step of rows 0..B-1 of a slot cache, each at its own position (Backend.decodeStackRows): ids [B, 1],
+   * row b's token at position cache.length(b) → logits [B, 1, V], what forward(ids[b], { cache: cache.row(b) })
+   * computes for each row, with every row advanced by one. Returns null, leaving the cache as it was, where the
+   * one-call step does not apply (as {@link decodeStep}: gradients, dropout, no kernel, a row full or past the
+   * context); the caller then steps the rows one at a time.
+   *
+   * @example
+   * const logits = noGrad(() => gpt.decodeRows(next, cache)); // [B, 1, V] or null
+   */
+  decodeRows(ids: Tensor, cache: SlotKVCache): Tensor | null {
+    const c = this.config;
+    const backend = this.wte.weight.backend;
+    if (!backend.decodeStackRows || isGradEnabled() || ids.dtype !== 'int32' || ids.ndim !== 2 || ids.shape[1] !== 1) return null;
+    if (this.training && (c.dropout > 0 || c.attentionDropout > 0)) return null;
+    const B = ids.shape[0];
+    if (B > cache.slots || cache.shape.layers !== this.layers.length || cache.shape.heads !== c.heads || cache.shape.headDim * c.heads !== c.dModel) return null;
+    const positions = new Int32Array(B);
+    for (let b = 0; b < B; b++) {
+      positions[b] = cache.length(b);
+      if (positions[b] >= cache.maxLen || positions[b] >= c.context) return null;
+    }
+    const spec = { heads: c.heads, normFirst: c.normFirst, activation: c.activation, eps: this.layers.at(0).norm1.eps };
+    const logits = backend.decodeStackRows(ids.reshape([B]), this.decodeWeights(), cache.views(B), positions, spec); // [B, V]
+    if (!logits) return null;
+    cache.advance(B);
     return Tensor.fromStorage(logits, [B, 1, c.vocab], backend);
   }
 

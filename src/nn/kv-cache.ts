@@ -48,6 +48,25 @@ export class KVBuffer {
     if (!Number.isInteger(maxLen) || maxLen < 1) throw new ArgumentError(`KVBuffer: maxLen must be a positive integer, got ${maxLen}`);
   }
 
+  /**
+   * A buffer over given tensors k [B, H, maxLen, K] and v [B, H, maxLen, Vd] (views into a larger cache, such as a row
+   * of a {@link SlotKVCache}), with positions [0, length) counted as filled: appends write into them in place.
+   *
+   * @example
+   * const row = KVBuffer.over(k.narrow(0, 3, 1), v.narrow(0, 3, 1)); // row 3 of a [slots, H, maxLen, K] pair
+   */
+  static over(k: Tensor, v: Tensor, length = 0): KVBuffer {
+    if (k.ndim !== 4 || v.ndim !== 4 || k.shape[0] !== v.shape[0] || k.shape[1] !== v.shape[1] || k.shape[2] !== v.shape[2]) {
+      throw new ShapeError(`KVBuffer.over: keys ${fmtShape(k.shape)} and values ${fmtShape(v.shape)} must be [B, H, maxLen, K] and [B, H, maxLen, Vd]`);
+    }
+    const buf = new KVBuffer(k.shape[2]);
+    if (!Number.isInteger(length) || length < 0 || length > buf.maxLen) throw new ArgumentError(`KVBuffer.over: length ${length} is not in [0, ${buf.maxLen}]`);
+    buf.kBuf = k;
+    buf.vBuf = v;
+    buf.length = length;
+    return buf;
+  }
+
   /** Writes k, v [B, H, T, K] at positions [length, length+T) and returns the filled prefix (views). */
   append(k: Tensor, v: Tensor): KeyValue {
     if (k.ndim !== 4 || v.ndim !== 4 || k.shape.some((d, i) => i !== 3 && d !== v.shape[i])) {
@@ -162,5 +181,97 @@ export class KVCache {
     const l = this.layers[i];
     if (!l) throw new ArgumentError(`KVCache: layer ${i} out of range [0, ${this.layers.length})`);
     return l;
+  }
+}
+
+/** The shape of a {@link SlotKVCache}: its rows, their positions, and each attention's heads and key/value sizes. */
+export interface SlotKVCacheShape {
+  layers: number;
+  /** Rows (sequences) it holds at once. */
+  slots: number;
+  /** Positions per row. */
+  maxLen: number;
+  heads: number;
+  /** Values per head of a key (and of a value). */
+  headDim: number;
+}
+
+/**
+ * A KV cache of `slots` rows that fill independently, for continuous batching: each row is one sequence with its
+ * own length, so sequences can join (prefill their row through {@link SlotKVCache.row}, an ordinary one-row
+ * KVCache over that row) and leave between decoding steps. Buffers are allocated once, [slots, H, maxLen, K] per
+ * layer for keys and for values; nothing grows while serving. Rows 0..n-1 of {@link SlotKVCache.views} are what a
+ * batched step (Backend.decodeStackRows) reads, so the active sequences are kept in the first rows (`move`).
+ *
+ * @example
+ * const cache = new SlotKVCache({ layers: 2, slots: 8, maxLen: 64, heads: 4, headDim: 8 }, like);
+ * model.forward(prompt, { cache: cache.row(0) });   // row 0: positions [0, P)
+ * cache.length(0);                                  // P
+ */
+export class SlotKVCache {
+  readonly slots: number;
+  readonly maxLen: number;
+  private readonly k: Tensor[];
+  private readonly v: Tensor[];
+  private readonly rows: KVCache[];
+
+  constructor(readonly shape: SlotKVCacheShape, like: Tensor) {
+    const { layers, slots, maxLen, heads, headDim } = shape;
+    for (const [name, n] of Object.entries(shape)) {
+      if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`SlotKVCache: ${name} must be a positive integer, got ${n}`);
+    }
+    this.slots = slots;
+    this.maxLen = maxLen;
+    const o = { dtype: like.dtype as FloatDType, backend: like.backend };
+    this.k = Array.from({ length: layers }, () => zeros([slots, heads, maxLen, headDim], o));
+    this.v = Array.from({ length: layers }, () => zeros([slots, heads, maxLen, headDim], o));
+    this.rows = Array.from({ length: slots }, (_, r) => {
+      const c = new KVCache(layers, maxLen);
+      c.layers.forEach((l, i) => { l.self = KVBuffer.over(this.k[i].narrow(0, r, 1), this.v[i].narrow(0, r, 1)); });
+      return c;
+    });
+  }
+
+  /** Row r as a one-row KVCache (batch 1) writing into this cache: what GPT.forward takes to prefill or step that row alone. */
+  row(r: number): KVCache {
+    const c = this.rows[r];
+    if (!c) throw new ArgumentError(`SlotKVCache: row ${r} out of range [0, ${this.slots})`);
+    return c;
+  }
+
+  /** Positions filled in row r. */
+  length(r: number): number {
+    return this.row(r).length;
+  }
+
+  /** Empties row r (its buffers are overwritten by the next sequence). */
+  clear(r: number): void {
+    for (const l of this.row(r).layers) l.self.length = 0;
+  }
+
+  /** Copies row `from`'s filled positions into row `to` (which takes its length), so the live rows stay first. */
+  move(from: number, to: number): void {
+    const src = this.row(from);
+    const dst = this.row(to);
+    if (from === to) return;
+    const n = src.length;
+    for (let i = 0; i < this.k.length; i++) {
+      if (n > 0) {
+        this.k[i].narrow(0, to, 1).narrow(2, 0, n).assign(this.k[i].narrow(0, from, 1).narrow(2, 0, n));
+        this.v[i].narrow(0, to, 1).narrow(2, 0, n).assign(this.v[i].narrow(0, from, 1).narrow(2, 0, n));
+      }
+      dst.layers[i].self.length = n;
+    }
+  }
+
+  /** Per layer, keys and values [n, H, maxLen, K] of rows 0..n-1 (views): a batched step's caches. */
+  views(n: number): KeyValue[] {
+    if (!Number.isInteger(n) || n < 1 || n > this.slots) throw new ArgumentError(`SlotKVCache: ${n} rows asked, expected 1 to ${this.slots}`);
+    return this.k.map((k, i) => ({ k: k.narrow(0, 0, n), v: this.v[i].narrow(0, 0, n) }));
+  }
+
+  /** Counts one more position filled in each of rows 0..n-1 (after a batched step wrote them). */
+  advance(n: number): void {
+    for (let r = 0; r < n; r++) for (const l of this.rows[r].layers) l.self.advance(1);
   }
 }
