@@ -106,7 +106,7 @@ test('the task endpoints answer as the pipelines do, for one input or several (a
   const clf = await pipeline('classify', t.classifier);
   const c = await post('/v1/classify', { input: ['win money now', 'see you at lunch'], top_k: null });
   assert.equal(c.status, 200);
-  const want = await clf(['win money now', 'see you at lunch'], { topK: null });
+  const want = (await clf(['win money now', 'see you at lunch'], { topK: null })) as { label: string; score: number }[][];
   for (const [i, labels] of (c.body.output as { label: string; score: number }[][]).entries()) {
     assert.deepEqual(labels.map((l) => l.label), want[i].map((l) => l.label));
     for (const [k, l] of labels.entries()) assert.ok(Math.abs(l.score - want[i][k].score) < 1e-6);
