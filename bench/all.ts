@@ -1,8 +1,11 @@
 // `npm run bench`: sgemm, training and inference, qkv against PyTorch, one table per section with the issue's targets;
 // then GPT-2 small in Hugging Face's layout (qkv only: load time, memory, tokens/s).
 //
+// Then the wasm backend beside native (bench/wasm.ts: sgemm against the measured wasm peak, GPT training and generation).
+//
 // Options: --quick (fewer steps and rounds, ~2 minutes), --rounds=N (fresh processes per side),
-// --composed (qkv without the native backend's fused kernels), --no-torch (sgemm only), --no-gpt2 (skip GPT-2 small).
+// --composed (qkv without the native backend's fused kernels), --no-torch (sgemm only), --no-gpt2 (skip GPT-2 small),
+// --no-wasm (skip the wasm tables).
 
 import { cpus, loadavg } from 'node:os';
 import { benchGpt2Small } from './gpt2-small.js';
@@ -10,6 +13,7 @@ import { benchInfer } from './infer.js';
 import { flag, option } from './common.js';
 import { benchSgemm } from './sgemm.js';
 import { benchTrain } from './train.js';
+import { benchWasm } from './wasm.js';
 
 const quick = flag('quick');
 const rounds = Number(option('rounds', quick ? '1' : '3'));
@@ -20,4 +24,5 @@ await benchSgemm();
 await benchTrain(quick, rounds, composed);
 await benchInfer(quick, rounds, composed);
 if (!flag('no-gpt2')) await benchGpt2Small();
+if (!flag('no-wasm')) await benchWasm(quick, Math.min(rounds, 2));
 console.log(`\nload average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

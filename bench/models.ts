@@ -1,7 +1,7 @@
 // The two reference configs of the benchmarks (GPT and S2S), their random batches and one training step.
 
-import { Adam, GPT, Rng, Transformer, crossEntropy, installDefaultBackend, tensor, withStorageScope } from '../src/node/index.js';
-import type { Tensor } from '../src/node/index.js';
+import { Adam, GPT, Rng, Transformer, crossEntropy, installDefaultBackend, loadWasmBackend, setDefaultBackend, tensor, withStorageScope } from '../src/node/index.js';
+import type { Backend, Tensor } from '../src/node/index.js';
 
 /** GPT: vocab 96, 4 layers, 4 heads, d 128, d_ff 512, context 128, batch 32, pre-norm, gelu, learned positions, tied head. */
 export const GPT_CONFIG = { vocab: 96, dModel: 128, heads: 4, layers: 4, dFF: 512, context: 128, dropout: 0, seed: 0 } as const;
@@ -16,6 +16,21 @@ export const S2S_BATCH = 64;
 export const S2S_LEN = 32;
 
 export type ModelName = 'gpt' | 's2s';
+
+/** The backends a benchmark worker runs on (--backend=): native (threads from QKV_THREADS) or wasm (one thread). */
+export type BenchBackend = 'native' | 'wasm';
+
+/** Makes `name` the default backend, without its fused kernels when `composed`; exits with a message when it does not load. */
+export function useBenchBackend(name: BenchBackend, composed = false): Backend {
+  if (name === 'native') return installDefaultBackend(composed ? { fused: false } : {});
+  const wasm = loadWasmBackend(composed ? { fused: false } : {});
+  if (!wasm) {
+    console.error('bench: the wasm backend did not load; run `npm run build:wasm`');
+    process.exit(1);
+  }
+  setDefaultBackend(wasm);
+  return wasm;
+}
 
 /** One benchmark run's model and a closure for one Adam training step on a batch; returns the loss. */
 export interface TrainSetup {
@@ -33,12 +48,12 @@ function randomIds(rng: Rng, rows: number, cols: number, vocab: number): Tensor 
 }
 
 /**
- * The model, its optimizer and `count` batches, on the native backend. `composed: true` turns its
+ * The model, its optimizer and `count` batches, on the native backend (or `backend`). `composed: true` turns its
  * fused kernels off (the composed ops of src/tensor on the same native kernels); by default the
  * backend's own default applies (see src/node/backend-select.ts).
  */
-export function trainSetup(name: ModelName, count: number, opts: { composed?: boolean; batch?: number; context?: number } = {}): TrainSetup {
-  installDefaultBackend(opts.composed ? { fused: false } : {});
+export function trainSetup(name: ModelName, count: number, opts: { composed?: boolean; batch?: number; context?: number; backend?: BenchBackend } = {}): TrainSetup {
+  useBenchBackend(opts.backend ?? 'native', opts.composed);
   const rng = new Rng(1234);
   if (name === 'gpt') {
     const B = opts.batch ?? GPT_BATCH;

@@ -43,7 +43,7 @@ extern const qkv_sgemm_kernel qkv_sgemm_avx512_8x32;
 extern const qkv_sgemm_kernel qkv_sgemm_avx512_14x32;
 #endif
 #if defined(__wasm_simd128__)
-extern const qkv_sgemm_kernel qkv_sgemm_wasm;  /* 6×8 in f32x4 (native/wasm/gemm-wasm.c) */
+extern const qkv_sgemm_kernel qkv_sgemm_wasm;  /* 4×8 in f32x4 (native/wasm/gemm-wasm.c) */
 #endif
 
 /* The kernel in use: the best one this CPU supports, unless qkv_sgemm_use chose another. */

@@ -8,7 +8,7 @@ export type { LimitName } from './core/limits.js';
 export type { Backend, Storage, View } from './backend/backend.js';
 export { refBackend } from './backend/ref.js';
 export { createWasmBackend, instantiateWasm, instantiateWasmSync, WasmError, WasmStorage } from './backend/wasm.js';
-export type { WasmBackend, WasmOptions, WasmExports, WasmSource, WasmMemoryOptions } from './backend/wasm.js';
+export type { WasmBackend, WasmOptions, WasmExports, WasmSource, WasmMemory, WasmMemoryOptions, WasmBlock } from './backend/wasm.js';
 export * from './tensor/index.js';
 export * from './optim/index.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';

@@ -21,7 +21,7 @@ import { WasmError, WasmExports } from './wasm-module.js';
 export const DT: Record<DType, number> = { float32: 0, float64: 1, int32: 2 };
 
 /** The block of a storage, shared with its finalizer (which must not hold the storage itself). */
-interface Cell {
+export interface WasmBlock {
   /** Byte address of the block, 0 when there is none (moved out, freed, or empty). */
   ptr: number;
   bytes: number;
@@ -39,7 +39,7 @@ export class WasmStorage implements Storage {
   released = false;
   /** The kernel call (WasmMemory.epoch) that last used it: those of the running call are never moved out. */
   epoch = 0;
-  constructor(readonly memory: WasmMemory, readonly dtype: DType, readonly length: number, readonly cell: Cell, readonly owned: boolean) {}
+  constructor(readonly memory: WasmMemory, readonly dtype: DType, readonly length: number, readonly cell: WasmBlock, readonly owned: boolean) {}
 }
 
 /** Options of the memory behind a wasm backend. */
@@ -62,8 +62,8 @@ export class WasmMemory {
   /** Incremented by each top-level kernel call; storages it touched carry it until the next. */
   epoch = 1;
   private depth = 0;
-  private readonly cells = new Set<Cell>();
-  private readonly registry = new FinalizationRegistry<Cell>((cell) => this.freeCell(cell));
+  private readonly cells = new Set<WasmBlock>();
+  private readonly registry = new FinalizationRegistry<WasmBlock>((cell) => this.freeCell(cell));
   private recorded: Set<WasmStorage> | null = null;
   private buffer: ArrayBufferLike | null = null;
   private views: { u8: Uint8Array; f32: Float32Array; f64: Float64Array; i32: Int32Array } | null = null;
@@ -125,7 +125,7 @@ export class WasmMemory {
   /** A new storage of n values; zero-filled when asked (a kernel that writes every element skips it). */
   alloc(dtype: DType, n: number, zero: boolean): WasmStorage {
     const bytes = n * dtypeSize(dtype);
-    const cell: Cell = { ptr: 0, bytes, ref: null };
+    const cell: WasmBlock = { ptr: 0, bytes, ref: null };
     const s = new WasmStorage(this, dtype, n, cell, true);
     s.epoch = this.epoch;
     if (bytes === 0) return s;
@@ -194,7 +194,7 @@ export class WasmMemory {
     }
   }
 
-  private freeCell(cell: Cell): void {
+  private freeCell(cell: WasmBlock): void {
     if (cell.ptr === 0 || !this.cells.delete(cell)) return;
     this.residentBytes -= cell.bytes;
     this.ex.qkv_w_free(cell.ptr);

@@ -19,7 +19,7 @@ import { WasmCalls, contiguousCopy, idsView } from './wasm-views.js';
 
 export { WasmError } from './wasm-module.js';
 export type { WasmExports, WasmSource } from './wasm-module.js';
-export type { WasmMemoryOptions } from './wasm-memory.js';
+export type { WasmMemory, WasmMemoryOptions, WasmBlock } from './wasm-memory.js';
 
 /** The Backend contract plus what only the wasm backend has. */
 export interface WasmBackend extends Backend {
