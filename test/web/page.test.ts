@@ -89,6 +89,18 @@ test('the page loads the served demo checkpoint and pronounces a word as Node\'s
   await shot(page, 'page-g2p');
 });
 
+test('a checkpoint picked as files loads into the page and gives the same answer', { skip }, async () => {
+  const answer = await page.textContent('#output');
+  const dir = join(demo, 'best');
+  await page.setInputFiles('#pick-files', ['config.json', 'model.safetensors', 'tokenizer.json', 'target_tokenizer.json'].map((f) => join(dir, f)));
+  await page.waitForFunction(() => (window as any).qkvPage.model?.source === '(picked files)' && (window as any).qkvPage.status === 'ready');
+  await page.fill('#input', WORD);
+  await page.fill('#num-beams', '4');
+  await page.click('#run');
+  await page.waitForFunction((w) => (window as any).qkvPage.view?.input === w && (window as any).qkvPage.view?.source === '(picked files)' && (window as any).qkvPage.status === 'ready', WORD);
+  assert.equal(await page.textContent('#output'), answer);
+});
+
 test('the model view shows the checkpoint\'s layers × heads for each kind of attention', { skip }, async () => {
   const config = JSON.parse(readFileSync(join(demo, 'last', 'config.json'), 'utf8')) as { model: { encoderLayers: number; decoderLayers: number; heads: number } };
   const { encoderLayers, decoderLayers, heads } = config.model;
@@ -149,6 +161,15 @@ test('a click on a head in the model view selects it: the large heatmap, the hea
 test('training the copy task in the page lowers the loss and redraws its attention; the checkpoint it downloads is one qkv reads', { skip }, async () => {
   await page.fill('#train input.steps', '60');
   await page.click('#train button.start');
+  // Pause: the worker stops between steps and stays stopped; resume: it goes on to the end.
+  await page.waitForFunction(() => (window as any).qkvPage.train.step >= 3);
+  await page.click('#train button.pause');
+  await page.waitForFunction(() => (window as any).qkvPage.train.pausedAt !== null);
+  const stoppedAt = await page.evaluate(() => (window as any).qkvPage.train.step);
+  await page.waitForTimeout(1500);
+  assert.equal(await page.evaluate(() => (window as any).qkvPage.train.step), stoppedAt, 'no step while paused');
+  assert.equal(await page.textContent('#train button.pause'), 'Resume');
+  await page.click('#train button.pause');
   await page.waitForFunction(() => (window as any).qkvPage.train.done || (window as any).qkvPage.train.error, null, { timeout: 300_000 });
   const t = await page.evaluate(() => (window as any).qkvPage.train);
   assert.equal(t.error, null);
