@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -33,6 +33,18 @@ let browser: Browser | null = null;
 let page: Page;
 let demo = '';
 const consoleErrors: string[] = [];
+
+/**
+ * The browser to launch. As root, Chromium raises its own priority (nice −8 for its browser and GPU
+ * processes, 0 for renderers) over the test runner's: without CAP_SYS_NICE (setpriv) it keeps the
+ * runner's niceness, so a test run at nice 19 leaves the machine's other work alone.
+ */
+function browserExecutable(): string {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) return CHROMIUM;
+  const wrapper = join(scratch, 'chromium');
+  writeFileSync(wrapper, `#!/bin/sh\nexec /usr/bin/setpriv --inh-caps=-sys_nice --bounding-set=-sys_nice ${CHROMIUM} "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
 
 /** A page that records its console errors and uncaught exceptions. */
 async function openPage(at: string): Promise<Page> {
@@ -60,7 +72,7 @@ before(async () => {
     server!.once('exit', (code) => fail(new Error(`qkv view exited (${code}) before printing its address: ${out}`)));
   });
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: browserExecutable(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = await openPage(url);
@@ -87,6 +99,18 @@ test('the page loads the served demo checkpoint and pronounces a word as Node\'s
   assert.equal(cli.code, 0, cli.stderr);
   assert.ok(cli.stdout.includes(shown!), `qkv g2p printed ${cli.stdout}, the page ${shown}`);
   await shot(page, 'page-g2p');
+});
+
+test('a checkpoint picked as files loads into the page and gives the same answer', { skip }, async () => {
+  const answer = await page.textContent('#output');
+  const dir = join(demo, 'best');
+  await page.setInputFiles('#pick-files', ['config.json', 'model.safetensors', 'tokenizer.json', 'target_tokenizer.json'].map((f) => join(dir, f)));
+  await page.waitForFunction(() => (window as any).qkvPage.model?.source === '(picked files)' && (window as any).qkvPage.status === 'ready');
+  await page.fill('#input', WORD);
+  await page.fill('#num-beams', '4');
+  await page.click('#run');
+  await page.waitForFunction((w) => (window as any).qkvPage.view?.input === w && (window as any).qkvPage.view?.source === '(picked files)' && (window as any).qkvPage.status === 'ready', WORD);
+  assert.equal(await page.textContent('#output'), answer);
 });
 
 test('the model view shows the checkpoint\'s layers × heads for each kind of attention', { skip }, async () => {
@@ -147,12 +171,21 @@ test('a click on a head in the model view selects it: the large heatmap, the hea
 });
 
 test('training the copy task in the page lowers the loss and redraws its attention; the checkpoint it downloads is one qkv reads', { skip }, async () => {
-  await page.fill('#train input.steps', '60');
+  await page.fill('#train input.steps', '40');
   await page.click('#train button.start');
-  await page.waitForFunction(() => (window as any).qkvPage.train.done || (window as any).qkvPage.train.error, null, { timeout: 300_000 });
+  // Pause: the worker stops between steps and stays stopped; resume: it goes on to the end.
+  await page.waitForFunction(() => (window as any).qkvPage.train.step >= 3);
+  await page.click('#train button.pause');
+  await page.waitForFunction(() => (window as any).qkvPage.train.pausedAt !== null);
+  const stoppedAt = await page.evaluate(() => (window as any).qkvPage.train.step);
+  await page.waitForTimeout(1500);
+  assert.equal(await page.evaluate(() => (window as any).qkvPage.train.step), stoppedAt, 'no step while paused');
+  assert.equal(await page.textContent('#train button.pause'), 'Resume');
+  await page.click('#train button.pause');
+  await page.waitForFunction(() => (window as any).qkvPage.train.done || (window as any).qkvPage.train.error, null, { timeout: 900_000 });
   const t = await page.evaluate(() => (window as any).qkvPage.train);
   assert.equal(t.error, null);
-  assert.equal(t.losses.length, 60);
+  assert.equal(t.losses.length, 40);
   const mean = (xs: { loss: number }[]) => xs.reduce((a, x) => a + x.loss, 0) / xs.length;
   assert.ok(mean(t.losses.slice(-10)) < mean(t.losses.slice(0, 10)) - 0.2, `loss ${mean(t.losses.slice(0, 10))} → ${mean(t.losses.slice(-10))}`);
   assert.ok(t.views >= 2, 'the fixed input\'s attention was redrawn');

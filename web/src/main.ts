@@ -88,8 +88,14 @@ async function run(): Promise<void> {
     const view = await attentionView(current, $<HTMLInputElement>('#input').value, opts);
     show(view);
     hooks.status = 'ready';
+    hooks.error = null;
+    $('#output').classList.remove('error');
   } catch (e) {
-    fail(e);
+    // A bad input or option is the answer's problem, not the model's: said where the answer goes.
+    hooks.status = 'ready';
+    hooks.error = e instanceof Error ? e.message : String(e);
+    $('#output').textContent = `Error: ${hooks.error}`;
+    $('#output').classList.add('error');
   }
 }
 

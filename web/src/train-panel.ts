@@ -11,6 +11,8 @@ import { drawLossChart } from './views/loss-chart.js';
 export interface TrainState {
   running: boolean;
   paused: boolean;
+  /** The step the worker stopped at when it paused (null while it runs). */
+  pausedAt: number | null;
   done: boolean;
   step: number;
   steps: number;
@@ -28,7 +30,7 @@ const $ = <T extends HTMLElement>(root: ParentNode, sel: string) => root.querySe
  * the trained model as a loaded checkpoint.
  */
 export function trainPanel(root: HTMLElement, backend: Backend, use: (p: Pretrained) => void): TrainState {
-  const state: TrainState = { running: false, paused: false, done: false, step: 0, steps: 0, losses: [], exactMatch: [], seconds: null, views: 0, error: null };
+  const state: TrainState = { running: false, paused: false, pausedAt: null, done: false, step: 0, steps: 0, losses: [], exactMatch: [], seconds: null, views: 0, error: null };
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const send = (m: ToWorker) => worker.postMessage(m);
   const status = $<HTMLElement>(root, '.train-status');
@@ -89,6 +91,7 @@ export function trainPanel(root: HTMLElement, backend: Backend, use: (p: Pretrai
       drawAttention(m.view);
     } else if (m.type === 'paused') {
       state.step = m.step;
+      state.pausedAt = m.step;
     } else if (m.type === 'done') {
       Object.assign(state, { running: false, paused: false, done: true, seconds: m.seconds });
       state.exactMatch.push({ step: m.step, value: m.exactMatch });
@@ -116,13 +119,14 @@ export function trainPanel(root: HTMLElement, backend: Backend, use: (p: Pretrai
 
   start.onclick = () => {
     const steps = Number(($<HTMLInputElement>(root, 'input.steps')).value) || 1000;
-    Object.assign(state, { running: true, paused: false, done: false, step: 0, steps, losses: [], exactMatch: [], seconds: null, error: null });
+    Object.assign(state, { running: true, paused: false, pausedAt: null, done: false, step: 0, steps, losses: [], exactMatch: [], seconds: null, error: null });
     send({ type: 'start', steps, seed: 1, batch: 32, evalEvery: Math.max(10, Math.round(steps / 20)) });
     buttons();
     say();
   };
   pause.onclick = () => {
     state.paused = !state.paused;
+    if (!state.paused) state.pausedAt = null;
     send({ type: state.paused ? 'pause' : 'resume' });
     buttons();
     say();

@@ -61,7 +61,7 @@ export function liveEquations(c: EquationContext): string {
   const S = m.S;
   const w = m.weights.subarray(t * S, (t + 1) * S);
   const sc = m.scores ? m.scores.subarray(t * S, (t + 1) * S) : null;
-  const keys = shownKeys(w, c.s, 8);
+  const keys = shownKeys(w, c.s, S <= 12 ? S : 8); // every key of a short row; else the largest and the hovered one
   const qt = `q_{${t + 1}}`;
   const parts: string[] = [];
   parts.push(tex(`\\text{${c.group}, layer ${c.layer + 1}, head } i=${c.head + 1}\\text{ of }h=${c.heads}`));
