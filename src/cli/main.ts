@@ -8,7 +8,6 @@ import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/index.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
-import { serveCommand } from './serve.js';
 import { CliError, intAtLeast, intUpToLimit, numberIn, oneOf } from './errors.js';
 import { trainCommand } from './train.js';
 import { classifyCommand, fillMaskCommand } from './classify.js';
@@ -134,7 +133,8 @@ export function buildProgram(): Command {
     .option('--grace <s>', 'on SIGTERM or SIGINT, how long requests in flight have to finish', numberIn(0, Infinity), 30)
     .option('--threads <n>', 'kernel threads of the native backend, all models together', intAtLeast(1), 1)
     .option('--no-batching', 'one decoding call per completion instead of one per step for all (for comparison)')
-    .action((paths: string[], flags) => serveCommand(paths, flags));
+    // Loaded when used: the HTTP framework costs every other command nothing.
+    .action(async (paths: string[], flags) => (await import('./serve.js')).serveCommand(paths, flags));
 
   program.command('demo')
     .description('train the small g2p preset for 3 minutes, then score it and pronounce a few words (npm run demo)')

@@ -1,6 +1,7 @@
 // The main thread's side of a model thread: starts it, sends it work, and routes what it answers to each request.
 
 import { Worker } from 'node:worker_threads';
+import { QkvError } from '../core/errors.js';
 import type { CompletionJob, FromWorker, ModelInfo, TaskJob, ToWorker, WireEvent, WorkerInit, WorkerStats } from './protocol.js';
 
 /** Where a continuation's news goes. */
@@ -20,7 +21,7 @@ export class TaskFailed extends Error {
 }
 
 /** A model thread that failed to start, naming the model and why. */
-export class ModelStartError extends Error {}
+export class ModelStartError extends QkvError {}
 
 /** A worker running worker.ts (through tsx's loader when qkv runs from source, as src/node/data-parallel.ts does). */
 function spawn(init: WorkerInit): Worker {

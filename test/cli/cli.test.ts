@@ -28,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'qkv-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 test('--help works for the program and every subcommand (exit 0, usage on stdout)', async () => {
-  const subs = ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'info', 'export', 'demo'];
+  const subs = ['train', 'eval', 'g2p', 'translate', 'seq2seq', 'generate', 'info', 'export', 'serve', 'demo'];
   const runs = await Promise.all([qkv('--help'), ...subs.map((s) => qkv(s, '--help'))]);
   assert.equal(runs[0].code, 0);
   for (const s of subs) assert.match(runs[0].stdout, new RegExp(`^  ${s} `, 'm'));

@@ -14,6 +14,7 @@ import { generate } from '../../src/generate/causal.js';
 import { GPT } from '../../src/models/gpt.js';
 import { loadNativeBackend } from '../../src/node/backend-select.js';
 import { noGrad, randn } from '../../src/tensor/index.js';
+import { idsTensor } from '../../src/generate/rows.js';
 
 const loaded = loadNativeBackend();
 const VOCAB = 23;
@@ -110,4 +111,30 @@ test('a prompt that cannot fit a row is refused before anything runs', () => {
   assert.throws(() => dec.join([3, 4, 5, 6, 7, 8], { maxNewTokens: 6 }), /need 11 positions, a row holds 10/);
   assert.throws(() => dec.join([], { maxNewTokens: 2 }), /prompt is empty/);
   assert.equal(dec.active, 0);
+});
+
+test('native decodeStackRows: all rows at one position give decodeStack\'s logits bit for bit; bad positions throw before anything is written', { skip: loaded ? false : 'the native addon did not load' }, () => {
+  const backend = createNativeBackend(loaded!.addon);
+  const gpt = model(backend, 7);
+  const prompt = [5, 9, 4];
+  const slots = gpt.createSlotCache(3, 16);
+  const plain = gpt.createCache(16);
+  noGrad(() => {
+    const ids = idsTensor([prompt, prompt, prompt], backend);
+    gpt.forward(ids, { cache: plain });
+    for (let r = 0; r < 3; r++) gpt.forward(idsTensor([prompt], backend), { cache: slots.row(r) });
+    const next = idsTensor([[6], [7], [8]], backend);
+    const a = gpt.forward(next, { cache: plain }).logits.toArray();
+    const b = gpt.decodeRows(next, slots)!.toArray();
+    assert.deepEqual(Array.from(b), Array.from(a));
+    assert.deepEqual([0, 1, 2].map((r) => slots.length(r)), [4, 4, 4]);
+    const w = (gpt as unknown as { decodeWeights(): never }).decodeWeights();
+    const spec = { heads: 4, normFirst: true, activation: 'gelu' as const, eps: 1e-5 };
+    const views = slots.views(3);
+    const ids3 = idsTensor([[1], [2], [3]], backend).reshape([3]);
+    assert.throws(() => backend.decodeStackRows!(ids3, w, views, Int32Array.of(1, 2), spec), /positions must be an Int32Array of 3/);
+    assert.throws(() => backend.decodeStackRows!(ids3, w, views, Int32Array.of(1, -1, 2), spec), ArgumentError);
+    assert.throws(() => backend.decodeStackRows!(ids3, w, views, Int32Array.of(1, 16, 2), spec), /at position 16 do not fit/);
+    assert.deepEqual([0, 1, 2].map((r) => slots.length(r)), [4, 4, 4], 'nothing advanced');
+  });
 });
