@@ -52,7 +52,7 @@ export interface EncoderLayerOutput {
   output: Tensor;
   /** [B, H, S, S], when asked for. */
   selfAttention?: Tensor;
-  /** [B, H, S, S]: the scores before the softmax that gave selfAttention (Q·Kᵀ/√d_k, −Infinity where masked). */
+  /** The scores before the softmax that gave selfAttention, [B, H, S, S] (Q·Kᵀ/√d_k, −Infinity where masked). */
   selfAttentionScores?: Tensor;
 }
 
