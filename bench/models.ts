@@ -2,6 +2,7 @@
 
 import { Adam, GPT, Rng, Transformer, crossEntropy, installDefaultBackend, loadWasmBackend, setDefaultBackend, tensor, withStorageScope } from '../src/node/index.js';
 import type { Backend, Tensor } from '../src/node/index.js';
+import { setFlagsFromString } from 'node:v8';
 
 /** GPT: vocab 96, 4 layers, 4 heads, d 128, d_ff 512, context 128, batch 32, pre-norm, gelu, learned positions, tied head. */
 export const GPT_CONFIG = { vocab: 96, dModel: 128, heads: 4, layers: 4, dFF: 512, context: 128, dropout: 0, seed: 0 } as const;
@@ -17,13 +18,18 @@ export const S2S_LEN = 32;
 
 export type ModelName = 'gpt' | 's2s';
 
-/** The backends a benchmark worker runs on (--backend=): native (threads from QKV_THREADS) or wasm (one thread). */
-export type BenchBackend = 'native' | 'wasm';
+/**
+ * The backends a benchmark worker runs on (--backend=): native (threads from QKV_THREADS), wasm (one thread; its sgemm
+ * mul + add) or wasm-fma (its sgemm on relaxed SIMD's FMA, switched on in Node 20's engine by its flag).
+ */
+export type BenchBackend = 'native' | 'wasm' | 'wasm-fma';
 
 /** Makes `name` the default backend, without its fused kernels when `composed`; exits with a message when it does not load. */
 export function useBenchBackend(name: BenchBackend, composed = false): Backend {
   if (name === 'native') return installDefaultBackend(composed ? { fused: false } : {});
-  const wasm = loadWasmBackend(composed ? { fused: false } : {});
+  const relaxedSimd = name === 'wasm-fma';
+  if (relaxedSimd) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const wasm = loadWasmBackend({ relaxedSimd, ...(composed ? { fused: false } : {}) });
   if (!wasm) {
     console.error('bench: the wasm backend did not load; run `npm run build:wasm`');
     process.exit(1);

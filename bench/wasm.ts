@@ -2,14 +2,16 @@
 // GPT forward and generation tokens/s, all in one run so the ratios share the machine's load.
 //
 // Not a test: `node --import tsx bench/wasm.ts [--quick] [--rounds=2] [--seconds=0.6] [--no-models]`; `npm run bench`
-// runs it after the sgemm table. wasm runs on one thread (the module is single-threaded); native is shown on one
-// thread (the same thread count) and on two. Each sgemm figure is the best of short runs taken in alternating turns
+// runs it at the end. wasm runs on one thread (the module is single-threaded), its sgemm in mul + add and, where the
+// engine has relaxed SIMD (Node 20: behind --experimental-wasm-relaxed-simd, switched on here), in FMA; native is
+// shown on one thread (the same thread count) and on two. Each sgemm figure is the best of short runs taken in alternating turns
 // (peak loop, wasm, native 1, native 2, ...), one-thread ones timed by CPU time (a busy machine's waits for a core do
 // not count); the model figures are medians over fresh processes, also alternating, with CPU time beside wall time.
 
 import type { View } from '../src/backend/backend.js';
 import type { NativeBackend } from '../src/backend/native.js';
-import type { WasmBackend } from '../src/backend/wasm.js';
+import { type WasmBackend, hasRelaxedSimd } from '../src/backend/wasm.js';
+import { setFlagsFromString } from 'node:v8';
 import { Rng } from '../src/core/rng.js';
 import { loadNativeBackend } from '../src/node/backend-select.js';
 import { loadWasmBackend } from '../src/node/wasm.js';
@@ -71,41 +73,48 @@ function better(a: WasmPeak | null, b: WasmPeak): WasmPeak {
 }
 
 /**
- * The sgemm table; returns the best peak it measured. Each shape's share is of the peak measured in its own turns
- * (peak loop, wasm, native 1t, native 2t, repeated), so that both see the same clock and the same neighbours.
+ * The sgemm table; returns the best peak it measured. Each shape's shares are of the peaks measured in its own turns
+ * (peak loops, wasm, wasm FMA, native 1t, native 2t, repeated), so that all see the same clock and the same neighbours:
+ * the mul + add kernel's of the mul + add peak, the FMA kernel's of the FMA peak.
  */
-function benchSgemmWasm(wasm: WasmBackend, native: NativeBackend | null, quick: boolean): WasmPeak {
+function benchSgemmWasm(wasm: WasmBackend, fma: WasmBackend | null, native: NativeBackend | null, quick: boolean): WasmPeak {
   const seconds = Number(option('seconds', quick ? '0.2' : '0.6'));
   const turns = quick ? 2 : 4;
   let overall: WasmPeak | null = null;
-  const rows: { s: Shape; w: number; n1: number; n2: number; peak: WasmPeak }[] = [];
+  const rows: { s: Shape; w: number; f: number; n1: number; n2: number; peak: WasmPeak }[] = [];
   const threads = native?.threads() ?? 1;
   for (const s of SHAPES) {
     const wo = operands(wasm, s);
+    const fo = fma ? operands(fma, s) : null;
     const no = native ? operands(native, s) : null;
     let peak: WasmPeak | null = null;
-    let [w, n1, n2] = [0, NaN, NaN];
+    let [w, f, n1, n2] = [0, NaN, NaN, NaN];
+    const most = (a: number, b: number) => Math.max(Number.isNaN(a) ? 0 : a, b);
     for (let t = 0; t < turns; t++) {
       peak = better(peak, measureWasmPeak(seconds / 2));
       w = Math.max(w, time(wasm, wo, s, seconds / turns, 'cpu'));
+      if (fma && fo) f = most(f, time(fma, fo, s, seconds / turns, 'cpu'));
       if (native && no) {
         native.setThreads(1);
-        n1 = Math.max(Number.isNaN(n1) ? 0 : n1, time(native, no, s, seconds / turns, 'cpu'));
+        n1 = most(n1, time(native, no, s, seconds / turns, 'cpu'));
         native.setThreads(2);
-        n2 = Math.max(Number.isNaN(n2) ? 0 : n2, time(native, no, s, seconds / turns, 'wall'));
+        n2 = most(n2, time(native, no, s, seconds / turns, 'wall'));
       }
     }
-    rows.push({ s, w, n1, n2, peak: peak! });
+    rows.push({ s, w, f, n1, n2, peak: peak! });
     overall = better(overall, peak!);
   }
   native?.setThreads(threads);
-  const pct = (x: number, p: number | null) => (p ? `${((100 * x) / p).toFixed(0)}%` : '-');
+  const pct = (x: number, p: number | null) => (p && !Number.isNaN(x) ? `${((100 * x) / p).toFixed(0)}%` : '-');
+  const best = (r: (typeof rows)[number]) => (Number.isNaN(r.f) ? r.w : Math.max(r.w, r.f));
   printTable(
-    `sgemm, GFLOP/s: wasm (${wasm.gemmKernel()} micro-kernel, 1 thread) beside native (${native?.gemmKernel() ?? 'not built'}); best ${describeWasmPeak(overall!)}; ` +
-      'each row\'s peaks and %peak from the loops timed in turns with its products; one-thread figures timed by CPU time, native 2t by the wall clock',
-    ['shape (M×K·K×N)', 'wasm', 'mul+add peak', '%', 'FMA peak', '%', 'native 1t', 'native 2t', 'wasm/native 1t', 'target', 'note'],
-    rows.map(({ s, w, n1, n2, peak }) => [s.label, fmt(w, 1), fmt(peak.mulAdd, 1), pct(w, peak.mulAdd), peak.fma === null ? '-' : fmt(peak.fma, 1),
-      pct(w, peak.fma), fmt(n1, 1), fmt(n2, 1), Number.isNaN(n1) ? '' : `${fmt(w / n1, 2)}×`, s.m >= 256 && s.k >= 256 && s.n >= 256 ? '≥ 70%' : '', s.note ?? '']),
+    `sgemm, GFLOP/s, 1 thread: wasm (mul + add: ${wasm.gemmKernel()}; FMA: ${fma?.gemmKernel() ?? 'no relaxed SIMD'}) beside native ` +
+      `(${native?.gemmKernel() ?? 'not built'}); best ${describeWasmPeak(overall!)}; each row's peaks and shares from the loops timed in ` +
+      'turns with its products; one-thread figures timed by CPU time, native 2t by the wall clock',
+    ['shape (M×K·K×N)', 'wasm', 'mul+add peak', '%', 'wasm FMA', 'FMA peak', '%', 'native 1t', 'native 2t', 'best wasm/native 1t', 'target', 'note'],
+    rows.map((r) => [r.s.label, fmt(r.w, 1), fmt(r.peak.mulAdd, 1), pct(r.w, r.peak.mulAdd), fmt(r.f, 1), r.peak.fma === null ? '-' : fmt(r.peak.fma, 1),
+      pct(r.f, r.peak.fma), fmt(r.n1, 1), fmt(r.n2, 1), Number.isNaN(r.n1) ? '' : `${fmt(best(r) / r.n1, 2)}×`,
+      r.s.m >= 256 && r.s.k >= 256 && r.s.n >= 256 ? '≥ 70%' : '', r.s.note ?? '']),
   );
   return overall!;
 }
@@ -114,6 +123,7 @@ function benchSgemmWasm(wasm: WasmBackend, native: NativeBackend | null, quick: 
 async function benchModelsWasm(quick: boolean, rounds: number): Promise<void> {
   const sides = [
     { name: 'wasm', args: ['--backend=wasm'], threads: 1 },
+    { name: 'wasm FMA', args: ['--backend=wasm-fma'], threads: 1 },
     { name: 'native 1t', args: [], threads: 1 },
     { name: 'native 2t', args: [], threads: 2 },
   ];
@@ -142,23 +152,27 @@ async function benchModelsWasm(quick: boolean, rounds: number): Promise<void> {
     ['  by CPU time', infer, 'cpuGenerate', true],
   ];
   printTable(
-    `GPT 4×128 (vocab 96) on wasm (1 thread) beside native, median of ${rounds} round(s) of fresh processes taken in turns; ` +
+    `GPT 4×128 (vocab 96) on wasm (1 thread; sgemm mul + add, and relaxed SIMD's FMA) beside native, median of ${rounds} round(s) of fresh processes taken in turns; ` +
       'wasm/native: the step time\'s ratio (lower is better), else the rate\'s (higher is better); "by CPU time": the process\'s ' +
       'CPU time instead of the wall clock (one-thread runs only: waits for a core on a busy machine do not count)',
-    ['GPT 4×128', 'wasm', 'native 1t', 'native 2t', 'wasm/native 1t', 'wasm/native 2t'],
+    ['GPT 4×128', 'wasm', 'wasm FMA', 'native 1t', 'native 2t', 'wasm/native 1t', 'FMA/native 1t', 'FMA/native 2t'],
     metrics.map(([label, table, key, cpu]) => {
-      const [w, n1, n2] = sides.map((s) => m(table.get(s.name), key));
-      return [label, fmt(w), fmt(n1), cpu ? '' : fmt(n2), `${fmt(w / n1, 2)}×`, cpu ? '' : `${fmt(w / n2, 2)}×`];
+      const [w, f, n1, n2] = sides.map((s) => m(table.get(s.name), key));
+      return [label, fmt(w), fmt(f), fmt(n1), cpu ? '' : fmt(n2), `${fmt(w / n1, 2)}×`, `${fmt(f / n1, 2)}×`, cpu ? '' : `${fmt(f / n2, 2)}×`];
     }),
   );
 }
 
 /** Runs the wasm section of the benchmark and prints its tables. */
 export async function benchWasm(quick: boolean, rounds: number): Promise<void> {
-  const wasm = loadWasmBackend();
+  const wasm = loadWasmBackend({ relaxedSimd: false });
   if (!wasm) { console.error('bench: the wasm backend is not built; run `npm run build:wasm` (skipping its tables)'); return; }
   const native = loadNativeBackend();
-  benchSgemmWasm(wasm, native, quick);
+  if (!hasRelaxedSimd()) {
+    try { setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { /* not a flag of this engine */ }
+  }
+  const fma = hasRelaxedSimd() ? loadWasmBackend({ relaxedSimd: true }) : null;
+  benchSgemmWasm(wasm, fma, native, quick);
   if (!flag('no-models')) await benchModelsWasm(quick, rounds);
 }
 

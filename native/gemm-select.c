@@ -11,7 +11,7 @@ static const qkv_sgemm_kernel *const ALL[] = {
     &qkv_sgemm_avx512, &qkv_sgemm_avx512_6x32, &qkv_sgemm_avx512_8x32, &qkv_sgemm_avx512_14x32, &qkv_sgemm_avx2,
 #endif
 #if defined(__wasm_simd128__)
-    &qkv_sgemm_wasm,
+    &qkv_sgemm_wasm_fma, &qkv_sgemm_wasm,
 #endif
     &qkv_sgemm_portable, NULL};
 

@@ -43,7 +43,8 @@ extern const qkv_sgemm_kernel qkv_sgemm_avx512_8x32;
 extern const qkv_sgemm_kernel qkv_sgemm_avx512_14x32;
 #endif
 #if defined(__wasm_simd128__)
-extern const qkv_sgemm_kernel qkv_sgemm_wasm;  /* 4×8 in f32x4 (native/wasm/gemm-wasm.c) */
+extern const qkv_sgemm_kernel qkv_sgemm_wasm;      /* 4×8 in f32x4 mul + add (native/wasm/gemm-wasm.c) */
+extern const qkv_sgemm_kernel qkv_sgemm_wasm_fma;  /* the same with relaxed SIMD's FMA, where the engine has it */
 #endif
 
 /* The kernel in use: the best one this CPU supports, unless qkv_sgemm_use chose another. */

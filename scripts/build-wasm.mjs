@@ -27,8 +27,10 @@ const SOURCES = [
 
 const CFLAGS = ['--target=wasm32-wasi', '-O3', '-msimd128', '-std=gnu11', '-fno-trapping-math', '-Wall', '-Wextra', '-Wno-unused-parameter',
   '-Wno-missing-field-initializers'];
-// A reactor (no main; _initialize sets libc up), 1 MiB of stack (the kernels keep tiles there), memory up to wasm32's 4 GiB.
-const LDFLAGS = ['--target=wasm32-wasi', '-mexec-model=reactor', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296', '-Wl,--strip-all', '-lm'];
+// A reactor (no main; _initialize sets libc up), 1 MiB of stack (the kernels keep tiles there), and the memory imported
+// (src/backend/wasm-module.ts makes it, 16 MiB growing up to wasm32's 4 GiB, and shares it with the FMA tile module).
+const LDFLAGS = ['--target=wasm32-wasi', '-mexec-model=reactor', '-Wl,-z,stack-size=1048576', '-Wl,--import-memory',
+  '-Wl,--initial-memory=16777216', '-Wl,--max-memory=4294967296', '-Wl,--strip-all', '-lm'];
 
 function fail(msg) {
   if (strict) {

@@ -25,6 +25,14 @@
 #define NV QKV_WASM_NV
 #define NR (4 * NV)
 
+/* One vector of a finished tile into C: + C (QKV_UK_ACC), + bias, ReLU, in the order of separate add and relu kernels. */
+static inline void store(float *c, v128_t x, int flags, const float *bias) {
+  if (flags & QKV_UK_ACC) x = wasm_f32x4_add(wasm_v128_load(c), x);
+  if (bias) x = wasm_f32x4_add(x, wasm_v128_load(bias));
+  if (flags & QKV_UK_RELU) x = wasm_f32x4_pmax(wasm_f32x4_splat(0.0f), x); /* 0 < x ? x : 0: NaN → 0, as the relu kernel */
+  wasm_v128_store(c, x);
+}
+
 static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int flags, const float *bias) {
   v128_t acc[MR][NV];
 #pragma unroll
@@ -44,19 +52,10 @@ static void ukernel(int64_t kc, const float *pa, const float *pb, float *c, int6
     pa += MR;
     pb += NR;
   }
-  const v128_t zero = wasm_f32x4_splat(0.0f);
 #pragma unroll
-  for (int i = 0; i < MR; i++) {
-    float *ci = c + i * rsc;
+  for (int i = 0; i < MR; i++)
 #pragma unroll
-    for (int v = 0; v < NV; v++) {
-      v128_t x = acc[i][v];
-      if (flags & QKV_UK_ACC) x = wasm_f32x4_add(wasm_v128_load(ci + 4 * v), x);
-      if (bias) x = wasm_f32x4_add(x, wasm_v128_load(bias + 4 * v));
-      if (flags & QKV_UK_RELU) x = wasm_f32x4_pmax(zero, x); /* zero < x ? x : zero: NaN → 0, as the relu kernel */
-      wasm_v128_store(ci + 4 * v, x);
-    }
-  }
+    for (int v = 0; v < NV; v++) store(c + i * rsc + 4 * v, acc[i][v], flags, bias ? bias + 4 * v : NULL);
 }
 
 /* The direct twin: A read in place through its strides (rows past `rows` repeat the last one), C written for
@@ -97,4 +96,34 @@ static int always(void) { return 1; }
 
 /* Blocks: A block mc×kc (64×256 floats, 64 KiB) in L2, a B micro-panel kc×8 (8 KiB) in L1. */
 const qkv_sgemm_kernel qkv_sgemm_wasm = {"simd128", MR, NR, QKV_WASM_MC, QKV_WASM_KC, 2048, ukernel, always, NULL, NULL, direct};
+
+/* ---- the relaxed-SIMD FMA kernel ------------------------------------------------------------------- */
+
+/* A 4×8 tile of f32x4.relaxed_madd over packed panels (what ukernel's loop computes, fused): tile[i*8 + j] =
+ * Σ_k pa[k*4 + i]·pb[k*8 + j]. Assembled by src/backend/wasm-fma.ts, since clang 14 emits relaxed SIMD's prototype
+ * opcodes only, and imported; called only once qkv_w_enable_fma has switched it on. */
+__attribute__((import_module("env"), import_name("qkv_fma_tile"))) void qkv_fma_tile(int32_t kc, const float *pa, const float *pb,
+                                                                                        float *tile);
+
+static int fma_on;
+static int fma_supported(void) { return fma_on; }
+
+static void ukernel_fma(int64_t kc, const float *pa, const float *pb, float *c, int64_t rsc, int flags, const float *bias) {
+  float tile[32] __attribute__((aligned(16)));
+  qkv_fma_tile((int32_t)kc, pa, pb, tile);
+#pragma unroll
+  for (int i = 0; i < 4; i++)
+#pragma unroll
+    for (int v = 0; v < 2; v++) store(c + i * rsc + 4 * v, wasm_v128_load(tile + i * 8 + 4 * v), flags, bias ? bias + 4 * v : NULL);
+}
+
+/* The direct twin stays mul + add (small products are bound by their loads and calls, not the arithmetic). */
+const qkv_sgemm_kernel qkv_sgemm_wasm_fma = {"simd128-fma", 4, 8, 64, 256, 2048, ukernel_fma, fma_supported, NULL, NULL, direct};
+
+/* Switches the FMA kernel on (the engine validated the imported tile): it becomes the kernel in use if it passes the
+ * self-check. Call before any product (the kernel chosen is kept). Returns 1 when it is in use. */
+__attribute__((export_name("qkv_w_enable_fma"))) int qkv_w_enable_fma(void) {
+  fma_on = 1;
+  return qkv_sgemm_use("simd128-fma");
+}
 #endif

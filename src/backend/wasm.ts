@@ -14,11 +14,12 @@ import * as check from './check.js';
 import { meta } from './native-views.js';
 import { fusedMethods, FUSED_METHODS } from './wasm-fused.js';
 import { WasmMemory, WasmMemoryOptions, WasmStorage } from './wasm-memory.js';
-import { WasmExports, WasmSource, instantiate, instantiateSync, readCString } from './wasm-module.js';
+import { InstantiateOptions, WasmExports, WasmSource, instantiate, instantiateSync, readCString } from './wasm-module.js';
 import { WasmCalls, contiguousCopy, idsView } from './wasm-views.js';
 
 export { WasmError } from './wasm-module.js';
-export type { WasmExports, WasmSource } from './wasm-module.js';
+export type { InstantiateOptions, WasmExports, WasmSource } from './wasm-module.js';
+export { hasRelaxedSimd } from './wasm-fma.js';
 export type { WasmMemory, WasmMemoryOptions, WasmBlock } from './wasm-memory.js';
 
 /** The Backend contract plus what only the wasm backend has. */
@@ -29,7 +30,7 @@ export interface WasmBackend extends Backend {
   readonly memory: WasmMemory;
   /** 1: the module runs on the calling thread. */
   threads(): number;
-  /** The sgemm micro-kernel in use ('simd128'). */
+  /** The sgemm micro-kernel in use: 'simd128-fma' (relaxed SIMD's FMA) or 'simd128' (mul + add). */
   gemmKernel(): string;
 }
 
@@ -207,13 +208,14 @@ export function createWasmBackend(ex: WasmExports, opts: WasmOptions = {}): Wasm
 }
 
 /**
- * Instantiates qkv.wasm from its bytes, a compiled Module, a fetch Response or a URL (fetched), in Node or a browser.
+ * Instantiates qkv.wasm from its bytes, a compiled Module, a fetch Response or a URL (fetched), in Node or a browser;
+ * its sgemm uses relaxed SIMD's FMA where the engine has it (Chrome 114+, Node 21+), unless `relaxedSimd: false`.
  *
  * @example
  * const wasm = createWasmBackend(await instantiateWasm(fetch('/qkv.wasm')));
  */
-export async function instantiateWasm(source: WasmSource | Response | URL | string | PromiseLike<Response>): Promise<WasmExports> {
-  return instantiate(source);
+export async function instantiateWasm(source: WasmSource | Response | URL | string | PromiseLike<Response>, opts: InstantiateOptions = {}): Promise<WasmExports> {
+  return instantiate(source, opts);
 }
 
 /**
@@ -223,8 +225,8 @@ export async function instantiateWasm(source: WasmSource | Response | URL | stri
  * @example
  * const wasm = createWasmBackend(instantiateWasmSync(bytes));
  */
-export function instantiateWasmSync(source: WasmSource): WasmExports {
-  return instantiateSync(source);
+export function instantiateWasmSync(source: WasmSource, opts: InstantiateOptions = {}): WasmExports {
+  return instantiateSync(source, opts);
 }
 
 export { WasmStorage };

@@ -3,11 +3,11 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WasmBackend, WasmOptions, createWasmBackend, instantiateWasmSync } from '../backend/wasm.js';
+import { InstantiateOptions, WasmBackend, WasmOptions, createWasmBackend, instantiateWasmSync } from '../backend/wasm.js';
 import { packageRoot } from './backend-select.js';
 
 /** Options of {@link loadWasmBackend}: the backend's, and where the module is. */
-export interface WasmNodeOptions extends WasmOptions {
+export interface WasmNodeOptions extends WasmOptions, InstantiateOptions {
   /** The compiled module; default: wasm/qkv.wasm in the package root ({@link packagedWasmPath}). */
   wasmPath?: string;
 }
@@ -42,11 +42,11 @@ let warned = false;
  */
 export function loadWasmBackend(opts: WasmNodeOptions = {}): WasmBackend | null {
   const path = opts.wasmPath ?? packagedWasmPath();
-  const key = JSON.stringify([path, opts.fused ?? true, opts.budget ?? null]);
+  const key = JSON.stringify([path, opts.fused ?? true, opts.budget ?? null, opts.relaxedSimd ?? null]);
   const known = backends.get(key);
   if (known) return known;
   try {
-    const backend = createWasmBackend(instantiateWasmSync(readFileSync(path)), opts);
+    const backend = createWasmBackend(instantiateWasmSync(readFileSync(path), { relaxedSimd: opts.relaxedSimd }), opts);
     backends.set(key, backend);
     return backend;
   } catch (e) {

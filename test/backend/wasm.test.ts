@@ -6,9 +6,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import type { Backend, View } from '../../src/backend/backend.js';
 import { refBackend } from '../../src/backend/ref.js';
-import { WasmBackend, WasmStorage, createWasmBackend, instantiateWasmSync } from '../../src/backend/wasm.js';
+import { WasmBackend, WasmStorage, createWasmBackend, hasRelaxedSimd, instantiateWasmSync } from '../../src/backend/wasm.js';
 import { ArgumentError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { GPT, type GPTConfig } from '../../src/models/gpt.js';
@@ -31,19 +32,37 @@ if (!wasm) {
 } else {
   describeConformance(wasm);
   describeFusedKernels(wasm);
-  describeGemm(wasm);
+  const fma = relaxed();
+  describeGemm(fresh({ relaxedSimd: false }), 'simd128');
+  describeGemm(fma, 'simd128-fma');
   describeMemory(wasm);
   describeModels(wasm);
+  if (fma) describeModels(fma);
+}
+
+/**
+ * A backend whose sgemm uses relaxed SIMD's FMA: Node 20's engine has relaxed SIMD behind a flag, which is switched
+ * on here (later engines have it on); null when even then the engine refuses it.
+ */
+function relaxed(): WasmBackend | null {
+  if (!hasRelaxedSimd()) {
+    try { setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { /* not a flag of this engine */ }
+  }
+  return hasRelaxedSimd() ? fresh({ relaxedSimd: true }) : null;
 }
 
 /** A fresh backend over its own instance of the module (its own memory), with options. */
-function fresh(opts: { budget?: number } = {}): WasmBackend {
-  return createWasmBackend(instantiateWasmSync(readFileSync(path)), opts);
+function fresh(opts: { budget?: number; relaxedSimd?: boolean } = {}): WasmBackend {
+  return createWasmBackend(instantiateWasmSync(readFileSync(path), { relaxedSimd: opts.relaxedSimd }), opts);
 }
 
 const flat = (b: Backend, s: View['storage']) => b.toArray({ storage: s, layout: { shape: [s.length], strides: [1], offset: 0 } });
 
-function describeGemm(backend: WasmBackend): void {
+function describeGemm(backend: WasmBackend | null, kernel: string): void {
+  if (!backend) {
+    describe(`wasm sgemm on ${kernel}`, () => it('needs relaxed SIMD', { skip: 'this engine has no relaxed SIMD, even with --experimental-wasm-relaxed-simd' }, () => {}));
+    return;
+  }
   /** A [N, R, C] operand: contiguous, stored [N, C, R] and viewed transposed, or one matrix broadcast over N (offset 3). */
   const operand = (rng: Rng, N: number, R: number, C: number, kind: 'plain' | 'transposed' | 'broadcast') => {
     const data = Float32Array.from({ length: (kind === 'broadcast' ? R * C : N * R * C) + 3 }, () => rng.normal());
@@ -52,9 +71,9 @@ function describeGemm(backend: WasmBackend): void {
   };
   const at = (o: ReturnType<typeof operand>, n: number, r: number, c: number) => o.data[o.layout.offset + n * o.layout.strides[0] + r * o.layout.strides[1] + c * o.layout.strides[2]];
 
-  describe('wasm sgemm against a double-precision loop', () => {
-    it(`${backend.gemmKernel()}: packed, direct (small) and one-row products, transposed and broadcast operands, K = 0`, () => {
-      assert.equal(backend.gemmKernel(), 'simd128', 'the SIMD128 micro-kernel passed its self-check and is in use');
+  describe(`wasm sgemm on ${kernel} against a double-precision loop`, () => {
+    it(`${kernel}: packed, direct (small) and one-row products, transposed and broadcast operands, K = 0`, () => {
+      assert.equal(backend.gemmKernel(), kernel, `the ${kernel} micro-kernel passed its self-check and is in use`);
       const KINDS = ['plain', 'transposed', 'broadcast'] as const;
       let seed = 1;
       for (const [N, M, K, P] of [[1, 1, 1, 1], [1, 7, 13, 5], [1, 257, 129, 67], [3, 33, 17, 65], [1, 150, 300, 70], [2, 5, 0, 7], [1, 1, 200, 300],
@@ -181,7 +200,7 @@ function twins(backend: Backend, config: GPTConfig = GPT_CONFIG): [GPT, GPT] {
 
 function describeModels(backend: WasmBackend): void {
   const ids = (rows: number[][], b: Backend) => tensor(rows, { dtype: 'int32', backend: b });
-  describe('GPT on wasm against ref', () => {
+  describe(`GPT on wasm (${backend.gemmKernel()} sgemm) against ref`, () => {
     it('10 Adam steps in storage scopes: the losses of ref, and resident memory flat after the first step', () => {
       const [fast, slow] = twins(backend);
       const rng = new Rng(11);
