@@ -12,22 +12,11 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { cpuSeconds, option } from './common.js';
+import { get, op, section, set, uleb } from '../src/backend/wasm-fma.js';
 
 const UNROLL = 4;
 
-/** Unsigned LEB128. */
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
 const f32 = (x: number): number[] => [...new Uint8Array(new Float32Array([x]).buffer)];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
 /** One loop to time: its shape, R rows by V vectors of accumulators (chain and load: R = 1), plain or fused. */
 interface Loop {
@@ -37,10 +26,6 @@ interface Loop {
   fma: boolean;
 }
 
-const SIMD = 0xfd;
-const op = (code: number) => [SIMD, ...uleb(code)];
-const get = (l: number) => [0x20, ...uleb(l)];
-const set = (l: number) => [0x21, ...uleb(l)];
 /** v128.load (0x00) or v128.load32_splat (0x09) at a constant byte offset from address 0. */
 const load = (offset: number) => [0x41, 0x00, ...op(0x00), 0x04, ...uleb(offset)];
 const splat = (offset: number) => [0x41, 0x00, ...op(0x09), 0x02, ...uleb(offset)];

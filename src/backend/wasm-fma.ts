@@ -5,8 +5,8 @@
 // by native/wasm/gemm-wasm.c's "simd128-fma" kernel (the epilogue stays in C). Engines without relaxed SIMD (or
 // that do not validate this module) get the SIMD128 mul + add kernel instead.
 
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
+/** Unsigned LEB128 (also bench/wasm-peak.ts's assembler). */
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -28,13 +28,15 @@ function sleb(n: number): number[] {
   }
 }
 
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+/** A module section: its id, its byte length, its body. */
+export const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const name = (s: string): number[] => { const b = [...new TextEncoder().encode(s)]; return [...uleb(b.length), ...b]; };
 
 const SIMD = 0xfd;
-const op = (code: number) => [SIMD, ...uleb(code)];
-const get = (l: number) => [0x20, ...uleb(l)];
-const set = (l: number) => [0x21, ...uleb(l)];
+/** The SIMD prefix and an opcode; local.get / local.set of a local. */
+export const op = (code: number) => [SIMD, ...uleb(code)];
+export const get = (l: number) => [0x20, ...uleb(l)];
+export const set = (l: number) => [0x21, ...uleb(l)];
 const MADD = op(0x105); // f32x4.relaxed_madd(a, b, c) = a·b + c, fused where the CPU has FMA
 
 /**
