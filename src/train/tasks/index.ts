@@ -14,6 +14,7 @@ import { PRESET_NAMES, SAFETY_DEFAULTS } from './config.js';
 import { TASK_SCHEMAS, checkFields, showValue } from './config-schema.js';
 import { CheckpointError } from '../checkpoint-fields.js';
 import { DING_PATH } from '../../data/ding.js';
+import { DEFAULT_CORPUS_SOURCES } from '../../data/corpus.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import { G2P_PRESETS, evaluateG2P, g2pConfig, g2pTask } from './g2p.js';
 import type { G2PConfig } from './g2p.js';
@@ -138,9 +139,9 @@ export function taskConfig(task: TaskName, preset: PresetName, overrides: Record
 const ADDED_LATER: Record<TaskName, Record<string, unknown>> = {
   g2p: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, stress: true },
   translate: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, dingPath: DING_PATH },
-  lm: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, train: null, valid: null, skipBadRows: false, validShare: 0.05, corpus: 'sotu', corpusSources: ['sotu', 'moby-dick', 'brown'] },
+  lm: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, train: null, valid: null, skipBadRows: false, validShare: 0.05, corpus: 'sotu', corpusSources: [...DEFAULT_CORPUS_SOURCES] },
   seq2seq: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS },
-  mlm: { corpusSources: ['sotu', 'moby-dick', 'brown'] },
+  mlm: { corpusSources: [...DEFAULT_CORPUS_SOURCES] },
   classify: {},
 };
 
