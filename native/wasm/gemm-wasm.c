@@ -94,46 +94,8 @@ static void direct(int64_t kc, const float *a, int64_t rs, int64_t cs, int rows,
 
 static int always(void) { return 1; }
 
-/* dst[q*ld + i] = rows[i][q] for a 4×4 block: four f32x4 loads, a transpose in shuffles, four stores. */
-static inline void transpose4(const float *r0, const float *r1, const float *r2, const float *r3, float *dst, int64_t ld) {
-  v128_t a = wasm_v128_load(r0), b = wasm_v128_load(r1), c = wasm_v128_load(r2), d = wasm_v128_load(r3);
-  v128_t ab0 = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab1 = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
-  v128_t cd0 = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), cd1 = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
-  wasm_v128_store(dst, wasm_i32x4_shuffle(ab0, cd0, 0, 1, 4, 5));
-  wasm_v128_store(dst + ld, wasm_i32x4_shuffle(ab0, cd0, 2, 3, 6, 7));
-  wasm_v128_store(dst + 2 * ld, wasm_i32x4_shuffle(ab1, cd1, 0, 1, 4, 5));
-  wasm_v128_store(dst + 3 * ld, wasm_i32x4_shuffle(ab1, cd1, 2, 3, 6, 7));
-}
-
-/* `width` (4 or 8) runs of src (run j at src + j*stride, read along k) into dst[k*width + j], 4 k at a time through
- * transpose4; only the first n runs are read, the others are zero (the packers' contract, gemm.h). */
-static inline void pack_runs(int64_t kc, const float *src, int64_t stride, float *dst, int n, const int width) {
-  if (n < width) {
-    for (int64_t k = 0; k < kc; k++) {
-      for (int j = 0; j < width; j++) dst[k * width + j] = j < n ? src[j * stride + k] : 0.0f;
-    }
-    return;
-  }
-  int64_t k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    for (int j = 0; j < width; j += 4) {
-      const float *r = src + j * stride + k;
-      transpose4(r, r + stride, r + 2 * stride, r + 3 * stride, dst + k * width + j, width);
-    }
-  }
-  for (; k < kc; k++) {
-    for (int j = 0; j < width; j++) dst[k * width + j] = src[j * stride + k];
-  }
-}
-
-/* A's rows (A(i, k) = src[i*rs + k]) and B's columns (B(k, j) = src[j*cs + k], x·Wᵀ) into panels: transposes that
- * the portable loops did one float at a time. */
-static void pack_a_rows(int64_t kc, const float *src, int64_t rs, float *dst, int n) { pack_runs(kc, src, rs, dst, n, 4); }
-static void pack_b_cols(int64_t kc, const float *src, int64_t cs, float *dst, int n) { pack_runs(kc, src, cs, dst, n, 8); }
-
 /* Blocks: A block mc×kc (64×256 floats, 64 KiB) in L2, a B micro-panel kc×8 (8 KiB) in L1. */
-const qkv_sgemm_kernel qkv_sgemm_wasm = {"simd128", MR, NR, QKV_WASM_MC, QKV_WASM_KC, 2048, ukernel, always,
-                                         MR == 4 ? pack_a_rows : NULL, NR == 8 ? pack_b_cols : NULL, direct};
+const qkv_sgemm_kernel qkv_sgemm_wasm = {"simd128", MR, NR, QKV_WASM_MC, QKV_WASM_KC, 2048, ukernel, always, NULL, NULL, direct};
 
 /* ---- the relaxed-SIMD FMA kernel ------------------------------------------------------------------- */
 
@@ -156,8 +118,7 @@ static void ukernel_fma(int64_t kc, const float *pa, const float *pb, float *c, 
 }
 
 /* The direct twin stays mul + add (small products are bound by their loads and calls, not the arithmetic). */
-const qkv_sgemm_kernel qkv_sgemm_wasm_fma = {"simd128-fma", 4, 8, 64, 256, 2048, ukernel_fma, fma_supported, pack_a_rows, pack_b_cols,
-                                             direct};
+const qkv_sgemm_kernel qkv_sgemm_wasm_fma = {"simd128-fma", 4, 8, 64, 256, 2048, ukernel_fma, fma_supported, NULL, NULL, direct};
 
 /* Switches the FMA kernel on (the engine validated the imported tile): it becomes the kernel in use if it passes the
  * self-check. Call before any product (the kernel chosen is kept). Returns 1 when it is in use. */
