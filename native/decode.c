@@ -10,9 +10,13 @@
 #include "gemm.h"
 #include "pool.h"
 #include "strided.h"
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
 
 /* ---- the portable kernels ------------------------------------------------------------------------ */
 
+#if !defined(__wasm_simd128__)
 /* Four outputs at a time, each a dot product summed in 16 lanes (eight accumulators hide the FMA latency, and
  * each load of x serves four rows of W); the compiler vectorises the lanes for the baseline instruction set. */
 static void linear_portable(int64_t rows, int64_t n, int64_t k, const float *x, const float *w, const float *b, float *y,
@@ -52,6 +56,7 @@ static void linear_portable(int64_t rows, int64_t n, int64_t k, const float *x, 
     if (b) for (j = j0; j < j1; j++) yr[j] += b[j];
   }
 }
+#endif
 
 /* Σ a[i]·b[i] over n values in 8 independent lanes, so the loop vectorises. */
 static float dot(const float *restrict a, const float *restrict b, int64_t n) {
@@ -99,7 +104,45 @@ static void attend_portable(const float *q, const float *kh, const float *vh, in
   }
 }
 
+#if defined(__wasm_simd128__)
+/* linear_portable in f32x4 for WebAssembly: four outputs at a time in 8 accumulators (two vectors of 4 lanes each),
+ * where the 16-lane loops above would need 16, more than the engine keeps in registers. */
+static void linear_wasm(int64_t rows, int64_t n, int64_t k, const float *x, const float *w, const float *b, float *y,
+                        int64_t j0, int64_t j1) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * k;
+    float *yr = y + r * n;
+    int64_t j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      const float *w0 = w + j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+      v128_t a0 = wasm_f32x4_splat(0.0f), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+      int64_t i = 0;
+      for (; i + 8 <= k; i += 8) {
+        v128_t xl = wasm_v128_load(xr + i), xh = wasm_v128_load(xr + i + 4);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xl, wasm_v128_load(w0 + i))); b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(xh, wasm_v128_load(w0 + i + 4)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xl, wasm_v128_load(w1 + i))); b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(xh, wasm_v128_load(w1 + i + 4)));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(xl, wasm_v128_load(w2 + i))); b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(xh, wasm_v128_load(w2 + i + 4)));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(xl, wasm_v128_load(w3 + i))); b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(xh, wasm_v128_load(w3 + i + 4)));
+      }
+      float l[4][4];
+      wasm_v128_store(l[0], wasm_f32x4_add(a0, b0));
+      wasm_v128_store(l[1], wasm_f32x4_add(a1, b1));
+      wasm_v128_store(l[2], wasm_f32x4_add(a2, b2));
+      wasm_v128_store(l[3], wasm_f32x4_add(a3, b3));
+      float t[4];
+      for (int q = 0; q < 4; q++) t[q] = (l[q][0] + l[q][1]) + (l[q][2] + l[q][3]);
+      for (; i < k; i++) { t[0] += xr[i] * w0[i]; t[1] += xr[i] * w1[i]; t[2] += xr[i] * w2[i]; t[3] += xr[i] * w3[i]; }
+      for (int q = 0; q < 4; q++) yr[j + q] = t[q];
+    }
+    for (; j < j1; j++) yr[j] = dot(xr, w + j * k, k);
+    if (b) for (j = j0; j < j1; j++) yr[j] += b[j];
+  }
+}
+
+const qkv_decode_kernels qkv_decode_portable = {"simd128", linear_wasm, attend_portable};
+#else
 const qkv_decode_kernels qkv_decode_portable = {"portable", linear_portable, attend_portable};
+#endif
 
 /* AVX2 + FMA when the CPU has them, unless the portable sgemm kernel was chosen (so that checks of the portable
  * kernels run these too). */

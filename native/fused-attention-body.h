@@ -9,6 +9,9 @@
 #if defined(__AVX2__)
 #include "gemm-pack-x86.h"  /* tr8x8 */
 #endif
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
 
 #define QB 4
 #define NB 16
@@ -34,6 +37,28 @@ static inline void FUSED(tile)(int64_t L, const float *restrict A, int64_t lda, 
   _mm256_storeu_ps(C + ldc, c10); _mm256_storeu_ps(C + ldc + 8, c11);
   _mm256_storeu_ps(C + 2 * ldc, c20); _mm256_storeu_ps(C + 2 * ldc + 8, c21);
   _mm256_storeu_ps(C + 3 * ldc, c30); _mm256_storeu_ps(C + 3 * ldc + 8, c31);
+#elif defined(__wasm_simd128__)
+  /* Two 4×8 halves: a 4×16 tile's 16 f32x4 accumulators would not fit the engine's registers (V8 spilled them). */
+  for (int h = 0; h < NB; h += 8) {
+    v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    for (int64_t l = 0; l < L; l++) {
+      const float *b = B + l * ldb + h;
+      v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4), a;
+      a = wasm_v128_load32_splat(A + l);
+      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
+      a = wasm_v128_load32_splat(A + lda + l);
+      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
+      a = wasm_v128_load32_splat(A + 2 * lda + l);
+      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
+      a = wasm_v128_load32_splat(A + 3 * lda + l);
+      c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+    }
+    float *c = C + h;
+    wasm_v128_store(c, c00); wasm_v128_store(c + 4, c01);
+    wasm_v128_store(c + ldc, c10); wasm_v128_store(c + ldc + 4, c11);
+    wasm_v128_store(c + 2 * ldc, c20); wasm_v128_store(c + 2 * ldc + 4, c21);
+    wasm_v128_store(c + 3 * ldc, c30); wasm_v128_store(c + 3 * ldc + 4, c31);
+  }
 #else
   float acc[QB][NB] = {{0}};
   for (int64_t l = 0; l < L; l++) {

@@ -18,10 +18,19 @@ static inline float FUSED(expf_fast)(float x) {
   float t = xc * 1.44269504088896341f;
 #if defined(__AVX2__) || defined(__AVX512F__)
   int32_t ni = (int32_t)__builtin_rintf(t);  /* vroundps: vectorises */
+  float n = (float)ni;
+#elif defined(__wasm_simd128__)
+  /* Round to nearest via 1.5·2^23, the integer read from the sum's low bits: WebAssembly engines expand float → int
+   * conversions (i32x4.trunc_sat_f32x4_s) into several instructions. The same ni as the casts below. */
+  float tr = t + 12582912.0f;
+  int32_t ni;
+  memcpy(&ni, &tr, sizeof ni);
+  ni -= 0x4B400000;
+  float n = tr - 12582912.0f;
 #else
   int32_t ni = (int32_t)((t + 12582912.0f) - 12582912.0f);  /* round to nearest via 1.5·2^23, for SSE2 */
-#endif
   float n = (float)ni;
+#endif
   float r = xc - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
