@@ -136,16 +136,20 @@ class Completion implements GenerationSink {
 export const liveCompletions = new WeakMap<ServerContext, Set<Completion>>();
 
 /** The route's handler. */
-export async function handleCompletion(ctx: ServerContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function handleCompletion(ctx: ServerContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const fail = (status: number, message: string, param: string | null, opts: { code?: string; retryAfter?: number } = {}) => {
+    ctx.metrics.requests.inc({ endpoint: 'completions', status: String(status) });
+    return sendError(reply, status, message, param, opts);
+  };
   const parsed = parseBody(completionSchema(ctx.maxTokens), req.body);
-  if ('error' in parsed) return void sendError(reply, 400, parsed.error.message, parsed.error.param);
+  if ('error' in parsed) return fail(400, parsed.error.message, parsed.error.param);
   const b = parsed.value;
   const m = ctx.models.get(b.model);
-  if (!m) return void sendError(reply, 404, `model '${b.model}' is not served here, expected one of ${[...ctx.models.keys()].map((n) => `'${n}'`).join(', ')} (GET /v1/models)`, 'model', { code: 'model_not_found' });
+  if (!m) return fail(404, `model '${b.model}' is not served here, expected one of ${[...ctx.models.keys()].map((n) => `'${n}'`).join(', ')} (GET /v1/models)`, 'model', { code: 'model_not_found' });
   if (!m.host.info.endpoints.includes('completions')) {
-    return void sendError(reply, 400, `model '${b.model}' is a '${m.host.info.kind}' model, which /v1/completions does not take (it answers ${m.host.info.endpoints.map((e) => `/v1/${e}`).join(', ')})`, 'model');
+    return fail(400, `model '${b.model}' is a '${m.host.info.kind}' model, which /v1/completions does not take (it answers ${m.host.info.endpoints.map((e) => `/v1/${e}`).join(', ')})`, 'model');
   }
-  if (!m.host.healthy) return void sendError(reply, 503, `model '${b.model}' is not running`, 'model', { retryAfter: ctx.retryAfter });
+  if (!m.host.healthy) return fail(503, `model '${b.model}' is not running`, 'model', { retryAfter: ctx.retryAfter });
   const job: CompletionJob = {
     prompt: typeof b.prompt === 'string' ? b.prompt : b.prompt[0],
     maxTokens: b.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, ctx.maxTokens),
@@ -159,8 +163,7 @@ export async function handleCompletion(ctx: ServerContext, req: FastifyRequest, 
   const admitted = m.scheduler.submit(c);
   if (admitted === 'full') {
     ctx.metrics.rejected.inc({ reason: 'queue_full' });
-    ctx.metrics.requests.inc({ endpoint: 'completions', status: '429' });
-    return void sendError(reply, 429, `model '${b.model}' is busy: ${m.scheduler.running} completions running and ${m.scheduler.waiting} waiting (the most); try again shortly`, null, { retryAfter: ctx.retryAfter });
+    return fail(429, `model '${b.model}' is busy: ${m.scheduler.running} completions running and ${m.scheduler.waiting} waiting (the most); try again shortly`, null, { retryAfter: ctx.retryAfter });
   }
   let live = liveCompletions.get(ctx);
   if (!live) liveCompletions.set(ctx, (live = new Set()));
@@ -173,6 +176,6 @@ export async function handleCompletion(ctx: ServerContext, req: FastifyRequest, 
   }
   c.watch(ctx.timeoutMs);
   await c.done;
-  if (stream) return;
-  return reply as unknown as undefined;
+  // A stream was hijacked (written to the socket here); a whole answer was sent through the reply.
+  return stream ? undefined : reply;
 }
