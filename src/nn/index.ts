@@ -1,4 +1,4 @@
-// The nn room's public face: modules, layers, attention, positions and masks.
+// The nn room's public face: modules, layers, attention, positions, masks and the LSTM.
 
 export { Module, ModuleList } from './module.js';
 export type { LoadStateDictOptions, LoadStateDictResult } from './module.js';
@@ -26,3 +26,5 @@ export { TransformerEncoder } from './encoder.js';
 export type { TransformerEncoderOptions, EncoderOutput } from './encoder.js';
 export { TransformerDecoder } from './decoder.js';
 export type { DecoderOutput } from './decoder.js';
+export { LSTM, lstmCell } from './lstm.js';
+export type { LSTMOptions, LSTMState, LSTMLayerStates, LSTMCallOptions, LSTMOutput } from './lstm.js';
