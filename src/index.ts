@@ -21,6 +21,8 @@ export * from './data/index.js';
 export * from './nn/index.js';
 export { Transformer, resolveConfig } from './models/transformer.js';
 export type { TransformerConfig, ResolvedTransformerConfig, TransformerCallOptions, TransformerOutput } from './models/transformer.js';
+export { LSTMSeq2Seq, LSTMDecoderCache, resolveLSTMSeq2SeqConfig } from './models/lstm-seq2seq.js';
+export type { LSTMSeq2SeqConfig, ResolvedLSTMSeq2SeqConfig, LSTMSeq2SeqCallOptions, LSTMSeq2SeqDecodeOptions, LSTMSeq2SeqOutput } from './models/lstm-seq2seq.js';
 export * from './generate/index.js';
 export * from './tokenizers/index.js';
 export * from './train/metrics/index.js';

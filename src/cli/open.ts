@@ -18,9 +18,10 @@ import { CliError } from './errors.js';
 export const METRICS_FILE = 'metrics.json';
 
 /** The model kinds the CLI's commands use, and what each is. */
-export type ModelKind = 'transformer' | 'gpt' | 'bert' | 'bert-classifier' | 'gpt-classifier';
+export type ModelKind = 'transformer' | 'lstm-seq2seq' | 'gpt' | 'bert' | 'bert-classifier' | 'gpt-classifier';
 const KIND_WORDS: Record<ModelKind, string> = {
   transformer: 'encoder-decoder: g2p, translate, seq2seq',
+  'lstm-seq2seq': 'LSTM encoder-decoder: g2p',
   gpt: 'language model: lm',
   bert: 'BERT masked LM: mlm',
   'bert-classifier': 'BERT sequence classifier: classify',

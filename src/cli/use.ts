@@ -1,10 +1,11 @@
 // `qkv eval`, `qkv g2p`, `qkv translate`, `qkv seq2seq`, `qkv generate`, `qkv info`: using a trained checkpoint.
 
 import type { GPT } from '../models/gpt.js';
-import type { Transformer } from '../models/transformer.js';
 import { LIMITS } from '../core/limits.js';
 import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import type { Seq2SeqGenerationOptions } from '../inference/seq2seq.js';
+import { ENCODER_DECODER_KINDS } from '../inference/model.js';
+import type { EncoderDecoder } from '../inference/model.js';
 import { pipeline } from '../node/pretrained.js';
 import { defaultSplit, evaluateLm, evaluatePairsFile, evaluateTask, usesOwnData } from '../train/tasks/index.js';
 import type { EvaluateOptions, G2PConfig, TrainedModel } from '../train/tasks/index.js';
@@ -71,7 +72,7 @@ function decoding(c: { config: unknown }): { beam: number; lengthPenalty: number
 export async function evalCommand(path: string, flags: EvalFlags, io: Output = stdio): Promise<void> {
   const asked = aliased(flags.numBeams, flags.beam, '--num-beams', '--beam');
   const c = await openCheckpoint(path, { needTokenizer: true });
-  const beam = c.ck.config.modelKind !== 'transformer' ? undefined : (asked ?? decoding(c).beam);
+  const beam = !ENCODER_DECODER_KINDS.includes(c.ck.config.modelKind) ? undefined : (asked ?? decoding(c).beam);
   const t0 = performance.now();
   const badRows = new BadRows(Boolean(flags.skipBadRows || (c.config as { skipBadRows?: boolean } | null)?.skipBadRows));
   const reading = readProgress();
@@ -99,7 +100,7 @@ async function score(c: OpenedCheckpoint, flags: EvalFlags, o: Pick<EvaluateOpti
     const metrics = await evaluateTask(c.config, c, { ...o, split, limit: flags.limit, file: flags.file });
     return { what: `${c.task} on ${flags.file ?? `the ${split} split`}`, metrics };
   }
-  if (!gpt && c.ck.config.modelKind !== 'transformer') {
+  if (!gpt && !ENCODER_DECODER_KINDS.includes(c.ck.config.modelKind)) {
     throw new CliError(`${c.dir}: a ${c.ck.config.modelKind} checkpoint trained on ${c.task ? `task '${c.task}'` : 'no recorded task'}, which qkv eval scores only for the tasks mlm and classify`);
   }
   if (flags.file === undefined) {
@@ -109,7 +110,7 @@ async function score(c: OpenedCheckpoint, flags: EvalFlags, o: Pick<EvaluateOpti
   const what = `${c.task || 'a checkpoint'} on ${flags.file}`;
   if (gpt) return { what, metrics: (await evaluateLm(c as unknown as TrainedModel<GPT>, null, { ...o, split: 'valid', limit: flags.limit, file: flags.file })).metrics };
   const pairs = { ...o, beam: o.beam!, lengthPenalty: decoding(c).lengthPenalty, limit: flags.limit };
-  return { what, metrics: (await evaluatePairsFile(c as unknown as TrainedModel<Transformer>, flags.file, pairs)).metrics };
+  return { what, metrics: (await evaluatePairsFile(c as unknown as TrainedModel<EncoderDecoder>, flags.file, pairs)).metrics };
 }
 
 /** `qkv g2p <ckpt> WORD...`: one pronunciation per word (the inference room's g2p pipeline). */

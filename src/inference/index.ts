@@ -1,7 +1,7 @@
 // The inference room's public face: loading a checkpoint from its files, answering, streaming, attention maps, pipeline().
 
-export type { TrainedModel, SpecialIds } from './model.js';
-export { specialIds } from './model.js';
+export type { TrainedModel, SpecialIds, EncoderDecoder } from './model.js';
+export { specialIds, ENCODER_DECODER_KINDS } from './model.js';
 export { TextStream } from './text-stream.js';
 export {
   decodeAll, answerIds, answerSeq2Seq, streamSeq2Seq, encodeSources, maxLenRule, pronounce, translate,

@@ -1,6 +1,8 @@
 // What answering needs: a model with its tokenizers, and the special ids decoding reads from them.
 
 import type { PairSpecialIds } from '../data/batching.js';
+import type { LSTMSeq2Seq } from '../models/lstm-seq2seq.js';
+import type { Transformer } from '../models/transformer.js';
 import type { Module } from '../nn/module.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 
@@ -11,6 +13,12 @@ export interface TrainedModel<M extends Module = Module> {
   /** The target side's tokenizer (the same object as `tokenizer` when both sides share one). */
   targetTokenizer: Tokenizer;
 }
+
+/** The encoder-decoders qkv trains and answers with: the Transformer, and the attentional LSTM baseline. */
+export type EncoderDecoder = Transformer | LSTMSeq2Seq;
+
+/** The checkpoint kinds (config.json's modelKind) of an {@link EncoderDecoder}. */
+export const ENCODER_DECODER_KINDS: readonly string[] = ['transformer', 'lstm-seq2seq'];
 
 /** Special ids shared by both sides (every tokenizer qkv builds has <pad> 0, <s> 1, </s> 2). */
 export type SpecialIds = PairSpecialIds;

@@ -5,10 +5,10 @@ import { LIMITS, checkLimit } from '../core/limits.js';
 import { padSequences } from '../data/batching.js';
 import { beamSearch } from '../generate/beam.js';
 import { greedyDecode, greedyDecodeSteps } from '../generate/seq2seq.js';
-import type { Transformer } from '../models/transformer.js';
+import type { DecodingCache, Seq2SeqModel } from '../generate/model.js';
 import { tensor } from '../tensor/index.js';
 import type { Tensor } from '../tensor/index.js';
-import type { SpecialIds, TrainedModel } from './model.js';
+import type { EncoderDecoder, SpecialIds, TrainedModel } from './model.js';
 import { specialIds } from './model.js';
 import { TextStream } from './text-stream.js';
 
@@ -34,8 +34,16 @@ function beamsOf(o: { numBeams?: number; beam?: number }, op: string): number {
   return k;
 }
 
+/**
+ * The model as the decoding loops see it. Each model only ever gets back the cache its own createCache made (a
+ * KVCache for the Transformer, an LSTMDecoderCache for the LSTM), which the union's types cannot say.
+ */
+function decoding(model: EncoderDecoder): Seq2SeqModel<DecodingCache> {
+  return model as unknown as Seq2SeqModel<DecodingCache>;
+}
+
 /** Sources (ids without specials) as a padded batch: ids [B, S] and the padding mask [B, S]; an empty source becomes [eos]. */
-function sourceBatch(model: Transformer, rows: readonly (readonly number[])[], ids: SpecialIds): { src: Tensor; srcPaddingMask: Tensor; width: number } {
+function sourceBatch(model: EncoderDecoder, rows: readonly (readonly number[])[], ids: SpecialIds): { src: Tensor; srcPaddingMask: Tensor; width: number } {
   const backend = model.parameters()[0]?.backend;
   const p = padSequences(rows.map((r) => (r.length > 0 ? r : [ids.eosId])), ids.padId);
   return {
@@ -53,7 +61,7 @@ function sourceBatch(model: Transformer, rows: readonly (readonly number[])[], i
  * const out = decodeAll(model, [src.encode('HELLO')], { padId: 0, bosId: 1, eosId: 2, numBeams: 4,
  *   lengthPenalty: 0.6, maxLen: (n) => 2 * n + 5 });
  */
-export function decodeAll(model: Transformer, sources: readonly (readonly number[])[], o: DecodeAllOptions): number[][] {
+export function decodeAll(model: EncoderDecoder, sources: readonly (readonly number[])[], o: DecodeAllOptions): number[][] {
   const beams = beamsOf(o, 'decodeAll');
   const batchSize = o.batchSize ?? 64;
   const order = sources.map((_, i) => i).sort((a, b) => sources[a].length - sources[b].length);
@@ -63,8 +71,8 @@ export function decodeAll(model: Transformer, sources: readonly (readonly number
     const { src, srcPaddingMask, width } = sourceBatch(model, idx.map((i) => sources[i]), o);
     const maxLen = o.maxLen(width);
     const best = beams === 1
-      ? greedyDecode(model, src, { bos: o.bosId, eos: o.eosId, maxLen, srcPaddingMask })
-      : beamSearch(model, src, { bos: o.bosId, eos: o.eosId, maxLen, beamSize: beams, lengthPenalty: o.lengthPenalty ?? 0.6, srcPaddingMask })
+      ? greedyDecode(decoding(model), src, { bos: o.bosId, eos: o.eosId, maxLen, srcPaddingMask })
+      : beamSearch(decoding(model), src, { bos: o.bosId, eos: o.eosId, maxLen, beamSize: beams, lengthPenalty: o.lengthPenalty ?? 0.6, srcPaddingMask })
         .map((hyps) => hyps[0]?.tokens ?? []);
     idx.forEach((i, r) => { out[i] = best[r]; });
   }
@@ -112,7 +120,7 @@ export interface Seq2SeqGenerationOptions {
  * @example
  * maxLenRule(model, G2P_RULES, {})(5); // 13
  */
-export function maxLenRule(model: Transformer, rules: Seq2SeqRules, o: Seq2SeqGenerationOptions): (n: number) => number {
+export function maxLenRule(model: EncoderDecoder, rules: Seq2SeqRules, o: Seq2SeqGenerationOptions): (n: number) => number {
   const fixed = o.maxNewTokens;
   if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 1)) throw new ArgumentError(`${rules.task}: maxNewTokens is ${fixed}, expected an integer ≥ 1`);
   // The decoder reads <s> and every token but the last: positions 0 .. maxLen - 1 of its encoding.
@@ -126,7 +134,7 @@ export function maxLenRule(model: Transformer, rules: Seq2SeqRules, o: Seq2SeqGe
  * @example
  * encodeSources(ck, ['hello'], G2P_RULES); // [ids of 'HELLO']
  */
-export function encodeSources(t: TrainedModel<Transformer>, texts: readonly string[], rules: Seq2SeqRules): number[][] {
+export function encodeSources(t: TrainedModel<EncoderDecoder>, texts: readonly string[], rules: Seq2SeqRules): number[][] {
   return texts.map((s) => {
     if (typeof s !== 'string') throw new ArgumentError(`${rules.task}: input is ${typeof s}, expected a string`);
     return t.tokenizer.encode(rules.prepare(s));
@@ -140,7 +148,7 @@ export function encodeSources(t: TrainedModel<Transformer>, texts: readonly stri
  * @example
  * const ids = answerIds(ck, ['HELLO'], G2P_RULES, { numBeams: 4 }); // [[HH, AH0, L, OW1] as ids]
  */
-export function answerIds(t: TrainedModel<Transformer>, texts: readonly string[], rules: Seq2SeqRules, o: Seq2SeqGenerationOptions = {}): number[][] {
+export function answerIds(t: TrainedModel<EncoderDecoder>, texts: readonly string[], rules: Seq2SeqRules, o: Seq2SeqGenerationOptions = {}): number[][] {
   return decodeAll(t.model, encodeSources(t, texts, rules), {
     ...specialIds(t.targetTokenizer), numBeams: beamsOf(o, rules.task), lengthPenalty: o.lengthPenalty ?? 0.6,
     maxLen: maxLenRule(t.model, rules, o), batchSize: rules.batchSize,
@@ -153,7 +161,7 @@ export function answerIds(t: TrainedModel<Transformer>, texts: readonly string[]
  * @example
  * answerSeq2Seq(ck, ['The weather is nice today.'], TRANSLATE_RULES, { numBeams: 4 }); // ['Das Wetter ist heute schön.']
  */
-export function answerSeq2Seq(t: TrainedModel<Transformer>, texts: readonly string[], rules: Seq2SeqRules, o: Seq2SeqGenerationOptions = {}): string[] {
+export function answerSeq2Seq(t: TrainedModel<EncoderDecoder>, texts: readonly string[], rules: Seq2SeqRules, o: Seq2SeqGenerationOptions = {}): string[] {
   return answerIds(t, texts, rules, o).map((ids) => t.targetTokenizer.decode(ids, { skipSpecial: true }));
 }
 
@@ -166,7 +174,7 @@ export function answerSeq2Seq(t: TrainedModel<Transformer>, texts: readonly stri
  * @example
  * for (const piece of streamSeq2Seq(ck, 'hello', G2P_RULES)) process.stdout.write(piece);
  */
-export function* streamSeq2Seq(t: TrainedModel<Transformer>, text: string, rules: Seq2SeqRules, o: Seq2SeqGenerationOptions = {}): Generator<string, string, undefined> {
+export function* streamSeq2Seq(t: TrainedModel<EncoderDecoder>, text: string, rules: Seq2SeqRules, o: Seq2SeqGenerationOptions = {}): Generator<string, string, undefined> {
   if (beamsOf(o, rules.task) > 1) {
     const [answer] = answerSeq2Seq(t, [text], rules, o);
     if (answer) yield answer;
@@ -177,7 +185,7 @@ export function* streamSeq2Seq(t: TrainedModel<Transformer>, text: string, rules
   const { src, srcPaddingMask, width } = sourceBatch(t.model, [source], ids);
   const maxLen = maxLenRule(t.model, rules, o)(width);
   const pieces = new TextStream(t.targetTokenizer);
-  for (const { id } of greedyDecodeSteps(t.model, src, { bos: ids.bosId, eos: ids.eosId, maxLen, srcPaddingMask })) {
+  for (const { id } of greedyDecodeSteps(decoding(t.model), src, { bos: ids.bosId, eos: ids.eosId, maxLen, srcPaddingMask })) {
     const piece = pieces.push(id);
     if (piece) yield piece;
   }
@@ -201,7 +209,7 @@ export interface BeamOption {
  * @example
  * pronounce(ck, ['HELLO'], { numBeams: 4 }); // ['HH AH0 L OW1']
  */
-export function pronounce(t: TrainedModel<Transformer>, words: readonly string[], opts: BeamOption = {}): string[] {
+export function pronounce(t: TrainedModel<EncoderDecoder>, words: readonly string[], opts: BeamOption = {}): string[] {
   return answerSeq2Seq(t, words, G2P_RULES, { numBeams: opts.numBeams ?? opts.beam, lengthPenalty: opts.lengthPenalty });
 }
 
@@ -212,6 +220,6 @@ export function pronounce(t: TrainedModel<Transformer>, words: readonly string[]
  * @example
  * translate(ck, ['The weather is nice today.'], { numBeams: 4 });
  */
-export function translate(t: TrainedModel<Transformer>, sentences: readonly string[], opts: BeamOption = {}): string[] {
+export function translate(t: TrainedModel<EncoderDecoder>, sentences: readonly string[], opts: BeamOption = {}): string[] {
   return answerSeq2Seq(t, sentences, TRANSLATE_RULES, { numBeams: opts.numBeams ?? opts.beam, lengthPenalty: opts.lengthPenalty });
 }

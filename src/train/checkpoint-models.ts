@@ -8,6 +8,8 @@ import { GPT, resolveGPTConfig } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt.js';
 import { GPTForSequenceClassification, resolveGPTClassifierConfig } from '../models/gpt.js';
 import type { GPTClassifierConfig } from '../models/gpt.js';
+import { LSTMSeq2Seq, resolveLSTMSeq2SeqConfig } from '../models/lstm-seq2seq.js';
+import type { LSTMSeq2SeqConfig } from '../models/lstm-seq2seq.js';
 import { Transformer, resolveConfig } from '../models/transformer.js';
 import type { TransformerConfig } from '../models/transformer.js';
 import type { ModelInitOptions } from '../nn/init.js';
@@ -25,6 +27,12 @@ const TRANSFORMER_FIELDS: Record<string, FieldKind> = {
   encoderLayers: 'nonNegInt', decoderLayers: 'nonNegInt', dFF: 'positiveInt', dropout: 'number',
   normFirst: 'boolean', finalNorm: 'boolean', activation: ['relu', 'gelu', 'gelu_new'], positional: ['sinusoidal', 'learned'],
   maxLen: 'positiveInt', shareEmbeddings: 'boolean', eps: 'number', seed: 'int', dtype: ['float32', 'float64'],
+};
+
+/** Every field of a resolved LSTMSeq2SeqConfig and its type. */
+const LSTM_SEQ2SEQ_FIELDS: Record<string, FieldKind> = {
+  srcVocab: 'positiveInt', tgtVocab: 'positiveInt', hidden: 'positiveInt', encoderLayers: 'positiveInt', decoderLayers: 'positiveInt',
+  dropout: 'number', attention: ['general', 'dot'], inputFeeding: 'boolean', maxLen: 'positiveInt', seed: 'int', dtype: ['float32', 'float64'],
 };
 
 /** Every field of a resolved GPTConfig and its type. */
@@ -48,7 +56,7 @@ const BERT_FIELDS: Record<string, FieldKind> = {
 const EMPTY: ModelInitOptions = { init: false };
 
 /** The model kinds modelFromCheckpoint builds. */
-export const MODEL_KINDS = ['transformer', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier'] as const;
+export const MODEL_KINDS = ['transformer', 'lstm-seq2seq', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier'] as const;
 
 /** Options of {@link modelFromCheckpoint}. */
 export interface ModelFromCheckpointOptions {
@@ -60,7 +68,7 @@ export interface ModelFromCheckpointOptions {
 
 /**
  * A fresh model of the checkpoint's kind, built from its config and holding its weights. Known
- * kinds: 'transformer', 'gpt', 'bert' (BertForMaskedLM), 'bert-classifier' (BertForSequenceClassification) and
+ * kinds: 'transformer', 'lstm-seq2seq' (LSTMSeq2Seq), 'gpt', 'bert' (BertForMaskedLM), 'bert-classifier' (BertForSequenceClassification) and
  * 'gpt-classifier' (GPTForSequenceClassification; the classifiers' label names come from model.labels). A config field missing or of the wrong type, or weights that do not fit,
  * throw a CheckpointError naming the file and the field or tensor.
  *
@@ -87,6 +95,15 @@ export function modelFromCheckpoint(ck: CheckpointData, opts: ModelFromCheckpoin
       checkAgainstWeights(ck, [], 'decoder.layers.', r.decoderLayers, 'decoderLayers');
       checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'srcVocab', r.srcVocab], ['target', ck.targetTokenizer, 'tgtVocab', r.tgtVocab]]);
       model = new Transformer(config, EMPTY);
+    } else if (ck.config.modelKind === 'lstm-seq2seq') {
+      const config = checked(LSTM_SEQ2SEQ_FIELDS) as unknown as LSTMSeq2SeqConfig;
+      const r = resolveLSTMSeq2SeqConfig(config);
+      const H: [string, number] = ['hidden', r.hidden];
+      const rules: ShapeRule[] = [['src_embed.weight', [['srcVocab', r.srcVocab], H]], ['tgt_embed.weight', [['tgtVocab', r.tgtVocab], H]], ['generator.weight', [['tgtVocab', r.tgtVocab], H]]];
+      checkAgainstWeights(ck, rules, 'encoder.weight_hh_l', r.encoderLayers, 'encoderLayers');
+      checkAgainstWeights(ck, [], 'decoder.weight_hh_l', r.decoderLayers, 'decoderLayers');
+      checkTokenizers(ck, [['tokenizer', ck.tokenizer, 'srcVocab', r.srcVocab], ['target', ck.targetTokenizer, 'tgtVocab', r.tgtVocab]]);
+      model = new LSTMSeq2Seq(config, EMPTY);
     } else if (ck.config.modelKind === 'gpt') {
       const config = checked(GPT_FIELDS) as unknown as GPTConfig;
       const r = resolveGPTConfig(config);

@@ -90,7 +90,7 @@ test('initFromCheckpoint: the model fields and tokenizer kinds come from the che
   const ck = checkpoint('transformer', model, src, tgt, 'my-g2p');
   const plan = initFromCheckpoint(seq2seqConfig('tiny', { train: 'x.tsv', sourceTokenizer: 'bpe' }), ck, { resizeVocab: false });
   const c = plan.config as ReturnType<typeof seq2seqConfig>;
-  assert.deepEqual(c.model, { dModel: 16, heads: 2, encoderLayers: 1, decoderLayers: 1, dFF: 16, dropout: 0 });
+  assert.deepEqual(c.model, { architecture: 'transformer', dModel: 16, heads: 2, encoderLayers: 1, decoderLayers: 1, dFF: 16, dropout: 0 });
   assert.equal(c.sourceTokenizer, 'char');
   assert.equal(c.targetTokenizer, 'symbol');
   assert.equal(c.sharedVocab, false);

@@ -42,12 +42,12 @@ function kindOf(config: TaskConfig): string {
     case 'lm': return 'gpt';
     case 'mlm': return 'bert';
     case 'classify': return config.arch === 'gpt' ? 'gpt-classifier' : 'bert-classifier';
-    default: return 'transformer';
+    default: return config.model.architecture === 'lstm' ? 'lstm-seq2seq' : 'transformer';
   }
 }
 
 const KIND_WORDS: Record<string, string> = {
-  gpt: 'a decoder-only language model', transformer: 'an encoder-decoder', bert: "BERT's masked LM",
+  gpt: 'a decoder-only language model', transformer: 'an encoder-decoder', 'lstm-seq2seq': 'an LSTM encoder-decoder', bert: "BERT's masked LM",
   'bert-classifier': 'a BERT sequence classifier', 'gpt-classifier': 'a GPT sequence classifier',
 };
 const describeKind = (kind: string): string => KIND_WORDS[kind] ?? 'a model';
@@ -114,7 +114,8 @@ export function initFromCheckpoint(config: TaskConfig, ck: CheckpointData, o: { 
   }
   // A reused BPE is the checkpoint's size, whatever the preset would have learned.
   if ('vocabSize' in config && tokenizerKindOf(tokenizer) === 'bpe') next.vocabSize = tokenizer.vocabSize;
-  const fields = Object.entries(model).map(([k, v]) => `${k} ${String(v)}`).join(', ');
+  // The architecture is the run's kind, which must already be the checkpoint's: not a field taken from it.
+  const fields = Object.entries(model).filter(([k]) => k !== 'architecture').map(([k, v]) => `${k} ${String(v)}`).join(', ');
   if (config.task === 'classify' || config.task === 'mlm') next.vocabSize = tokenizer.vocabSize;
   const notes = [
     `fine-tuning from ${src} (${kind}, ${trainedOn}${ck.trainerState ? `, step ${ck.trainerState.step}` : ''}): its ${prefix === null || prefix === undefined ? 'weights' : `body (${describeKind(kind)})`} and tokenizer${shared ? '' : 's'}; a new optimizer and schedule from step 0`,

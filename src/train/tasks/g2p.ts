@@ -1,11 +1,11 @@
-// The G2P recipe: CMUdict spelling → ARPAbet pronunciation with an encoder-decoder Transformer.
+// The G2P recipe: CMUdict spelling → ARPAbet pronunciation with an encoder-decoder (the Transformer, or the LSTM baseline).
 
 import type { CmudictEntry } from '../../data/cmudict.js';
 import { loadCmudict, withoutStressMarks } from '../../data/cmudict.js';
 import type { Splits } from '../../data/split.js';
 import type { PairBatch, SeqPair } from '../../data/batching.js';
 import { pairBatches } from '../../data/batching.js';
-import { Transformer } from '../../models/transformer.js';
+import type { EncoderDecoder } from '../../inference/model.js';
 import { CharTokenizer } from '../../tokenizers/char.js';
 import { SymbolTokenizer } from '../../tokenizers/symbol.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
@@ -15,12 +15,17 @@ import { G2P_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
 import { pronounce } from '../../inference/seq2seq.js';
-import { reusedTokenizer, transformerFor } from './reuse.js';
+import { encoderDecoderFor, reusedTokenizer } from './reuse.js';
 import { seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
 import type { SpecialIds } from './seq2seq.js';
 
 /** The encoder-decoder's size. */
 export interface Seq2SeqModelConfig {
+  /**
+   * 'transformer' (the default; configs written before the field existed) or 'lstm': the attentional LSTM baseline
+   * (models/lstm-seq2seq.ts) with dModel cells per layer, which does not use heads and dFF. The G2P presets hold it.
+   */
+  architecture?: 'transformer' | 'lstm';
   dModel: number;
   heads: number;
   encoderLayers: number;
@@ -56,15 +61,15 @@ const COMMON = { task: 'g2p' as const, labelSmoothing: 0.1, clipGradNorm: 1, dec
  */
 export const G2P_PRESETS: Record<PresetName, G2PConfig> = {
   tiny: {
-    ...COMMON, preset: 'tiny', model: { dModel: 32, heads: 2, encoderLayers: 1, decoderLayers: 1, dFF: 64, dropout: 0.1 },
+    ...COMMON, preset: 'tiny', model: { architecture: 'transformer', dModel: 32, heads: 2, encoderLayers: 1, decoderLayers: 1, dFF: 64, dropout: 0.1 },
     maxTokens: 400, warmup: 10, lrFactor: 1, maxSteps: 12, maxMinutes: null, evalEvery: 6, maxTrainExamples: 2000, evalWords: 16,
   },
   small: {
-    ...COMMON, preset: 'small', model: { dModel: 64, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 256, dropout: 0 },
+    ...COMMON, preset: 'small', model: { architecture: 'transformer', dModel: 64, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 256, dropout: 0 },
     maxTokens: 1200, warmup: 150, lrFactor: 1, decay: 'none', cooldown: 1, maxSteps: 100_000, maxMinutes: 3, evalEvery: 100, maxTrainExamples: null, evalWords: 200,
   },
   base: {
-    ...COMMON, preset: 'base', model: { dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0 },
+    ...COMMON, preset: 'base', model: { architecture: 'transformer', dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0 },
     maxTokens: 1500, workers: 2, warmup: 400, lrFactor: 0.6, decay: 'none', cooldown: 1, maxSteps: 100_000, maxMinutes: 60, evalEvery: 500, maxTrainExamples: null, evalWords: 500, patience: null,
   },
 };
@@ -117,9 +122,9 @@ function ids(tok: Tokenizer): SpecialIds {
   return { padId: tok.padId, bosId: tok.bosId, eosId: tok.eosId };
 }
 
-/** A fresh encoder-decoder sized by the config. */
-export function g2pModel(c: G2PConfig, srcVocab: number, tgtVocab: number): Transformer {
-  return new Transformer({ srcVocab, tgtVocab, ...c.model, maxLen: 256, seed: c.seed });
+/** A fresh encoder-decoder of the config's architecture, sized by the config. */
+export function g2pModel(c: G2PConfig, srcVocab: number, tgtVocab: number): EncoderDecoder {
+  return encoderDecoderFor(undefined, c.model, { srcVocab, tgtVocab, maxLen: 256, seed: c.seed }).model;
 }
 
 /**
@@ -131,7 +136,7 @@ export function g2pModel(c: G2PConfig, srcVocab: number, tgtVocab: number): Tran
  * const run = await g2pTask(g2pConfig('tiny'));
  * await new Trainer(run.model, run.task, run.trainer).run();
  */
-export async function g2pTask(c: G2PConfig, reuse?: ReuseTokenizers): Promise<TaskRun<Transformer, PairBatch>> {
+export async function g2pTask(c: G2PConfig, reuse?: ReuseTokenizers): Promise<TaskRun<EncoderDecoder, PairBatch>> {
   const data = await g2pData(c);
   const { tokenizer, targetTokenizer } = reuse ? reusedG2PTokenizers(reuse, data.train) : g2pTokenizers(data.train);
   const sp = ids(targetTokenizer);
@@ -139,9 +144,7 @@ export async function g2pTask(c: G2PConfig, reuse?: ReuseTokenizers): Promise<Ta
   const train = spread(all, c.maxTrainExamples);
   const validWords = spread(data.valid, c.evalWords);
   const validPairs = g2pPairs(validWords, tokenizer, targetTokenizer);
-  const model = reuse?.modelConfig
-    ? transformerFor(reuse, { srcVocab: tokenizer.vocabSize, tgtVocab: targetTokenizer.vocabSize, seed: c.seed })
-    : g2pModel(c, tokenizer.vocabSize, targetTokenizer.vocabSize);
+  const { model, modelKind } = encoderDecoderFor(reuse, c.model, { srcVocab: tokenizer.vocabSize, tgtVocab: targetTokenizer.vocabSize, maxLen: 256, seed: c.seed });
   return {
     task: {
       name: 'g2p',
@@ -155,7 +158,7 @@ export async function g2pTask(c: G2PConfig, reuse?: ReuseTokenizers): Promise<Ta
       },
     },
     model,
-    modelKind: 'transformer',
+    modelKind,
     tokenizer,
     targetTokenizer,
     trainer: trainerOptions(c, c.model.dModel),
@@ -170,7 +173,7 @@ export { pronounce } from '../../inference/seq2seq.js';
  * WER/PER of decoded words against all their listed pronunciations, the same with stress marks
  * removed on both sides (werNoStress, perNoStress), and the hypotheses.
  */
-function scoreWords(model: Transformer, src: Tokenizer, tgt: Tokenizer, entries: readonly CmudictEntry[], beam: number, lengthPenalty: number) {
+function scoreWords(model: EncoderDecoder, src: Tokenizer, tgt: Tokenizer, entries: readonly CmudictEntry[], beam: number, lengthPenalty: number) {
   const hyps = pronounce({ model, tokenizer: src, targetTokenizer: tgt }, entries.map((e) => e.word), { numBeams: beam, lengthPenalty });
   const split = (s: string) => s.split(' ').filter((x) => x);
   const h = hyps.map(split);
@@ -196,7 +199,7 @@ export interface G2PExample {
  * @example
  * const { metrics } = await evaluateG2P(ck, config, { split: 'test', limit: 500 });
  */
-export async function evaluateG2P(t: TrainedModel<Transformer>, c: G2PConfig, o: EvaluateOptions): Promise<{ metrics: Record<string, number>; examples: G2PExample[] }> {
+export async function evaluateG2P(t: TrainedModel<EncoderDecoder>, c: G2PConfig, o: EvaluateOptions): Promise<{ metrics: Record<string, number>; examples: G2PExample[] }> {
   const data = await g2pData(c);
   const entries = spread(data[o.split], o.limit ?? null);
   t.model.eval();

@@ -3,7 +3,7 @@
 import { ArgumentError } from '../../core/errors.js';
 import { GPT } from '../../models/gpt.js';
 import type { GPTConfig } from '../../models/gpt.js';
-import type { Transformer } from '../../models/transformer.js';
+import type { EncoderDecoder } from '../../inference/model.js';
 import { BertForMaskedLM, BertForSequenceClassification } from '../../models/bert.js';
 import type { BertClassifierConfig, BertConfig } from '../../models/bert.js';
 import { GPTForSequenceClassification } from '../../models/gpt.js';
@@ -47,7 +47,7 @@ export { loadLmText, lmTextIds } from './lm-text.js';
 export type { LmText, LmTextFields } from './lm-text.js';
 export { SEQ2SEQ_PRESETS, seq2seqConfig, seq2seqTask, groupPairs, transduce, evaluatePairsFile, evaluateSeq2seq } from './seq2seq-task.js';
 export type { Seq2SeqConfig, PairGroup, TransduceOptions, PairsFileOptions } from './seq2seq-task.js';
-export { FineTuneError, reusedTokenizer, transformerFor, gptFor } from './reuse.js';
+export { FineTuneError, reusedTokenizer, transformerFor, encoderDecoderFor, gptFor } from './reuse.js';
 export { initFromCheckpoint, loadInitialWeights, loadTransferredWeights } from './fine-tune.js';
 export type { InitFrom, WeightTransfer } from './fine-tune.js';
 export type { LmConfig, ContinueOptions } from './lm.js';
@@ -197,12 +197,12 @@ export async function buildTaskRun(config: TaskConfig, reuse?: ReuseTokenizers, 
 export async function evaluateTask(config: TaskConfig, t: TrainedModel, o: EvaluateOptions): Promise<Record<string, number>> {
   if (o.file !== undefined && config.task !== 'lm' && config.task !== 'seq2seq' && config.task !== 'mlm' && config.task !== 'classify') {
     const d = { beam: o.beam ?? config.beam, lengthPenalty: config.lengthPenalty, limit: o.limit, badRows: o.badRows, onProgress: o.onProgress };
-    return (await evaluatePairsFile(t as TrainedModel<Transformer>, o.file, d)).metrics;
+    return (await evaluatePairsFile(t as TrainedModel<EncoderDecoder>, o.file, d)).metrics;
   }
   switch (config.task) {
-    case 'seq2seq': return (await evaluateSeq2seq(t as TrainedModel<Transformer>, config, o)).metrics;
-    case 'g2p': return (await evaluateG2P(t as TrainedModel<Transformer>, config, o)).metrics;
-    case 'translate': return (await evaluateTranslate(t as TrainedModel<Transformer>, config, o)).metrics;
+    case 'seq2seq': return (await evaluateSeq2seq(t as TrainedModel<EncoderDecoder>, config, o)).metrics;
+    case 'g2p': return (await evaluateG2P(t as TrainedModel<EncoderDecoder>, config, o)).metrics;
+    case 'translate': return (await evaluateTranslate(t as TrainedModel<EncoderDecoder>, config, o)).metrics;
     case 'lm': return (await evaluateLm(t as TrainedModel<GPT>, config, o)).metrics;
     case 'mlm': return (await evaluateMlm(t as TrainedModel<BertForMaskedLM>, config, o)).metrics;
     case 'classify': return (await evaluateClassify(t as TrainedModel<SequenceClassifier>, config, o)).metrics;

@@ -3,13 +3,17 @@
 import { QkvError } from '../../core/errors.js';
 import { GPT } from '../../models/gpt.js';
 import type { GPTConfig } from '../../models/gpt.js';
+import { LSTMSeq2Seq } from '../../models/lstm-seq2seq.js';
+import type { LSTMSeq2SeqConfig } from '../../models/lstm-seq2seq.js';
 import { Transformer } from '../../models/transformer.js';
 import type { TransformerConfig } from '../../models/transformer.js';
+import type { EncoderDecoder } from '../../inference/model.js';
 import type { TokenizerBuilder } from '../../tokenizers/builder.js';
 import { tokenizerKindOf } from '../../tokenizers/builder.js';
 import { isExtensible } from '../../tokenizers/tokenizer.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
-import type { ReuseTokenizers } from './run.js';
+import type { ModelKind, ReuseTokenizers } from './run.js';
+import type { Seq2SeqModelConfig } from './g2p.js';
 
 /**
  * A checkpoint to fine-tune from does not fit the new run: another model kind, a vocabulary that
@@ -61,6 +65,26 @@ export function reusedTokenizer(tok: Tokenizer, side: string, reuse: ReuseTokeni
 export function transformerFor(reuse: ReuseTokenizers | undefined, fresh: TransformerConfig): Transformer {
   if (!reuse?.modelConfig) return new Transformer(fresh);
   return new Transformer({ ...(reuse.modelConfig as unknown as TransformerConfig), srcVocab: fresh.srcVocab, tgtVocab: fresh.tgtVocab, seed: fresh.seed });
+}
+
+/**
+ * The run's encoder-decoder of the config's `model.architecture`: the Transformer (the default; `fresh` as
+ * {@link transformerFor} takes it) or the attentional LSTM (hidden size model.dModel, the layer counts and dropout of
+ * `model`; heads and dFF are not used). Reusing a checkpoint's model config keeps its shape, as transformerFor does.
+ *
+ * @example
+ * const { model, modelKind } = encoderDecoderFor(undefined, { ...c.model, architecture: 'lstm' }, { srcVocab: 30, tgtVocab: 80, maxLen: 256, seed: 1 });
+ * modelKind; // 'lstm-seq2seq'
+ */
+export function encoderDecoderFor(reuse: ReuseTokenizers | undefined, model: Seq2SeqModelConfig, fresh: TransformerConfig): { model: EncoderDecoder; modelKind: ModelKind } {
+  const { architecture = 'transformer', ...fields } = model;
+  if (architecture === 'lstm') {
+    const base: Partial<LSTMSeq2SeqConfig> = reuse?.modelConfig
+      ? (reuse.modelConfig as unknown as LSTMSeq2SeqConfig)
+      : { hidden: fields.dModel, encoderLayers: fields.encoderLayers, decoderLayers: fields.decoderLayers, dropout: fields.dropout, maxLen: fresh.maxLen };
+    return { model: new LSTMSeq2Seq({ ...base, srcVocab: fresh.srcVocab, tgtVocab: fresh.tgtVocab, seed: fresh.seed }), modelKind: 'lstm-seq2seq' };
+  }
+  return { model: transformerFor(reuse, { ...fields, ...fresh }), modelKind: 'transformer' };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import type { TrainTask, TrainerOptions } from '../trainer.js';
 
 /** The model kinds qkv trains (config.json's `modelKind`). */
-export type ModelKind = 'transformer' | 'gpt' | 'bert' | 'bert-classifier' | 'gpt-classifier';
+export type ModelKind = 'transformer' | 'lstm-seq2seq' | 'gpt' | 'bert' | 'bert-classifier' | 'gpt-classifier';
 
 /** Everything `qkv train` needs to start (or resume) a run of one task. */
 export interface TaskRun<M extends Module = Module, B = unknown> {

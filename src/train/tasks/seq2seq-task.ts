@@ -1,4 +1,4 @@
-// The seq2seq recipe: your own (source, target) pairs from a TSV or JSONL file, with an encoder-decoder Transformer.
+// The seq2seq recipe: your own (source, target) pairs from a TSV or JSONL file, with an encoder-decoder (the Transformer, or the LSTM baseline).
 
 import { ArgumentError } from '../../core/errors.js';
 import type { PairBatch, SeqPair } from '../../data/batching.js';
@@ -7,7 +7,7 @@ import type { ReadProgress } from '../../data/load.js';
 import { readPairs, splitOfRow } from '../../data/user-data.js';
 import { BadRows } from '../../data/user-files.js';
 import type { TextPair } from '../../data/user-files.js';
-import type { Transformer } from '../../models/transformer.js';
+import type { EncoderDecoder } from '../../inference/model.js';
 import { tokenizerBuilder } from '../../tokenizers/builder.js';
 import type { TokenizerBuilder, TokenizerKind } from '../../tokenizers/builder.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
@@ -18,7 +18,7 @@ import { SAFETY_DEFAULTS, overrideConfig, spread, trainerOptions } from './confi
 import { SEQ2SEQ_FIELDS, checkFields } from './config-schema.js';
 import type { PresetName, TrainingConfig } from './config.js';
 import type { Seq2SeqModelConfig } from './g2p.js';
-import { reusedTokenizer, transformerFor } from './reuse.js';
+import { encoderDecoderFor, reusedTokenizer } from './reuse.js';
 import type { BuildOptions, EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
 import { decodeAll, seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
 
@@ -66,16 +66,16 @@ const COMMON = {
 /** tiny: seconds, for tests. small: a few minutes (G2P-sized). base: about an hour on 2 cores. */
 export const SEQ2SEQ_PRESETS: Record<PresetName, Seq2SeqConfig> = {
   tiny: {
-    ...COMMON, preset: 'tiny', model: { dModel: 32, heads: 2, encoderLayers: 1, decoderLayers: 1, dFF: 64, dropout: 0.1 },
+    ...COMMON, preset: 'tiny', model: { architecture: 'transformer', dModel: 32, heads: 2, encoderLayers: 1, decoderLayers: 1, dFF: 64, dropout: 0.1 },
     vocabSize: 300, maxLength: 64, maxTokens: 400, warmup: 10, lrFactor: 1, maxSteps: 12, maxMinutes: null, evalEvery: 6, evalExamples: 16, evalLossExamples: 200,
   },
   small: {
-    ...COMMON, preset: 'small', model: { dModel: 64, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 256, dropout: 0 },
+    ...COMMON, preset: 'small', model: { architecture: 'transformer', dModel: 64, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 256, dropout: 0 },
     vocabSize: 2000, maxLength: 128, maxTokens: 1200, warmup: 150, lrFactor: 1, decay: 'none', cooldown: 1, maxSteps: 100_000, maxMinutes: 3,
     evalEvery: 100, evalExamples: 200, evalLossExamples: 2000,
   },
   base: {
-    ...COMMON, preset: 'base', model: { dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0 },
+    ...COMMON, preset: 'base', model: { architecture: 'transformer', dModel: 128, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 512, dropout: 0 },
     vocabSize: 8000, maxLength: 128, maxTokens: 1500, warmup: 400, lrFactor: 0.6, decay: 'none', cooldown: 1, maxSteps: 100_000, maxMinutes: 60,
     evalEvery: 500, evalExamples: 500, evalLossExamples: 5000,
   },
@@ -205,7 +205,7 @@ const describeTok = (t: Tokenizer): string => `${t.constructor.name} ${t.vocabSi
  * const run = await seq2seqTask(seq2seqConfig('tiny', { train: 'pairs.tsv' }));
  * await new Trainer(run.model, run.task, run.trainer).run();
  */
-export async function seq2seqTask(c: Seq2SeqConfig, reuse?: ReuseTokenizers, o: BuildOptions = {}): Promise<TaskRun<Transformer, PairBatch>> {
+export async function seq2seqTask(c: Seq2SeqConfig, reuse?: ReuseTokenizers, o: BuildOptions = {}): Promise<TaskRun<EncoderDecoder, PairBatch>> {
   const d = await readSeq2seqData(c, reuse, o.onProgress);
   const { tokenizer, targetTokenizer } = d;
   const shared = tokenizer === targetTokenizer;
@@ -215,8 +215,8 @@ export async function seq2seqTask(c: Seq2SeqConfig, reuse?: ReuseTokenizers, o: 
   const validTokens = Math.max(c.maxTokens, ...validPairs.map(pairLength));
   const groups = groupPairs(d.valid);
   const evalGroups = spread(groups, c.evalExamples);
-  const model = transformerFor(reuse, {
-    srcVocab: tokenizer.vocabSize, tgtVocab: targetTokenizer.vocabSize, ...c.model, shareEmbeddings: shared, maxLen: Math.max(256, c.maxLength + 2), seed: c.seed,
+  const { model, modelKind } = encoderDecoderFor(reuse, c.model, {
+    srcVocab: tokenizer.vocabSize, tgtVocab: targetTokenizer.vocabSize, shareEmbeddings: shared, maxLen: Math.max(256, c.maxLength + 2), seed: c.seed,
   });
   const decoding = { beam: c.evalBeam, lengthPenalty: c.lengthPenalty, maxLength: c.maxLength };
   const heldOut = c.valid !== null ? `valid ${c.valid}` : `${groups.length} valid sources held out by hash`;
@@ -234,10 +234,10 @@ export async function seq2seqTask(c: Seq2SeqConfig, reuse?: ReuseTokenizers, o: 
       },
     },
     model,
-    modelKind: 'transformer',
+    modelKind,
     tokenizer,
     targetTokenizer: shared ? null : targetTokenizer,
-    trainer: trainerOptions(c, model.config.dModel),
+    trainer: trainerOptions(c, 'dModel' in model.config ? model.config.dModel : model.config.hidden),
     summary: `seq2seq (${c.train}): ${d.train.length} training pairs${left}, ${d.valid.length} valid pairs (${heldOut}); tokenizers: ${toks}; ${evalGroups.length} valid sources decoded at each evaluation`,
     notes: d.notes,
   };
@@ -259,7 +259,7 @@ export interface TransduceOptions {
  * @example
  * transduce(ck, ['hello', 'world'], { beam: 4 }); // ['HH AH0 L OW1', 'W ER1 L D']
  */
-export function transduce(t: TrainedModel<Transformer>, inputs: readonly string[], o: TransduceOptions): string[] {
+export function transduce(t: TrainedModel<EncoderDecoder>, inputs: readonly string[], o: TransduceOptions): string[] {
   const positions = t.model.config.maxLen - 1;
   const tgt = t.targetTokenizer;
   const sources = inputs.map((s) => t.tokenizer.encode(s).slice(0, positions));
@@ -277,7 +277,7 @@ const normalise = (s: string): string => s.trim().split(/\s+/u).filter((w) => w)
  * reference over that reference's characters, summed over sources), BLEU and chrF (sacreBLEU's
  * defaults, 0–100, against every reference). Whitespace is normalised on both sides first.
  */
-function scoreGroups(t: TrainedModel<Transformer>, groups: readonly PairGroup[], o: TransduceOptions) {
+function scoreGroups(t: TrainedModel<EncoderDecoder>, groups: readonly PairGroup[], o: TransduceOptions) {
   const hyps = transduce(t, groups.map((g) => g.source), o).map(normalise);
   const refs = groups.map((g) => g.references.map(normalise));
   const r = g2pErrorRates(hyps.map((h) => [...h]), refs.map((rs) => rs.map((x) => [...x])));
@@ -304,13 +304,13 @@ export interface PairsFileOptions extends TransduceOptions {
  * @example
  * const { metrics } = await evaluatePairsFile(ck, 'more-pairs.tsv', { beam: 4 });
  */
-export async function evaluatePairsFile(t: TrainedModel<Transformer>, path: string, o: PairsFileOptions): Promise<{ metrics: Record<string, number>; examples: { source: string; hypothesis: string; references: string[] }[] }> {
+export async function evaluatePairsFile(t: TrainedModel<EncoderDecoder>, path: string, o: PairsFileOptions): Promise<{ metrics: Record<string, number>; examples: { source: string; hypothesis: string; references: string[] }[] }> {
   const pairs: TextPair[] = [];
   for await (const p of readPairs(path, { badRows: o.badRows ?? new BadRows(false), onProgress: o.onProgress })) pairs.push(p);
   return scoreFile(t, pairs, path, o);
 }
 
-function scoreFile(t: TrainedModel<Transformer>, pairs: readonly TextPair[], what: string, o: TransduceOptions & { limit?: number }) {
+function scoreFile(t: TrainedModel<EncoderDecoder>, pairs: readonly TextPair[], what: string, o: TransduceOptions & { limit?: number }) {
   const groups = spread(groupPairs(pairs), o.limit ?? null);
   if (groups.length === 0) throw new ArgumentError(`${what}: no pairs to score, expected at least one`);
   t.model.eval();
@@ -329,7 +329,7 @@ function scoreFile(t: TrainedModel<Transformer>, pairs: readonly TextPair[], wha
  * @example
  * const { metrics } = await evaluateSeq2seq(ck, config, { split: 'valid', limit: 500 });
  */
-export async function evaluateSeq2seq(t: TrainedModel<Transformer>, c: Seq2SeqConfig, o: EvaluateOptions) {
+export async function evaluateSeq2seq(t: TrainedModel<EncoderDecoder>, c: Seq2SeqConfig, o: EvaluateOptions) {
   const decoding = { beam: o.beam ?? c.beam, lengthPenalty: c.lengthPenalty, maxLength: c.maxLength, limit: o.limit };
   if (o.file !== undefined) return evaluatePairsFile(t, o.file, { ...decoding, badRows: o.badRows ?? new BadRows(c.skipBadRows), onProgress: o.onProgress });
   const path = requireTrain(c);

@@ -3,7 +3,7 @@
 import type { SeqPair, PairBatch } from '../../data/batching.js';
 import type { SpecialIds } from '../../inference/model.js';
 import { pairBatches } from '../../data/batching.js';
-import type { Transformer } from '../../models/transformer.js';
+import type { EncoderDecoder } from '../../inference/model.js';
 import { crossEntropy } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
 
@@ -16,7 +16,7 @@ export type { SpecialIds } from '../../inference/model.js';
  * @example
  * const { loss, tokens } = seq2seqLoss(model, batch, { padId: 0, bosId: 1, eosId: 2 }, 0.1);
  */
-export function seq2seqLoss(model: Transformer, b: PairBatch, ids: SpecialIds, labelSmoothing: number): { loss: Tensor; tokens: number } {
+export function seq2seqLoss(model: EncoderDecoder, b: PairBatch, ids: SpecialIds, labelSmoothing: number): { loss: Tensor; tokens: number } {
   const { logits } = model.forward(b.src, b.tgtIn, { srcPaddingMask: b.srcPadMask, tgtPaddingMask: b.tgtPadMask }); // [B, T, V]
   const V = logits.shape[2];
   const loss = crossEntropy(logits.reshape([-1, V]), b.tgtOut.reshape([-1]), { ignoreIndex: ids.padId, labelSmoothing });
@@ -27,7 +27,7 @@ export function seq2seqLoss(model: Transformer, b: PairBatch, ids: SpecialIds, l
  * Mean negative log-likelihood per target token (nats, no label smoothing) over `pairs`; call
  * in eval mode under noGrad (Trainer.evaluate does).
  */
-export function seq2seqValidLoss(model: Transformer, pairs: readonly SeqPair[], ids: SpecialIds, maxTokens: number): number {
+export function seq2seqValidLoss(model: EncoderDecoder, pairs: readonly SeqPair[], ids: SpecialIds, maxTokens: number): number {
   let total = 0;
   let tokens = 0;
   for (const b of pairBatches(pairs, { ...ids, maxTokens })) {

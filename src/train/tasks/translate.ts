@@ -4,7 +4,7 @@ import type { PairBatch, SeqPair } from '../../data/batching.js';
 import { pairBatches, pairLength } from '../../data/batching.js';
 import type { TranslationPair } from '../../data/ding.js';
 import { DING_PATH, loadDing } from '../../data/ding.js';
-import type { Transformer } from '../../models/transformer.js';
+import type { EncoderDecoder } from '../../inference/model.js';
 import { ByteLevelBPE } from '../../tokenizers/bpe.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { corpusBleu } from '../metrics/bleu.js';
@@ -15,7 +15,7 @@ import type { PresetName, TrainingConfig } from './config.js';
 import type { Seq2SeqModelConfig } from './g2p.js';
 import type { EvaluateOptions, ReuseTokenizers, TaskRun, TrainedModel } from './run.js';
 import { translate } from '../../inference/seq2seq.js';
-import { reusedTokenizer, transformerFor } from './reuse.js';
+import { encoderDecoderFor, reusedTokenizer } from './reuse.js';
 import { seq2seqLoss, seq2seqValidLoss } from './seq2seq.js';
 
 /** A translation run's config (the checkpoint's task options). */
@@ -45,17 +45,17 @@ const COMMON = { task: 'translate' as const, labelSmoothing: 0.1, clipGradNorm: 
 /** tiny: seconds, for tests. small: a few minutes. base: about an hour on 2 cores. */
 export const TRANSLATE_PRESETS: Record<PresetName, TranslateConfig> = {
   tiny: {
-    ...COMMON, preset: 'tiny', model: { dModel: 32, heads: 2, encoderLayers: 1, decoderLayers: 1, dFF: 64, dropout: 0.1 },
+    ...COMMON, preset: 'tiny', model: { architecture: 'transformer', dModel: 32, heads: 2, encoderLayers: 1, decoderLayers: 1, dFF: 64, dropout: 0.1 },
     vocabSize: 400, maxTrainExamples: 1000, maxTokens: 600, warmup: 10, lrFactor: 1, maxSteps: 10, maxMinutes: null,
     evalEvery: 5, evalSentences: 8, evalBeam: 1,
   },
   small: {
-    ...COMMON, preset: 'small', model: { dModel: 128, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 512, dropout: 0.1 },
+    ...COMMON, preset: 'small', model: { architecture: 'transformer', dModel: 128, heads: 4, encoderLayers: 2, decoderLayers: 2, dFF: 512, dropout: 0.1 },
     vocabSize: 4000, maxTrainExamples: 30_000, maxTokens: 2000, warmup: 200, lrFactor: 1, maxSteps: 100_000, maxMinutes: 3,
     evalEvery: 100, evalSentences: 100, evalBeam: 1,
   },
   base: {
-    ...COMMON, preset: 'base', model: { dModel: 256, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 1024, dropout: 0.1 },
+    ...COMMON, preset: 'base', model: { architecture: 'transformer', dModel: 256, heads: 4, encoderLayers: 3, decoderLayers: 3, dFF: 1024, dropout: 0.1 },
     vocabSize: 8000, maxTrainExamples: null, maxTokens: 4000, warmup: 1000, lrFactor: 1, maxSteps: 100_000, maxMinutes: 60,
     evalEvery: 500, evalSentences: 200, evalBeam: 4, patience: 6,
   },
@@ -85,7 +85,7 @@ export function translatePairs(pairs: readonly TranslationPair[], tok: Tokenizer
  * @example
  * const run = await translateTask(translateConfig('tiny'));
  */
-export async function translateTask(c: TranslateConfig, reuse?: ReuseTokenizers): Promise<TaskRun<Transformer, PairBatch>> {
+export async function translateTask(c: TranslateConfig, reuse?: ReuseTokenizers): Promise<TaskRun<EncoderDecoder, PairBatch>> {
   const data = await loadDing(c.dingPath ?? DING_PATH); // checkpoints written before the field existed used the default
   const chosen = spread(data.train, c.maxTrainExamples);
   let tokenizer: Tokenizer;
@@ -100,8 +100,8 @@ export async function translateTask(c: TranslateConfig, reuse?: ReuseTokenizers)
   const train = translatePairs(chosen, tokenizer).filter((p) => p.src.length > 0 && p.src.length <= c.maxLength && p.tgt.length <= c.maxLength && pairLength(p) <= c.maxTokens);
   const valid = spread(data.valid, c.evalSentences);
   const validPairs = translatePairs(valid, tokenizer);
-  const model = transformerFor(reuse, {
-    srcVocab: tokenizer.vocabSize, tgtVocab: tokenizer.vocabSize, ...c.model, shareEmbeddings: true, maxLen: 512, seed: c.seed,
+  const { model, modelKind } = encoderDecoderFor(reuse, c.model, {
+    srcVocab: tokenizer.vocabSize, tgtVocab: tokenizer.vocabSize, shareEmbeddings: true, maxLen: 512, seed: c.seed,
   });
   const t = { model, tokenizer, targetTokenizer: tokenizer };
   return {
@@ -116,7 +116,7 @@ export async function translateTask(c: TranslateConfig, reuse?: ReuseTokenizers)
       },
     },
     model,
-    modelKind: 'transformer',
+    modelKind,
     tokenizer,
     targetTokenizer: null,
     trainer: trainerOptions(c, c.model.dModel),
@@ -127,7 +127,7 @@ export async function translateTask(c: TranslateConfig, reuse?: ReuseTokenizers)
 // Answering lives in the inference room; the evaluation below calls it as every user does.
 export { translate } from '../../inference/seq2seq.js';
 
-function score(t: TrainedModel<Transformer>, pairs: readonly TranslationPair[], beam: number, lengthPenalty: number) {
+function score(t: TrainedModel<EncoderDecoder>, pairs: readonly TranslationPair[], beam: number, lengthPenalty: number) {
   const hyps = translate(t, pairs.map((p) => p.src), { numBeams: beam, lengthPenalty });
   const refs = [pairs.map((p) => p.tgt)];
   return { metrics: { bleu: corpusBleu(hyps, refs).score, chrf: corpusChrf(hyps, refs).score }, hypotheses: hyps };
@@ -139,7 +139,7 @@ function score(t: TrainedModel<Transformer>, pairs: readonly TranslationPair[], 
  * @example
  * const { metrics } = await evaluateTranslate(ck, config, { split: 'test' });
  */
-export async function evaluateTranslate(t: TrainedModel<Transformer>, c: TranslateConfig, o: EvaluateOptions): Promise<{ metrics: Record<string, number>; examples: { src: string; hypothesis: string; reference: string }[] }> {
+export async function evaluateTranslate(t: TrainedModel<EncoderDecoder>, c: TranslateConfig, o: EvaluateOptions): Promise<{ metrics: Record<string, number>; examples: { src: string; hypothesis: string; reference: string }[] }> {
   const data = await loadDing(c.dingPath ?? DING_PATH); // checkpoints written before the field existed used the default
   const pairs = spread(data[o.split], o.limit ?? null);
   t.model.eval();
