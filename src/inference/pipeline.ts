@@ -11,7 +11,7 @@ import type { TextGenerationOptions } from './causal.js';
 import { classifierPositions, classifyTexts, fillMask } from './classification.js';
 import type { LabelScore, MaskFill } from './classification.js';
 import { isPretrainedFiles, loadPretrained } from './pretrained.js';
-import type { Pretrained, PretrainedCausal, PretrainedClassifier, PretrainedFiles, PretrainedMaskedLM, PretrainedSeq2Seq } from './pretrained.js';
+import type { Pretrained, PretrainedCausal, PretrainedClassifier, PretrainedFiles, PretrainedLSTMSeq2Seq, PretrainedMaskedLM, PretrainedSeq2Seq } from './pretrained.js';
 import type { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 import { G2P_RULES, TEXT2TEXT_RULES, TRANSLATE_RULES, answerIds, answerSeq2Seq, encodeSources, maxLenRule, streamSeq2Seq } from './seq2seq.js';
 import type { Seq2SeqGenerationOptions, Seq2SeqRules } from './seq2seq.js';
@@ -67,7 +67,7 @@ export interface Seq2SeqPipeline {
   stream(input: string, options?: Seq2SeqGenerationOptions): AsyncGenerator<string, void, undefined>;
   /** The task's canonical name ('g2p', 'translation', 'text2text-generation'). */
   readonly task: PipelineTask;
-  readonly pretrained: PretrainedSeq2Seq;
+  readonly pretrained: PretrainedSeq2Seq | PretrainedLSTMSeq2Seq;
 }
 
 /** The text-generation pipeline: a prompt (or an array of them) in, text out. Every call returns a Promise. */
@@ -180,8 +180,8 @@ const KIND_USE: Record<string, { what: string; pipeline: string }> = {
   classifier: { what: "a sequence classifier ('bert-classifier' or 'gpt-classifier', task classify)", pipeline: "pipeline('text-classification')" },
 };
 
-/** The pipeline kind of a checkpoint kind: both classifiers answer text-classification. */
-const specKind = (kind: string): string => (kind === 'bert-classifier' || kind === 'gpt-classifier' ? 'classifier' : kind);
+/** The pipeline kind of a checkpoint kind: both classifiers answer text-classification, both encoder-decoders the seq2seq tasks. */
+const specKind = (kind: string): string => (kind === 'bert-classifier' || kind === 'gpt-classifier' ? 'classifier' : kind === 'lstm-seq2seq' ? 'transformer' : kind);
 
 const SEQ2SEQ_OPTIONS = ['numBeams', 'lengthPenalty', 'maxNewTokens', 'outputAttentions'];
 const TOP_K_OPTIONS = ['topK'];
@@ -265,7 +265,7 @@ function checkInput(task: PipelineTask, input: unknown): void {
   }
 }
 
-function seq2seqPipeline(spec: TaskSpec & { rules?: Seq2SeqRules }, p: PretrainedSeq2Seq, base: Seq2SeqCallOptions): Seq2SeqPipeline {
+function seq2seqPipeline(spec: TaskSpec & { rules?: Seq2SeqRules }, p: PretrainedSeq2Seq | PretrainedLSTMSeq2Seq, base: Seq2SeqCallOptions): Seq2SeqPipeline {
   const rules = spec.rules!;
   const merged = (o?: Seq2SeqCallOptions): Seq2SeqCallOptions => {
     checkOptionNames(spec.task, o, SEQ2SEQ_OPTIONS);
@@ -278,7 +278,10 @@ function seq2seqPipeline(spec: TaskSpec & { rules?: Seq2SeqRules }, p: Pretraine
     const o = merged(options);
     const list = typeof input === 'string' ? [input] : [...input];
     let out: (string | Seq2SeqOutput)[];
-    if (o.outputAttentions) {
+    if (o.outputAttentions && p.kind === 'lstm-seq2seq') {
+      throw new PipelineError(`pipeline('${spec.task}'): outputAttentions is for a 'transformer' checkpoint's attention maps, and ${p.source} holds an 'lstm-seq2seq' model; call without it`);
+    }
+    if (o.outputAttentions && p.kind === 'transformer') {
       // One at a time, so each answer's length limit (and whether it ended with </s>) is its own.
       out = list.map((text) => {
         const [source] = encodeSources(p, [text], rules);
@@ -411,7 +414,7 @@ export function pipelineFor(task: string, p: Pretrained, options: PipelineOption
     return textGenerationPipeline(p, base as TextGenerationCallOptions);
   }
   checkOptionNames(spec.task, base, SEQ2SEQ_OPTIONS);
-  return seq2seqPipeline(spec, p as PretrainedSeq2Seq, base as Seq2SeqCallOptions);
+  return seq2seqPipeline(spec, p as PretrainedSeq2Seq | PretrainedLSTMSeq2Seq, base as Seq2SeqCallOptions);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Backend } from '../backend/backend.js';
 import { ArgumentError } from '../core/errors.js';
 import type { BertForMaskedLM } from '../models/bert.js';
 import { GPT } from '../models/gpt.js';
+import type { LSTMSeq2Seq } from '../models/lstm-seq2seq.js';
 import { Transformer } from '../models/transformer.js';
 import { CHECKPOINT_FILES, CheckpointError, readCheckpoint } from '../train/checkpoint.js';
 import type { CheckpointConfig } from '../train/checkpoint.js';
@@ -27,6 +28,11 @@ export interface PretrainedSeq2Seq extends TrainedModel<Transformer>, Pretrained
   kind: 'transformer';
 }
 
+/** A loaded LSTM encoder-decoder checkpoint (the baseline of models/lstm-seq2seq.ts): answers as an encoder-decoder, without attention maps. */
+export interface PretrainedLSTMSeq2Seq extends TrainedModel<LSTMSeq2Seq>, PretrainedCommon {
+  kind: 'lstm-seq2seq';
+}
+
 /** A loaded decoder-only checkpoint. */
 export interface PretrainedCausal extends TrainedModel<GPT>, PretrainedCommon {
   kind: 'gpt';
@@ -43,10 +49,10 @@ export interface PretrainedClassifier extends TrainedModel<SequenceClassifier>, 
 }
 
 /** A checkpoint ready to answer: its model (of the kind `kind` names), tokenizers and config. */
-export type Pretrained = PretrainedSeq2Seq | PretrainedCausal | PretrainedMaskedLM | PretrainedClassifier;
+export type Pretrained = PretrainedSeq2Seq | PretrainedLSTMSeq2Seq | PretrainedCausal | PretrainedMaskedLM | PretrainedClassifier;
 
 /** The model kinds loadPretrained answers with. */
-export const PRETRAINED_KINDS = ['transformer', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier'] as const;
+export const PRETRAINED_KINDS = ['transformer', 'lstm-seq2seq', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier'] as const;
 
 /**
  * A checkpoint's files by name, as bytes or text: config.json, model.safetensors, tokenizer.json,
@@ -81,7 +87,7 @@ export function isPretrainedFiles(x: unknown): x is PretrainedFiles {
 /**
  * Loads a checkpoint that qkv saved, or a Hugging Face folder (GPT-2 or BERT: config.json with
  * model_type, model.safetensors, tokenizer.json; see docs/hf.md), from its files: checks them, builds the model of its kind
- * (PRETRAINED_KINDS: 'transformer', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier') in eval mode with its weights, and reads the tokenizers. Whatever task
+ * (PRETRAINED_KINDS: 'transformer', 'lstm-seq2seq', 'gpt', 'bert', 'bert-classifier', 'gpt-classifier') in eval mode with its weights, and reads the tokenizers. Whatever task
  * trained it (a custom one too), it comes back the same way. A problem is a CheckpointError
  * naming the file and field. No file system: on Node, src/node's loadPretrained takes a folder.
  *
@@ -112,6 +118,7 @@ export async function loadPretrained(files: PretrainedFiles, opts: LoadPretraine
   model.eval();
   const common = { task: ck.config.task?.name ?? null, config: ck.config, source, tokenizer: ck.tokenizer, targetTokenizer: ck.targetTokenizer ?? ck.tokenizer };
   if (kind === 'transformer') return { ...common, kind, model: model as Transformer };
+  if (kind === 'lstm-seq2seq') return { ...common, kind, model: model as LSTMSeq2Seq };
   if (kind === 'bert') return { ...common, kind, model: model as BertForMaskedLM };
   if (kind === 'bert-classifier' || kind === 'gpt-classifier') return { ...common, kind, model: model as SequenceClassifier };
   return { ...common, kind: 'gpt', model: model as GPT };

@@ -3,13 +3,13 @@
 import { ArgumentError } from '../core/errors.js';
 import { beamSearch } from '../generate/beam.js';
 import type { BeamStep } from '../generate/beam.js';
+import type { DecodingCache, Seq2SeqModel } from '../generate/model.js';
 import { logSoftmaxRow } from '../generate/rows.js';
 import type { GPT } from '../models/gpt.js';
-import type { Transformer } from '../models/transformer.js';
 import { noGrad, tensor } from '../tensor/index.js';
 import type { Tensor } from '../tensor/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import type { TrainedModel } from './model.js';
+import type { EncoderDecoder, TrainedModel } from './model.js';
 import { specialIds } from './model.js';
 import { encodeSources, maxLenRule } from './seq2seq.js';
 import type { Seq2SeqGenerationOptions, Seq2SeqRules } from './seq2seq.js';
@@ -48,7 +48,7 @@ function traced(tok: Tokenizer, h: { tokens: number[]; logProb: number; score: n
  * const t = traceBeamSearch(ck, 'HELLO', G2P_RULES, { numBeams: 4 });
  * t.steps[0].live.map((h) => h.tokens.join(' ')); // ['HH', 'HH', ...] the 4 best first phonemes
  */
-export function traceBeamSearch(t: TrainedModel<Transformer>, text: string, rules: Seq2SeqRules, o: Seq2SeqGenerationOptions = {}): BeamTrace {
+export function traceBeamSearch(t: TrainedModel<EncoderDecoder>, text: string, rules: Seq2SeqRules, o: Seq2SeqGenerationOptions = {}): BeamTrace {
   const numBeams = o.numBeams ?? 4;
   if (!Number.isInteger(numBeams) || numBeams < 1) throw new ArgumentError(`${rules.task}: numBeams is ${numBeams}, expected an integer ≥ 1`);
   const ids = specialIds(t.targetTokenizer);
@@ -59,7 +59,7 @@ export function traceBeamSearch(t: TrainedModel<Transformer>, text: string, rule
   const steps: BeamTraceStep[] = [];
   const tok = t.targetTokenizer;
   const onStep = (s: BeamStep) => steps.push({ step: s.step, live: s.live[0].map((h) => traced(tok, h)), finished: s.finished[0].map((h) => traced(tok, h)) });
-  const [hyps] = beamSearch(t.model, src, {
+  const [hyps] = beamSearch(t.model as unknown as Seq2SeqModel<DecodingCache>, src, { // each model gets back only its own cache
     bos: ids.bosId, eos: ids.eosId, maxLen: maxLenRule(t.model, rules, o)(row.length), beamSize: numBeams, lengthPenalty: o.lengthPenalty ?? 0.6, onStep,
   });
   return { steps, best: hyps[0] ? traced(tok, hyps[0]) : null, numBeams };
@@ -98,7 +98,7 @@ function rowsOf(logits: Tensor): Float64Array[] {
  * @example
  * seq2seqNextTokens(ck, src, answer, true)[0].top[0].token; // the most likely first phoneme
  */
-export function seq2seqNextTokens(t: TrainedModel<Transformer>, source: readonly number[], answer: readonly number[], endedWithEos: boolean, opts: { topK?: number; temperature?: number } = {}): NextTokenDistribution[] {
+export function seq2seqNextTokens(t: TrainedModel<EncoderDecoder>, source: readonly number[], answer: readonly number[], endedWithEos: boolean, opts: { topK?: number; temperature?: number } = {}): NextTokenDistribution[] {
   const tgt = t.targetTokenizer;
   const src = source.length > 0 ? source : [tgt.eosId];
   const fed = [tgt.bosId, ...(endedWithEos ? answer : answer.slice(0, -1))];

@@ -9,7 +9,7 @@ export interface ModelInfo {
   name: string;
   /** The folder it was loaded from. */
   source: string;
-  /** Its kind (PRETRAINED_KINDS): 'gpt', 'transformer', 'bert', 'bert-classifier', 'gpt-classifier'. */
+  /** Its kind (PRETRAINED_KINDS): 'gpt', 'transformer', 'lstm-seq2seq', 'bert', 'bert-classifier', 'gpt-classifier'. */
   kind: string;
   /** The task config.json records, or null. */
   task: string | null;

@@ -23,6 +23,7 @@ function endpointsOf(p: Pretrained): Endpoint[] {
   if (p.kind === 'gpt') return ['completions', 'attention'];
   if (p.kind === 'bert-classifier' || p.kind === 'gpt-classifier') return ['classify'];
   if (p.kind === 'transformer') return [...(p.task === 'g2p' ? ['g2p' as const] : p.task === 'translate' ? ['translate' as const] : []), 'attention'];
+  if (p.kind === 'lstm-seq2seq') return p.task === 'g2p' ? ['g2p'] : p.task === 'translate' ? ['translate'] : [];
   return [];
 }
 

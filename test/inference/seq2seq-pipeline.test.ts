@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { PipelineError, Rng, beamSearch, greedyDecode, tensor } from '../../src/node/index.js';
 import type { AttentionMap, Tokenizer } from '../../src/node/index.js';
+import type { Transformer } from '../../src/models/transformer.js';
 import { pipeline as purePipeline } from '../../src/index.js'; // the browser's: files or a loaded checkpoint, no folders
 import { loadPretrained, pipeline } from '../../src/node/pretrained.js';
 import { LETTERS, randomWord, spell, trainLettersModel } from './letters-model.js';
@@ -60,7 +61,7 @@ const srcIds = (tok: Tokenizer, text: string) => {
 
 test('text2text-generation gives what greedyDecode and beamSearch give when called directly (a rough model, custom task)', async () => {
   const t2t = await pipeline('text2text-generation', randomDir);
-  const model = t2t.pretrained.model;
+  const model = t2t.pretrained.model as Transformer;
   const { bosId: bos, eosId: eos } = randomTok.targetTokenizer;
   const words = ['HELLO', 'W', 'DREW', 'ROLLED', 'OH'];
   // Words are decoded together: the default limit is text2text's rule, 2n + 10, for the longest of them.
@@ -131,7 +132,7 @@ function assertRowsSumToOne(m: AttentionMap, what: string): void {
 
 test('outputAttentions: every layer\'s per-head maps [1, H, T, S], rows summing to 1, with the tokens of each axis', async () => {
   const g2p = await pipeline('g2p', speller.dir);
-  const { dModel: _d, heads: H, encoderLayers, decoderLayers } = g2p.pretrained.model.config;
+  const { dModel: _d, heads: H, encoderLayers, decoderLayers } = (g2p.pretrained.model as Transformer).config;
   const out = await g2p('HELLO', { outputAttentions: true });
   assert.equal(out.text, 'H E L L O');
   const a = out.attentions;

@@ -8,6 +8,7 @@ import {
 } from '../../src/node/index.js';
 import type { AttentionView, PretrainedCausal, Seq2SeqPipeline } from '../../src/node/index.js';
 import { pipeline } from '../../src/node/pretrained.js';
+import type { Transformer } from '../../src/models/transformer.js';
 import { spell, trainLettersModel } from './letters-model.js';
 
 let g2p: Seq2SeqPipeline;
@@ -18,7 +19,7 @@ before(async () => {
 
 test('attentionView of an encoder-decoder: the pipeline\'s answer, three kinds of maps per layer, beams ending on the answer', async () => {
   const p = g2p.pretrained;
-  const { heads: H, encoderLayers, decoderLayers, dModel } = p.model.config;
+  const { heads: H, encoderLayers, decoderLayers, dModel } = (p.model as Transformer).config;
   const v = await attentionView(p, 'hello', { numBeams: 3 });
   assert.equal(v.output, spell('HELLO'));
   assert.equal(v.output, await g2p('hello', { numBeams: 3 }));

@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import { ArgumentError } from '../../src/core/errors.js';
 import { LSTMSeq2Seq } from '../../src/models/lstm-seq2seq.js';
 import { Transformer } from '../../src/models/transformer.js';
+import { greedyDecode } from '../../src/generate/index.js';
+import { pipelineFor } from '../../src/inference/pipeline.js';
+import { loadPretrained } from '../../src/inference/pretrained.js';
 import { noGrad, tensor } from '../../src/tensor/index.js';
 import { CharTokenizer } from '../../src/tokenizers/char.js';
 import { SymbolTokenizer } from '../../src/tokenizers/symbol.js';
@@ -31,7 +34,7 @@ test("architecture 'lstm' builds the LSTM with dModel cells and the config's lay
   assert.throws(() => g2pConfig('tiny', { model: { architecture: 'rnn' } }), (e: Error) => e instanceof ArgumentError && /model\.architecture' is "rnn", expected one of 'transformer', 'lstm'/.test(e.message));
 });
 
-test('an lstm-seq2seq checkpoint loads back into the same model (same logits), and a wrong layer count is refused', () => {
+test('an lstm-seq2seq checkpoint loads back into the same model (same logits), answers through a pipeline, and a wrong layer count is refused', async () => {
   const src = CharTokenizer.fromCorpus(['CAT', 'DOG']);
   const tgt = SymbolTokenizer.fromCorpus(['K AE1 T', 'D AO1 G']);
   const model = new LSTMSeq2Seq({ srcVocab: src.vocabSize, tgtVocab: tgt.vocabSize, hidden: 8, encoderLayers: 2, decoderLayers: 1, seed: 4 });
@@ -44,6 +47,15 @@ test('an lstm-seq2seq checkpoint loads back into the same model (same logits), a
   const a = noGrad(() => model.eval().forward(s, t).logits.toArray());
   const b = noGrad(() => back.eval().forward(s, t).logits.toArray());
   assert.deepEqual(Array.from(b), Array.from(a));
+
+
+  // Answering: loadPretrained gives kind 'lstm-seq2seq', and the text2text pipeline decodes as greedyDecode does.
+  const p = await loadPretrained(bytes(files), { source: 'runs/lstm/best' });
+  assert.equal(p.kind, 'lstm-seq2seq');
+  const t2t = pipelineFor('text2text-generation', p);
+  const want = greedyDecode(back, s, { bos: tgt.bosId, eos: tgt.eosId, maxLen: 2 * 3 + 10 })[0];
+  assert.equal(await t2t('CAT', { numBeams: 1 }), tgt.decode(want, { skipSpecial: true }));
+  await assert.rejects(async () => t2t('CAT', { outputAttentions: true }), /outputAttentions is for a 'transformer' checkpoint's attention maps, and runs\/lstm\/best holds an 'lstm-seq2seq' model/);
 
   const config = JSON.parse(files['config.json'] as string);
   config.model.encoderLayers = 3;

@@ -59,7 +59,7 @@ const TRANSFERS: Record<string, Record<string, string>> = {
 };
 
 /** A model-config field of the run's task that the checkpoint's model config names otherwise (BERT's positions are the task's context). */
-const FIELD_ALIASES: Record<string, Record<string, string>> = { bert: { context: 'maxPositions' }, 'bert-classifier': { context: 'maxPositions' } };
+const FIELD_ALIASES: Record<string, Record<string, string>> = { bert: { context: 'maxPositions' }, 'bert-classifier': { context: 'maxPositions' }, 'lstm-seq2seq': { dModel: 'hidden' } };
 
 /**
  * Plans a run of `config` that starts from the checkpoint `ck`: checks that the checkpoint's
