@@ -3,9 +3,9 @@
 Run: /usr/bin/python3 scripts/gen_lstm_golden.py   (writes test/fixtures/golden/lstm.json; torch 1.13)
 
 The file holds a list of cases, each with
-  config               inputSize, hiddenSize, layers, lengths (null: every row has length T), and
+  config               inputSize, hiddenSize, layers, bidirectional, lengths (null: every row has length T), and
                        whether (h0, c0) are given
-  params               weight_ih_lN, weight_hh_lN, bias_ih_lN, bias_hh_lN (torch's state_dict names), flat row-major
+  params               weight_ih_lN, weight_hh_lN, bias_ih_lN, bias_hh_lN (and _reverse ones), torch's state_dict names
   inputs               x [B, T, I], and h0, c0 [L, B, H] when given
   R, Rh, Rc            the loss weights: loss = sum(output * R) + sum(h_n * Rh) + sum(c_n * Rc)
   output, h_n, c_n     the forward results (output zero past each row's length, as pad_packed_sequence gives)
@@ -43,14 +43,15 @@ def arr64(t):
     return {'shape': list(t.shape), 'data': [float(f'{v:.12g}') for v in t.reshape(-1).tolist()]}
 
 
-def case(name, gen, I, H, L, B, T, lengths, given_initial):
-    lstm = nn.LSTM(I, H, num_layers=L, batch_first=True).to(torch.float64)
+def case(name, gen, I, H, L, B, T, lengths, given_initial, bidirectional=False):
+    lstm = nn.LSTM(I, H, num_layers=L, batch_first=True, bidirectional=bidirectional).to(torch.float64)
+    D = 2 if bidirectional else 1
     with torch.no_grad():
         for p in lstm.parameters():
             p.copy_(f32(torch.rand(p.shape, generator=gen, dtype=torch.float64) * 1.6 - 0.8))
     x = f32(torch.randn(B, T, I, generator=gen, dtype=torch.float64)).requires_grad_()
-    h0 = f32(0.5 * torch.randn(L, B, H, generator=gen, dtype=torch.float64)).requires_grad_() if given_initial else None
-    c0 = f32(0.5 * torch.randn(L, B, H, generator=gen, dtype=torch.float64)).requires_grad_() if given_initial else None
+    h0 = f32(0.5 * torch.randn(L * D, B, H, generator=gen, dtype=torch.float64)).requires_grad_() if given_initial else None
+    c0 = f32(0.5 * torch.randn(L * D, B, H, generator=gen, dtype=torch.float64)).requires_grad_() if given_initial else None
     initial = (h0, c0) if given_initial else None
     if lengths is None:
         out, (h_n, c_n) = lstm(x, initial)
@@ -68,7 +69,7 @@ def case(name, gen, I, H, L, B, T, lengths, given_initial):
     grad.update({k: arr64(v.grad) for k, v in inputs.items()})
     return {
         'name': name,
-        'config': {'inputSize': I, 'hiddenSize': H, 'layers': L, 'lengths': lengths, 'initial': given_initial},
+        'config': {'inputSize': I, 'hiddenSize': H, 'layers': L, 'bidirectional': bidirectional, 'lengths': lengths, 'initial': given_initial},
         'params': {k: arr32(p) for k, p in lstm.named_parameters()},
         'inputs': {k: arr32(v) for k, v in inputs.items()},
         'R': arr32(R), 'Rh': arr32(Rh), 'Rc': arr32(Rc),
@@ -85,6 +86,8 @@ def main():
         case('two layers, lengths, initial state', gen, I=2, H=3, L=2, B=3, T=5, lengths=[5, 2, 4], given_initial=True),
         # One layer, full lengths, zero initial state.
         case('one layer, no lengths, zero state', gen, I=3, H=2, L=1, B=2, T=3, lengths=None, given_initial=False),
+        # Bidirectional, two layers (layer 1 reads both directions), unsorted lengths, given (h0, c0).
+        case('bidirectional, two layers, lengths, initial state', gen, I=2, H=2, L=2, B=3, T=4, lengths=[2, 4, 3], given_initial=True, bidirectional=True),
     ]
     with open(OUT, 'w') as f:
         json.dump({'generator': 'scripts/gen_lstm_golden.py', 'torch': torch.__version__.split('+')[0], 'cases': cases}, f, separators=(',', ':'))

@@ -4,7 +4,7 @@
 //
 // State-dict names:
 //   src_embed.weight [V_src, H]              tgt_embed.weight [V_tgt, H]
-//   encoder.{weight_ih_lN, weight_hh_lN, bias_ih_lN, bias_hh_lN}   (torch.nn.LSTM's)
+//   encoder.{weight_ih_lN, weight_hh_lN, bias_ih_lN, bias_hh_lN}   (torch.nn.LSTM's; and …_reverse when bidirectional)
 //   bridge.weight [L_dec·H, H], bridge.bias  (decoder's initial h from the encoder's last state)
 //   decoder.{weight_ih_lN, …}                (layer 0 reads [embedding; h̃_{t-1}] with inputFeeding: [4H, 2H])
 //   attn_weight [H, H]                       (W_a of the 'general' score; absent with 'dot')
@@ -41,6 +41,11 @@ export interface LSTMSeq2SeqConfig {
   attention?: 'general' | 'dot';
   /** Feed h̃_{t-1} into the decoder's next step (§3.3; true). false lets the decoder run all steps as one sequence. */
   inputFeeding?: boolean;
+  /**
+   * A bidirectional encoder (false, the paper's stacked unidirectional one): each direction has hidden / 2 cells, so
+   * h̄_s = [forward; backward] is `hidden` wide (hidden must be even).
+   */
+  bidirectional?: boolean;
   /** Most target positions decoding may produce (256); an LSTM has no position table, this only caps decoding. */
   maxLen?: number;
   /** Seed of initialisation and dropout (0). */
@@ -54,7 +59,7 @@ export type ResolvedLSTMSeq2SeqConfig = Required<Omit<LSTMSeq2SeqConfig, 'backen
 /** The type and range of every field of a resolved config. */
 export const LSTM_SEQ2SEQ_RULES: Readonly<Record<keyof Omit<ResolvedLSTMSeq2SeqConfig, 'backend'>, ConfigRule>> = {
   srcVocab: POSITIVE_INT, tgtVocab: POSITIVE_INT, hidden: POSITIVE_INT, encoderLayers: POSITIVE_INT, decoderLayers: POSITIVE_INT,
-  dropout: DROP_RATE, attention: { oneOf: ['general', 'dot'] }, inputFeeding: BOOL, maxLen: POSITIONS, seed: SEED,
+  dropout: DROP_RATE, attention: { oneOf: ['general', 'dot'] }, inputFeeding: BOOL, bidirectional: BOOL, maxLen: POSITIONS, seed: SEED,
   dtype: { oneOf: ['float32', 'float64'] },
 };
 
@@ -67,10 +72,11 @@ export const LSTM_SEQ2SEQ_RULES: Readonly<Record<keyof Omit<ResolvedLSTMSeq2SeqC
 export function resolveLSTMSeq2SeqConfig(c: LSTMSeq2SeqConfig): ResolvedLSTMSeq2SeqConfig {
   const given = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
   const r: ResolvedLSTMSeq2SeqConfig = {
-    hidden: 1000, encoderLayers: 4, decoderLayers: 4, dropout: 0.2, attention: 'general', inputFeeding: true, maxLen: 256, seed: 0, dtype: 'float32',
+    hidden: 1000, encoderLayers: 4, decoderLayers: 4, dropout: 0.2, attention: 'general', inputFeeding: true, bidirectional: false, maxLen: 256, seed: 0, dtype: 'float32',
     ...given, srcVocab: c.srcVocab, tgtVocab: c.tgtVocab,
   };
   checkConfigFields('LSTMSeq2Seq', r, LSTM_SEQ2SEQ_RULES);
+  if (r.bidirectional && r.hidden % 2 !== 0) throw new ArgumentError(`LSTMSeq2Seq: hidden ${r.hidden} must be even with bidirectional (each direction gets hidden / 2 cells)`);
   return r;
 }
 
@@ -155,7 +161,8 @@ export class LSTMSeq2Seq extends Module {
     this.srcEmbed = this.addModule('src_embed', new Embedding(c.srcVocab, H, p));
     this.tgtEmbed = this.addModule('tgt_embed', new Embedding(c.tgtVocab, H, p));
     this.dropout = this.addModule('dropout', new Dropout(c.dropout, dropoutRng));
-    this.encoder = this.addModule('encoder', new LSTM(H, H, { ...p, layers: c.encoderLayers, dropout: c.dropout, dropoutRng }));
+    const encoderCells = c.bidirectional ? H / 2 : H;
+    this.encoder = this.addModule('encoder', new LSTM(H, encoderCells, { ...p, layers: c.encoderLayers, dropout: c.dropout, dropoutRng, bidirectional: c.bidirectional }));
     this.bridge = this.addModule('bridge', new Linear(H, c.decoderLayers * H, p));
     this.decoder = this.addModule('decoder', new LSTM(c.inputFeeding ? 2 * H : H, H, { ...p, layers: c.decoderLayers, dropout: c.dropout, dropoutRng }));
     this.attnWeight = c.attention === 'general' ? this.addParameter('attn_weight', uniformInit([H, H], 1 / Math.sqrt(H), p)) : null;
@@ -184,13 +191,15 @@ export class LSTMSeq2Seq extends Module {
 
   /**
    * The decoder's initial state: h_0 of each layer = tanh(W_b·h̄_last + b_b), the encoder's top state at each row's
-   * last source token; c_0 = 0. (The encoder's states are not part of `memory`, which is all decode is given.)
+   * last source token (bidirectional: the forward half there, the backward half at the first token, where that
+   * direction ends); c_0 = 0. (The encoder's states are not part of `memory`, which is all decode is given.)
    */
   private initialState(memory: Tensor, srcPaddingMask: Tensor | null | undefined): LSTMLayerStates {
     const [B, S, H] = memory.shape;
     const lengths = srcPaddingMask ? sourceLengths(srcPaddingMask, [B, S]) : new Array<number>(B).fill(S);
-    const rows = tensor(Int32Array.from(lengths, (n, b) => b * S + Math.max(n - 1, 0)), { dtype: 'int32', backend: memory.backend });
-    const last = embedding(rows, memory.reshape([B * S, H])); // [B, H]
+    const at = (pos: (n: number) => number) => embedding(tensor(Int32Array.from(lengths, (n, b) => b * S + pos(n)), { dtype: 'int32', backend: memory.backend }), memory.reshape([B * S, H])); // [B, H]
+    const end = at((n) => Math.max(n - 1, 0));
+    const last = this.config.bidirectional ? concat([end.narrow(1, 0, H / 2), at(() => 0).narrow(1, H / 2, H / 2)], 1) : end;
     const h0 = this.bridge.forward(last).tanh(); // [B, L·H]
     const z = zeros([B, H], { dtype: memory.dtype, backend: memory.backend });
     return { h: h0.split(H, 1), c: h0.split(H, 1).map(() => z) };

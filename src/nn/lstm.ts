@@ -3,8 +3,9 @@
 // Shapes: B batch, T time steps, I input size, H hidden size, L layers.
 //
 // State-dict names (torch.nn.LSTM's):
-//   weight_ih_lN [4H, I] (layer 0) or [4H, H]     weight_hh_lN [4H, H]
+//   weight_ih_lN [4H, I] (layer 0) or [4H, D·H]   weight_hh_lN [4H, H]
 //   bias_ih_lN [4H]                                bias_hh_lN [4H]
+//   and the same with a _reverse suffix for the backward direction when bidirectional (D = 2)
 // The four row blocks of each are the gates in torch's order: input i, forget f, cell g, output o.
 //
 // Per step t and layer, with x_t the layer's input:
@@ -15,7 +16,7 @@
 
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { Tensor, concat, scalarLike, tensor, zeros } from '../tensor/index.js';
+import { Tensor, concat, embedding, scalarLike, tensor, zeros } from '../tensor/index.js';
 import { where } from '../tensor/ops/index.js';
 import { Dropout } from './dropout.js';
 import { uniformInit } from './init.js';
@@ -32,9 +33,14 @@ export interface LSTMOptions extends ParamOptions {
   dropout?: number;
   /** Generator of that dropout (default: one seeded from 0). */
   dropoutRng?: Rng;
+  /**
+   * A second LSTM per layer reading each row backwards from its last valid step (false), as torch's
+   * `bidirectional`: outputs are [forward; backward] (2H wide), and layer l > 0 reads both.
+   */
+  bidirectional?: boolean;
 }
 
-/** Hidden and cell states of every layer: h [L, B, H] and c [L, B, H], as torch's (h_n, c_n). */
+/** Hidden and cell states of every layer: h [L·D, B, H] and c [L·D, B, H], as torch's (h_n, c_n); D = 2 when bidirectional. */
 export interface LSTMState {
   h: Tensor;
   c: Tensor;
@@ -47,7 +53,7 @@ export interface LSTMLayerStates {
 }
 
 export interface LSTMCallOptions {
-  /** (h0, c0), each [L, B, H]; default zeros. */
+  /** (h0, c0), each [L·D, B, H] (layer 0 forward, layer 0 backward, layer 1 forward…); default zeros. */
   initial?: LSTMState | null;
   /**
    * Each row's length (0 ≤ length ≤ T), as a packed sequence in torch: outputs at t ≥ length are zero, and h_n, c_n
@@ -57,11 +63,11 @@ export interface LSTMCallOptions {
 }
 
 export interface LSTMOutput {
-  /** [B, T, H]: the last layer's h_t at every step (zero past a row's length). */
+  /** [B, T, D·H]: the last layer's h_t at every step (zero past a row's length). */
   output: Tensor;
-  /** [L, B, H]: each layer's final hidden state. */
+  /** [L·D, B, H]: each layer's (and direction's) final hidden state. */
   h: Tensor;
-  /** [L, B, H]: each layer's final cell state. */
+  /** [L·D, B, H]: each layer's (and direction's) final cell state. */
   c: Tensor;
 }
 
@@ -81,8 +87,8 @@ export function lstmCell(gates: Tensor, c: Tensor): { h: Tensor; c: Tensor } {
 }
 
 /**
- * A multi-layer LSTM over batch-first sequences, with torch.nn.LSTM's parameters (loadable from its state_dict)
- * and its uniform initialisation U(-1/√H, 1/√H).
+ * A multi-layer LSTM over batch-first sequences, with torch.nn.LSTM's parameters (loadable from its state_dict;
+ * `weight_ih_lN_reverse`… for the backward direction) and its uniform initialisation U(-1/√H, 1/√H).
  *
  * @example
  * const lstm = new LSTM(3, 4, { layers: 2, rng: new Rng(0) });
@@ -91,11 +97,13 @@ export function lstmCell(gates: Tensor, c: Tensor): { h: Tensor; c: Tensor } {
  */
 export class LSTM extends Module {
   readonly layers: number;
-  /** [4H, I or H] per layer. */
+  /** D: 2 when bidirectional, else 1. */
+  readonly directions: number;
+  /** [4H, I or D·H] per layer and direction, at index l·D + d (torch's order of h_n). */
   readonly weightIh: Tensor[] = [];
-  /** [4H, H] per layer. */
+  /** [4H, H] per layer and direction. */
   readonly weightHh: Tensor[] = [];
-  /** [4H] per layer, or null without bias. */
+  /** [4H] per layer and direction, or null without bias. */
   readonly biasIh: (Tensor | null)[] = [];
   readonly biasHh: (Tensor | null)[] = [];
   readonly dropout: Dropout;
@@ -103,66 +111,85 @@ export class LSTM extends Module {
   constructor(readonly inputSize: number, readonly hiddenSize: number, opts: LSTMOptions) {
     super();
     const L = (this.layers = opts.layers ?? 1);
+    const D = (this.directions = opts.bidirectional ? 2 : 1);
     for (const [name, v] of [['inputSize', inputSize], ['hiddenSize', hiddenSize], ['layers', L]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`LSTM: ${name} must be a positive integer, got ${v}`);
     }
     const bound = 1 / Math.sqrt(hiddenSize);
     const H4 = 4 * hiddenSize;
+    const bias = opts.bias ?? true;
     for (let l = 0; l < L; l++) {
-      this.weightIh.push(this.addParameter(`weight_ih_l${l}`, uniformInit([H4, l === 0 ? inputSize : hiddenSize], bound, opts)));
-      this.weightHh.push(this.addParameter(`weight_hh_l${l}`, uniformInit([H4, hiddenSize], bound, opts)));
-      const bias = opts.bias ?? true;
-      this.biasIh.push(bias ? this.addParameter(`bias_ih_l${l}`, uniformInit([H4], bound, opts)) : null);
-      this.biasHh.push(bias ? this.addParameter(`bias_hh_l${l}`, uniformInit([H4], bound, opts)) : null);
+      for (let d = 0; d < D; d++) {
+        const tag = `l${l}${d === 1 ? '_reverse' : ''}`;
+        this.weightIh.push(this.addParameter(`weight_ih_${tag}`, uniformInit([H4, l === 0 ? inputSize : D * hiddenSize], bound, opts)));
+        this.weightHh.push(this.addParameter(`weight_hh_${tag}`, uniformInit([H4, hiddenSize], bound, opts)));
+        this.biasIh.push(bias ? this.addParameter(`bias_ih_${tag}`, uniformInit([H4], bound, opts)) : null);
+        this.biasHh.push(bias ? this.addParameter(`bias_hh_${tag}`, uniformInit([H4], bound, opts)) : null);
+      }
     }
     this.dropout = this.addModule('dropout', new Dropout(opts.dropout ?? 0, opts.dropoutRng ?? new Rng(0)));
   }
 
-  /** Zero states of every layer for a batch of B rows, each [B, H]. */
+  /** Zero states of every layer (and direction) for a batch of B rows, each [B, H]. */
   zeroState(B: number, like: Tensor): LSTMLayerStates {
     const z = () => zeros([B, this.hiddenSize], { dtype: like.dtype, backend: like.backend });
-    return { h: Array.from({ length: this.layers }, z), c: Array.from({ length: this.layers }, z) };
+    const n = this.layers * this.directions;
+    return { h: Array.from({ length: n }, z), c: Array.from({ length: n }, z) };
   }
 
   /**
-   * x [B, T, I] → output [B, T, H] and (h_n, c_n) [L, B, H], layer by layer: each layer's input projection for all
-   * steps is one matmul, then T recurrent steps.
+   * x [B, T, I] → output [B, T, D·H] and (h_n, c_n) [L·D, B, H], layer by layer: each layer's input projection for
+   * all steps is one matmul, then T recurrent steps. The backward direction runs the same recurrence over each row
+   * reversed within its length, and its outputs are reversed back.
    */
   forward(x: Tensor, opts: LSTMCallOptions = {}): LSTMOutput {
     if (x.ndim !== 3 || x.shape[2] !== this.inputSize) throw new ShapeError(`LSTM: input ${fmtShape(x.shape)} must be [B, T, ${this.inputSize}]`);
     if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new DTypeError(`LSTM: input must be float32 or float64, got ${x.dtype}`);
     const [B, T] = x.shape;
-    const H = this.hiddenSize;
+    const D = this.directions;
     const init = this.initialStates(B, x, opts.initial ?? null);
     const masks = opts.lengths ? stepMasks(opts.lengths, B, T, x) : null; // [B, 1] per step, 1 where t < length
+    const reversed = D === 2 && T > 0 ? reverseIndex(opts.lengths ?? new Array<number>(B).fill(T), T, x) : null;
     const hs: Tensor[] = [];
     const cs: Tensor[] = [];
     let input = x;
     for (let l = 0; l < this.layers; l++) {
       if (l > 0) input = this.dropout.forward(input);
-      const proj = linear(input, this.weightIh[l], this.biasIh[l]); // [B, T, 4H]
-      let h = init.h[l];
-      let c = init.c[l];
       const outs: Tensor[] = [];
-      for (let t = 0; t < T; t++) {
-        const gates = proj.narrow(1, t, 1).reshape([B, 4 * H]).add(linear(h, this.weightHh[l], this.biasHh[l])); // [B, 4H]
-        const next = lstmCell(gates, c);
-        if (masks) {
-          // Past a row's length its state stays at the last valid step's, and its output is zero (pad_packed_sequence).
-          h = where(masks[t], next.h, h);
-          c = where(masks[t], next.c, c);
-          outs.push(where(masks[t], next.h, scalarLike(next.h, 0)).unsqueeze(1));
-        } else {
-          h = next.h;
-          c = next.c;
-          outs.push(h.unsqueeze(1));
-        }
+      for (let d = 0; d < D; d++) {
+        const k = l * D + d;
+        const r = this.run(reversed && d === 1 ? reverseRows(input, reversed) : input, k, init.h[k], init.c[k], masks);
+        hs.push(r.h.unsqueeze(0));
+        cs.push(r.c.unsqueeze(0));
+        outs.push(reversed && d === 1 ? reverseRows(r.output, reversed) : r.output);
       }
-      hs.push(h.unsqueeze(0));
-      cs.push(c.unsqueeze(0));
-      input = T > 0 ? concat(outs, 1) : zeros([B, 0, H], { dtype: x.dtype, backend: x.backend }); // [B, T, H]
+      input = D === 1 ? outs[0] : concat(outs, -1); // [B, T, D·H]
     }
     return { output: input, h: concat(hs, 0), c: concat(cs, 0) };
+  }
+
+  /** One direction of one layer (weights k) over all T steps from (h, c): its outputs [B, T, H] and final state. */
+  private run(input: Tensor, k: number, h: Tensor, c: Tensor, masks: Tensor[] | null): { output: Tensor; h: Tensor; c: Tensor } {
+    const [B, T] = input.shape;
+    const H = this.hiddenSize;
+    const proj = linear(input, this.weightIh[k], this.biasIh[k]); // [B, T, 4H]
+    const outs: Tensor[] = [];
+    for (let t = 0; t < T; t++) {
+      const gates = proj.narrow(1, t, 1).reshape([B, 4 * H]).add(linear(h, this.weightHh[k], this.biasHh[k])); // [B, 4H]
+      const next = lstmCell(gates, c);
+      if (masks) {
+        // Past a row's length its state stays at the last valid step's, and its output is zero (pad_packed_sequence).
+        h = where(masks[t], next.h, h);
+        c = where(masks[t], next.c, c);
+        outs.push(where(masks[t], next.h, scalarLike(next.h, 0)).unsqueeze(1));
+      } else {
+        h = next.h;
+        c = next.c;
+        outs.push(h.unsqueeze(1));
+      }
+    }
+    const output = T > 0 ? concat(outs, 1) : zeros([B, 0, H], { dtype: input.dtype, backend: input.backend });
+    return { output, h, c };
   }
 
   /**
@@ -170,6 +197,7 @@ export class LSTM extends Module {
    * states. The decoding loops of a seq2seq model call this once per target token.
    */
   step(x: Tensor, state: LSTMLayerStates): { output: Tensor; state: LSTMLayerStates } {
+    if (this.directions === 2) throw new ArgumentError('LSTM.step: a bidirectional LSTM reads whole sequences (its backward direction starts at the end), expected forward()');
     if (x.ndim !== 2 || x.shape[1] !== this.inputSize) throw new ShapeError(`LSTM.step: input ${fmtShape(x.shape)} must be [B, ${this.inputSize}]`);
     const h: Tensor[] = [];
     const c: Tensor[] = [];
@@ -187,11 +215,12 @@ export class LSTM extends Module {
 
   private initialStates(B: number, x: Tensor, initial: LSTMState | null): LSTMLayerStates {
     if (!initial) return this.zeroState(B, x);
-    const want = [this.layers, B, this.hiddenSize];
+    const n = this.layers * this.directions;
+    const want = [n, B, this.hiddenSize];
     for (const [name, t] of [['h0', initial.h], ['c0', initial.c]] as const) {
       if (t.ndim !== 3 || t.shape.some((d, i) => d !== want[i])) throw new ShapeError(`LSTM: initial ${name} ${fmtShape(t.shape)} must be ${fmtShape(want)}`);
     }
-    const rows = (t: Tensor) => Array.from({ length: this.layers }, (_, l) => t.narrow(0, l, 1).reshape([B, this.hiddenSize]));
+    const rows = (t: Tensor) => Array.from({ length: n }, (_, l) => t.narrow(0, l, 1).reshape([B, this.hiddenSize]));
     return { h: rows(initial.h), c: rows(initial.c) };
   }
 }
@@ -203,4 +232,19 @@ function stepMasks(lengths: readonly number[], B: number, T: number, like: Tenso
     if (!Number.isInteger(n) || n < 0 || n > T) throw new ArgumentError(`LSTM: length ${n} of row ${b} is not an integer in [0, ${T}]`);
   });
   return Array.from({ length: T }, (_, t) => tensor(lengths.map((n) => (t < n ? 1 : 0)), { shape: [B, 1], dtype: like.dtype, backend: like.backend }));
+}
+
+/** Row-major indices into x.reshape([B·T, F]) that reverse each row within its length (padding stays in place). */
+function reverseIndex(lengths: readonly number[], T: number, like: Tensor): Tensor {
+  const idx = new Int32Array(lengths.length * T);
+  lengths.forEach((n, b) => {
+    for (let t = 0; t < T; t++) idx[b * T + t] = b * T + (t < n ? n - 1 - t : t);
+  });
+  return tensor(idx, { dtype: 'int32', backend: like.backend });
+}
+
+/** x [B, T, F] with each row reversed by `index` (a gather: its gradient scatters back). */
+function reverseRows(x: Tensor, index: Tensor): Tensor {
+  const [B, T, F] = x.shape;
+  return embedding(index, x.reshape([B * T, F])).reshape([B, T, F]);
 }

@@ -32,7 +32,7 @@ const TRANSFORMER_FIELDS: Record<string, FieldKind> = {
 /** Every field of a resolved LSTMSeq2SeqConfig and its type. */
 const LSTM_SEQ2SEQ_FIELDS: Record<string, FieldKind> = {
   srcVocab: 'positiveInt', tgtVocab: 'positiveInt', hidden: 'positiveInt', encoderLayers: 'positiveInt', decoderLayers: 'positiveInt',
-  dropout: 'number', attention: ['general', 'dot'], inputFeeding: 'boolean', maxLen: 'positiveInt', seed: 'int', dtype: ['float32', 'float64'],
+  dropout: 'number', attention: ['general', 'dot'], inputFeeding: 'boolean', bidirectional: 'boolean', maxLen: 'positiveInt', seed: 'int', dtype: ['float32', 'float64'],
 };
 
 /** Every field of a resolved GPTConfig and its type. */

@@ -54,11 +54,12 @@ describe('LSTMSeq2Seq', () => {
     for (const n of ['encoder.weight_ih_l1', 'decoder.bias_hh_l1', 'attn_weight', 'attn_out.weight', 'bridge.weight', 'generator.bias']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
     assert.deepEqual([...m.stateDict().get('decoder.weight_ih_l0')!.shape], [128, 64], 'input feeding: layer 0 reads [embedding; h̃]');
     assert.ok(!names.includes('attn_weight') || tiny({ attention: 'dot' }).stateDict().has('attn_weight') === false);
+    assert.throws(() => tiny({ bidirectional: true, hidden: 7 }), (e: Error) => e instanceof ArgumentError && /hidden 7 must be even with bidirectional/.test(e.message));
     assert.throws(() => tiny({ attention: 'concat' as 'dot' }), (e: Error) => e instanceof ArgumentError && /attention is "concat", expected "general" or "dot"/.test(e.message));
   });
 
-  test('extra source padding changes nothing', () => {
-    const m = tiny().eval();
+  for (const bidirectional of [false, true]) test(`extra source padding changes nothing${bidirectional ? ' (bidirectional encoder)' : ''}`, () => {
+    const m = tiny({ bidirectional }).eval();
     const a = padded([[3, 4, 5], [6, 7]]);
     const b = padded([[3, 4, 5], [6, 7]], 6);
     const tgt = padded([[BOS, 5, 4], [BOS, 7, 6]]).ids;
@@ -110,8 +111,8 @@ describe('LSTMSeq2Seq', () => {
     for (let row = 0; row < 4; row++) assert.ok(Math.abs(a[3 * row] + a[3 * row + 1] + a[3 * row + 2] - 1) < 1e-6);
   });
 
-  test('gradients of the attention, bridge and output weights match finite differences (float64, ref)', () => {
-    const m = new LSTMSeq2Seq({ srcVocab: 6, tgtVocab: 6, hidden: 3, encoderLayers: 1, decoderLayers: 2, dropout: 0, seed: 9, dtype: 'float64', backend: refBackend });
+  for (const bidirectional of [false, true]) test(`gradients of the attention, bridge and output weights match finite differences (float64, ref${bidirectional ? ', bidirectional encoder' : ''})`, () => {
+    const m = new LSTMSeq2Seq({ srcVocab: 6, tgtVocab: 6, hidden: bidirectional ? 4 : 3, encoderLayers: 1, decoderLayers: 2, dropout: 0, bidirectional, seed: 9, dtype: 'float64', backend: refBackend });
     const src = tensor([[3, 4, 5], [4, 3, 0]], { dtype: 'int32', backend: refBackend });
     const mask = tensor([[0, 0, 0], [0, 0, 1]], { dtype: 'int32', backend: refBackend });
     const tIn = tensor([[1, 5], [1, 3]], { dtype: 'int32', backend: refBackend });
@@ -120,7 +121,7 @@ describe('LSTMSeq2Seq', () => {
     m.zeroGrad();
     loss().backward();
     const params = new Map(m.namedParameters());
-    for (const name of ['attn_weight', 'attn_out.weight', 'bridge.weight', 'bridge.bias', 'decoder.weight_ih_l0', 'encoder.weight_hh_l0', 'src_embed.weight']) {
+    for (const name of ['attn_weight', 'attn_out.weight', 'bridge.weight', 'bridge.bias', 'decoder.weight_ih_l0', 'encoder.weight_hh_l0', 'src_embed.weight', ...(bidirectional ? ['encoder.weight_ih_l0_reverse'] : [])]) {
       const p = params.get(name)!;
       const base = p.toArray() as Float64Array;
       const g = p.grad!.toArray();

@@ -15,7 +15,7 @@ import { expectClose, reportWorst } from './golden.js';
 interface Arr { shape: number[]; data: number[] }
 interface Case {
   name: string;
-  config: { inputSize: number; hiddenSize: number; layers: number; lengths: number[] | null; initial: boolean };
+  config: { inputSize: number; hiddenSize: number; layers: number; bidirectional: boolean; lengths: number[] | null; initial: boolean };
   params: Record<string, Arr>;
   inputs: Record<string, Arr>;
   R: Arr; Rh: Arr; Rc: Arr;
@@ -29,8 +29,8 @@ describeBackends('LSTM golden', (backend) => {
   const t32 = (a: Arr) => tensor(a.data, { shape: a.shape, dtype: 'float32', backend });
   for (const c of fixture.cases) {
     test(`matches torch.nn.LSTM: ${c.name}`, (t) => {
-      const { inputSize, hiddenSize, layers, lengths, initial } = c.config;
-      const lstm = new LSTM(inputSize, hiddenSize, { layers, rng: new Rng(0), backend });
+      const { inputSize, hiddenSize, layers, bidirectional, lengths, initial } = c.config;
+      const lstm = new LSTM(inputSize, hiddenSize, { layers, bidirectional, rng: new Rng(0), backend });
       lstm.loadStateDict(new Map(Object.entries(c.params).map(([k, a]) => [k, t32(a)])));
       const x = t32(c.inputs.x).requireGrad();
       const h0 = initial ? t32(c.inputs.h0).requireGrad() : null;
@@ -92,16 +92,17 @@ function finiteDifferences(leaves: [string, Tensor][], loss: () => Tensor, eps =
 }
 
 describe('LSTM finite differences (float64, ref)', () => {
-  test('every weight, the input and (h0, c0), two layers with lengths', () => {
+  for (const bidirectional of [false, true]) test(`every weight, the input and (h0, c0), two layers with lengths${bidirectional ? ', bidirectional' : ''}`, () => {
     const rng = new Rng(7);
     const o = { dtype: 'float64', backend: refBackend as Backend } as const;
-    const lstm = new LSTM(2, 2, { layers: 2, rng, ...o });
+    const lstm = new LSTM(2, 2, { layers: 2, bidirectional, rng, ...o });
+    const D = bidirectional ? 2 : 1;
     const rand = (shape: number[]) => tensor(Float64Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => rng.normal()), { shape, backend: refBackend });
     const x = rand([2, 3, 2]).requireGrad();
-    const h0 = rand([2, 2, 2]).requireGrad();
-    const c0 = rand([2, 2, 2]).requireGrad();
-    const R = rand([2, 3, 2]);
-    const Rh = rand([2, 2, 2]);
+    const h0 = rand([2 * D, 2, 2]).requireGrad();
+    const c0 = rand([2 * D, 2, 2]).requireGrad();
+    const R = rand([2, 3, 2 * D]);
+    const Rh = rand([2 * D, 2, 2]);
     const loss = () => {
       const r = lstm.forward(x, { lengths: [3, 1], initial: { h: h0, c: c0 } });
       return r.output.mul(R).sum().add(r.h.mul(Rh).sum()).add(r.c.sum());
@@ -136,6 +137,8 @@ describe('LSTM by hand and bad input', () => {
     assert.throws(() => lstm.forward(x, { lengths: [4, 5] }), (e: Error) => e instanceof ArgumentError && /length 5 of row 1 .*\[0, 4\]/.test(e.message));
     const h = zeros([1, 2, 2], { backend: refBackend });
     assert.throws(() => lstm.forward(x, { initial: { h, c: h } }), (e: Error) => e instanceof ShapeError && /h0 \[1, 2, 2\] must be \[2, 2, 2\]/.test(e.message));
+    const bi = new LSTM(3, 2, { bidirectional: true, rng: new Rng(1), backend: refBackend });
+    assert.throws(() => bi.step(zeros([2, 3], { backend: refBackend }), bi.zeroState(2, x)), (e: Error) => e instanceof ArgumentError && /bidirectional LSTM reads whole sequences/.test(e.message));
     assert.throws(() => new LSTM(3, 0, { rng: new Rng(0) }), (e: Error) => e instanceof ArgumentError && /hiddenSize must be a positive integer, got 0/.test(e.message));
   });
 });

@@ -26,12 +26,15 @@ test("architecture 'lstm' builds the LSTM with dModel cells and the config's lay
   assert.equal(m.config.decoderLayers, c.model.decoderLayers);
   assert.equal(m.config.dropout, c.model.dropout);
   assert.ok(g2pModel(g2pConfig('tiny'), 30, 40) instanceof Transformer);
+  const bi = g2pModel(g2pConfig('tiny', { model: { architecture: 'bilstm' } }), 30, 40) as LSTMSeq2Seq;
+  assert.equal(bi.config.bidirectional, true);
+  assert.deepEqual([...bi.encoder.weightHh[1].shape], [4 * (c.model.dModel / 2), c.model.dModel / 2], 'each direction has dModel / 2 cells');
   const { architecture: _, ...old } = g2pConfig('tiny').model; // a config written before the field existed
   assert.equal(encoderDecoderFor(undefined, old, { srcVocab: 30, tgtVocab: 40, seed: 1 }).modelKind, 'transformer');
   for (const c2 of [translateConfig('tiny', { model: { architecture: 'lstm' } }), seq2seqConfig('tiny', { train: 'x.tsv', model: { architecture: 'lstm' } })]) {
     assert.equal(c2.model.architecture, 'lstm');
   }
-  assert.throws(() => g2pConfig('tiny', { model: { architecture: 'rnn' } }), (e: Error) => e instanceof ArgumentError && /model\.architecture' is "rnn", expected one of 'transformer', 'lstm'/.test(e.message));
+  assert.throws(() => g2pConfig('tiny', { model: { architecture: 'rnn' } }), (e: Error) => e instanceof ArgumentError && /model\.architecture' is "rnn", expected one of 'transformer', 'lstm', 'bilstm'/.test(e.message));
 });
 
 test('an lstm-seq2seq checkpoint loads back into the same model (same logits), answers through a pipeline, and a wrong layer count is refused', async () => {

@@ -107,7 +107,7 @@ function headsDivideDModel(m: { dModel: number; heads: number }, ctx: z.Refineme
 /** An encoder-decoder's model fields (g2p, translate, seq2seq). */
 export const SEQ2SEQ_MODEL_FIELDS = z.object({
   // Absent in configs written before the field existed: the Transformer.
-  architecture: oneOf(['transformer', 'lstm']).optional(),
+  architecture: oneOf(['transformer', 'lstm', 'bilstm']).optional(),
   ...ATTENTION_FIELDS,
   encoderLayers: intAtLeast(1),
   decoderLayers: intAtLeast(1),

@@ -42,7 +42,7 @@ function kindOf(config: TaskConfig): string {
     case 'lm': return 'gpt';
     case 'mlm': return 'bert';
     case 'classify': return config.arch === 'gpt' ? 'gpt-classifier' : 'bert-classifier';
-    default: return config.model.architecture === 'lstm' ? 'lstm-seq2seq' : 'transformer';
+    default: return config.model.architecture === 'lstm' || config.model.architecture === 'bilstm' ? 'lstm-seq2seq' : 'transformer';
   }
 }
 

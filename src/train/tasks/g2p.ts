@@ -22,10 +22,11 @@ import type { SpecialIds } from './seq2seq.js';
 /** The encoder-decoder's size. */
 export interface Seq2SeqModelConfig {
   /**
-   * 'transformer' (the default; configs written before the field existed) or 'lstm': the attentional LSTM baseline
-   * (models/lstm-seq2seq.ts) with dModel cells per layer, which does not use heads and dFF. The G2P presets hold it.
+   * 'transformer' (the default; configs written before the field existed), 'lstm': the attentional LSTM baseline
+   * (models/lstm-seq2seq.ts) with dModel cells per layer, which does not use heads and dFF, or 'bilstm': the same with
+   * a bidirectional encoder (dModel / 2 cells each way). The presets hold it.
    */
-  architecture?: 'transformer' | 'lstm';
+  architecture?: 'transformer' | 'lstm' | 'bilstm';
   dModel: number;
   heads: number;
   encoderLayers: number;

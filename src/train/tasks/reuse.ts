@@ -69,8 +69,8 @@ export function transformerFor(reuse: ReuseTokenizers | undefined, fresh: Transf
 
 /**
  * The run's encoder-decoder of the config's `model.architecture`: the Transformer (the default; `fresh` as
- * {@link transformerFor} takes it) or the attentional LSTM (hidden size model.dModel, the layer counts and dropout of
- * `model`; heads and dFF are not used). Reusing a checkpoint's model config keeps its shape, as transformerFor does.
+ * {@link transformerFor} takes it) or the attentional LSTM, 'lstm' or 'bilstm' with a bidirectional encoder (hidden
+ * size model.dModel, the layer counts and dropout of `model`; heads and dFF are not used). Reusing a checkpoint's model config keeps its shape, as transformerFor does.
  *
  * @example
  * const { model, modelKind } = encoderDecoderFor(undefined, { ...c.model, architecture: 'lstm' }, { srcVocab: 30, tgtVocab: 80, maxLen: 256, seed: 1 });
@@ -78,10 +78,10 @@ export function transformerFor(reuse: ReuseTokenizers | undefined, fresh: Transf
  */
 export function encoderDecoderFor(reuse: ReuseTokenizers | undefined, model: Seq2SeqModelConfig, fresh: TransformerConfig): { model: EncoderDecoder; modelKind: ModelKind } {
   const { architecture = 'transformer', ...fields } = model;
-  if (architecture === 'lstm') {
+  if (architecture === 'lstm' || architecture === 'bilstm') {
     const base: Partial<LSTMSeq2SeqConfig> = reuse?.modelConfig
       ? (reuse.modelConfig as unknown as LSTMSeq2SeqConfig)
-      : { hidden: fields.dModel, encoderLayers: fields.encoderLayers, decoderLayers: fields.decoderLayers, dropout: fields.dropout, maxLen: fresh.maxLen };
+      : { hidden: fields.dModel, encoderLayers: fields.encoderLayers, decoderLayers: fields.decoderLayers, dropout: fields.dropout, bidirectional: architecture === 'bilstm', maxLen: fresh.maxLen };
     return { model: new LSTMSeq2Seq({ ...base, srcVocab: fresh.srcVocab, tgtVocab: fresh.tgtVocab, seed: fresh.seed }), modelKind: 'lstm-seq2seq' };
   }
   return { model: transformerFor(reuse, { ...fields, ...fresh }), modelKind: 'transformer' };
