@@ -385,7 +385,7 @@ async function trainInto(
     log?.close();
     await replicas?.close();
   }
-  const best = result.best ? `best ${result.best.metric} ${result.best.value.toPrecision(4)} at step ${result.best.step}` : 'no evaluation yet';
+  const best = result.best ? `best ${formatMetrics({ [result.best.metric]: result.best.value })} at step ${result.best.step}` : 'no evaluation yet';
   const sig = hooks.interrupted();
   if (sig) {
     throw new CliError(`interrupted by ${sig} at step ${result.step}: saved ${join(job.out, 'last')} at step ${lastSaved ?? result.step} (continue with --resume)`, sig === 'SIGINT' ? 130 : 143);

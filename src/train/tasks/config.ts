@@ -39,7 +39,7 @@ export interface TrainingConfig {
   maxMinutes: number | null;
   /** Evaluate every this many steps. */
   evalEvery: number;
-  /** Stop after this many evaluations without improvement of the valid loss (null: never). */
+  /** Stop after this many evaluations without improvement of the `monitor` metric (null: never). */
   patience: number | null;
   /** Seed of initialisation, dropout and batch order. */
   seed: number;
