@@ -63,11 +63,11 @@ export interface LSTMCallOptions {
 }
 
 export interface LSTMOutput {
-  /** [B, T, D·H]: the last layer's h_t at every step (zero past a row's length). */
+  /** The last layer's h_t at every step, [B, T, D·H] (zero past a row's length). */
   output: Tensor;
-  /** [L·D, B, H]: each layer's (and direction's) final hidden state. */
+  /** Each layer's (and direction's) final hidden state, [L·D, B, H]. */
   h: Tensor;
-  /** [L·D, B, H]: each layer's (and direction's) final cell state. */
+  /** Each layer's (and direction's) final cell state, [L·D, B, H]. */
   c: Tensor;
 }
 
