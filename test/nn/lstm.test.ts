@@ -129,6 +129,18 @@ describe('LSTM by hand and bad input', () => {
     assert.deepEqual(Array.from(r.output.narrow(0, 1, 1).toArray()), [0, 0, 0, 0]);
   });
 
+  test('dropout acts between layers in training only: none after the last layer, none in eval', () => {
+    const x = tensor(Array.from({ length: 2 * 3 * 2 }, (_, i) => Math.cos(i)), { shape: [2, 3, 2], backend: refBackend });
+    const one = new LSTM(2, 4, { dropout: 0.5, rng: new Rng(2), backend: refBackend });
+    assert.deepEqual(Array.from(one.train().forward(x).output.toArray()), Array.from(one.eval().forward(x).output.toArray()), 'one layer: nothing to drop');
+    const two = new LSTM(2, 4, { layers: 2, dropout: 0.5, dropoutRng: new Rng(9), rng: new Rng(2), backend: refBackend });
+    const plain = new LSTM(2, 4, { layers: 2, rng: new Rng(0), backend: refBackend });
+    plain.loadStateDict(two.stateDict());
+    const evalOut = Array.from(two.eval().forward(x).output.toArray());
+    assert.deepEqual(evalOut, Array.from(plain.forward(x).output.toArray()), 'eval: the same as without dropout');
+    assert.notDeepEqual(Array.from(two.train().forward(x).output.toArray()), evalOut, 'training: layer 0\'s outputs are dropped before layer 1');
+  });
+
   test('wrong shapes and lengths are errors that name them', () => {
     const lstm = new LSTM(3, 2, { layers: 2, rng: new Rng(1), backend: refBackend });
     const x = zeros([2, 4, 3], { backend: refBackend });
