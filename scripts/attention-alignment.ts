@@ -23,7 +23,7 @@ if (positionals.length !== 1) {
 }
 installDefaultBackend();
 const ck = await loadPretrained(positionals[0]);
-if (ck.kind !== 'transformer') throw new Error(`${positionals[0]}: a ${ck.kind} checkpoint, expected an encoder-decoder (G2P)`);
+if (ck.kind !== 'transformer' && ck.kind !== 'lstm-seq2seq') throw new Error(`${positionals[0]}: a ${ck.kind} checkpoint, expected an encoder-decoder (G2P)`);
 const data = await loadCmudict();
 const split = values.split === 'valid' ? data.valid : data.test;
 const entries = spread(split, Number(values.words));

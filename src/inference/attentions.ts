@@ -2,11 +2,11 @@
 
 import { ShapeError, fmtShape } from '../core/errors.js';
 import type { GPT } from '../models/gpt.js';
-import type { Transformer } from '../models/transformer.js';
+import type { TransformerOutput } from '../models/transformer.js';
 import { noGrad, tensor } from '../tensor/index.js';
 import type { Tensor } from '../tensor/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import type { TrainedModel } from './model.js';
+import type { EncoderDecoder, TrainedModel } from './model.js';
 
 /**
  * One layer's attention weights: `data` holds shape [B, H, T, S] in row-major order (B batch,
@@ -34,11 +34,11 @@ export interface Seq2SeqAttentions {
    * targetTokens[t] (the answer's next token, or '</s>'), so T is the number of tokens chosen.
    */
   targetTokens: string[];
-  /** One [1, H, S, S] per encoder layer. */
+  /** One [1, H, S, S] per encoder layer (none for the LSTM). */
   encoderSelfAttentions: AttentionMap[];
-  /** One [1, H, T, T] per decoder layer (causal: row t is 0 after column t). */
+  /** One [1, H, T, T] per decoder layer (causal: row t is 0 after column t; none for the LSTM). */
   decoderSelfAttentions: AttentionMap[];
-  /** One [1, H, T, S] per decoder layer: where each target position looked in the source. */
+  /** One [1, H, T, S] per decoder layer: where each target position looked in the source (the LSTM: one map, one head, without scores). */
   crossAttentions: AttentionMap[];
 }
 
@@ -94,14 +94,15 @@ export function tokenStrings(tok: Tokenizer, ids: readonly number[]): string[] {
  * const a = seq2seqAttentions(ck, src, answer, true);
  * a.crossAttentions[0].shape; // [1, H, answer.length + 1, src.length]
  */
-export function seq2seqAttentions(t: TrainedModel<Transformer>, source: readonly number[], answer: readonly number[], endedWithEos: boolean): Seq2SeqAttentions {
+export function seq2seqAttentions(t: TrainedModel<EncoderDecoder>, source: readonly number[], answer: readonly number[], endedWithEos: boolean): Seq2SeqAttentions {
   const tgt = t.targetTokenizer;
   const src = source.length > 0 ? source : [tgt.eosId]; // what decodeAll feeds for an empty source
   const fed = [tgt.bosId, ...(endedWithEos ? answer : answer.slice(0, -1))];
   const backend = t.model.parameters()[0]?.backend;
   const ids = (row: readonly number[]) => tensor(Int32Array.from(row), { shape: [1, row.length], dtype: 'int32', backend });
   t.model.eval();
-  const out = noGrad(() => t.model.forward(ids(src), ids(fed), { needWeights: true }));
+  // The LSTM's output has crossAttentions only: the other lists are absent, and become empty.
+  const out: Partial<TransformerOutput> = noGrad(() => t.model.forward(ids(src), ids(fed), { needWeights: true }));
   return {
     sourceTokens: tokenStrings(t.tokenizer, src),
     targetTokens: tokenStrings(tgt, fed),

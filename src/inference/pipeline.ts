@@ -278,10 +278,7 @@ function seq2seqPipeline(spec: TaskSpec & { rules?: Seq2SeqRules }, p: Pretraine
     const o = merged(options);
     const list = typeof input === 'string' ? [input] : [...input];
     let out: (string | Seq2SeqOutput)[];
-    if (o.outputAttentions && p.kind === 'lstm-seq2seq') {
-      throw new PipelineError(`pipeline('${spec.task}'): outputAttentions is for a 'transformer' checkpoint's attention maps, and ${p.source} holds an 'lstm-seq2seq' model; call without it`);
-    }
-    if (o.outputAttentions && p.kind === 'transformer') {
+    if (o.outputAttentions) {
       // One at a time, so each answer's length limit (and whether it ended with </s>) is its own.
       out = list.map((text) => {
         const [source] = encodeSources(p, [text], rules);

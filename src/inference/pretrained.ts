@@ -28,7 +28,7 @@ export interface PretrainedSeq2Seq extends TrainedModel<Transformer>, Pretrained
   kind: 'transformer';
 }
 
-/** A loaded LSTM encoder-decoder checkpoint (the baseline of models/lstm-seq2seq.ts): answers as an encoder-decoder, without attention maps. */
+/** A loaded LSTM encoder-decoder checkpoint (the baseline of models/lstm-seq2seq.ts): answers as an encoder-decoder; its attention is one cross-attention map. */
 export interface PretrainedLSTMSeq2Seq extends TrainedModel<LSTMSeq2Seq>, PretrainedCommon {
   kind: 'lstm-seq2seq';
 }

@@ -58,7 +58,11 @@ test('an lstm-seq2seq checkpoint loads back into the same model (same logits), a
   const t2t = pipelineFor('text2text-generation', p);
   const want = greedyDecode(back, s, { bos: tgt.bosId, eos: tgt.eosId, maxLen: 2 * 3 + 10 })[0];
   assert.equal(await t2t('CAT', { numBeams: 1 }), tgt.decode(want, { skipSpecial: true }));
-  await assert.rejects(async () => t2t('CAT', { outputAttentions: true }), /outputAttentions is for a 'transformer' checkpoint's attention maps, and runs\/lstm\/best holds an 'lstm-seq2seq' model/);
+  const withMaps = await t2t('CAT', { numBeams: 1, outputAttentions: true });
+  assert.deepEqual(withMaps.attentions.encoderSelfAttentions, []);
+  const [cross, ...more] = withMaps.attentions.crossAttentions;
+  assert.equal(more.length, 0, 'one map');
+  assert.deepEqual([cross.shape[0], cross.shape[1], cross.shape[3]], [1, 1, 3], 'one head: [1, 1, T, S] over the 3 letters');
 
   const config = JSON.parse(files['config.json'] as string);
   config.model.encoderLayers = 3;
