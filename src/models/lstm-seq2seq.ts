@@ -83,6 +83,11 @@ export function resolveLSTMSeq2SeqConfig(c: LSTMSeq2SeqConfig): ResolvedLSTMSeq2
 /**
  * The decoder's state between calls of {@link LSTMSeq2Seq.decode}: each layer's (h, c), the last h̃ (input feeding)
  * and the attention keys of the memory. Written outside autograd: use it under noGrad, as decoding does.
+ *
+ * @example
+ * const cache = model.createCache(32);
+ * const memory = model.encode(src).output;
+ * model.decode(bosIds, memory, { cache });   // then one new token per call; cache.length counts them
  */
 export class LSTMDecoderCache {
   /** Target positions consumed so far. */

@@ -195,6 +195,10 @@ export class LSTM extends Module {
   /**
    * One time step through every layer: x [B, I] and the layers' states → the last layer's h [B, H] and the new
    * states. The decoding loops of a seq2seq model call this once per target token.
+   *
+   * @example
+   * let state = lstm.zeroState(B, x);
+   * for (const xt of steps) ({ output: h, state } = lstm.step(xt, state)); // xt [B, I] → h [B, H]
    */
   step(x: Tensor, state: LSTMLayerStates): { output: Tensor; state: LSTMLayerStates } {
     if (this.directions === 2) throw new ArgumentError('LSTM.step: a bidirectional LSTM reads whole sequences (its backward direction starts at the end), expected forward()');
