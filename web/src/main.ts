@@ -14,19 +14,22 @@ import { beamsTable, distributionsStrip } from './views/decoding.js';
 export interface PageHooks {
   status: 'starting' | 'no-model' | 'loading' | 'ready' | 'running' | 'error';
   error: string | null;
+  /** The backend the page's models run on ('wasm', or 'ref' when WebAssembly SIMD is missing or ?backend=ref). */
   backend: string;
+  /** Why the page is not on wasm (shown at the top), or null. */
+  backendNote: string | null;
   model: { kind: string; task: string | null; source: string; heads: number; encoderLayers: number; decoderLayers: number; layers: number } | null;
   view: AttentionView | null;
   panel: AttentionPanel | null;
   train: TrainState | null;
   /** Draws all heads of a random 4-layer GPT over n tokens: the forward's and the drawing's milliseconds. */
-  benchDraw(tokens: number, layers?: number, heads?: number): Promise<{ forwardMs: number; drawMs: number; tokens: number; layers: number; heads: number }>;
+  benchDraw(tokens: number, layers?: number, heads?: number): Promise<{ forwardMs: number; drawMs: number; tokens: number; layers: number; heads: number; lines: number; backend: string }>;
 }
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 
 const hooks: PageHooks = {
-  status: 'starting', error: null, backend: '', model: null, view: null, panel: null, train: null,
+  status: 'starting', error: null, backend: '', backendNote: null, model: null, view: null, panel: null, train: null,
   benchDraw: async () => { throw new Error('not ready'); },
 };
 (globalThis as unknown as { qkvPage: PageHooks }).qkvPage = hooks;
@@ -140,14 +143,21 @@ hooks.benchDraw = async (tokens: number, layers = 4, heads = 4) => {
   await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))); // until painted
   const drawMs = performance.now() - t1;
   void panel;
-  return { forwardMs, drawMs, tokens, layers, heads };
+  const lines = Number((box.querySelector('canvas.lines') as HTMLElement | null)?.dataset.lines ?? 0);
+  return { forwardMs, drawMs, tokens, layers, heads, lines, backend: hooks.backend };
 };
 
 async function start(): Promise<void> {
-  const b = await pageBackend();
+  const b = await pageBackend({ force: new URLSearchParams(location.search).get('backend') === 'ref' ? 'ref' : null });
   backend = b.backend;
   hooks.backend = b.name;
-  hooks.train = trainPanel($('#train'), backend, (p) => { useModel(p); $('#run-section').scrollIntoView({ behavior: 'smooth' }); });
+  hooks.backendNote = b.note;
+  $('#backend').textContent = b.name === 'wasm' ? `backend: wasm (${b.kernel})` : 'backend: ref';
+  if (b.note) {
+    $('#backend-note').textContent = b.note;
+    $('#backend-note').hidden = false;
+  }
+  hooks.train = trainPanel($('#train'), backend, b.name, (p) => { useModel(p); $('#run-section').scrollIntoView({ behavior: 'smooth' }); });
   $('#run').onclick = () => void run();
   $('#input').onkeydown = (e) => { if ((e as KeyboardEvent).key === 'Enter') void run(); };
   $('#export').onclick = () => void exportView().catch(fail);
