@@ -241,7 +241,7 @@ test('the copy task trains in the page to 100% exact match on held-out sequences
   assert.equal(r.error, null);
   assert.ok(r.perfect, `no 100%: exact match ${JSON.stringify(r.exactMatch.slice(-3))}`);
   assert.equal(r.step, r.perfect.step, 'it stopped at the first evaluation at 100%');
-  assert.match((await page.textContent('#train .train-status'))!, /^100% exact match on the 128 held-out sequences at step \d+/);
+  assert.match((await page.textContent('#train .train-status'))!, /^100% exact match on the 128 held-out sequences at step \d+.*Stopped there\./);
   const line = `page copy task: 100% exact match at step ${r.perfect.step} after ${r.perfect.seconds.toFixed(1)} s on ${r.backend} (headless Chromium, load ${load.toFixed(1)}→${loadavg()[0].toFixed(1)})`;
   t.diagnostic(line);
   await shot(page, 'page-train-100');

@@ -191,9 +191,10 @@ async function loadServed(quiet = false): Promise<void> {
     const p = await fetchServedCheckpoint(backend);
     if (p) return useModel(p);
     hooks.status = 'no-model';
-    $('#model-status').textContent = quiet
-      ? 'No checkpoint served here: pick or drop a checkpoint folder, train the copy task below, or run `npx qkv view runs/demo` (after `npm run demo`).'
-      : 'This page was not opened by `qkv view`, so no checkpoint is served: pick or drop a folder instead.';
+    // Static text with one link: the quickest way to a model for a first visit is the training section.
+    $('#model-status').innerHTML = `${quiet ? 'No model yet' : 'No checkpoint is served here (qkv view was started without one, or did not open this page)'}: ` +
+      '<a href="#train">train the copy task below</a> (under a minute), pick or drop a checkpoint folder, ' +
+      'or run <code>npm run demo &amp;&amp; npx qkv view runs/demo</code> for a G2P model.';
   } catch (e) {
     fail(e);
   }

@@ -62,14 +62,18 @@ export function trainPanel(root: HTMLElement, backend: Backend, backendName: str
     const em = state.exactMatch.at(-1);
     const loss = state.losses.at(-1);
     const on = state.backend ? ` on ${state.backend}` : '';
-    if (state.perfect && state.done) {
-      status.textContent = `100% exact match on the 128 held-out sequences at step ${state.perfect.step}, after ${state.perfect.seconds.toFixed(1)} s${on}: the model copies. Stopped.`;
+    if (!state.running && !state.done && state.steps === 0) {
+      status.textContent = `Not started. Press Start: it trains here, in a Web Worker${on}.`;
+    } else if (state.perfect && state.done) {
+      status.textContent = `100% exact match on the 128 held-out sequences at step ${state.perfect.step}, after ${state.perfect.seconds.toFixed(1)} s${on}: the model copies.` +
+        (state.step === state.perfect.step ? ' Stopped there.' : ` Ran on to step ${state.step} (${state.seconds!.toFixed(1)} s).`);
     } else {
       status.textContent = `step ${state.step} / ${state.steps}${on}` + (loss ? `, loss ${loss.loss.toFixed(4)}` : '') +
         (em ? `, exact match ${(em.value * 100).toFixed(1)}% of 128 held-out sequences (at step ${em.step})` : '') +
         (state.paused ? ' (paused)' : '') + (state.done ? `, done in ${state.seconds!.toFixed(1)} s` : '') + (state.error ? `; error: ${state.error}` : '');
     }
     status.classList.toggle('perfect', state.perfect !== null);
+    exact.hidden = !em;
     if (em) exact.textContent = `${(em.value * 100).toFixed(em.value === 1 ? 0 : 1)}%`;
   };
   const redrawChart = () => {
@@ -83,7 +87,7 @@ export function trainPanel(root: HTMLElement, backend: Backend, backendName: str
     attention.replaceChildren();
     const caption = document.createElement('div');
     caption.className = 'caption';
-    caption.textContent = `"${view.input}" → "${view.output}": cross-attention of the last decoder layer, each head (rows: output tokens, columns: input)`;
+    caption.textContent = `"${view.input}" → "${view.output}": cross-attention of the last decoder layer, each head (rows: the decoder's inputs, <s> then the output; columns: the input)`;
     attention.append(caption);
     for (let h = 0; h < view.model.heads; h++) {
       const c = document.createElement('canvas');
@@ -138,7 +142,6 @@ export function trainPanel(root: HTMLElement, backend: Backend, backendName: str
   start.onclick = () => {
     const steps = Number(($<HTMLInputElement>(root, 'input.steps')).value) || 1000;
     Object.assign(state, { running: true, paused: false, pausedAt: null, done: false, step: 0, steps, losses: [], exactMatch: [], seconds: null, perfect: null, error: null });
-    exact.textContent = '–';
     const stopAtPerfect = ($<HTMLInputElement>(root, 'input.stop-at-perfect')).checked;
     send({ type: 'start', steps, seed: 1, batch: 32, evalEvery: Math.max(10, Math.round(steps / 40)), stopAtPerfect });
     buttons();
