@@ -1,4 +1,4 @@
-// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export, serve, demo, view and attention (commander).
+// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export, average, serve, demo, view and attention (commander).
 
 import { Command, CommanderError, Option } from 'commander';
 import { installDefaultBackend } from '../node/backend-select.js';
@@ -6,6 +6,7 @@ import { QkvError } from '../core/errors.js';
 import { QKV_VERSION } from '../train/checkpoint.js';
 import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/index.js';
+import { averageCommand } from './average.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
 import { CliError, intAtLeast, intUpToLimit, numberIn, oneOf } from './errors.js';
@@ -118,6 +119,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'the layout').argParser(oneOf(['hf'] as const)).makeOptionMandatory())
     .option('--overwrite', 'replace <dir> if it exists')
     .action((path: string, dir: string, flags) => exportCommand(path, dir, flags));
+
+  program.command('average')
+    .description('average the weights of checkpoints of one model into one checkpoint (the paper averages the last 5): folders, or --last N snapshots of a run trained with keepCheckpoints')
+    .argument('<checkpoints...>', 'two or more checkpoint or run folders, or one run folder with --last N')
+    .requiredOption('--out <dir>', 'the checkpoint folder to write')
+    .option('--last <n>', 'average the newest n snapshots of the one run folder given', intAtLeast(1))
+    .option('--overwrite', 'replace --out if it exists')
+    .action((paths: string[], flags) => averageCommand(paths, flags));
 
   program.command('serve')
     .description('serve checkpoints over HTTP: OpenAI\'s POST /v1/completions (GPT; streamed with "stream": true), /v1/g2p, /v1/translate, /v1/classify, /v1/attention, GET /v1/models, /health, /metrics; concurrent completions share each decoding step')
