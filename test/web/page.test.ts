@@ -273,10 +273,11 @@ test('an exported view, and the file qkv attention writes, open on their own wit
 });
 
 test('drawing 512 tokens × every head of a 4-layer model (logged, not asserted)', { skip }, async (t) => {
-  // Twice: the first draw also compiles the drawing code; the second is what a user sees on the next input.
-  for (const round of ['first', 'second']) {
+  // Twice: the first draw also compiles the drawing code; the second is what a user sees on the next input. Then with
+  // every weight ×3: peaked rows, as a trained model's, and thousands of lines in the head view.
+  for (const [round, sharpen] of [['first', 1], ['second', 1], ['peaked weights', 3]] as const) {
     const load = loadavg()[0];
-    const r = await page.evaluate(() => (window as any).qkvPage.benchDraw(512, 4, 4));
+    const r = await page.evaluate((k) => (window as any).qkvPage.benchDraw(512, 4, 4, k), sharpen);
     const line = `page draw (${round}): 512 tokens, 4 layers × 4 heads (the model view's 16 heatmaps, the large one, the head view's ${r.lines} lines) ` +
       `in ${r.drawMs.toFixed(0)} ms, forward on ${r.backend} ${r.forwardMs.toFixed(0)} ms; load ${load.toFixed(1)}`;
     t.diagnostic(line);

@@ -23,7 +23,7 @@ export interface PageHooks {
   panel: AttentionPanel | null;
   train: TrainState | null;
   /** Draws all heads of a random 4-layer GPT over n tokens: the forward's and the drawing's milliseconds. */
-  benchDraw(tokens: number, layers?: number, heads?: number): Promise<{ forwardMs: number; drawMs: number; tokens: number; layers: number; heads: number; lines: number; backend: string }>;
+  benchDraw(tokens: number, layers?: number, heads?: number, sharpen?: number): Promise<{ forwardMs: number; drawMs: number; tokens: number; layers: number; heads: number; lines: number; backend: string }>;
 }
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
@@ -124,9 +124,12 @@ async function exportView(): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-hooks.benchDraw = async (tokens: number, layers = 4, heads = 4) => {
+hooks.benchDraw = async (tokens: number, layers = 4, heads = 4, sharpen = 1) => {
   const tok = CharTokenizer.fromChars('abcdefghijklmnopqrstuvwxyz '.split(''));
   const model = new GPT({ vocab: tok.vocabSize, dModel: 64, heads, layers, context: tokens, dropout: 0, seed: 7, backend });
+  // sharpen > 1 scales every weight: the scores grow as its 4th power, so each row's softmax has a few large weights
+  // (as a trained model's heads do) and the head view draws thousands of long lines instead of a few hundred.
+  if (sharpen !== 1) for (const p of model.parameters()) p.assign(p.mul(sharpen));
   const ids = Array.from({ length: tokens }, (_, i) => 4 + ((i * 7919) % 27));
   const t0 = performance.now();
   const a = causalAttentions({ model, tokenizer: tok, targetTokenizer: tok }, ids);
