@@ -149,6 +149,7 @@ export function buildProgram(): Command {
     .description('train the small g2p preset for 3 minutes, then score it and pronounce a few words (npm run demo)')
     .option('--out <dir>', 'run folder (its best/ and last/ are replaced)', 'runs/demo')
     .option('--minutes <m>', 'minutes of training (default: the preset\'s, 3)', numberIn(0, Infinity, true))
+    .option('--steps <n>', 'train this many steps instead of by the clock (the same model at any load)', intAtLeast(1))
     .addOption(new Option('--preset <name>', 'g2p preset').default('small').argParser(oneOf(PRESET_NAMES)))
     .option('--limit <n>', 'test words scored after training', intAtLeast(1), 300)
     .action((flags) => demoCommand(flags));
