@@ -68,9 +68,9 @@ const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `${name
 before(async () => {
   if (skip) return;
   mkdirSync(SHOTS, { recursive: true });
-  // The demo checkpoint, as `npm run demo` makes it, trained for 6 seconds instead of 3 minutes.
+  // The demo checkpoint, as `npm run demo` makes it, trained for 100 steps instead of 3 minutes (the same model at any load).
   demo = join(scratch, 'demo');
-  const made = await runQkv(['demo', '--minutes', '0.1', '--limit', '3', '--out', demo], 240_000);
+  const made = await runQkv(['demo', '--steps', '100', '--limit', '3', '--out', demo], 240_000);
   assert.equal(made.code, 0, made.stderr);
   server = spawn(process.execPath, [BIN, 'view', demo, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   url = await new Promise<string>((ok, fail) => {
