@@ -1,11 +1,13 @@
-# The benchmark GPT as ONNX for onnxruntime (bench/ort.ts), with qkv's own weights: loads the safetensors file qkv
-# wrote (the state-dict names of bench/train_torch.py's GPT, which are torch.nn.TransformerEncoderLayer's) into the
-# PyTorch twin and runs torch.onnx.export twice:
+# The benchmark models as ONNX for onnxruntime (bench/ort.ts), with qkv's own weights: loads the safetensors file qkv
+# wrote into bench/train_torch.py's PyTorch twin and runs torch.onnx.export. For the GPT (qkv's names are the twin's,
+# torch.nn.TransformerEncoderLayer's), two graphs:
 #   gpt.onnx         ids int64 [B, T] -> logits [B, T, V]                       (the full forward, no cache)
 #   gpt-decode.onnx  ids int64 [B, 1], past [2L, B, H, P, K] -> logits [B, V], present [2L, B, H, P+1, K]
 #                    (one cached decoding step at position P; P may be 0)
-# Both have dynamic batch and length axes. Run by bench/ort-export.ts; by hand:
-#   python3 bench/export_onnx.py weights.safetensors out-dir
+# For the S2S (qkv's encoder./decoder. are the twin's transformer.encoder./decoder.):
+#   s2s.onnx         src int64 [B, S], tgt int64 [B, T] -> logits [B, T, V]     (causal target mask inside)
+# All have dynamic batch and length axes. Run by bench/ort-export.ts; by hand:
+#   python3 bench/export_onnx.py gpt|s2s weights.safetensors out-dir
 import json
 import math
 import struct
@@ -16,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from train_torch import GPT  # noqa: E402
+from train_torch import GPT, S2S  # noqa: E402
 
 OPSET = 17  # LayerNormalization is one op from opset 17 (torch 1.13 exports up to 17)
 
@@ -59,6 +61,19 @@ def load_gpt(path):
     return model.eval()
 
 
+def load_s2s(path):
+    """The S2S twin with qkv's weights: qkv's encoder.* and decoder.* sit under the twin's transformer.; its positions are the twin's buffer."""
+    tensors, meta = read_safetensors(path)
+    tensors = {("transformer." + k if k.startswith(("encoder.", "decoder.")) else k): v for k, v in tensors.items()}
+    vocab, d = tensors["src_embed.weight"].shape
+    layers = 1 + max(int(k.split(".")[3]) for k in tensors if k.startswith("transformer.encoder.layers."))
+    model = S2S(vocab=vocab, d=d, heads=int(meta["heads"]), layers=layers, d_ff=tensors["transformer.encoder.layers.0.linear1.weight"].shape[0],
+                max_len=int(meta["maxLen"]))
+    tensors["pe"] = model.pe
+    model.load_state_dict(tensors, strict=True)
+    return model.eval()
+
+
 class DecodeStep(torch.nn.Module):
     """One cached step of the twin's blocks (as bench/infer_torch.py's generate_cached), as a graph with the cache as I/O."""
 
@@ -88,9 +103,25 @@ class DecodeStep(torch.nn.Module):
         return logits, torch.stack(present)
 
 
+def export_s2s(weights, out_dir):
+    model = load_s2s(weights)
+    vocab = model.src_embed.weight.shape[0]
+    src, tgt = torch.randint(0, vocab, (2, 7)), torch.randint(0, vocab, (2, 5))
+    # With gradients on, the encoder layers skip their fused inference path (torch._transformer_encoder_layer_fwd), which
+    # has no ONNX form and which they take without a mask under no_grad.
+    with torch.enable_grad():
+        torch.onnx.export(model, (src, tgt), f"{out_dir}/s2s.onnx", opset_version=OPSET, input_names=["src", "tgt"], output_names=["logits"],
+                          dynamic_axes={"src": {0: "B", 1: "S"}, "tgt": {0: "B", 1: "T"}, "logits": {0: "B", 1: "T"}})
+    print(json.dumps({"s2s": f"{out_dir}/s2s.onnx", "opset": OPSET}))
+
+
 def main():
-    weights, out_dir = sys.argv[1], sys.argv[2]
+    kind, weights, out_dir = sys.argv[1], sys.argv[2], sys.argv[3]
     torch.manual_seed(0)
+    if kind == "s2s":
+        return export_s2s(weights, out_dir)
+    if kind != "gpt":
+        raise ValueError(f"model kind '{kind}', expected gpt or s2s")
     model = load_gpt(weights)
     vocab = model.wte.weight.shape[0]
     ids = torch.randint(0, vocab, (2, 9))

@@ -3,9 +3,10 @@
 //
 // Requests: {"op":"check"} → the logits of a fixed B2 T128 batch (base64 float32) and greedy tokens; {"op":"time",
 // "case":"forward32","seconds":1} → {"value": tokens/s}. Cases: forward32 / forward1 (B32 or B1 × T128), gen1 (B1
-// greedy 100 tokens), dec4 / dec16 / dec64 (B rows greedy 32 tokens); an ORT side adds the suffix "kv" for its
+// greedy 100 tokens), dec4 / dec16 / dec64 (B rows greedy 32 tokens), s2s64 / s2s1 (the S2S model's forward, B64 or
+// B1 × S32 T32, tokens counted B·(S + T) as bench/models.ts does); an ORT side adds the suffix "kv" for its
 // KV-cache graph (gen1kv, dec16kv), and without it re-runs the growing prefix; qkv always decodes with its cache.
-// By hand: node --import tsx bench/ort-worker.ts --side=ort-node --onnx=<dir> --config='{"vocab":96,...}'
+// By hand: node --import tsx bench/ort-worker.ts --side=ort-node --onnx=<dir> --s2s=<s2s.onnx> --config='{"vocab":96,...}'
 
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
@@ -15,7 +16,11 @@ import { median, option } from './common.js';
 export type OrtSide = 'qkv-native' | 'qkv-wasm' | 'ort-node' | 'ort-web';
 
 /** What the worker needs of the model's config (GPT_CONFIG), given by the parent so an ORT side never loads qkv. */
-export interface WorkerConfig { vocab: number; dModel: number; heads: number; layers: number; context: number }
+export interface WorkerConfig {
+  vocab: number; dModel: number; heads: number; layers: number; context: number;
+  /** The S2S model's vocabulary (source and target) and the benchmark's source and target length. */
+  s2sVocab: number; s2sLen: number;
+}
 
 /** One side's model: a forward of ids [B, T] to flat logits [B, T, V], and greedy decoding of B rows. */
 interface Runner {
@@ -24,6 +29,8 @@ interface Runner {
   generate(prompts: number[], n: number, kv: boolean): Promise<number[][]>;
   /** An ORT side's decode graph run position by position from an empty cache over ids [B, T]: flat logits [B, T, V]. */
   stepLogits?(ids: Int32Array, B: number, T: number): Promise<Float32Array>;
+  /** The S2S model: src [B, S] and tgt [B, T] → flat logits [B, T, V]. */
+  s2s(src: Int32Array, tgt: Int32Array, B: number, S: number, T: number): Promise<Float32Array>;
 }
 
 export const CHECK_B = 2;
@@ -42,12 +49,20 @@ function argmaxRows(logits: Float32Array, rows: number, V: number, stride: numbe
 }
 
 async function qkvRunner(side: 'qkv-native' | 'qkv-wasm'): Promise<Runner> {
-  const { GPT, generate, noGrad, tensor, withStorageScope } = await import('../src/node/index.js');
-  const { GPT_CONFIG, useBenchBackend } = await import('./models.js');
+  const { GPT, Transformer, generate, noGrad, tensor, withStorageScope } = await import('../src/node/index.js');
+  const { GPT_CONFIG, S2S_CONFIG, useBenchBackend } = await import('./models.js');
   useBenchBackend(side === 'qkv-native' ? 'native' : 'wasm');
   const model = new GPT(GPT_CONFIG);
   model.eval();
+  let s2s: InstanceType<typeof Transformer> | null = null;
   return {
+    async s2s(src, tgt, B, S, T) {
+      s2s ??= new Transformer(S2S_CONFIG);
+      s2s.eval();
+      const a = tensor(src, { dtype: 'int32' }).reshape([B, S]);
+      const b = tensor(tgt, { dtype: 'int32' }).reshape([B, T]);
+      return withStorageScope(a.backend, () => noGrad(() => s2s!.forward(a, b).logits.toArray() as Float32Array), () => []);
+    },
     async forward(ids, B, T) {
       const x = tensor(ids, { dtype: 'int32' }).reshape([B, T]);
       return withStorageScope(x.backend, () => noGrad(() => model.forward(x).logits.toArray() as Float32Array), () => []);
@@ -58,7 +73,7 @@ async function qkvRunner(side: 'qkv-native' | 'qkv-wasm'): Promise<Runner> {
   };
 }
 
-async function ortRunner(side: 'ort-node' | 'ort-web', dir: string, c: WorkerConfig): Promise<Runner> {
+async function ortRunner(side: 'ort-node' | 'ort-web', dir: string, s2sPath: string, c: WorkerConfig): Promise<Runner> {
   type Ort = typeof import('onnxruntime-node');
   let ort: Ort;
   let options: object;
@@ -72,9 +87,10 @@ async function ortRunner(side: 'ort-node' | 'ort-web', dir: string, c: WorkerCon
     env.wasm.proxy = false;
     options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
   }
-  const open = (file: string) => ort.InferenceSession.create(new Uint8Array(readFileSync(`${dir}/${file}`)), options);
-  const full = await open('gpt.onnx');
-  const step = await open('gpt-decode.onnx');
+  const open = (path: string) => ort.InferenceSession.create(new Uint8Array(readFileSync(path)), options);
+  const full = await open(`${dir}/gpt.onnx`);
+  const step = await open(`${dir}/gpt-decode.onnx`);
+  let s2s: Awaited<ReturnType<typeof open>> | null = null;
   const V = c.vocab;
   const H = c.heads;
   const K = c.dModel / c.heads;
@@ -83,6 +99,10 @@ async function ortRunner(side: 'ort-node' | 'ort-web', dir: string, c: WorkerCon
   const forward = async (ids: Int32Array, B: number, T: number) => (await full.run({ ids: int64(ids, [B, T]) })).logits.data as Float32Array;
   return {
     forward,
+    async s2s(src, tgt, B, S, T) {
+      s2s ??= await open(s2sPath);
+      return (await s2s.run({ src: int64(src, [B, S]), tgt: int64(tgt, [B, T]) })).logits.data as Float32Array;
+    },
     async generate(prompts, n, kv) {
       const B = prompts.length;
       const seqs = prompts.map((p) => [p]);
@@ -141,7 +161,7 @@ const b64 = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLengt
 async function main(): Promise<void> {
   const side = option('side', 'qkv-native') as OrtSide;
   const c = JSON.parse(option('config', '{}')) as WorkerConfig;
-  const runner = side.startsWith('qkv') ? await qkvRunner(side as 'qkv-native' | 'qkv-wasm') : await ortRunner(side as 'ort-node' | 'ort-web', option('onnx', ''), c);
+  const runner = side.startsWith('qkv') ? await qkvRunner(side as 'qkv-native' | 'qkv-wasm') : await ortRunner(side as 'ort-node' | 'ort-web', option('onnx', ''), option('s2s', ''), c);
   const T = c.context;
   const rng = new Rng(99);
   const lines = createInterface({ input: process.stdin });
@@ -155,7 +175,9 @@ async function main(): Promise<void> {
       const prompt = [1, 5, 9, 33];
       const tokens = await runner.generate(prompt, GEN_TOKENS, false);
       const tokensKV = runner.stepLogits ? await runner.generate(prompt, GEN_TOKENS, true) : null;
-      console.log(JSON.stringify({ logits: b64(logits), step, tokens, tokensKV }));
+      const L = c.s2sLen;
+      const s2s = await runner.s2s(randomIds(new Rng(8), CHECK_B * L, c.s2sVocab), randomIds(new Rng(9), CHECK_B * L, c.s2sVocab), CHECK_B, L, L);
+      console.log(JSON.stringify({ logits: b64(logits), step, tokens, tokensKV, s2s: b64(s2s) }));
       continue;
     }
     const name = req.case ?? '';
@@ -167,13 +189,19 @@ async function main(): Promise<void> {
       const B = base === 'forward32' ? 32 : 1;
       const ids = randomIds(rng, B * T, c.vocab);
       value = (B * T) / await timeIt(name, () => runner.forward(ids, B, T), budget);
+    } else if (base === 's2s64' || base === 's2s1') {
+      const B = base === 's2s64' ? 64 : 1;
+      const L = c.s2sLen;
+      const src = randomIds(rng, B * L, c.s2sVocab);
+      const tgt = randomIds(rng, B * L, c.s2sVocab);
+      value = (B * 2 * L) / await timeIt(name, () => runner.s2s(src, tgt, B, L, L), budget);
     } else if (base === 'gen1' || base.startsWith('dec')) {
       const B = base === 'gen1' ? 1 : Number(base.slice(3));
       const n = base === 'gen1' ? GEN_TOKENS : DEC_TOKENS;
       const prompts = Array.from({ length: B }, () => 1 + rng.int(c.vocab - 1));
       value = (B * n) / await timeIt(name, () => runner.generate(prompts, n, kv), budget);
     } else {
-      throw new Error(`bench/ort-worker: unknown case '${name}', expected forward32, forward1, gen1 or decN, with 'kv' on an ORT side`);
+      throw new Error(`bench/ort-worker: unknown case '${name}', expected forward32, forward1, gen1, decN, s2s64 or s2s1, with 'kv' on an ORT side`);
     }
     console.log(JSON.stringify({ value }));
   }

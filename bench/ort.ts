@@ -1,7 +1,7 @@
 // GPT inference, qkv against onnxruntime on the same weights (issues 16 and 19): qkv native (QKV_THREADS=2) against
 // onnxruntime-node's CPU EP (intraOpNumThreads 2), and qkv's wasm backend against onnxruntime-web's wasm EP in Node
-// (both one thread). The benchmark GPT goes to ONNX through its PyTorch twin (bench/ort-export.ts); ORT's logits are
-// checked against qkv's before any timing. Then, in rounds, each case runs ~1 s on one side and then on the other
+// (both one thread). The benchmark GPT and S2S go to ONNX through their PyTorch twins (bench/ort-export.ts); ORT's
+// logits are checked against qkv's before any timing. Then, in rounds, each case runs ~1 s on one side and then on the other
 // (the order swapping each round), in two long-lived worker processes (bench/ort-worker.ts); the table shows medians.
 //
 // Not a test: run with `npm run bench:ort` (or within `npm run bench`), or
@@ -15,14 +15,17 @@ import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { NODE_TSX, benchFile, flag, fmt, median, option, printTable, workerEnv } from './common.js';
-import { GPT_CONFIG } from './models.js';
-import { exportGptOnnx } from './ort-export.js';
+import { GPT_CONFIG, S2S_BATCH, S2S_CONFIG, S2S_LEN } from './models.js';
+import { exportGptOnnx, exportS2sOnnx } from './ort-export.js';
 import { CHECK_B, DEC_TOKENS, GEN_TOKENS } from './ort-worker.js';
-import type { OrtSide } from './ort-worker.js';
+import type { OrtSide, WorkerConfig } from './ort-worker.js';
 import { describePeak, measureFmaPeak } from './peak.js';
 
 /** Largest |qkv − ORT| allowed in the logits before timing. */
 export const LOGIT_TOLERANCE = 1e-3;
+
+/** Where the exported graphs lie: the GPT's folder and the S2S file. */
+interface Onnx { gpt: string; s2s: string }
 
 /** A worker process that answers one JSON line per request. */
 class Worker {
@@ -31,9 +34,13 @@ class Worker {
   private err = '';
   private readonly ready: Promise<string>;
 
-  constructor(readonly side: OrtSide, onnxDir: string, threads: number) {
-    const config = JSON.stringify({ vocab: GPT_CONFIG.vocab, dModel: GPT_CONFIG.dModel, heads: GPT_CONFIG.heads, layers: GPT_CONFIG.layers, context: GPT_CONFIG.context });
-    this.proc = spawn(process.execPath, [...NODE_TSX, benchFile('ort-worker.ts'), `--side=${side}`, `--onnx=${onnxDir}`, `--config=${config}`], { env: workerEnv(threads) });
+  constructor(readonly side: OrtSide, onnx: Onnx, threads: number) {
+    const config: WorkerConfig = {
+      vocab: GPT_CONFIG.vocab, dModel: GPT_CONFIG.dModel, heads: GPT_CONFIG.heads, layers: GPT_CONFIG.layers, context: GPT_CONFIG.context,
+      s2sVocab: S2S_CONFIG.srcVocab, s2sLen: S2S_LEN,
+    };
+    const args = [benchFile('ort-worker.ts'), `--side=${side}`, `--onnx=${onnx.gpt}`, `--s2s=${onnx.s2s}`, `--config=${JSON.stringify(config)}`];
+    this.proc = spawn(process.execPath, [...NODE_TSX, ...args], { env: workerEnv(threads) });
     this.proc.stderr.on('data', (d) => { this.err = (this.err + String(d)).slice(-4000); });
     const lines = createInterface({ input: this.proc.stdout });
     lines.on('line', (l) => { if (l.startsWith('{')) this.pending.shift()?.(l); });
@@ -57,7 +64,7 @@ class Worker {
   }
 }
 
-interface CheckAnswer { logits: string; step: string | null; tokens: number[][]; tokensKV: number[][] | null }
+interface CheckAnswer { logits: string; step: string | null; tokens: number[][]; tokensKV: number[][] | null; s2s: string }
 
 const floats = (b64: string) => { const b = Buffer.from(b64, 'base64'); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
 
@@ -74,6 +81,7 @@ export interface OrtPairResult {
   ort: OrtSide;
   logitDiff: number;
   stepLogitDiff: number;
+  s2sLogitDiff: number;
   tokensAgree: boolean;
   tokensKVAgree: boolean;
   /** case → [qkv tokens/s, ORT tokens/s]; an ORT "kv" case has qkv's cached figure of its base case beside it. */
@@ -84,19 +92,22 @@ export interface OrtPairResult {
  * Checks the pair's logits, then times `cases` in alternating turns for `rounds` rounds. Throws when a worker fails
  * or the logits differ by more than LOGIT_TOLERANCE (before any timing).
  */
-async function runPair(qkvSide: OrtSide, ortSide: OrtSide, onnxDir: string, cases: readonly string[], rounds: number, seconds: number): Promise<OrtPairResult> {
+async function runPair(qkvSide: OrtSide, ortSide: OrtSide, onnx: Onnx, cases: readonly string[], rounds: number, seconds: number): Promise<OrtPairResult> {
   const threads = qkvSide === 'qkv-native' ? 2 : 1;
-  const q = new Worker(qkvSide, onnxDir, threads);
-  const o = new Worker(ortSide, onnxDir, threads);
+  const q = new Worker(qkvSide, onnx, threads);
+  const o = new Worker(ortSide, onnx, threads);
   try {
     const [a, b] = [await q.ask<CheckAnswer>({ op: 'check' }), await o.ask<CheckAnswer>({ op: 'check' })];
     const want = floats(a.logits);
     const logitDiff = maxAbsDiff(want, floats(b.logits));
     const stepLogitDiff = b.step ? maxAbsDiff(want, floats(b.step)) : NaN;
-    console.log(`${qkvSide} vs ${ortSide}: max |logit difference| ${logitDiff.toExponential(2)} (forward graph), ` +
-      `${stepLogitDiff.toExponential(2)} (KV-cache graph, step by step) over B${CHECK_B} T${GPT_CONFIG.context} × ${GPT_CONFIG.vocab}`);
-    if (!(logitDiff <= LOGIT_TOLERANCE) || !(stepLogitDiff <= LOGIT_TOLERANCE)) {
-      throw new Error(`bench/ort: ${ortSide}'s logits differ from ${qkvSide}'s by ${logitDiff} (forward) / ${stepLogitDiff} (KV graph), expected ≤ ${LOGIT_TOLERANCE}: the export or the weight mapping is wrong`);
+    const s2sLogitDiff = maxAbsDiff(floats(a.s2s), floats(b.s2s));
+    console.log(`${qkvSide} vs ${ortSide}: max |logit difference| ${logitDiff.toExponential(2)} (GPT forward graph), ` +
+      `${stepLogitDiff.toExponential(2)} (GPT KV-cache graph, step by step) over B${CHECK_B} T${GPT_CONFIG.context} × ${GPT_CONFIG.vocab}; ` +
+      `${s2sLogitDiff.toExponential(2)} (S2S, B${CHECK_B} S${S2S_LEN} T${S2S_LEN} × ${S2S_CONFIG.tgtVocab})`);
+    if (!(logitDiff <= LOGIT_TOLERANCE) || !(stepLogitDiff <= LOGIT_TOLERANCE) || !(s2sLogitDiff <= LOGIT_TOLERANCE)) {
+      throw new Error(`bench/ort: ${ortSide}'s logits differ from ${qkvSide}'s by ${logitDiff} (GPT forward) / ${stepLogitDiff} (GPT KV graph) / ` +
+        `${s2sLogitDiff} (S2S), expected ≤ ${LOGIT_TOLERANCE}: the export or the weight mapping is wrong`);
     }
     const same = (x: number[][] | null) => JSON.stringify(x) === JSON.stringify(a.tokens);
     const qs: Record<string, number[]> = {};
@@ -114,7 +125,7 @@ async function runPair(qkvSide: OrtSide, ortSide: OrtSide, onnxDir: string, case
     }
     const medians: Record<string, [number, number]> = {};
     for (const c of cases) medians[c] = [median(qs[c] ?? qs[c.slice(0, -2)] ?? []), median(os[c] ?? [])];
-    return { qkv: qkvSide, ort: ortSide, logitDiff, stepLogitDiff, tokensAgree: same(b.tokens), tokensKVAgree: same(b.tokensKV), medians };
+    return { qkv: qkvSide, ort: ortSide, logitDiff, stepLogitDiff, s2sLogitDiff, tokensAgree: same(b.tokens), tokensKVAgree: same(b.tokensKV), medians };
   } finally {
     q.close();
     o.close();
@@ -126,6 +137,8 @@ const LABELS: Record<string, string> = {
   forward1: 'forward, B1 T128',
   gen1: `greedy ${GEN_TOKENS} tokens, B1; ORT without cache`,
   gen1kv: `greedy ${GEN_TOKENS} tokens, B1; ORT KV-cache graph`,
+  s2s64: `S2S forward, B${S2S_BATCH} S${S2S_LEN} T${S2S_LEN} (tokens B·(S+T))`,
+  s2s1: `S2S forward, B1 S${S2S_LEN} T${S2S_LEN}`,
   dec4kv: `batched decoding B4 (${DEC_TOKENS} tokens a row); ORT KV-cache graph`,
   dec16kv: `batched decoding B16; ORT KV-cache graph`,
   dec64kv: `batched decoding B64; ORT KV-cache graph`,
@@ -164,17 +177,17 @@ export async function benchOrt(quick: boolean, rounds: number, opts: { seconds?:
     console.log('\nbench: onnxruntime-node and onnxruntime-web are not installed (dev dependencies: npm ci installs them); skipping the ORT tables');
     return [];
   }
-  let dir: string;
+  let onnx: Onnx;
   try {
-    dir = exportGptOnnx().dir;
+    onnx = { gpt: exportGptOnnx().dir, s2s: exportS2sOnnx().forward };
   } catch (e) {
     console.log(`\nbench: cannot export the GPT to ONNX, skipping the ORT tables (${(e as Error).message})`);
     return [];
   }
-  console.log(`\nqkv against onnxruntime on the benchmark GPT (ONNX in ${dir}); ${describePeak(measureFmaPeak([1, 2]))}\n${uptime()}`);
+  console.log(`\nqkv against onnxruntime on the benchmark GPT and S2S (ONNX in ${onnx.gpt}, ${onnx.s2s}); ${describePeak(measureFmaPeak([1, 2]))}\n${uptime()}`);
   // Batched decoding against ORT's KV-cache graph only: re-running the prefix at B64 takes seconds a call.
-  const native = ['forward32', 'forward1', 'gen1', 'gen1kv', 'dec4kv', 'dec16kv', 'dec64kv'];
-  const wasm = ['forward32', 'forward1', 'gen1', 'gen1kv'];
+  const native = ['forward32', 'forward1', 'gen1', 'gen1kv', 'dec4kv', 'dec16kv', 'dec64kv', 's2s64', 's2s1'];
+  const wasm = ['forward32', 'forward1', 'gen1', 'gen1kv', 's2s64', 's2s1'];
   const pairs: [OrtSide, OrtSide, string[], string][] = [];
   if (node) pairs.push(['qkv-native', 'ort-node', native, 'qkv native (QKV_THREADS=2) vs onnxruntime-node CPU EP (intraOpNumThreads 2)']);
   else console.log('bench: onnxruntime-node is not installed; skipping qkv native vs ORT');
@@ -184,7 +197,7 @@ export async function benchOrt(quick: boolean, rounds: number, opts: { seconds?:
   for (const [qs, os, cases, title] of pairs) {
     let r: OrtPairResult;
     try {
-      r = await runPair(qs, os, dir, cases, rounds, seconds);
+      r = await runPair(qs, os, onnx, cases, rounds, seconds);
     } catch (e) {
       console.log(`bench: ${title} FAILED: ${(e as Error).message}`);
       process.exitCode = 1;
