@@ -32,6 +32,7 @@ class Worker {
   private readonly proc: ChildProcessWithoutNullStreams;
   private readonly pending: ((line: string) => void)[] = [];
   private err = '';
+  private exited = '';
   private readonly ready: Promise<string>;
 
   constructor(readonly side: OrtSide, onnx: Onnx, threads: number) {
@@ -44,15 +45,20 @@ class Worker {
     this.proc.stderr.on('data', (d) => { this.err = (this.err + String(d)).slice(-4000); });
     const lines = createInterface({ input: this.proc.stdout });
     lines.on('line', (l) => { if (l.startsWith('{')) this.pending.shift()?.(l); });
+    this.proc.stdin.on('error', () => {}); // a worker that died: its close event reports it
     this.proc.on('close', (code) => {
-      for (const p of this.pending.splice(0)) p(JSON.stringify({ error: `${side} worker exited (code ${code}): ${this.err.trim().split('\n').slice(-6).join('\n')}` }));
+      const lines = this.err.trim().split('\n');
+      this.exited = `${side} worker exited (code ${code}): ${lines.find((l) => /Error\b/.test(l))?.trim() ?? lines.slice(-4).join('\n')}`;
+      for (const p of this.pending.splice(0)) p(JSON.stringify({ error: this.exited }));
     });
     this.ready = new Promise((resolve) => this.pending.push(resolve));
   }
 
   /** Sends one request; resolves with its answer, rejects with the worker's stderr when it failed. */
   async ask<T>(req: object): Promise<T> {
-    await this.ready;
+    const hello = JSON.parse(await this.ready) as { error?: string };
+    if (hello.error) throw new Error(hello.error);
+    if (this.exited) throw new Error(this.exited);
     const line = await new Promise<string>((resolve) => { this.pending.push(resolve); this.proc.stdin.write(`${JSON.stringify(req)}\n`); });
     const out = JSON.parse(line) as T & { error?: string };
     if (out.error) throw new Error(out.error);
