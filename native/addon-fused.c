@@ -446,12 +446,33 @@ static napi_value js_decode_gelu_forms(napi_env env, napi_callback_info info) {
   return number(env, 3);
 }
 
+/* decodeRowTiles(on?) → whether products of several rows in a decoding step run as one product over the rows (the
+ * default) or row by row (decode.h: qkv_decode_row_tiles_enable; the same outputs either way), after setting it when
+ * on is given: the switch of the A/B benchmark (bench/decode-rows.ts) and of the checks. */
+static napi_value js_decode_row_tiles(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc >= 1) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, a[0], &t));
+    if (t != napi_undefined) {
+      bool on;
+      if (t != napi_boolean || napi_get_value_bool(env, a[0], &on) != napi_ok) FAIL("decodeRowTiles(on?): on is not a boolean");
+      qkv_decode_row_tiles_enable(on);
+    }
+  }
+  napi_value r;
+  CHECK(napi_get_boolean(env, qkv_decode_row_tiles_enabled() != 0, &r));
+  return r;
+}
+
 const qkv_binding qkv_fused_bindings[] = {
     {"softmax", js_softmax}, {"layerNorm", js_layer_norm}, {"layerNormBackward", js_layer_norm_backward},
     {"attention", js_attention}, {"attentionBackward", js_attention_backward}, {"crossEntropy", js_cross_entropy},
     {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward},
     {"dropoutMask", js_dropout_mask}, {"adam", js_adam}, {"decodeBlock", js_decode_block}, {"decodeStack", js_decode_stack},
     {"decodeStackRows", js_decode_stack_rows},
-    {"decodeGeluForms", js_decode_gelu_forms},
+    {"decodeGeluForms", js_decode_gelu_forms}, {"decodeRowTiles", js_decode_row_tiles},
 };
 const size_t qkv_fused_binding_count = sizeof qkv_fused_bindings / sizeof qkv_fused_bindings[0];

@@ -62,4 +62,10 @@ typedef struct {
  * when it fails (the ids are checked before any cache is touched); positions are the caller's to check. */
 int qkv_decode_stack(const qkv_decode_stack_args *a);
 
+/* Lets products of several rows in a step run as one product over the rows (register tiles across rows and outputs,
+ * the default) or row by row (on = 0: the path before it, for checks and benchmarks); the outputs are the same bit for
+ * bit either way. The setting is process-wide. */
+void qkv_decode_row_tiles_enable(int on);
+int qkv_decode_row_tiles_enabled(void);
+
 #endif

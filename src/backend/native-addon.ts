@@ -47,6 +47,11 @@ export interface NativeAddon {
   decodeStackRows?(out: Float32Array, ids: Int32Array, positions: Int32Array, meta: Float64Array, ...arrays: W[]): number;
   /** 3 where decodeBlock/decodeStack know the tanh GELU (flag 2); absent in addons built before it. */
   decodeGeluForms?(): number;
+  /**
+   * Whether products of several rows in a decoding step run as one product over the rows (the default) or row by
+   * row (the same outputs bit for bit), after setting it when `on` is given; absent in addons built before it.
+   */
+  decodeRowTiles?(on?: boolean): boolean;
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;
