@@ -249,8 +249,10 @@ static void block_step(const kernels *K, const qkv_decode_args *a, float *scratc
     in = h;
   }
   linear(K, B, 3 * D, D, in, a->in_w, a->in_b, qkv);
+  /* Row by row in order: with one_row, row b's keys and values are in the cache before row b + 1 attends. */
   for (int64_t b = 0; b < B; b++) {
-    attend_row(K, a, a->pos ? a->pos[b] : a->s0, qkv + b * 3 * D, a->k_cache + b * H * L * Kd, a->v_cache + b * H * L * Kd, heads + b * D, p);
+    const int64_t c = a->one_row ? 0 : b * H * L * Kd;
+    attend_row(K, a, a->pos ? a->pos[b] : a->s0, qkv + b * 3 * D, a->k_cache + c, a->v_cache + c, heads + b * D, p);
   }
   linear(K, B, D, D, heads, a->out_w, a->out_b, h);  /* h = SA(·) */
   add(a->x, h, x1, B * D);
@@ -304,7 +306,7 @@ int qkv_decode_stack(const qkv_decode_stack_args *a) {
     const qkv_decode_layer *w = &a->blocks[l];
     const qkv_decode_args A = {B, D, a->H, a->F, a->max_len, a->s0, a->norm_first, a->gelu, a->eps, x, x,
                                w->in_w, w->in_b, w->out_w, w->out_b, w->n1_w, w->n1_b, w->n2_w, w->n2_b,
-                               w->l1_w, w->l1_b, w->l2_w, w->l2_b, w->k_cache, w->v_cache, a->pos};
+                               w->l1_w, w->l1_b, w->l2_w, w->l2_b, w->k_cache, w->v_cache, a->pos, a->one_row};
     block_step(&K, &A, scratch);
   }
   const float *h = x;

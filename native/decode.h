@@ -26,6 +26,9 @@ typedef struct {
   const float *l2_w, *l2_b;    /* [D, F], [D] */
   float *k_cache, *v_cache;    /* [B, H, max_len, K]: position s0 is written */
   const int32_t *pos;          /* [B] or NULL: row b at its own position pos[b] <= s0 (continuous batching), else s0 */
+  int one_row;                 /* 1: every row in cache row 0 (the caches are [1, H, max_len, K]): the rows are new
+                                * positions of one sequence (a prompt's), pos[b] increasing, and row b attends after
+                                * rows < b wrote their keys and values, so it sees them (causal prefill) */
 } qkv_decode_args;
 
 /* Runs the step with the kernels of decode-kernels.h (AVX2 + FMA where the CPU has them and the sgemm kernel
@@ -56,6 +59,7 @@ typedef struct {
   const float *head;           /* W [vocab, D] */
   float *logits;               /* [B, vocab] */
   const int32_t *pos;          /* [B] or NULL: row b at its own position pos[b] <= s0, else every row at s0 */
+  int one_row;                 /* as qkv_decode_args' (with pos): B tokens of one sequence in one call */
 } qkv_decode_stack_args;
 
 /* Runs the step. Returns 1; 0 when out of memory; -1 - b when ids[b] is not a row of E. Nothing is written

@@ -1,6 +1,7 @@
 // The batched decoding step (GPT.decodeRows → Backend.decodeStackRows) at 1, 3 and 16 rows, each row at its own
 // position, against ref's uncached forward of each row's whole sequence; with the step's products as one product
-// over the rows (the default) and row by row (the path before it), which give the same bits.
+// over the rows (the default) and row by row (the path before it), which give the same bits. And a prompt's
+// prefill in one call (GPT.prefillStep → Backend.decodeStackPrefill) against ref's logits and cache.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -98,6 +99,45 @@ describe('the batched decoding step at several row counts, against ref', { skip 
       }
     });
   }
+
+  test('a prompt in one call (prefillStep), after a cached prefix and into a slot row, gives ref\'s logits and cache', () => {
+    const backend = createNativeBackend(loaded!.addon);
+    let calls = 0;
+    const kernel = backend.decodeStackPrefill!;
+    backend.decodeStackPrefill = (...a) => { calls++; return kernel.apply(backend, a); };
+    const { fast, slow } = twins(backend, CASES[0].config);
+    const rng = new Rng(9);
+    const seq = Array.from({ length: 14 }, () => rng.int(VOCAB));
+    noGrad(() => {
+      const full = slow.forward(idsTensor([seq], refBackend)).logits; // [1, 14, V], no cache
+      const cs = slow.createCache();
+      slow.forward(idsTensor([seq], refBackend), { cache: cs });
+      // A fresh cache (5 tokens), then 9 more after them, in row 2 of a slot cache.
+      const slots = fast.createSlotCache(3);
+      const row = slots.row(2);
+      const a = fast.forward(idsTensor([seq.slice(0, 5)], backend), { cache: row }).logits;
+      const b = fast.forward(idsTensor([seq.slice(5)], backend), { cache: row }).logits;
+      assert.equal(calls, 2, 'both went through decodeStackPrefill');
+      assert.equal(slots.length(2), 14);
+      assert.equal(slots.length(0), 0, 'the other rows untouched');
+      const got = [...a.toArray(), ...b.toArray()];
+      for (let t = 0; t < seq.length; t++) {
+        assertRelClose(got.slice(t * VOCAB, (t + 1) * VOCAB), full.narrow(1, t, 1).toArray(), 1e-5, `position ${t}`);
+      }
+      for (let i = 0; i < fast.layers.length; i++) {
+        const mine = slots.views(3)[i], ref = cs.layer(i).self.view();
+        for (const name of ['k', 'v'] as const) {
+          const m = mine[name].narrow(0, 2, 1).narrow(2, 0, 14).contiguous().toArray(), r = ref[name].toArray();
+          assertRelClose(m, r, 1e-5, `layer ${i} ${name === 'k' ? 'keys' : 'values'}`);
+        }
+      }
+      // Past the context (24) it steps aside, and the composed path says why.
+      const long = fast.createCache();
+      fast.forward(idsTensor([seq], backend), { cache: long });
+      assert.throws(() => fast.forward(idsTensor([Array.from({ length: 11 }, () => 1)], backend), { cache: long }), /exceed/);
+      assert.equal(long.length, 14, 'nothing advanced');
+    });
+  });
 
   test('decodeRowTiles reports its setting and refuses what is not a boolean', () => {
     const addon = loaded!.addon;
