@@ -1,7 +1,8 @@
 // One qkv inference measurement in its own process: GPT forward tokens/s at batch 32 and 1 (context
 // 128, under noGrad) and batch-1 greedy generation of 100 tokens with the KV cache; one JSON line out.
 // Run by bench/infer.ts and bench/wasm.ts; by hand: node --import tsx bench/infer-worker.ts [--seconds=2] [--composed]
-// [--backend=wasm] [--profile=out.cpuprofile] (a profile of the generation runs only).
+// [--backend=wasm] [--profile=out.cpuprofile] [--profile-part=generate|forward1|forward32] (a profile of that part
+// only: by default the generation).
 
 import { GPT, Rng, generate, noGrad, tensor, withStorageScope } from '../src/node/index.js';
 import { cpuSeconds, flag, median, option, profiled } from './common.js';
@@ -41,12 +42,14 @@ function forwardTokensPerSec(B: number, budget: number): number {
   return (B * T) / timeIt(() => withStorageScope(ids.backend, () => noGrad(() => model.forward(ids).logits.toArray()), () => []), budget);
 }
 
-const forward32 = forwardTokensPerSec(32, seconds);
+const part = option('profile-part', 'generate');
+const profileOf = (name: string) => (part === name ? option('profile', '') : '');
+const forward32 = await profiled(profileOf('forward32'), () => forwardTokensPerSec(32, seconds));
 const cpuForward32 = (32 * T) / cpuPerCall;
-const forward1 = forwardTokensPerSec(1, seconds / 2);
+const forward1 = await profiled(profileOf('forward1'), () => forwardTokensPerSec(1, seconds / 2));
 const cpuForward1 = T / cpuPerCall;
 let tokens: number[] = [];
-const gen = await profiled(option('profile', ''), () =>
+const gen = await profiled(profileOf('generate'), () =>
   timeIt(() => { tokens = generate(model, [[1]], { maxNewTokens: newTokens, useCache: true })[0]; }, seconds / 2));
 console.log(JSON.stringify({ forward32, forward1, generate: tokens.length / gen, generated: tokens.length,
   cpuForward32, cpuForward1, cpuGenerate: tokens.length / cpuPerCall }));

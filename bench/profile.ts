@@ -2,7 +2,8 @@
 // same sampler as `node --cpu-prof`), summed by function and by kind of work (GEMM, element-wise,
 // softmax/layer norm, other kernels, JS, GC).
 //
-// Not a test: `node --import tsx bench/profile.ts [--target=train|generate] [--model=gpt|s2s] [--steps=4] [--composed] [--top=25]`,
+// Not a test: `node --import tsx bench/profile.ts [--target=train|generate|forward1|forward32] [--model=gpt|s2s] [--steps=4]
+// [--composed] [--top=25] [--seconds=1]` (forward1, forward32: the GPT's forward at B1 or B32 × T128, under noGrad),
 // or `--file=x.cpuprofile` to summarise a profile taken before.
 // Only the main thread is sampled. Every N-API function shares one C++ trampoline, so V8 names all
 // addon frames after one of them (whichever it saw first, e.g. `adam`): a native frame is therefore
@@ -19,7 +20,8 @@ interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[
 
 /** Kernel-calling methods of src/backend/native.ts, by kind. */
 const KINDS: [RegExp, string][] = [
-  [/^matmul$/, 'GEMM (native matmul)'],
+  [/^(matmul|linear|linearBackward)$/, 'GEMM (native matmul, linear with its bias/activation epilogue)'],
+  [/^(decodeBlock|decodeStack|decodeStackRows)$/, 'cached decoding steps (one native call per block or stack)'],
   [/^(softmax|layerNorm|attention|attentionBackward)/, 'softmax / layer norm / attention (fused native kernels)'],
   [/^(gelu|geluBackward|crossEntropy|crossEntropyBackward|adamUpdate)$/, 'GELU, cross-entropy, Adam (fused native kernels)'],
   [/^(unary|binary|where)$/, 'element-wise (native unary, binary, where)'],
@@ -105,7 +107,7 @@ const file = join(mkdtempSync(join(tmpdir(), 'qkv-prof-')), `${target}.cpuprofil
 const extra = flag('composed') ? ['--composed'] : [];
 const args = target === 'train'
   ? [benchFile('train-worker.ts'), `--model=${option('model', 'gpt')}`, `--steps=${option('steps', '4')}`, '--warmup=1', ...extra]
-  : [benchFile('infer-worker.ts'), '--seconds=1', ...extra];
+  : [benchFile('infer-worker.ts'), `--seconds=${option('seconds', '1')}`, `--profile-part=${target}`, ...extra];
 const r = spawnSync(process.execPath, [...NODE_TSX, ...args, `--profile=${file}`], { env: workerEnv(2), encoding: 'utf8' });
 if (r.status !== 0) { console.error(r.stderr); process.exit(1); }
 console.log(`worker said: ${r.stdout.trim()}`);

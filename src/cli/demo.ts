@@ -6,6 +6,7 @@ import type { Transformer } from '../models/transformer.js';
 import { pronounce } from '../inference/seq2seq.js';
 import { evaluateG2P, spread, taskConfig } from '../train/tasks/index.js';
 import type { G2PConfig, PresetName } from '../train/tasks/index.js';
+import { UsageError } from './errors.js';
 import { formatMetric } from './format.js';
 import { openCheckpoint } from './open.js';
 import { runTraining, stdio } from './train.js';
@@ -18,6 +19,8 @@ export const DEMO_WORDS = ['TRANSFORMER', 'ATTENTION', 'PYTORCH', 'QUEUE', 'TYPE
 export interface DemoFlags {
   out: string;
   minutes?: number;
+  /** Train this many steps instead of by the clock (the same model on any machine, at any load). */
+  steps?: number;
   preset: PresetName;
   /** Test words scored with beam search after training. */
   limit: number;
@@ -30,10 +33,12 @@ export interface DemoFlags {
  */
 export async function demoCommand(flags: DemoFlags, io: Output = stdio): Promise<void> {
   const t0 = performance.now();
-  const overrides = flags.minutes !== undefined ? { maxMinutes: flags.minutes } : {};
-  const config = taskConfig('g2p', flags.preset, overrides) as G2PConfig;
-  io.out(`qkv demo: teaching a Transformer to pronounce English spelling (CMUdict), preset ${flags.preset}, ${config.maxMinutes ?? '?'} min of training`);
-  await runTraining({ config, out: flags.out, limits: overrides, overwrite: true }, io); // limits: so the end line says --minutes
+  if (flags.steps !== undefined && flags.minutes !== undefined) throw new UsageError('qkv demo: --steps and --minutes both given, expected one of them');
+  const config = taskConfig('g2p', flags.preset, flags.steps !== undefined ? { maxMinutes: null, maxSteps: flags.steps } : {}) as G2PConfig;
+  const limits = flags.steps !== undefined ? { maxSteps: flags.steps } : flags.minutes !== undefined ? { maxMinutes: flags.minutes } : {};
+  const budget = flags.steps !== undefined ? `${flags.steps} steps` : `${flags.minutes ?? config.maxMinutes ?? '?'} min`;
+  io.out(`qkv demo: teaching a Transformer to pronounce English spelling (CMUdict), preset ${flags.preset}, ${budget} of training`);
+  await runTraining({ config, out: flags.out, limits, overwrite: true }, io); // limits: so the end line says --minutes / --steps
 
   const ck = await openCheckpoint<Transformer>(join(flags.out, 'last'), { kind: 'transformer', needTokenizer: true });
   const t1 = performance.now();

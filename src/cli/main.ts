@@ -1,4 +1,4 @@
-// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export, serve, demo, view and attention (commander).
+// The qkv command line: subcommands train, eval, g2p, translate, seq2seq, generate, classify, fill-mask, info, export, average, serve, demo, view and attention (commander).
 
 import { Command, CommanderError, Option } from 'commander';
 import { installDefaultBackend } from '../node/backend-select.js';
@@ -6,6 +6,7 @@ import { QkvError } from '../core/errors.js';
 import { QKV_VERSION } from '../train/checkpoint.js';
 import { DEFAULT_MAX_NEW_TOKENS } from '../inference/causal.js';
 import { PRESET_NAMES, TASK_DESCRIPTIONS, TASK_NAMES } from '../train/tasks/index.js';
+import { averageCommand } from './average.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
 import { CliError, intAtLeast, intUpToLimit, numberIn, oneOf } from './errors.js';
@@ -119,6 +120,14 @@ export function buildProgram(): Command {
     .option('--overwrite', 'replace <dir> if it exists')
     .action((path: string, dir: string, flags) => exportCommand(path, dir, flags));
 
+  program.command('average')
+    .description('average the weights of checkpoints of one model into one checkpoint (the paper averages the last 5): folders, or --last N snapshots of a run trained with keepCheckpoints')
+    .argument('<checkpoints...>', 'two or more checkpoint or run folders, or one run folder with --last N')
+    .requiredOption('--out <dir>', 'the checkpoint folder to write')
+    .option('--last <n>', 'average the newest n snapshots of the one run folder given', intAtLeast(1))
+    .option('--overwrite', 'replace --out if it exists')
+    .action((paths: string[], flags) => averageCommand(paths, flags));
+
   program.command('serve')
     .description('serve checkpoints over HTTP: OpenAI\'s POST /v1/completions (GPT; streamed with "stream": true), /v1/g2p, /v1/translate, /v1/classify, /v1/attention, GET /v1/models, /health, /metrics; concurrent completions share each decoding step')
     .argument('<checkpoints...>', 'checkpoint or run folders, each named by its folder, or name=folder')
@@ -140,6 +149,7 @@ export function buildProgram(): Command {
     .description('train the small g2p preset for 3 minutes, then score it and pronounce a few words (npm run demo)')
     .option('--out <dir>', 'run folder (its best/ and last/ are replaced)', 'runs/demo')
     .option('--minutes <m>', 'minutes of training (default: the preset\'s, 3)', numberIn(0, Infinity, true))
+    .option('--steps <n>', 'train this many steps instead of by the clock (the same model at any load)', intAtLeast(1))
     .addOption(new Option('--preset <name>', 'g2p preset').default('small').argParser(oneOf(PRESET_NAMES)))
     .option('--limit <n>', 'test words scored after training', intAtLeast(1), 300)
     .action((flags) => demoCommand(flags));

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { findCompleteCopy, staleCopies, writeDirAtomic } from '../node/atomic-write.js';
+import { SNAPSHOTS_DIR, writeSnapshot } from '../node/snapshots.js';
 import { startWorkerReplicas } from '../node/data-parallel.js';
 import type { WorkerReplicas } from '../node/data-parallel.js';
 import { readCheckpointDir } from '../node/checkpoint.js';
@@ -126,7 +127,7 @@ function usage<T>(f: () => T, suffix = '', file = ''): T {
 }
 
 /** The Trainer's save hook: a checkpoint folder plus metrics.json (the evaluation it was saved with). */
-function saver(root: string, run: TaskRun, lastEval: () => { step: number; metrics: Record<string, number> } | null): SaveHook {
+function saver(root: string, run: TaskRun, lastEval: () => { step: number; metrics: Record<string, number> } | null, keep: number): SaveHook {
   return async (which, trainer) => {
     const files = checkpointFiles({
       modelKind: run.modelKind,
@@ -141,6 +142,7 @@ function saver(root: string, run: TaskRun, lastEval: () => { step: number; metri
     const ev = lastEval();
     if (ev) files[METRICS_FILE] = JSON.stringify(ev, null, 2) + '\n';
     await writeDirAtomic(join(root, which), files);
+    if (which === 'last' && keep > 0) await writeSnapshot(root, trainer.stepCount, files, keep);
   };
 }
 
@@ -168,7 +170,7 @@ export interface TrainingJob {
 }
 
 /** The checkpoint folders of a run folder, and what crashed saves left beside them. */
-const RUN_FOLDERS = ['best', 'last'] as const;
+const RUN_FOLDERS = ['best', 'last', SNAPSHOTS_DIR] as const;
 
 /** What of a run is in `out`: best/, last/, and stray `.tmp-*`/`.old-*` copies of them. */
 async function existingRun(out: string): Promise<string[]> {
@@ -366,7 +368,7 @@ async function trainInto(
       ...saveOptions(config),
       ...(replicas ? { replicas } : {}),
       ...(job.signal ? { signal: job.signal } : {}),
-      save: saver(job.out, run, () => lastEval),
+      save: saver(job.out, run, () => lastEval, config.keepCheckpoints ?? 0),
       onEvent: fanOut(bar.onEvent, printer, ...(log ? [log.onEvent] : [])),
     });
     if (restore) trainer.restore(restore);
@@ -383,7 +385,7 @@ async function trainInto(
     log?.close();
     await replicas?.close();
   }
-  const best = result.best ? `best ${result.best.metric} ${result.best.value.toPrecision(4)} at step ${result.best.step}` : 'no evaluation yet';
+  const best = result.best ? `best ${formatMetrics({ [result.best.metric]: result.best.value })} at step ${result.best.step}` : 'no evaluation yet';
   const sig = hooks.interrupted();
   if (sig) {
     throw new CliError(`interrupted by ${sig} at step ${result.step}: saved ${join(job.out, 'last')} at step ${lastSaved ?? result.step} (continue with --resume)`, sig === 'SIGINT' ? 130 : 143);

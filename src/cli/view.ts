@@ -12,6 +12,7 @@ import type { AttentionViewOptions } from '../inference/view-data.js';
 import { embedAttentionView } from '../inference/view-json.js';
 import { readCheckpointFiles, resolveCheckpointDir } from '../node/checkpoint.js';
 import { loadPretrained } from '../node/pretrained.js';
+import { packagedWasmPath } from '../node/wasm.js';
 import { CliError } from './errors.js';
 import { stdio } from './train.js';
 import type { Output } from './train.js';
@@ -36,6 +37,7 @@ export async function webAssets(): Promise<Map<string, string | Buffer>> {
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json',
+  '.wasm': 'application/wasm', // what WebAssembly.instantiateStreaming insists on
 };
 const typeOf = (name: string) => TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream';
 
@@ -54,6 +56,8 @@ export interface ServeViewOptions {
  */
 export async function serveView(o: ServeViewOptions): Promise<{ server: Server; url: string }> {
   const assets = await webAssets();
+  // The page's wasm backend: the module the package ships (without it the page says so and runs on ref).
+  if (!assets.has('qkv.wasm') && existsSync(packagedWasmPath())) assets.set('qkv.wasm', readFileSync(packagedWasmPath()));
   const files = new Map<string, Uint8Array>();
   let source = '';
   if (o.checkpoint) {

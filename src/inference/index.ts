@@ -32,3 +32,5 @@ export type {
 } from './pipeline.js';
 export { TextBatch } from './batch-text.js';
 export type { BatchTextOptions, TextEvent, TextFinish, JoinedText } from './batch-text.js';
+export { ARPABET_LETTERS, alignmentAgreement, monotonicAlignment } from './alignment.js';
+export type { HeadAgreement } from './alignment.js';

@@ -13,6 +13,7 @@ export { loadWasmBackend, packagedWasmPath } from './wasm.js';
 export type { WasmNodeOptions } from './wasm.js';
 export { DIR_MANIFEST, findCompleteCopy, isCompleteDir, writeFileAtomic, writeDirAtomic, loadSafetensorsFile, saveSafetensorsFile } from './atomic-write.js';
 export { saveCheckpoint, readCheckpointDir, readCheckpointFiles, resolveCheckpointDir, loadCheckpoint, checkpointSaver } from './checkpoint.js';
+export { SNAPSHOTS_DIR, listSnapshots, writeSnapshot } from './snapshots.js';
 // A folder path or the files: these two shadow the files-only ones of the inference room.
 export { loadPretrained, pipeline } from './pretrained.js';
 export { gpt2Tokenizer, GPT2_TOKENIZER_PACKAGE } from './gpt2-tokenizer.js';

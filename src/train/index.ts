@@ -11,4 +11,6 @@ export type {
 export { QKV_VERSION, CHECKPOINT_FORMAT, CHECKPOINT_FILES, CheckpointError, checkFinite, checkpointFiles, readCheckpoint, loadModelState } from './checkpoint.js';
 export type { CheckpointConfig, CheckpointParts, CheckpointData, ReadCheckpointOptions } from './checkpoint.js';
 export { modelFromCheckpoint } from './checkpoint-models.js';
+export { averageStates } from './average.js';
+export type { NamedState } from './average.js';
 export type { ModelFromCheckpointOptions } from './checkpoint-models.js';

@@ -105,7 +105,7 @@ test('end to end: train a tiny g2p run, then info, g2p, eval, a command for anot
   assert.equal(trained.code, 0, trained.stderr);
   // The tiny preset evaluates every 6 steps; a run stopped at step 4 is evaluated there (evalAtEnd).
   assert.match(trained.stdout, /^step 4 .*\| validLoss \d/m);
-  assert.match(trained.stdout, /^done: 4 steps .*; stopped after 4 steps \(--steps 4\); best validLoss [\d.]+ at step 4/m);
+  assert.match(trained.stdout, /^done: 4 steps .*; stopped after 4 steps \(--steps 4\); best wer [\d.]+% at step 4/m);
   readFileSync(join(run, 'best', 'model.safetensors'));
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'target_tokenizer.json', 'optimizer.safetensors', 'trainer_state.json']) {
     readFileSync(join(run, 'last', f));

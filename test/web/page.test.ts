@@ -1,21 +1,24 @@
 // The page in a real browser: Debian's Chromium (/usr/bin/chromium, never a downloaded one) driven by
 // playwright-core. `qkv view` serves the page with a G2P demo checkpoint (`qkv demo`, cut short); the page
-// pronounces a word as Node's qkv does, shows the model's layers and heads, holds attention rows that are
-// softmaxes, changes its view on a click, trains the copy task (the loss falls; the checkpoint it downloads is
-// one `qkv` reads), exports a view that opens on its own, and logs no console error. Screenshots go to
-// test-output/screenshots/ (git-ignored), to be looked at.
+// runs on the wasm backend (ref, with a note, where WebAssembly SIMD is missing), pronounces a word as Node's
+// qkv does, shows the model's layers and heads, holds attention rows that are softmaxes, changes its view on a
+// click, trains the copy task (the loss falls; the checkpoint it downloads is one `qkv` reads), exports a view
+// that opens on its own, and logs no console error. Screenshots go to test-output/screenshots/ (git-ignored),
+// to be looked at. QKV_PAGE_TRAIN_100=1 adds the full run: the copy task trained in the page to 100% exact match.
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { refBackend } from '../../src/backend/ref.js';
-import { pipeline } from '../../src/node/pretrained.js';
+import { loadNativeBackend } from '../../src/node/backend-select.js';
+import { loadPretrained, pipeline } from '../../src/node/pretrained.js';
+import { loadWasmBackend, packagedWasmPath } from '../../src/node/wasm.js';
 import { skipCmudict } from '../data/available.js';
 import { underCi } from '../helpers/ci.js';
 import { BIN, ROOT, runQkv } from '../helpers/cli-process.js';
@@ -26,6 +29,9 @@ const skip = skipCmudict || (noBrowser && !underCi ? `no browser at ${CHROMIUM} 
 const SHOTS = join(ROOT, 'test-output', 'screenshots');
 const scratch = mkdtempSync(join(tmpdir(), 'qkv-page-'));
 const WORD = 'ATTENTION';
+const FULL_RUN = process.env.QKV_PAGE_TRAIN_100 === '1';
+/** The page's backend: wasm, unless qkv.wasm was never built here (`npm run build:wasm`; CI always builds it). */
+const PAGE_BACKEND = existsSync(packagedWasmPath()) || underCi ? 'wasm' : 'ref';
 
 let server: ChildProcess | null = null;
 let url = '';
@@ -46,9 +52,10 @@ function browserExecutable(): string {
   return wrapper;
 }
 
-/** A page that records its console errors and uncaught exceptions. */
-async function openPage(at: string): Promise<Page> {
+/** A page that records its console errors and uncaught exceptions (`init` runs before the page's scripts). */
+async function openPage(at: string, init?: () => void): Promise<Page> {
   const p = await browser!.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  if (init) await p.addInitScript(init);
   p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${at}: ${m.text()}`); });
   p.on('pageerror', (e) => consoleErrors.push(`${at}: ${e.message}`));
   p.setDefaultTimeout(120_000);
@@ -61,9 +68,9 @@ const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `${name
 before(async () => {
   if (skip) return;
   mkdirSync(SHOTS, { recursive: true });
-  // The demo checkpoint, as `npm run demo` makes it, trained for 6 seconds instead of 3 minutes.
+  // The demo checkpoint, as `npm run demo` makes it, trained for 100 steps instead of 3 minutes (the same model at any load).
   demo = join(scratch, 'demo');
-  const made = await runQkv(['demo', '--minutes', '0.1', '--limit', '3', '--out', demo], 240_000);
+  const made = await runQkv(['demo', '--steps', '100', '--limit', '3', '--out', demo], 240_000);
   assert.equal(made.code, 0, made.stderr);
   server = spawn(process.execPath, [BIN, 'view', demo, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   url = await new Promise<string>((ok, fail) => {
@@ -85,20 +92,50 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-test('the page loads the served demo checkpoint and pronounces a word as Node\'s qkv does, on the same backend', { skip }, async () => {
+test('the page runs on the wasm backend (served as application/wasm) and pronounces a word as Node\'s qkv does', { skip }, async () => {
   assert.equal(await page.evaluate(() => (window as any).qkvPage.error), null);
+  if (PAGE_BACKEND === 'wasm') {
+    const served = await fetch(`${url}qkv.wasm`);
+    assert.equal(served.headers.get('content-type'), 'application/wasm');
+    assert.deepEqual(new Uint8Array(await served.arrayBuffer()).subarray(0, 4), new Uint8Array([0, 0x61, 0x73, 0x6d]));
+    assert.deepEqual(await page.evaluate(() => [(window as any).qkvPage.backend, (window as any).qkvPage.backendNote]), ['wasm', null]);
+    assert.match((await page.textContent('#backend'))!, /^backend: wasm \(simd128/);
+  } else {
+    assert.match(await page.evaluate(() => (window as any).qkvPage.backendNote), /wasm backend did not load/);
+  }
+  await page.waitForFunction(() => (window as any).qkvPage.train.backend !== null);
+  assert.equal(await page.evaluate(() => (window as any).qkvPage.train.backend), PAGE_BACKEND, 'the training worker\'s backend');
   await page.fill('#input', WORD);
   await page.fill('#num-beams', '4');
   await page.click('#run');
   await page.waitForFunction((w) => (window as any).qkvPage.view?.input === w && (window as any).qkvPage.status === 'ready', WORD);
   const shown = await page.textContent('#output');
-  const g2p = await pipeline('g2p', demo, { backend: refBackend });
-  assert.equal(shown, await g2p(WORD, { numBeams: 4 }));
-  // The command line (native backend) says the same.
-  const cli = await runQkv(['g2p', demo, WORD, '--num-beams', '4']);
-  assert.equal(cli.code, 0, cli.stderr);
-  assert.ok(cli.stdout.includes(shown!), `qkv g2p printed ${cli.stdout}, the page ${shown}`);
+  // Node's answer on each backend: ref (the reference), wasm (the page's, in Node) and native (the CLI's).
+  for (const backend of [refBackend, loadWasmBackend(), loadNativeBackend({ threads: 1 })]) {
+    if (!backend) continue;
+    const g2p = await pipeline('g2p', demo, { backend });
+    assert.equal(shown, await g2p(WORD, { numBeams: 4 }), `the page's answer vs Node's on ${backend.name}`);
+  }
   await shot(page, 'page-g2p');
+});
+
+test('without WebAssembly SIMD the page says so and runs on ref, with the same answer', { skip }, async () => {
+  const answer = await page.textContent('#output');
+  // An engine that refuses SIMD128 modules: WebAssembly.validate says no to every module the page probes with.
+  const p = await openPage(url, () => { WebAssembly.validate = () => false; });
+  await p.waitForFunction(() => (window as any).qkvPage?.view || (window as any).qkvPage?.status === 'error');
+  assert.equal(await p.evaluate(() => (window as any).qkvPage.backend), 'ref');
+  assert.ok(await p.isVisible('#backend-note'));
+  assert.match((await p.textContent('#backend-note'))!, /no WebAssembly SIMD.*ref backend/);
+  await p.waitForFunction(() => (window as any).qkvPage.train.backend !== null);
+  assert.equal(await p.evaluate(() => (window as any).qkvPage.train.backend), 'ref', 'the worker follows the page');
+  await p.fill('#input', WORD);
+  await p.fill('#num-beams', '4');
+  await p.click('#run');
+  await p.waitForFunction((w) => (window as any).qkvPage.view?.input === w && (window as any).qkvPage.status === 'ready', WORD);
+  assert.equal(await p.textContent('#output'), answer);
+  await shot(p, 'page-no-simd');
+  await p.close();
 });
 
 test('a checkpoint picked as files loads into the page and gives the same answer', { skip }, async () => {
@@ -194,11 +231,27 @@ test('training the copy task in the page lowers the loss and redraws its attenti
   const tar = join(scratch, 'copy.tar');
   await download.saveAs(tar);
   execFileSync('tar', ['xf', tar, '-C', scratch]);
-  const info = await runQkv(['info', join(scratch, 'copy-checkpoint')]);
-  assert.equal(info.code, 0, info.stderr);
-  assert.match(info.stdout, /copy/);
-  const decoded = await runQkv(['seq2seq', join(scratch, 'copy-checkpoint'), 'a b c', '--num-beams', '1']);
-  assert.equal(decoded.code, 0, decoded.stderr);
+  const loaded = await loadPretrained(join(scratch, 'copy-checkpoint'), { backend: refBackend });
+  assert.equal(loaded.task, 'copy');
+  assert.equal(loaded.kind, 'transformer');
+  const copy = await pipeline('text2text-generation', join(scratch, 'copy-checkpoint'), { backend: refBackend });
+  assert.equal(typeof (await copy('a b c', { numBeams: 1 })), 'string');
+});
+
+test('the copy task trains in the page to 100% exact match on held-out sequences, and stops there (QKV_PAGE_TRAIN_100=1)', { skip: skip || (FULL_RUN ? false : 'set QKV_PAGE_TRAIN_100=1 (about a minute)') }, async (t) => {
+  const load = loadavg()[0];
+  await page.fill('#train input.steps', '1000');
+  await page.check('#train input.stop-at-perfect');
+  await page.click('#train button.start');
+  await page.waitForFunction(() => (window as any).qkvPage.train.done || (window as any).qkvPage.train.error, null, { timeout: 900_000 });
+  const r = await page.evaluate(() => (window as any).qkvPage.train);
+  assert.equal(r.error, null);
+  assert.ok(r.perfect, `no 100%: exact match ${JSON.stringify(r.exactMatch.slice(-3))}`);
+  assert.equal(r.step, r.perfect.step, 'it stopped at the first evaluation at 100%');
+  assert.match((await page.textContent('#train .train-status'))!, /^100% exact match on the 128 held-out sequences at step \d+.*Stopped there\./);
+  const line = `page copy task: 100% exact match at step ${r.perfect.step} after ${r.perfect.seconds.toFixed(1)} s on ${r.backend} (headless Chromium, load ${load.toFixed(1)}→${loadavg()[0].toFixed(1)})`;
+  t.diagnostic(line);
+  await shot(page, 'page-train-100');
 });
 
 test('an exported view, and the file qkv attention writes, open on their own with the same answer and heads', { skip }, async () => {
@@ -227,10 +280,16 @@ test('an exported view, and the file qkv attention writes, open on their own wit
 });
 
 test('drawing 512 tokens × every head of a 4-layer model (logged, not asserted)', { skip }, async (t) => {
-  const r = await page.evaluate(() => (window as any).qkvPage.benchDraw(512, 4, 4));
-  t.diagnostic(`512 tokens, 4 layers × 4 heads: forward (ref backend, with weights) ${r.forwardMs.toFixed(0)} ms, drawing the model view, the large heatmap and the head view ${r.drawMs.toFixed(0)} ms`);
-  console.log(`# page draw: 512 tokens × 4 layers × 4 heads in ${r.drawMs.toFixed(0)} ms (forward ${r.forwardMs.toFixed(0)} ms)`);
-  await page.locator("#bench .model-view").screenshot({ path: join(SHOTS, 'bench-512.png') });
+  // Twice: the first draw also compiles the drawing code; the second is what a user sees on the next input. Then with
+  // every weight ×3: peaked rows, as a trained model's, and thousands of lines in the head view.
+  for (const [round, sharpen] of [['first', 1], ['second', 1], ['peaked weights', 3]] as const) {
+    const load = loadavg()[0];
+    const r = await page.evaluate((k) => (window as any).qkvPage.benchDraw(512, 4, 4, k), sharpen);
+    const line = `page draw (${round}): 512 tokens, 4 layers × 4 heads (the model view's 16 heatmaps, the large one, the head view's ${r.lines} lines) ` +
+      `in ${r.drawMs.toFixed(0)} ms, forward on ${r.backend} ${r.forwardMs.toFixed(0)} ms; load ${load.toFixed(1)}`;
+    t.diagnostic(line);
+  }
+  await page.locator('#bench .model-view').screenshot({ path: join(SHOTS, 'bench-512.png') });
   assert.equal(await page.$$eval('#bench canvas.thumb', (cs) => cs.length), 16);
 });
 

@@ -14,19 +14,22 @@ import { beamsTable, distributionsStrip } from './views/decoding.js';
 export interface PageHooks {
   status: 'starting' | 'no-model' | 'loading' | 'ready' | 'running' | 'error';
   error: string | null;
+  /** The backend the page's models run on ('wasm', or 'ref' when WebAssembly SIMD is missing or ?backend=ref). */
   backend: string;
+  /** Why the page is not on wasm (shown at the top), or null. */
+  backendNote: string | null;
   model: { kind: string; task: string | null; source: string; heads: number; encoderLayers: number; decoderLayers: number; layers: number } | null;
   view: AttentionView | null;
   panel: AttentionPanel | null;
   train: TrainState | null;
   /** Draws all heads of a random 4-layer GPT over n tokens: the forward's and the drawing's milliseconds. */
-  benchDraw(tokens: number, layers?: number, heads?: number): Promise<{ forwardMs: number; drawMs: number; tokens: number; layers: number; heads: number }>;
+  benchDraw(tokens: number, layers?: number, heads?: number, sharpen?: number): Promise<{ forwardMs: number; drawMs: number; tokens: number; layers: number; heads: number; lines: number; backend: string }>;
 }
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 
 const hooks: PageHooks = {
-  status: 'starting', error: null, backend: '', model: null, view: null, panel: null, train: null,
+  status: 'starting', error: null, backend: '', backendNote: null, model: null, view: null, panel: null, train: null,
   benchDraw: async () => { throw new Error('not ready'); },
 };
 (globalThis as unknown as { qkvPage: PageHooks }).qkvPage = hooks;
@@ -121,9 +124,12 @@ async function exportView(): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-hooks.benchDraw = async (tokens: number, layers = 4, heads = 4) => {
+hooks.benchDraw = async (tokens: number, layers = 4, heads = 4, sharpen = 1) => {
   const tok = CharTokenizer.fromChars('abcdefghijklmnopqrstuvwxyz '.split(''));
   const model = new GPT({ vocab: tok.vocabSize, dModel: 64, heads, layers, context: tokens, dropout: 0, seed: 7, backend });
+  // sharpen > 1 scales every weight: the scores grow as its 4th power, so each row's softmax has a few large weights
+  // (as a trained model's heads do) and the head view draws thousands of long lines instead of a few hundred.
+  if (sharpen !== 1) for (const p of model.parameters()) p.assign(p.mul(sharpen));
   const ids = Array.from({ length: tokens }, (_, i) => 4 + ((i * 7919) % 27));
   const t0 = performance.now();
   const a = causalAttentions({ model, tokenizer: tok, targetTokenizer: tok }, ids);
@@ -140,14 +146,21 @@ hooks.benchDraw = async (tokens: number, layers = 4, heads = 4) => {
   await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))); // until painted
   const drawMs = performance.now() - t1;
   void panel;
-  return { forwardMs, drawMs, tokens, layers, heads };
+  const lines = Number((box.querySelector('canvas.lines') as HTMLElement | null)?.dataset.lines ?? 0);
+  return { forwardMs, drawMs, tokens, layers, heads, lines, backend: hooks.backend };
 };
 
 async function start(): Promise<void> {
-  const b = await pageBackend();
+  const b = await pageBackend({ force: new URLSearchParams(location.search).get('backend') === 'ref' ? 'ref' : null });
   backend = b.backend;
   hooks.backend = b.name;
-  hooks.train = trainPanel($('#train'), backend, (p) => { useModel(p); $('#run-section').scrollIntoView({ behavior: 'smooth' }); });
+  hooks.backendNote = b.note;
+  $('#backend').textContent = b.name === 'wasm' ? `backend: wasm (${b.kernel})` : 'backend: ref';
+  if (b.note) {
+    $('#backend-note').textContent = b.note;
+    $('#backend-note').hidden = false;
+  }
+  hooks.train = trainPanel($('#train'), backend, b.name, (p) => { useModel(p); $('#run-section').scrollIntoView({ behavior: 'smooth' }); });
   $('#run').onclick = () => void run();
   $('#input').onkeydown = (e) => { if ((e as KeyboardEvent).key === 'Enter') void run(); };
   $('#export').onclick = () => void exportView().catch(fail);
@@ -181,9 +194,10 @@ async function loadServed(quiet = false): Promise<void> {
     const p = await fetchServedCheckpoint(backend);
     if (p) return useModel(p);
     hooks.status = 'no-model';
-    $('#model-status').textContent = quiet
-      ? 'No checkpoint served here: pick or drop a checkpoint folder, train the copy task below, or run `npx qkv view runs/demo` (after `npm run demo`).'
-      : 'This page was not opened by `qkv view`, so no checkpoint is served: pick or drop a folder instead.';
+    // Static text with one link: the quickest way to a model for a first visit is the training section.
+    $('#model-status').innerHTML = `${quiet ? 'No model yet' : 'No checkpoint is served here (qkv view was started without one, or did not open this page)'}: ` +
+      '<a href="#train">train the copy task below</a> (under a minute), pick or drop a checkpoint folder, ' +
+      'or run <code>npm run demo &amp;&amp; npx qkv view runs/demo</code> for a G2P model.';
   } catch (e) {
     fail(e);
   }

@@ -2,6 +2,7 @@
 // would also bundle what the page never calls (zod's config schemas, the mail parsers of the data room).
 
 export { refBackend } from '../../src/backend/ref.js';
+export { createWasmBackend, instantiateWasm } from '../../src/backend/wasm.js';
 export type { Backend } from '../../src/backend/backend.js';
 export { Rng } from '../../src/core/rng.js';
 export { tensor, crossEntropy, withStorageScope, setDefaultBackend } from '../../src/tensor/index.js';

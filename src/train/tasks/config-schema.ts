@@ -88,6 +88,8 @@ export const TRAINING_FIELDS = z.object({
   nonFinite: oneOf(['stop', 'skip']),
   divergenceFactor: z.number({ error: 'a number ≥ 1 or null' }).min(1, { error: 'a number ≥ 1 or null' }).nullable(),
   divergencePatience: intAtLeast(1),
+  monitor: z.string({ error: 'a metric name (validLoss, wer, bleu, ...) or null' }).min(1, { error: 'a metric name (validLoss, wer, bleu, ...) or null' }).nullable(),
+  keepCheckpoints: z.number({ error: 'an integer ≥ 0' }).int({ error: 'an integer ≥ 0' }).min(0, { error: 'an integer ≥ 0' }),
 });
 
 /** The shape fields every attention model shares: d_model, heads (dividing d_model) and dropout. */

@@ -39,7 +39,7 @@ export interface TrainingConfig {
   maxMinutes: number | null;
   /** Evaluate every this many steps. */
   evalEvery: number;
-  /** Stop after this many evaluations without improvement of the valid loss (null: never). */
+  /** Stop after this many evaluations without improvement of the `monitor` metric (null: never). */
   patience: number | null;
   /** Seed of initialisation, dropout and batch order. */
   seed: number;
@@ -58,6 +58,14 @@ export interface TrainingConfig {
   divergenceFactor: number | null;
   /** Steps in a row above the divergence line before the run stops (the first one warns). */
   divergencePatience: number;
+  /**
+   * The metric that keep-best (best/) and `patience` watch, a key of the task's evaluation (validLoss,
+   * wer, bleu, ...); null: the task's own (G2P wer, translation bleu, classification accuracy, else
+   * validLoss). Lower is better, except for the metrics in MAX_METRICS.
+   */
+  monitor: string | null;
+  /** Keep the model of the last this many saves of last/ in snapshots/ for `qkv average` (0: none). */
+  keepCheckpoints: number;
 }
 
 /**
@@ -67,7 +75,23 @@ export interface TrainingConfig {
  */
 export const SAFETY_DEFAULTS = {
   saveEvery: null, saveEveryMinutes: 5, nonFinite: 'stop' as NonFiniteAction, divergenceFactor: 10, divergencePatience: 50,
-} satisfies Pick<TrainingConfig, 'saveEvery' | 'saveEveryMinutes' | 'nonFinite' | 'divergenceFactor' | 'divergencePatience'>;
+  monitor: null, keepCheckpoints: 0,
+} satisfies Pick<TrainingConfig, 'saveEvery' | 'saveEveryMinutes' | 'nonFinite' | 'divergenceFactor' | 'divergencePatience' | 'monitor' | 'keepCheckpoints'>;
+
+/** Metrics where higher is better (keep-best's mode 'max'); every other metric is lower-is-better. */
+export const MAX_METRICS = ['bleu', 'chrf', 'accuracy', 'f1', 'precision', 'recall', 'exactMatch', 'maskedAccuracy'] as const;
+
+/**
+ * The keep-best metric a config asks for: its `monitor` field, or the task's default.
+ *
+ * @example
+ * monitorOf({ monitor: 'chrf' }, { metric: 'bleu', mode: 'max' }); // { metric: 'chrf', mode: 'max' }
+ */
+export function monitorOf(c: Pick<TrainingConfig, 'monitor'>, taskDefault: MonitorOptions): MonitorOptions {
+  const name = c.monitor ?? null;
+  if (name === null) return taskDefault;
+  return { metric: name, mode: (MAX_METRICS as readonly string[]).includes(name) ? 'max' : 'min' };
+}
 
 /** The answers to a non-finite step (TrainingConfig.nonFinite). */
 export const NON_FINITE_ACTIONS = ['stop', 'skip'] as const;
@@ -118,13 +142,13 @@ function merge(into: Plain, from: Plain, task: string, prefix: string): void {
 }
 
 /** Fields that may be null (no limit) even when a preset sets them. */
-const NULLABLE = new Set(['maxMinutes', 'patience', 'maxTrainExamples', 'cooldown', 'saveEvery', 'saveEveryMinutes', 'divergenceFactor']);
+const NULLABLE = new Set(['monitor', 'maxMinutes', 'patience', 'maxTrainExamples', 'cooldown', 'saveEvery', 'saveEveryMinutes', 'divergenceFactor']);
 
 /** Fields that hold a file path or null (your own data files; null in the presets). */
 const PATHS = new Set(['train', 'valid']);
 
 /** Other fields that hold a string or null (null in the presets: a default chosen from the data). */
-const STRINGS = new Set(['positiveLabel']);
+const STRINGS = new Set(['positiveLabel', 'monitor']);
 
 /**
  * The Trainer options a config asks for: Noam's warm-up and factor (decayed as the paper, or held
@@ -158,7 +182,7 @@ export function trainerOptions(c: TrainingConfig, dModel: number, monitor: Monit
     ...(c.maxMinutes !== null ? { maxSeconds: c.maxMinutes * 60 } : {}),
     evalEvery: c.evalEvery,
     evalAtEnd: true,
-    monitor: { ...monitor, ...(c.patience !== null ? { patience: c.patience } : {}) },
+    monitor: { ...monitorOf(c, monitor), ...(c.patience !== null ? { patience: c.patience } : {}) },
   };
 }
 

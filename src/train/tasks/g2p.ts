@@ -158,7 +158,7 @@ export async function g2pTask(c: G2PConfig, reuse?: ReuseTokenizers): Promise<Ta
     modelKind: 'transformer',
     tokenizer,
     targetTokenizer,
-    trainer: trainerOptions(c, c.model.dModel),
+    trainer: trainerOptions(c, c.model.dModel, { metric: 'wer', mode: 'min' }),
     summary: `g2p (CMUdict): ${train.length} training pairs of ${all.length}, ${validWords.length} valid words scored at each evaluation`,
   };
 }

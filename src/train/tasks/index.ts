@@ -30,7 +30,7 @@ import type { Seq2SeqConfig } from './seq2seq-task.js';
 import { TRANSLATE_PRESETS, evaluateTranslate, translateConfig, translateTask } from './translate.js';
 import type { TranslateConfig } from './translate.js';
 
-export { NON_FINITE_ACTIONS, PRESET_NAMES, SAFETY_DEFAULTS, overrideConfig, saveOptions, spread, trainerOptions } from './config.js';
+export { MAX_METRICS, NON_FINITE_ACTIONS, PRESET_NAMES, SAFETY_DEFAULTS, monitorOf, overrideConfig, saveOptions, spread, trainerOptions } from './config.js';
 export { TASK_SCHEMAS, checkFields } from './config-schema.js';
 export type { PresetName, TrainingConfig } from './config.js';
 export type { TaskRun, ReuseTokenizers, BuildOptions, EvaluateOptions, TrainedModel, ModelKind } from './run.js';
@@ -137,12 +137,13 @@ export function taskConfig(task: TaskName, preset: PresetName, overrides: Record
  * gets its old default here, so old checkpoints keep loading.
  */
 const ADDED_LATER: Record<TaskName, Record<string, unknown>> = {
-  g2p: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, stress: true },
-  translate: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, dingPath: DING_PATH },
+  // Before `monitor`, G2P and translation runs kept their best on the valid loss (a resumed run's best score is one).
+  g2p: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, monitor: 'validLoss', stress: true },
+  translate: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, monitor: 'validLoss', dingPath: DING_PATH },
   lm: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS, train: null, valid: null, skipBadRows: false, validShare: 0.05, corpus: 'sotu', corpusSources: [...DEFAULT_CORPUS_SOURCES] },
   seq2seq: { decay: 'rsqrt', cooldown: null, workers: 1, ...SAFETY_DEFAULTS },
-  mlm: { corpusSources: [...DEFAULT_CORPUS_SOURCES] },
-  classify: {},
+  mlm: { corpusSources: [...DEFAULT_CORPUS_SOURCES], monitor: null, keepCheckpoints: 0 },
+  classify: { monitor: null, keepCheckpoints: 0 },
 };
 
 /**

@@ -119,7 +119,7 @@ export async function translateTask(c: TranslateConfig, reuse?: ReuseTokenizers)
     modelKind: 'transformer',
     tokenizer,
     targetTokenizer: null,
-    trainer: trainerOptions(c, c.model.dModel),
+    trainer: trainerOptions(c, c.model.dModel, { metric: 'bleu', mode: 'max' }),
     summary: `translate (Ding en→de): ${train.length} training pairs, BPE vocabulary ${tokenizer.vocabSize}, ${valid.length} valid sentences scored at each evaluation`,
   };
 }

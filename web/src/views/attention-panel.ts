@@ -58,7 +58,8 @@ export function attentionPanel(root: HTMLElement, view: AttentionView, onChange?
   equations.append(seed, live);
   body.append(el('div', 'col-model', ''), el('div', 'col-detail', ''), el('div', 'col-eq', ''));
   (body.children[0] as HTMLElement).append(el('h3', '', 'Model view: layers × heads (click one)'), el('div', 'legend', 'shade ∝ √weight: white 0, dark blue 1'), modelView);
-  (body.children[1] as HTMLElement).append(el('h3', 'detail-title', ''), detail, el('h3', '', 'Head view (click a query token on the left)'), headViewBox);
+  const rowsNote = el('div', 'legend rows-note', '');
+  (body.children[1] as HTMLElement).append(el('h3', 'detail-title', ''), rowsNote, detail, el('h3', '', 'Head view (click a query token on the left)'), headViewBox);
   (body.children[2] as HTMLElement).append(el('h3', '', 'Scaled dot-product attention'), equations);
   root.append(tabs, body);
 
@@ -120,6 +121,9 @@ export function attentionPanel(root: HTMLElement, view: AttentionView, onChange?
     const g = group();
     const map = g.layers[sel.layer];
     (root.querySelector('.detail-title') as HTMLElement).textContent = `${g.title}: layer ${sel.layer + 1}, head ${sel.head + 1} (hover a cell)`;
+    // The decoder's rows are its inputs, one behind its outputs: the row of token t is where token t+1 is chosen.
+    rowsNote.textContent = g.kind === 'encoder' ? 'rows: queries, columns: keys'
+      : `rows: the ${view.modelKind === 'gpt' ? 'model' : 'decoder'}'s inputs (${view.modelKind === 'gpt' ? 'the prompt, then its output so far' : '<s>, then the answer so far'}); each row is where the next token is chosen`;
     const m = headMatrix(map, sel.head);
     detail.replaceChildren(heatmapDetail(m, g.queries, g.keys, (cell) => {
       if (cell) {

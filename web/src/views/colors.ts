@@ -14,16 +14,30 @@ const LUT: Uint8Array = (() => {
   return out;
 })();
 
+/** Entries of the weight → pixel table: fine enough that 1/512 (a uniform row over 512 keys) has its own shade. */
+const STEPS = 4096;
+
+/** The shade of weight i/(STEPS-1) as one little-endian RGBA word (by √w: see shadeWeights), for a Uint32Array over ImageData. */
+const PIXELS: Uint32Array = (() => {
+  const out = new Uint32Array(STEPS);
+  for (let i = 0; i < STEPS; i++) {
+    const j = 3 * Math.round(Math.sqrt(i / (STEPS - 1)) * 255);
+    out[i] = (255 << 24 | LUT[j + 2] << 16 | LUT[j + 1] << 8 | LUT[j]) >>> 0;
+  }
+  return out;
+})();
+
 /**
- * Writes the shade of weight w (0..1) at pixel p of an RGBA buffer: by √w, so that the small weights of a
- * row spread over hundreds of keys still show (the legend says so).
+ * Writes the shades of `weights` (0..1) into an RGBA buffer, one pixel each, in one pass through a table:
+ * by √w, so that the small weights of a row spread over hundreds of keys still show (the legend says so).
  */
-export function shade(px: Uint8ClampedArray, p: number, w: number): void {
-  const i = 3 * Math.max(0, Math.min(255, Math.round(Math.sqrt(Math.max(0, w)) * 255)));
-  px[4 * p] = LUT[i];
-  px[4 * p + 1] = LUT[i + 1];
-  px[4 * p + 2] = LUT[i + 2];
-  px[4 * p + 3] = 255;
+export function shadeWeights(px: Uint8ClampedArray, weights: ArrayLike<number>): void {
+  const out = new Uint32Array(px.buffer, px.byteOffset, weights.length);
+  const top = STEPS - 1;
+  for (let p = 0; p < weights.length; p++) {
+    const w = weights[p];
+    out[p] = PIXELS[w > 0 ? (w < 1 ? (w * top + 0.5) | 0 : top) : 0];
+  }
 }
 
 /** The colour of head h (0-based), as CSS. */

@@ -1,7 +1,7 @@
 // Attention heatmaps on canvas: one pixel per (query, key) weight, drawn small for the model view or large with labels.
 
 import type { AttentionMap } from '../../../src/inference/attentions.js';
-import { shade } from './colors.js';
+import { shadeWeights } from './colors.js';
 
 /** One head's rows of a map [1, H, T, S]: weights (and scores) as T·S views into the map's arrays. */
 export interface HeadMatrix {
@@ -24,7 +24,7 @@ export function drawHeatmap(canvas: HTMLCanvasElement, m: HeadMatrix): void {
   if (canvas.height !== m.T) canvas.height = m.T;
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(m.S, m.T);
-  for (let p = 0; p < m.T * m.S; p++) shade(img.data, p, m.weights[p]);
+  shadeWeights(img.data, m.weights);
   ctx.putImageData(img, 0, 0);
 }
 
