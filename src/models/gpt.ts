@@ -116,6 +116,13 @@ export interface GPTOutput {
 }
 
 /**
+ * The longest prompt GPT.prefillStep takes in one call. Its products run on the decode step's kernels, which read the
+ * weights in place; past a few dozen rows the blocks' packed GEMM (which packs the weights once per product, and
+ * splits attention over threads) wins.
+ */
+const PREFILL_MAX_TOKENS = 32;
+
+/**
  * The decoder-only Transformer of GPT: token and position embeddings, N causal blocks, a final
  * LayerNorm, and the (tied) output projection.
  *
@@ -287,7 +294,7 @@ export class GPT extends Module {
    * A prompt of one row in one backend call (Backend.decodeStackPrefill): ids [1, T] at positions cache.length ..
    * cache.length + T - 1 → logits [1, T, V], what forward(ids, { cache }) computes through the blocks, with the cache
    * advanced alike. forward takes this path by itself; null, leaving the cache as it was, where it does not apply
-   * (as {@link decodeStep}, or more than one row).
+   * (as {@link decodeStep}, more than one row, or more than 32 tokens: PREFILL_MAX_TOKENS).
    *
    * @example
    * const logits = noGrad(() => gpt.prefillStep(prompt, cache)) ?? gpt.forward(prompt, { cache }).logits;
@@ -299,7 +306,7 @@ export class GPT extends Module {
     if (this.training && (c.dropout > 0 || c.attentionDropout > 0)) return null;
     const T = ids.shape[1];
     const s0 = cache.length;
-    if (T < 1 || cache.layers.length !== this.layers.length || s0 + T > cache.maxLen || s0 + T > c.context) return null;
+    if (T < 1 || T > PREFILL_MAX_TOKENS || cache.layers.length !== this.layers.length || s0 + T > cache.maxLen || s0 + T > c.context) return null;
     const K = c.dModel / c.heads;
     const caches: CacheViews[] = [];
     for (const { self } of cache.layers) {

@@ -137,6 +137,10 @@ describe('the batched decoding step at several row counts, against ref', { skip 
       assert.throws(() => fast.forward(idsTensor([Array.from({ length: 11 }, () => 1)], backend), { cache: long }), /exceed/);
       assert.equal(long.length, 14, 'nothing advanced');
     });
+    // A prompt longer than 32 tokens takes the blocks (their packed GEMM is faster there).
+    const { fast: wide } = twins(backend, { ...CASES[0].config, context: 40 });
+    noGrad(() => wide.forward(idsTensor([Array.from({ length: 33 }, (_, i) => i % VOCAB)], backend), { cache: wide.createCache() }));
+    assert.equal(calls, 3, '33 tokens: not through decodeStackPrefill (the 14-token prompt above was the third call)');
   });
 
   test('decodeRowTiles reports its setting and refuses what is not a boolean', () => {
