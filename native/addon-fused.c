@@ -359,8 +359,8 @@ static int get_f32_fast(napi_env env, napi_value v, double off, int64_t n, int o
  * The arrays come as arguments, not in a JS array: reading ~60 elements of one cost more than the step of a small model. */
 #define STACK_HEAD 15
 #define STACK_MAX_LAYERS 64
-/* decodeStack's arguments from a[0] (out, ids), the meta at a[m0] and the arrays after it; with `rows`, a[2] holds
- * the rows' positions (decodeStackRows). */
+/* decodeStack's arguments from a[0] (out, ids), the meta at a[m0] and the arrays after it; with `rows` (1: decodeStackRows,
+ * 2: decodeStackPrefill), a[2] holds the rows' positions. */
 static napi_value decode_stack_call(napi_env env, napi_callback_info info, int rows) {
   const size_t m0 = rows ? 3 : 2;
   size_t argc = m0 + 1 + 5 + 14 * STACK_MAX_LAYERS;
@@ -390,7 +390,9 @@ static napi_value decode_stack_call(napi_env env, napi_callback_info info, int r
     A.pos = (const int32_t *)pos.p;
     for (int64_t b = 0; b < B; b++) {
       if (A.pos[b] < 0 || A.pos[b] > A.s0) FAIL("decodeStackRows: a position is outside [0, s0] (meta's largest position)");
+      if (rows == 2 && A.pos[b] != A.s0 - (B - 1) + b) FAIL("decodeStackPrefill: positions are not s0 - B + 1, ..., s0 (meta's s0)");
     }
+    A.one_row = rows == 2;
   }
   napi_value *arr = a + m0 + 1;
   qkv_decode_layer blocks[STACK_MAX_LAYERS];
@@ -402,7 +404,8 @@ static napi_value decode_stack_call(napi_env env, napi_callback_info info, int r
     if (!get_f32_fast(env, arr[i], m[STACK_HEAD + i], head_n[i], head_opt[i], head_p[i]))
       FAIL("decodeStack: an embedding, the final norm or the head is not a Float32Array of the size meta gives");
   }
-  const int64_t wn[14] = {B * D * A.max_len, B * D * A.max_len, 3 * D * D, 3 * D, D * D, D, D, D, D, D, F * D, F, D * F, D};
+  const int64_t cache_rows = A.one_row ? 1 : B;
+  const int64_t wn[14] = {cache_rows * D * A.max_len, cache_rows * D * A.max_len, 3 * D * D, 3 * D, D * D, D, D, D, D, D, F * D, F, D * F, D};
   const int wopt[14] = {0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1};
   for (int64_t l = 0; l < L; l++) {
     qkv_decode_layer *w = &blocks[l];
@@ -439,11 +442,39 @@ static napi_value js_decode_stack_rows(napi_env env, napi_callback_info info) {
   return decode_stack_call(env, info, 1);
 }
 
+/* decodeStackPrefill(out, ids, positions, meta, ...arrays): B tokens of one sequence (a prompt) in one call, at
+ * positions s0 - B + 1 .. s0 (positions says them again, checked), in caches of one row ([1, H, maxLen, K] each):
+ * token b attends to positions 0..s0 - B + 1 + b, what B decodeStack steps of one row compute; out [B, vocab]. */
+static napi_value js_decode_stack_prefill(napi_env env, napi_callback_info info) {
+  return decode_stack_call(env, info, 2);
+}
+
 /* decodeGeluForms() → 3: the decode kernels read meta's gelu flag as 0 ReLU, 1 erf, 2 tanh (an addon built before
  * the tanh form lacks this function and would read 2 as erf; the TypeScript side then keeps gelu_new off it). */
 static napi_value js_decode_gelu_forms(napi_env env, napi_callback_info info) {
   (void)info;
   return number(env, 3);
+}
+
+/* decodeRowTiles(on?) → whether products of several rows in a decoding step run as one product over the rows (the
+ * default) or row by row (decode.h: qkv_decode_row_tiles_enable; the same outputs either way), after setting it when
+ * on is given: the switch of the A/B benchmark (bench/decode-rows.ts) and of the checks. */
+static napi_value js_decode_row_tiles(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc >= 1) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, a[0], &t));
+    if (t != napi_undefined) {
+      bool on;
+      if (t != napi_boolean || napi_get_value_bool(env, a[0], &on) != napi_ok) FAIL("decodeRowTiles(on?): on is not a boolean");
+      qkv_decode_row_tiles_enable(on);
+    }
+  }
+  napi_value r;
+  CHECK(napi_get_boolean(env, qkv_decode_row_tiles_enabled() != 0, &r));
+  return r;
 }
 
 const qkv_binding qkv_fused_bindings[] = {
@@ -452,6 +483,7 @@ const qkv_binding qkv_fused_bindings[] = {
     {"crossEntropyBackward", js_cross_entropy_backward}, {"gelu", js_gelu}, {"geluBackward", js_gelu_backward},
     {"dropoutMask", js_dropout_mask}, {"adam", js_adam}, {"decodeBlock", js_decode_block}, {"decodeStack", js_decode_stack},
     {"decodeStackRows", js_decode_stack_rows},
-    {"decodeGeluForms", js_decode_gelu_forms},
+    {"decodeGeluForms", js_decode_gelu_forms}, {"decodeRowTiles", js_decode_row_tiles},
+    {"decodeStackPrefill", js_decode_stack_prefill},
 };
 const size_t qkv_fused_binding_count = sizeof qkv_fused_bindings / sizeof qkv_fused_bindings[0];

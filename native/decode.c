@@ -139,9 +139,9 @@ static void linear_wasm(int64_t rows, int64_t n, int64_t k, const float *x, cons
   }
 }
 
-const qkv_decode_kernels qkv_decode_portable = {"simd128", linear_wasm, attend_portable};
+const qkv_decode_kernels qkv_decode_portable = {"simd128", linear_wasm, NULL, attend_portable};
 #else
-const qkv_decode_kernels qkv_decode_portable = {"portable", linear_portable, attend_portable};
+const qkv_decode_kernels qkv_decode_portable = {"portable", linear_portable, NULL, attend_portable};
 #endif
 
 /* AVX2 + FMA when the CPU has them, unless the portable sgemm kernel was chosen (so that checks of the portable
@@ -172,12 +172,23 @@ typedef struct {
   float *y;
 } linear_job;
 
+/* Whether products of several rows take the kernels' linear_rows (1, the default) or linear row by row. */
+static int use_row_tiles = 1;
+
+void qkv_decode_row_tiles_enable(int on) { use_row_tiles = on; }
+int qkv_decode_row_tiles_enabled(void) { return use_row_tiles; }
+
+/* The kernel for a product of `rows` rows. */
+static qkv_decode_linear_fn linear_kernel(const qkv_decode_kernels *kr, int64_t rows) {
+  return rows > 1 && use_row_tiles && kr->linear_rows ? kr->linear_rows : kr->linear;
+}
+
 static void linear_task(void *ctx, int t, int thread) {
   (void)thread;
   const linear_job *J = ctx;
   const int64_t blocks = (J->n + 7) / 8;  /* whole groups of 8 outputs per task, as the AVX2 kernel computes them */
   int64_t j0 = qkv_split(blocks, (int)J->parts, t) * 8, j1 = qkv_split(blocks, (int)J->parts, t + 1) * 8;
-  J->kr->linear(J->rows, J->n, J->k, J->x, J->w, J->b, J->y, j0, j1 < J->n ? j1 : J->n);
+  linear_kernel(J->kr, J->rows)(J->rows, J->n, J->k, J->x, J->w, J->b, J->y, j0, j1 < J->n ? j1 : J->n);
 }
 
 /* Below this many multiply-adds a product runs on the calling thread: the hand-off to a spinning worker costs
@@ -191,7 +202,7 @@ static void linear(const kernels *K, int64_t rows, int64_t n, int64_t k, const f
     linear_job J = {K->kr, rows, n, k, (n + 7) / 8 < T ? (n + 7) / 8 : T, x, w, b, y};
     qkv_pool_run(linear_task, &J, (int)J.parts);
   } else {
-    K->kr->linear(rows, n, k, x, w, b, y, 0, n);
+    linear_kernel(K->kr, rows)(rows, n, k, x, w, b, y, 0, n);
   }
 }
 
@@ -238,8 +249,10 @@ static void block_step(const kernels *K, const qkv_decode_args *a, float *scratc
     in = h;
   }
   linear(K, B, 3 * D, D, in, a->in_w, a->in_b, qkv);
+  /* Row by row in order: with one_row, row b's keys and values are in the cache before row b + 1 attends. */
   for (int64_t b = 0; b < B; b++) {
-    attend_row(K, a, a->pos ? a->pos[b] : a->s0, qkv + b * 3 * D, a->k_cache + b * H * L * Kd, a->v_cache + b * H * L * Kd, heads + b * D, p);
+    const int64_t c = a->one_row ? 0 : b * H * L * Kd;
+    attend_row(K, a, a->pos ? a->pos[b] : a->s0, qkv + b * 3 * D, a->k_cache + c, a->v_cache + c, heads + b * D, p);
   }
   linear(K, B, D, D, heads, a->out_w, a->out_b, h);  /* h = SA(·) */
   add(a->x, h, x1, B * D);
@@ -293,7 +306,7 @@ int qkv_decode_stack(const qkv_decode_stack_args *a) {
     const qkv_decode_layer *w = &a->blocks[l];
     const qkv_decode_args A = {B, D, a->H, a->F, a->max_len, a->s0, a->norm_first, a->gelu, a->eps, x, x,
                                w->in_w, w->in_b, w->out_w, w->out_b, w->n1_w, w->n1_b, w->n2_w, w->n2_b,
-                               w->l1_w, w->l1_b, w->l2_w, w->l2_b, w->k_cache, w->v_cache, a->pos};
+                               w->l1_w, w->l1_b, w->l2_w, w->l2_b, w->k_cache, w->v_cache, a->pos, a->one_row};
     block_step(&K, &A, scratch);
   }
   const float *h = x;

@@ -26,6 +26,9 @@ typedef struct {
   const float *l2_w, *l2_b;    /* [D, F], [D] */
   float *k_cache, *v_cache;    /* [B, H, max_len, K]: position s0 is written */
   const int32_t *pos;          /* [B] or NULL: row b at its own position pos[b] <= s0 (continuous batching), else s0 */
+  int one_row;                 /* 1: every row in cache row 0 (the caches are [1, H, max_len, K]): the rows are new
+                                * positions of one sequence (a prompt's), pos[b] increasing, and row b attends after
+                                * rows < b wrote their keys and values, so it sees them (causal prefill) */
 } qkv_decode_args;
 
 /* Runs the step with the kernels of decode-kernels.h (AVX2 + FMA where the CPU has them and the sgemm kernel
@@ -56,10 +59,17 @@ typedef struct {
   const float *head;           /* W [vocab, D] */
   float *logits;               /* [B, vocab] */
   const int32_t *pos;          /* [B] or NULL: row b at its own position pos[b] <= s0, else every row at s0 */
+  int one_row;                 /* as qkv_decode_args' (with pos): B tokens of one sequence in one call */
 } qkv_decode_stack_args;
 
 /* Runs the step. Returns 1; 0 when out of memory; -1 - b when ids[b] is not a row of E. Nothing is written
  * when it fails (the ids are checked before any cache is touched); positions are the caller's to check. */
 int qkv_decode_stack(const qkv_decode_stack_args *a);
+
+/* Lets products of several rows in a step run as one product over the rows (register tiles across rows and outputs,
+ * the default) or row by row (on = 0: the path before it, for checks and benchmarks); the outputs are the same bit for
+ * bit either way. The setting is process-wide. */
+void qkv_decode_row_tiles_enable(int on);
+int qkv_decode_row_tiles_enabled(void);
 
 #endif

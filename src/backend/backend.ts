@@ -141,6 +141,14 @@ export interface Backend {
    * before anything is written.
    */
   decodeStackRows?(ids: View, weights: StackWeights, caches: readonly CacheViews[], positions: Int32Array, spec: BlockSpec): Storage | null;
+  /**
+   * T tokens of one sequence in one call (a prompt's prefill): ids int32 [T] at positions s0..s0+T-1 of caches with
+   * one row ([1, H, maxLen, K], positions [0, s0) filled), token t attending to positions 0..s0+t, every block as
+   * decodeStack runs it → logits [T, V], what T decodeStack steps compute; positions s0..s0+T-1 are written in
+   * place. Returns null, touching nothing, when it has no kernel for the case; ids out of range throw before
+   * anything is written.
+   */
+  decodeStackPrefill?(ids: View, weights: StackWeights, caches: readonly CacheViews[], s0: number, spec: BlockSpec): Storage | null;
 
   /**
    * A Linear layer, y = x·wᵀ + bias, then ReLU when `activation` is 'relu', the bias and ReLU applied as the

@@ -45,8 +45,18 @@ export interface NativeAddon {
   decodeStack(out: Float32Array, ids: Int32Array, meta: Float64Array, ...arrays: W[]): number;
   /** decodeStack with row b at positions[b] (each in [0, s0], meta's s0 the largest); absent in addons built before it. */
   decodeStackRows?(out: Float32Array, ids: Int32Array, positions: Int32Array, meta: Float64Array, ...arrays: W[]): number;
+  /**
+   * B tokens of one sequence in one call: positions must be s0 - B + 1 .. s0 (meta's s0 the last), the caches of one
+   * row ([1, H, maxLen, K]); token b attends to positions up to its own. Absent in addons built before it.
+   */
+  decodeStackPrefill?(out: Float32Array, ids: Int32Array, positions: Int32Array, meta: Float64Array, ...arrays: W[]): number;
   /** 3 where decodeBlock/decodeStack know the tanh GELU (flag 2); absent in addons built before it. */
   decodeGeluForms?(): number;
+  /**
+   * Whether products of several rows in a decoding step run as one product over the rows (the default) or row by
+   * row (the same outputs bit for bit), after setting it when `on` is given; absent in addons built before it.
+   */
+  decodeRowTiles?(on?: boolean): boolean;
   setThreads(n: number): number;
   threads(): number;
   gemmKernel(name?: string): string | null;

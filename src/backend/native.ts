@@ -37,7 +37,7 @@ const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, argmax: 2 };
 
 /** The optional fused methods `fused: false` leaves out. */
-const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock', 'decodeStack', 'decodeStackRows', 'linear', 'linearBackward'] as const;
+const FUSED_METHODS = ['softmax', 'layerNorm', 'layerNormBackward', 'dropoutMask', 'attention', 'attentionBackward', 'crossEntropy', 'crossEntropyBackward', 'gelu', 'geluBackward', 'adamUpdate', 'decodeBlock', 'decodeStack', 'decodeStackRows', 'decodeStackPrefill', 'linear', 'linearBackward'] as const;
 
 /** A block's 12 weights in the order native/addon.c's decodeBlock takes them. */
 function blockWeightViews(w: BlockWeights): (View | null)[] {
@@ -119,10 +119,14 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
   const zeros = (dtype: DType, n: number): TypedArray => pool.take(dtype, n, true);
   // An addon built before the tanh GELU would read gelu_new's flag as erf: those steps take the composed path there.
   const tanhDecode = (addon.decodeGeluForms?.() ?? 0) >= 3;
-  /** decodeStack's call, all rows at s0, or each at positions[b] (decodeStackRows, s0 their largest). */
-  const stackStep = (self: NativeBackend, ids: View, w: StackWeights, caches: readonly CacheViews[], s0: number, positions: Int32Array | null, spec: BlockSpec): Storage | null => {
+  /**
+   * decodeStack's call, all rows at s0, or each at positions[b] (decodeStackRows, s0 their largest), or with `prefill`
+   * the rows as positions[b] of one sequence in caches of one row (decodeStackPrefill, s0 the last position).
+   */
+  const stackStep = (self: NativeBackend, ids: View, w: StackWeights, caches: readonly CacheViews[], s0: number, positions: Int32Array | null, spec: BlockSpec,
+    prefill = false): Storage | null => {
     if (spec.activation === 'gelu_new' && !tanhDecode) return null;
-    const method = positions ? 'decodeStackRows' : 'decodeStack';
+    const method = prefill ? 'decodeStackPrefill' : positions ? 'decodeStackRows' : 'decodeStack';
     // Once per token: the weights' part of the call is prepared once per weights object (stackPlan), the rest in
     // plain loops. C checks every array against the sizes in meta; the shapes are checked here for the message.
     let plan = stackPlans.get(w);
@@ -137,10 +141,10 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     const c0 = caches[0]?.k.layout.shape ?? [];
     const pos = w.positionEmbedding?.layout.shape;
     const fits = (t: View) => t.layout.shape.length === 4 && t.layout.shape.every((d, i) => d === c0[i]);
-    if (caches.length !== L || ids.layout.shape.length !== 1 || c0[0] !== B || c0[1] !== H || c0[3] * H !== D ||
+    if (caches.length !== L || ids.layout.shape.length !== 1 || c0[0] !== (prefill ? 1 : B) || c0[1] !== H || c0[3] * H !== D ||
         !caches.every((c) => fits(c.k) && fits(c.v)) || !(s0 >= 0 && s0 < c0[2]) || (pos && pos[0] <= s0)) {
       throw new ShapeError(`${method}: ids [${ids.layout.shape.join(', ')}], ${caches.length} caches like [${c0.join(', ')}] for ${L} ` +
-        `blocks, positions [${pos?.join(', ') ?? ''}] at position ${s0} do not fit [B], one [B, ${H}, maxLen > ${s0}, ${D}/${H}] ` +
+        `blocks, positions [${pos?.join(', ') ?? ''}] at position ${s0} do not fit [B], one [${prefill ? 1 : 'B'}, ${H}, maxLen > ${s0}, ${D}/${H}] ` +
         `pair per block, [P > ${s0}, ${D}]`);
     }
     if (!caches.every(({ k, v }) => f32(k, v) && isContiguous(k.layout) && isContiguous(v.layout))) return null;
@@ -161,7 +165,7 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
     let r: number;
     try {
       r = positions
-        ? (addon.decodeStackRows as (...a: unknown[]) => number)(args[0], args[1], positions, ...args.slice(2))
+        ? ((prefill ? addon.decodeStackPrefill : addon.decodeStackRows) as (...a: unknown[]) => number)(args[0], args[1], positions, ...args.slice(2))
         : (addon.decodeStack as (...a: unknown[]) => number)(...args);
     } finally {
       // The plan outlives the call: it must not keep this call's caches, ids or output alive.
@@ -501,6 +505,15 @@ export function createNativeBackend(addon: NativeAddon, opts: { fused?: boolean 
         if (p > s0) s0 = p;
       }
       return stackStep(this, ids, w, caches, s0, positions, spec);
+    },
+
+    decodeStackPrefill(ids, w, caches, s0, spec) {
+      if (!addon.decodeStackPrefill) return null;
+      const T = ids.layout.shape[0] ?? 0;
+      if (!Number.isInteger(s0) || s0 < 0) throw new ArgumentError(`decodeStackPrefill: start position ${s0} is not a position (an integer ≥ 0)`);
+      const positions = new Int32Array(T);
+      for (let t = 0; t < T; t++) positions[t] = s0 + t;
+      return stackStep(this, ids, w, caches, s0 + T - 1, positions, spec, true);
     },
 
     assign(dst, src) {

@@ -125,3 +125,28 @@ export function causalAttentions(t: TrainedModel<GPT>, ids: readonly number[]): 
   const out = noGrad(() => t.model.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: 'int32', backend }), { needWeights: true }));
   return { tokens: tokenStrings(t.tokenizer, ids), selfAttentions: maps(out.attentions, out.attentionScores) };
 }
+
+/**
+ * {@link causalAttentions} of several texts in one forward pass: the rows padded at the end to the longest (a causal
+ * query never reads a key after it, so the padding changes no weight of a real position), then each row's maps cut
+ * to its own length. Each answer is what causalAttentions gives for that text alone, up to rounding.
+ *
+ * @example
+ * const [a, b] = causalAttentionsBatch(ck, [idsA, idsB]); // a.selfAttentions[0].shape: [1, H, idsA.length, idsA.length]
+ */
+export function causalAttentionsBatch(t: TrainedModel<GPT>, rows: readonly (readonly number[])[]): CausalAttentions[] {
+  if (rows.length === 1) return [causalAttentions(t, rows[0])];
+  const backend = t.model.parameters()[0]?.backend;
+  t.model.eval();
+  const T = Math.max(...rows.map((r) => r.length));
+  const ids = new Int32Array(rows.length * T).fill(t.tokenizer.padId);
+  rows.forEach((r, b) => ids.set(r, b * T));
+  return noGrad(() => {
+    const out = t.model.forward(tensor(ids, { shape: [rows.length, T], dtype: 'int32', backend }), { needWeights: true });
+    const cut = (w: Tensor, b: number, n: number) => w.narrow(0, b, 1).narrow(2, 0, n).narrow(3, 0, n); // [1, H, n, n]
+    return rows.map((r, b) => ({
+      tokens: tokenStrings(t.tokenizer, r),
+      selfAttentions: (out.attentions ?? []).map((w, l) => toAttentionMap(cut(w, b, r.length), out.attentionScores ? cut(out.attentionScores[l], b, r.length) : undefined)),
+    }));
+  });
+}

@@ -2,6 +2,7 @@
 
 import { ArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
+import { beamSearchCausal } from '../generate/beam.js';
 import { generateSteps } from '../generate/causal.js';
 import type { GPT } from '../models/gpt.js';
 import type { TrainedModel } from './model.js';
@@ -154,4 +155,63 @@ export function continueText(t: TrainedModel<GPT>, prompt: string, o: ContinueOp
     if (r.done) return r.value.text;
     o.onText?.(r.value);
   }
+}
+
+/** Options of {@link beamTexts}. */
+export interface BeamTextOptions {
+  /** Beams kept per prompt (default 4). */
+  numBeams?: number;
+  /** Hypotheses returned per prompt, best first (default 1; at most numBeams). */
+  numReturn?: number;
+  /** α of the length penalty (beam search's default 0.6). */
+  lengthPenalty?: number;
+  /** The most new tokens per hypothesis, </s> included (default 100); capped as {@link fitContext} says. */
+  maxNewTokens?: number;
+  /** Called after each step of the search (a caller's check: a throw stops the search). */
+  onStep?: () => void;
+}
+
+/** A prompt's beam search answer: the prompt as read, what was cut to fit, and its best hypotheses as text. */
+export interface BeamTextAnswer {
+  promptTokens: number;
+  warnings: string[];
+  /** Best first: the text, its new tokens (</s> excluded), and whether it ended on </s> ('stop') or its length. */
+  hypotheses: { text: string; ids: number[]; score: number; finish: 'stop' | 'length' }[];
+}
+
+/**
+ * Continues prompts by beam search (beamSearchCausal, generate/beam.ts): each prompt cut to fit the context as
+ * {@link fitContext} says, the prompts of one length searched together in one batch, hypotheses decoded to text.
+ *
+ * @example
+ * const [a] = beamTexts(ck, ['Mr. Speaker,'], { numBeams: 4, numReturn: 2, maxNewTokens: 20 });
+ * a.hypotheses[0].text; // the best continuation
+ */
+export function beamTexts(t: TrainedModel<GPT>, prompts: readonly string[], o: BeamTextOptions = {}): BeamTextAnswer[] {
+  const K = o.numBeams ?? 4, n = o.numReturn ?? 1, want = o.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+  if (!Number.isInteger(K) || K < 1) throw new ArgumentError(`beamTexts: numBeams is ${K}, expected an integer ≥ 1`);
+  if (!Number.isInteger(n) || n < 1 || n > K) throw new ArgumentError(`beamTexts: numReturn is ${n}, expected an integer from 1 to numBeams (${K})`);
+  if (!Number.isInteger(want) || want < 1) throw new ArgumentError(`beamTexts: maxNewTokens is ${want}, expected an integer ≥ 1`);
+  const tok = t.tokenizer;
+  const fits = prompts.map((p) => {
+    if (typeof p !== 'string') throw new ArgumentError(`beamTexts: a prompt is ${typeof p}, expected a string`);
+    const encoded = tok.encode(p);
+    return fitContext(encoded.length > 0 ? encoded : [tok.eosId], want, t.model.config.context);
+  });
+  const out: BeamTextAnswer[] = fits.map((f) => ({ promptTokens: f.promptIds.length, warnings: f.warnings, hypotheses: [] }));
+  // Prompts of one length and one budget share a search (beamSearchCausal takes prompts of one length).
+  const groups = new Map<string, number[]>();
+  fits.forEach((f, i) => { const key = `${f.promptIds.length}:${f.maxNewTokens}`; groups.set(key, [...(groups.get(key) ?? []), i]); });
+  for (const idx of groups.values()) {
+    const maxLen = fits[idx[0]].maxNewTokens;
+    const found = beamSearchCausal(t.model, idx.map((i) => fits[i].promptIds), {
+      eos: tok.eosId, maxLen, beamSize: K, lengthPenalty: o.lengthPenalty, onStep: o.onStep ? () => o.onStep!() : undefined,
+    });
+    idx.forEach((i, b) => {
+      out[i].hypotheses = found[b].slice(0, n).map((h) => ({
+        text: tok.decode(h.tokens), ids: h.tokens, score: h.score, finish: h.tokens.length >= maxLen ? 'length' : 'stop',
+      }));
+    });
+  }
+  return out;
 }

@@ -8,9 +8,9 @@ export {
   G2P_RULES, TRANSLATE_RULES, TEXT2TEXT_RULES,
 } from './seq2seq.js';
 export type { DecodeAllOptions, Seq2SeqRules, Seq2SeqGenerationOptions, BeamOption } from './seq2seq.js';
-export { streamText, generateText, continueText, fitContext, DEFAULT_MAX_NEW_TOKENS } from './causal.js';
-export type { TextGenerationOptions, CausalAnswer, ContextFit, ContinueOptions } from './causal.js';
-export { toAttentionMap, tokenStrings, seq2seqAttentions, causalAttentions } from './attentions.js';
+export { streamText, generateText, continueText, fitContext, beamTexts, DEFAULT_MAX_NEW_TOKENS } from './causal.js';
+export type { TextGenerationOptions, CausalAnswer, ContextFit, ContinueOptions, BeamTextOptions, BeamTextAnswer } from './causal.js';
+export { toAttentionMap, tokenStrings, seq2seqAttentions, causalAttentions, causalAttentionsBatch } from './attentions.js';
 export type { AttentionMap, Seq2SeqAttentions, CausalAttentions } from './attentions.js';
 export { traceBeamSearch, seq2seqNextTokens, causalNextTokens } from './trace.js';
 export type { BeamTrace, BeamTraceStep, TracedHypothesis, NextTokenDistribution } from './trace.js';

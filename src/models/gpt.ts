@@ -116,6 +116,13 @@ export interface GPTOutput {
 }
 
 /**
+ * The longest prompt GPT.prefillStep takes in one call. Its products run on the decode step's kernels, which read the
+ * weights in place; past a few dozen rows the blocks' packed GEMM (which packs the weights once per product, and
+ * splits attention over threads) wins.
+ */
+const PREFILL_MAX_TOKENS = 32;
+
+/**
  * The decoder-only Transformer of GPT: token and position embeddings, N causal blocks, a final
  * LayerNorm, and the (tied) output projection.
  *
@@ -198,8 +205,9 @@ export class GPT extends Module {
     if (cache && cache.layers.length !== this.layers.length) {
       throw new ArgumentError(`GPT: cache has ${cache.layers.length} layers, the model ${this.layers.length}`);
     }
-    if (cache && ids.shape[1] === 1 && !opts.needWeights && !opts.keyPaddingMask) {
-      const logits = this.decodeStep(ids, cache); // [B, 1, V], or null where the one-call step does not apply
+    if (cache && !opts.needWeights && !opts.keyPaddingMask) {
+      // [B, 1, V] (one new position) or [1, T, V] (a prompt of one row), or null where the one-call step does not apply
+      const logits = ids.shape[1] === 1 ? this.decodeStep(ids, cache) : this.prefillStep(ids, cache);
       if (logits) return { logits };
     }
     const r = this.body(ids, opts);
@@ -280,6 +288,37 @@ export class GPT extends Module {
     if (!logits) return null;
     for (const { self } of cache.layers) self.advance(1);
     return Tensor.fromStorage(logits, [B, 1, c.vocab], backend);
+  }
+
+  /**
+   * A prompt of one row in one backend call (Backend.decodeStackPrefill): ids [1, T] at positions cache.length ..
+   * cache.length + T - 1 → logits [1, T, V], what forward(ids, { cache }) computes through the blocks, with the cache
+   * advanced alike. forward takes this path by itself; null, leaving the cache as it was, where it does not apply
+   * (as {@link decodeStep}, more than one row, or more than 32 tokens: PREFILL_MAX_TOKENS).
+   *
+   * @example
+   * const logits = noGrad(() => gpt.prefillStep(prompt, cache)) ?? gpt.forward(prompt, { cache }).logits;
+   */
+  prefillStep(ids: Tensor, cache: KVCache): Tensor | null {
+    const c = this.config;
+    const backend = this.wte.weight.backend;
+    if (!backend.decodeStackPrefill || isGradEnabled() || ids.dtype !== 'int32' || ids.ndim !== 2 || ids.shape[0] !== 1) return null;
+    if (this.training && (c.dropout > 0 || c.attentionDropout > 0)) return null;
+    const T = ids.shape[1];
+    const s0 = cache.length;
+    if (T < 1 || T > PREFILL_MAX_TOKENS || cache.layers.length !== this.layers.length || s0 + T > cache.maxLen || s0 + T > c.context) return null;
+    const K = c.dModel / c.heads;
+    const caches: CacheViews[] = [];
+    for (const { self } of cache.layers) {
+      const kv = self.reserve(1, c.heads, K, K, this.wte.weight); // [1, H, maxLen, K] each
+      if (self.length !== s0 || kv.k.shape[0] !== 1) return null;
+      caches.push(kv);
+    }
+    const spec = { heads: c.heads, normFirst: c.normFirst, activation: c.activation, eps: this.layers.at(0).norm1.eps };
+    const logits = backend.decodeStackPrefill(ids.reshape([T]), this.decodeWeights(), caches, s0, spec); // [T, V]
+    if (!logits) return null;
+    for (const { self } of cache.layers) self.advance(T);
+    return Tensor.fromStorage(logits, [1, T, c.vocab], backend);
   }
 
   /**

@@ -4,8 +4,10 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, sendError } from './errors.js';
 import type { GenerationSink } from './host.js';
-import type { CompletionJob, WireEvent } from './protocol.js';
+import type { BeamAnswer, CompletionJob, TaskJob, WireEvent } from './protocol.js';
 import { completionSchema, parseBody } from './schemas.js';
+import type { CompletionBody } from './schemas.js';
+import { runTask } from './tasks.js';
 import type { ServedModel, ServerContext } from './context.js';
 
 /** OpenAI's default of max_tokens. */
@@ -132,6 +134,38 @@ class Completion implements GenerationSink {
   }
 }
 
+/**
+ * A completion by beam search (vLLM's use_beam_search): the n best of best_of beams as n choices, answered whole.
+ * It runs in the model's thread as a one-shot task (beside the continuous batch), admitted and timed as one.
+ */
+async function beamCompletion(ctx: ServerContext, m: ServedModel, b: CompletionBody, reply: FastifyReply,
+  fail: (status: number, message: string, param: string | null, opts?: { retryAfter?: number }) => FastifyReply): Promise<FastifyReply> {
+  const started = performance.now();
+  const ticket = { start: () => {} };
+  if (m.tasks.submit(ticket) === 'full') {
+    ctx.metrics.rejected.inc({ reason: 'queue_full' });
+    return fail(429, `model '${m.name}' is busy: ${m.tasks.running} requests in flight (the most); try again shortly`, null, { retryAfter: ctx.retryAfter });
+  }
+  const n = b.n ?? 1;
+  const job: TaskJob = {
+    task: 'beam', input: typeof b.prompt === 'string' ? b.prompt : b.prompt[0], numBeams: b.best_of ?? n, n,
+    lengthPenalty: b.length_penalty ?? undefined, maxTokens: b.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, ctx.maxTokens),
+  };
+  const r = await runTask(ctx, m, job, ticket);
+  ctx.metrics.latency.observe({ endpoint: 'completions' }, (performance.now() - started) / 1000);
+  if (!r.ok) return fail(r.status, r.message, null);
+  const a = r.result as BeamAnswer;
+  const completion = a.choices.reduce((s, c) => s + c.tokens, 0);
+  ctx.metrics.promptTokens.inc({ model: m.name }, a.promptTokens);
+  ctx.metrics.tokens.inc({ model: m.name }, completion);
+  ctx.metrics.requests.inc({ endpoint: 'completions', status: '200' });
+  return reply.code(200).send({
+    id: `cmpl-${randomBytes(12).toString('hex')}`, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: m.name,
+    choices: a.choices.map((c, index) => ({ text: c.text, index, logprobs: null, finish_reason: c.finish })),
+    usage: { prompt_tokens: a.promptTokens, completion_tokens: completion, total_tokens: a.promptTokens + completion },
+  });
+}
+
 /** Every completion not yet ended, for the shutdown to finish or abort. */
 export const liveCompletions = new WeakMap<ServerContext, Set<Completion>>();
 
@@ -150,6 +184,7 @@ export async function handleCompletion(ctx: ServerContext, req: FastifyRequest, 
     return fail(400, `model '${b.model}' is a '${m.host.info.kind}' model, which /v1/completions does not take (it answers ${m.host.info.endpoints.map((e) => `/v1/${e}`).join(', ')})`, 'model');
   }
   if (!m.host.healthy) return fail(503, `model '${b.model}' is not running`, 'model', { retryAfter: ctx.retryAfter });
+  if (b.use_beam_search) return beamCompletion(ctx, m, b, reply, fail);
   const job: CompletionJob = {
     prompt: typeof b.prompt === 'string' ? b.prompt : b.prompt[0],
     maxTokens: b.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, ctx.maxTokens),

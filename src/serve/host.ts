@@ -20,6 +20,17 @@ export class TaskFailed extends Error {
   }
 }
 
+/** A one-shot task sent to the thread: its answer, and a way to give it up. */
+export interface TaskRun {
+  /** The answer; a TaskFailed when it failed, or ('cancelled') when the thread stopped it after cancel(). */
+  readonly done: Promise<unknown>;
+  /**
+   * Gives it up (its request timed out): the thread drops it if it has not started, or stops it at its next check
+   * (between decoding steps); `done` settles when the thread is free of it.
+   */
+  cancel(): void;
+}
+
 /** A model thread that failed to start, naming the model and why. */
 export class ModelStartError extends QkvError {}
 
@@ -47,6 +58,8 @@ export class ModelHost {
   private readonly sinks = new Map<number, GenerationSink>();
   private readonly tasks = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
   private alive = true;
+  /** One-shot tasks the thread stopped or dropped on cancel() (for tests: the thread was freed, not just the request). */
+  cancelledTasks = 0;
   /** Called after every decoding step with its batch size and duration, and after every one-shot batch. */
   onStep: ((batch: number, seconds: number) => void) | null = null;
   onOneShot: ((batch: number, seconds: number) => void) | null = null;
@@ -107,13 +120,22 @@ export class ModelHost {
   }
 
   /** Answers a one-shot task (batched in the thread with others of its kind and options). */
-  task(job: TaskJob): Promise<unknown> {
-    if (!this.alive) return Promise.reject(new TaskFailed(`model '${this.info.name}' is not running`, false));
+  task(job: TaskJob): TaskRun {
+    if (!this.alive) return { done: Promise.reject(new TaskFailed(`model '${this.info.name}' is not running`, false)), cancel: () => {} };
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const done = new Promise((resolve, reject) => {
       this.tasks.set(id, { resolve, reject });
-      this.send({ type: 'task', id, job });
+      this.send({ type: 'task', id, job, cancel: flag });
     });
+    return {
+      done,
+      cancel: () => {
+        if (!this.tasks.has(id) || Atomics.load(flag, 0) === 1) return;
+        Atomics.store(flag, 0, 1);
+        this.send({ type: 'cancel-task', id });
+      },
+    };
   }
 
   /** What the thread holds now (rows in use, continuations waiting, tasks queued): 0s when nothing is left behind. */
@@ -153,6 +175,7 @@ export class ModelHost {
         }
         break;
       case 'failed': {
+        if (m.cancelled) this.cancelledTasks++;
         const sink = this.sinks.get(m.id);
         this.sinks.delete(m.id);
         if (sink) sink.failed(m.message, m.badRequest);

@@ -50,7 +50,7 @@ export function serveMetrics(load: () => { model: string; queue: number; active:
     tokens: new Counter({ name: 'qkv_generated_tokens_total', help: 'Tokens generated.', labelNames: ['model'], registers }),
     promptTokens: new Counter({ name: 'qkv_prompt_tokens_total', help: 'Prompt tokens read.', labelNames: ['model'], registers }),
     rejected: new Counter({ name: 'qkv_rejected_total', help: 'Requests refused before any work: queue full (429), shutting down (503).', labelNames: ['reason'], registers }),
-    cancelled: new Counter({ name: 'qkv_cancelled_total', help: 'Continuations stopped early: the client went away, or the request timed out.', labelNames: ['reason'], registers }),
+    cancelled: new Counter({ name: 'qkv_cancelled_total', help: 'Continuations and one-shot tasks stopped early: the client went away, or the request timed out.', labelNames: ['reason'], registers }),
     batchSize: new Histogram({
       name: 'qkv_batch_size', help: 'Sequences per decoding step (kind=decode), or inputs per one-shot batch (kind=oneshot).', labelNames: ['model', 'kind'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers,

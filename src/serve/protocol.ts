@@ -47,7 +47,16 @@ export interface CompletionJob {
 export type TaskJob =
   | { task: 'g2p' | 'translate'; input: string[]; numBeams?: number; lengthPenalty?: number; maxNewTokens?: number }
   | { task: 'classify'; input: string[]; topK: number | null }
-  | { task: 'attention'; input: string; maxNewTokens: number };
+  | { task: 'attention'; input: string; maxNewTokens: number }
+  /** A GPT completion by beam search: the `n` best of `numBeams` beams, each at most `maxTokens` tokens (eos included). */
+  | { task: 'beam'; input: string; numBeams: number; n: number; lengthPenalty?: number; maxTokens: number };
+
+/** One beam search completion's answer: the prompt as read, what was cut to fit, and the best hypotheses, best first. */
+export interface BeamAnswer {
+  promptTokens: number;
+  warnings: string[];
+  choices: { text: string; tokens: number; finish: 'stop' | 'length' }[];
+}
 
 /** One continuation's news from a step. */
 export interface WireEvent {
@@ -61,7 +70,10 @@ export interface WireEvent {
 export type ToWorker =
   | { type: 'generate'; id: number; job: CompletionJob }
   | { type: 'cancel'; id: number }
-  | { type: 'task'; id: number; job: TaskJob }
+  /** cancel: one Int32 the main thread sets to 1 when the request is given up (read by the thread between steps). */
+  | { type: 'task'; id: number; job: TaskJob; cancel: Int32Array }
+  /** Drops a queued task (a running one stops at its next check of `cancel`). */
+  | { type: 'cancel-task'; id: number }
   | { type: 'stats'; id: number };
 
 export type FromWorker =
@@ -69,7 +81,8 @@ export type FromWorker =
   | { type: 'start-failed'; message: string }
   | { type: 'joined'; id: number; promptTokens: number; warnings: string[]; first: WireEvent }
   | { type: 'step'; batch: number; seconds: number; events: WireEvent[] }
-  | { type: 'failed'; id: number; message: string; badRequest: boolean }
+  /** cancelled: a task the thread stopped (or never started) because it was cancelled. */
+  | { type: 'failed'; id: number; message: string; badRequest: boolean; cancelled?: boolean }
   | { type: 'answer'; id: number; result: unknown }
   | { type: 'oneshot'; batch: number; seconds: number }
   | { type: 'stats'; id: number; stats: WorkerStats };

@@ -41,9 +41,12 @@ export function completionSchema(maxTokens: number) {
     stream: z.boolean().nullable().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
     seed: seed.nullable().optional(),
+    // Beam search, in vLLM's form: use_beam_search, best_of beams (default n), the n best of them as choices.
+    n: z.number().int().min(1).max(L.maxBeams).nullable().optional(),
+    best_of: z.number().int().min(1).max(L.maxBeams).nullable().optional(),
+    use_beam_search: z.boolean().nullable().optional(),
+    length_penalty: z.number().min(-10).max(10).nullable().optional(),
     // OpenAI's other fields, accepted at the values that mean "off" (qkv does not implement them).
-    n: z.literal(1, { error: 'expected 1 (one completion per request)' }).nullable().optional(),
-    best_of: z.literal(1, { error: 'expected 1' }).nullable().optional(),
     echo: z.literal(false, { error: 'expected false (the prompt is not echoed)' }).nullable().optional(),
     logprobs: z.null({ error: 'expected null (log-probabilities are not returned)' }).optional(),
     suffix: z.null({ error: 'expected null (no insertion)' }).optional(),
@@ -51,6 +54,19 @@ export function completionSchema(maxTokens: number) {
     frequency_penalty: z.literal(0, { error: 'expected 0 (not implemented)' }).nullable().optional(),
     logit_bias: z.record(z.string(), z.number()).refine((o) => Object.keys(o).length === 0, 'expected an empty object (not implemented)').nullable().optional(),
     user: z.string().max(256).optional(),
+  }).superRefine((b, ctx) => {
+    const bad = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (!b.use_beam_search) {
+      if ((b.n ?? 1) !== 1) bad('n', 'expected 1 without use_beam_search (several completions come from beam search: use_beam_search true, best_of ≥ n)');
+      if ((b.best_of ?? 1) !== 1) bad('best_of', 'expected 1 without use_beam_search (best_of is the beam width of use_beam_search)');
+      if (b.length_penalty != null) bad('length_penalty', 'expected null without use_beam_search (it scores beams)');
+      return;
+    }
+    if ((b.best_of ?? b.n ?? 1) < (b.n ?? 1)) bad('best_of', `expected at least n (${b.n}): the n best of best_of beams are returned`);
+    if (b.stream) bad('stream', 'expected false with use_beam_search (a beam search answers whole)');
+    if ((b.temperature ?? 0) !== 0) bad('temperature', 'expected 0 with use_beam_search (beam search does not sample)');
+    if ((b.top_p ?? 1) !== 1) bad('top_p', 'expected 1 with use_beam_search (beam search does not sample)');
+    if (b.stop != null && b.stop.length > 0) bad('stop', 'expected null with use_beam_search (stop strings are not applied to beams)');
   });
 }
 export type CompletionBody = z.infer<ReturnType<typeof completionSchema>>;

@@ -85,26 +85,44 @@ export async function handleTask<B>(ctx: ServerContext, route: TaskRoute<B>, req
   if ('status' in picked) return fail(picked.status, picked.message, 'model');
   const m = picked;
   if (!m.host.healthy) return fail(503, `model '${m.name}' is not running`, 'model', ctx.retryAfter);
-  // The slot is held until the thread answers, even past a timeout: the work is still running there.
+  // The slot is held until the thread is free of the task: past a timeout the task is cancelled there, and the slot
+  // comes back when the thread has dropped it or stopped it (at its next step).
   const ticket = { start: () => {} };
   if (m.tasks.submit(ticket) === 'full') {
     ctx.metrics.rejected.inc({ reason: 'queue_full' });
     return fail(429, `model '${m.name}' is busy: ${m.tasks.running} requests in flight (the most); try again shortly`, null, ctx.retryAfter);
   }
-  const work = m.host.task(route.job(b));
-  void work.then(() => m.tasks.finish(ticket), () => m.tasks.finish(ticket));
+  const r = await runTask(ctx, m, route.job(b), ticket);
+  if (r.ok) {
+    count(200);
+    return reply.code(200).send(route.answer(b, r.result, m.name));
+  }
+  return fail(r.status, r.message);
+}
+
+/**
+ * Sends an admitted task (holding `ticket`, a slot of m.tasks) to the model's thread and waits for it, at most the
+ * server's time limit: past it the task is cancelled in the thread (504). The slot is freed when the thread is free.
+ */
+export async function runTask(ctx: ServerContext, m: ServedModel, job: TaskJob, ticket: { start(): void }):
+  Promise<{ ok: true; result: unknown } | { ok: false; status: number; message: string }> {
+  const run = m.host.task(job);
+  void run.done.then(() => m.tasks.finish(ticket), () => m.tasks.finish(ticket));
   let timer: NodeJS.Timeout | undefined;
   try {
     const result = await Promise.race([
-      work,
+      run.done,
       new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new TaskFailed('timeout', false)), ctx.timeoutMs); }),
     ]);
-    count(200);
-    return reply.code(200).send(route.answer(b, result, m.name));
+    return { ok: true, result };
   } catch (e) {
-    if (e instanceof TaskFailed && e.message === 'timeout') return fail(504, `the request took longer than the server's limit of ${ctx.timeoutMs / 1000} s`);
+    if (e instanceof TaskFailed && e.message === 'timeout') {
+      run.cancel();
+      ctx.metrics.cancelled.inc({ reason: 'timeout' });
+      return { ok: false, status: 504, message: `the request took longer than the server's limit of ${ctx.timeoutMs / 1000} s` };
+    }
     const bad = e instanceof TaskFailed && e.badRequest;
-    return fail(bad ? 400 : 500, e instanceof Error ? e.message : String(e));
+    return { ok: false, status: bad ? 400 : 500, message: e instanceof Error ? e.message : String(e) };
   } finally {
     clearTimeout(timer);
   }

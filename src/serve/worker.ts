@@ -4,14 +4,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ArgumentError } from '../core/errors.js';
 import { TextBatch } from '../inference/batch-text.js';
 import type { TextEvent } from '../inference/batch-text.js';
-import { causalAttentions } from '../inference/attentions.js';
+import { causalAttentionsBatch } from '../inference/attentions.js';
 import type { AttentionMap } from '../inference/attentions.js';
-import { fitContext, generateText } from '../inference/causal.js';
+import { beamTexts, fitContext, generateText } from '../inference/causal.js';
 import { pipelineFor } from '../inference/pipeline.js';
 import type { Pretrained } from '../inference/pretrained.js';
 import { installDefaultBackend } from '../node/backend-select.js';
 import { loadPretrained } from '../node/pretrained.js';
-import type { CompletionJob, Endpoint, FromWorker, ModelInfo, TaskJob, ToWorker, WireEvent, WorkerInit } from './protocol.js';
+import type { BeamAnswer, CompletionJob, Endpoint, FromWorker, ModelInfo, TaskJob, ToWorker, WireEvent, WorkerInit } from './protocol.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -37,12 +37,23 @@ function infoOf(p: Pretrained): ModelInfo {
 /** A continuation waiting for a row, or being decoded. */
 interface Generation { id: number; job: CompletionJob; seq: number | null }
 
+/** A one-shot task, and the flag the main thread sets when it gives the task up. */
+interface Task { id: number; job: TaskJob; cancel: Int32Array }
+
+/** Thrown between decoding steps of a batch of tasks that were all given up: the thread stops working on them. */
+class TasksCancelled extends Error {}
+
+const cancelled = (t: Task) => Atomics.load(t.cancel, 0) === 1;
+
+/** Attention maps as the wire carries them (shape and weights; the scores stay here). */
+const maps = (list: AttentionMap[]) => list.map((m) => ({ shape: m.shape, data: m.data }));
+
 class ModelThread {
   private readonly batch: TextBatch | null;
   private readonly waiting: Generation[] = [];
   private readonly bySeq = new Map<number, Generation>();
   private readonly byId = new Map<number, Generation>();
-  private tasks: { id: number; job: TaskJob }[] = [];
+  private tasks: Task[] = [];
   private scheduled = false;
   private running = false;
 
@@ -64,11 +75,19 @@ class ModelThread {
         this.batch!.leave(g.seq);
         this.bySeq.delete(g.seq);
       }
+    } else if (m.type === 'cancel-task') {
+      // A task not yet started is dropped here; one running stops at its next check of its flag.
+      const i = this.tasks.findIndex((t) => t.id === m.id);
+      if (i >= 0) {
+        this.tasks.splice(i, 1);
+        post({ type: 'failed', id: m.id, message: 'cancelled', badRequest: false, cancelled: true });
+      }
+      return;
     } else if (m.type === 'stats') {
       post({ type: 'stats', id: m.id, stats: { rows: this.batch?.active ?? 0, waiting: this.waiting.length, tasks: this.tasks.length } });
       return;
     } else {
-      this.tasks.push({ id: m.id, job: m.job });
+      this.tasks.push({ id: m.id, job: m.job, cancel: m.cancel });
     }
     this.kick();
   }
@@ -154,43 +173,69 @@ class ModelThread {
     this.bySeq.clear();
   }
 
-  /** Every queued one-shot task, those of one kind and options in one call (one batch of sources). */
+  /**
+   * Every queued one-shot task, those of one kind and options in one call (one batch of sources; a GPT's attention
+   * requests, whatever their options, in one forward pass). Tasks given up before their turn are dropped.
+   */
   private async answerTasks(): Promise<void> {
     const tasks = this.tasks;
     this.tasks = [];
-    const groups = new Map<string, { id: number; job: TaskJob }[]>();
+    const groups = new Map<string, Task[]>();
     for (const t of tasks) {
+      if (cancelled(t)) {
+        post({ type: 'failed', id: t.id, message: 'cancelled', badRequest: false, cancelled: true });
+        continue;
+      }
       const { input: _input, ...options } = t.job;
-      const key = t.job.task === 'attention' ? `attention:${t.id}` : JSON.stringify(options);
+      const key = t.job.task === 'attention' ? (this.p.kind === 'gpt' ? 'attention' : `attention:${t.id}`) : JSON.stringify(options);
       groups.set(key, [...(groups.get(key) ?? []), t]);
     }
     for (const group of groups.values()) {
       const t0 = performance.now();
       try {
-        const results = await this.answer(group.map((t) => t.job));
+        const results = await this.answer(group);
         group.forEach((t, i) => post({ type: 'answer', id: t.id, result: results[i] }));
       } catch (e) {
-        // One bad input fails its own request only: a group that failed is answered one by one.
-        if (group.length === 1) post({ type: 'failed', id: group[0].id, message: message(e), badRequest: e instanceof ArgumentError });
-        else for (const t of group) await this.answerOne(t);
+        if (e instanceof TasksCancelled) {
+          for (const t of group) post({ type: 'failed', id: t.id, message: 'cancelled', badRequest: false, cancelled: true });
+        } else if (group.length === 1) {
+          post({ type: 'failed', id: group[0].id, message: message(e), badRequest: e instanceof ArgumentError });
+        } else {
+          // One bad input fails its own request only: a group that failed is answered one by one.
+          for (const t of group) await this.answerOne(t);
+        }
       }
       post({ type: 'oneshot', batch: group.length, seconds: (performance.now() - t0) / 1000 });
     }
   }
 
-  private async answerOne(t: { id: number; job: TaskJob }): Promise<void> {
+  private async answerOne(t: Task): Promise<void> {
     try {
-      post({ type: 'answer', id: t.id, result: (await this.answer([t.job]))[0] });
+      post({ type: 'answer', id: t.id, result: (await this.answer([t]))[0] });
     } catch (e) {
-      post({ type: 'failed', id: t.id, message: message(e), badRequest: e instanceof ArgumentError });
+      const stopped = e instanceof TasksCancelled;
+      post({ type: 'failed', id: t.id, message: stopped ? 'cancelled' : message(e), badRequest: e instanceof ArgumentError, cancelled: stopped || undefined });
     }
   }
 
-  /** The answers of jobs of one kind and options, in order: the inputs of all of them go through one pipeline call. */
-  private async answer(jobs: TaskJob[]): Promise<unknown[]> {
+  /** The answers of tasks of one kind and options, in order: the inputs of all of them go through one pipeline call. */
+  private async answer(tasks: Task[]): Promise<unknown[]> {
+    const jobs = tasks.map((t) => t.job);
     const j = jobs[0];
     const p = this.p;
-    if (j.task === 'attention') return Promise.all(jobs.map((job) => this.attention(job as Extract<TaskJob, { task: 'attention' }>)));
+    // Between decoding steps: stop when every task of the batch was given up.
+    const check = () => { if (tasks.every(cancelled)) throw new TasksCancelled(); };
+    if (j.task === 'attention') {
+      return p.kind === 'gpt' ? this.gptAttentions(jobs as Extract<TaskJob, { task: 'attention' }>[])
+        : Promise.all(jobs.map((job) => this.attention(job as Extract<TaskJob, { task: 'attention' }>)));
+    }
+    if (j.task === 'beam') {
+      if (p.kind !== 'gpt') throw new ArgumentError(`model '${init.name}' is a ${p.kind}, which beam search completions do not take`);
+      const o = { numBeams: j.numBeams, numReturn: j.n, lengthPenalty: j.lengthPenalty, maxNewTokens: j.maxTokens, onStep: check };
+      return beamTexts(p, jobs.map((job) => (job as Extract<TaskJob, { task: 'beam' }>).input), o).map((a): BeamAnswer => ({
+        promptTokens: a.promptTokens, warnings: a.warnings, choices: a.hypotheses.map((h) => ({ text: h.text, tokens: h.ids.length, finish: h.finish })),
+      }));
+    }
     const inputs = jobs.flatMap((job) => (job as { input: string[] }).input);
     let all: unknown[];
     if (j.task === 'classify') {
@@ -207,23 +252,25 @@ class ModelThread {
     });
   }
 
-  private async attention(job: Extract<TaskJob, { task: 'attention' }>): Promise<unknown> {
-    const p = this.p;
-    const maps = (list: AttentionMap[]) => list.map((m) => ({ shape: m.shape, data: m.data }));
-    if (p.kind === 'gpt') {
-      let ids: number[];
-      let text = '';
+  /** A GPT's attention requests: each text generated (when asked) on its own, then every one's maps in one forward pass. */
+  private gptAttentions(jobs: Extract<TaskJob, { task: 'attention' }>[]): unknown[] {
+    const p = this.p as Extract<Pretrained, { kind: 'gpt' }>;
+    const texts: string[] = [];
+    const rows = jobs.map((job) => {
       if (job.maxNewTokens > 0) {
         const a = generateText(p, job.input, { maxNewTokens: job.maxNewTokens });
-        ids = a.ids;
-        text = a.text;
-      } else {
-        const encoded = p.tokenizer.encode(job.input);
-        ids = fitContext(encoded.length > 0 ? encoded : [p.tokenizer.eosId], 1, p.model.config.context).promptIds;
+        texts.push(a.text);
+        return a.ids;
       }
-      const a = causalAttentions(p, ids);
-      return { text, tokens: a.tokens, selfAttentions: maps(a.selfAttentions) };
-    }
+      texts.push('');
+      const encoded = p.tokenizer.encode(job.input);
+      return fitContext(encoded.length > 0 ? encoded : [p.tokenizer.eosId], 1, p.model.config.context).promptIds;
+    });
+    return causalAttentionsBatch(p, rows).map((a, i) => ({ text: texts[i], tokens: a.tokens, selfAttentions: maps(a.selfAttentions) }));
+  }
+
+  private async attention(job: Extract<TaskJob, { task: 'attention' }>): Promise<unknown> {
+    const p = this.p;
     if (p.kind !== 'transformer') throw new ArgumentError(`model '${init.name}' is a ${p.kind}, which /v1/attention does not take`);
     const task = p.task === 'g2p' ? 'g2p' : p.task === 'translate' ? 'translation' : 'text2text-generation';
     const out = await pipelineFor(task, p)(job.input, { outputAttentions: true, numBeams: 1, ...(job.maxNewTokens > 0 ? { maxNewTokens: job.maxNewTokens } : {}) });
