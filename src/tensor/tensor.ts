@@ -25,6 +25,13 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** Gradients for each input (null where an input needs none), given the output's gradient. */
   readonly backward: (grad: Tensor) => (Tensor | null)[];
+  /**
+   * Set by narrow: the output is this slice of its one input. The backward pass then adds the
+   * gradient into that slice of the input's pending gradient in place, instead of calling
+   * `backward` (which makes a zero tensor of the input's size per slice: T slices of one tensor,
+   * as a recurrence takes, would cost O(T²)).
+   */
+  readonly slice?: { readonly axis: number; readonly start: number; readonly length: number };
 }
 
 /** A number or a tensor: scalars broadcast like 0-d tensors of the other operand's dtype. */
@@ -235,6 +242,9 @@ function runBackward(root: Tensor, seed: Tensor): void {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const live = new GradStorages(root.backend);
   live.hold(seed);
+  // Pending gradients this pass allocated for slices to add into (see GradNode.slice), by input:
+  // only such a buffer, while it is still that input's pending gradient, is written in place.
+  const sliced = new Map<Tensor, Tensor>();
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k];
     const g = grads.get(t);
@@ -243,6 +253,11 @@ function runBackward(root: Tensor, seed: Tensor): void {
     if (!t.node) {
       t.grad = t.grad ? t.grad.add(g) : g;
       live.keep(t.grad);
+      live.drop(g);
+      continue;
+    }
+    if (t.node.slice) {
+      addIntoSlice(t.node.inputs[0], g, t.node.slice, grads, sliced, live);
       live.drop(g);
       continue;
     }
@@ -267,6 +282,37 @@ function runBackward(root: Tensor, seed: Tensor): void {
     }
     live.drop(g);
   }
+}
+
+/**
+ * Adds g, the gradient of a slice of `input`, into that slice of input's pending gradient: in place
+ * when that gradient is a buffer this pass made for slices (and still input's own), else into a fresh
+ * zero buffer of input's shape that takes over whatever was pending.
+ */
+function addIntoSlice(
+  input: Tensor, g: Tensor, slice: NonNullable<GradNode['slice']>,
+  grads: Map<Tensor, Tensor>, sliced: Map<Tensor, Tensor>, live: GradStorages,
+): void {
+  if (!input.requiresGrad) return;
+  if (g.ndim !== input.ndim || g.shape.some((d, q) => d !== (q === slice.axis ? slice.length : input.shape[q]))) {
+    throw new GradError(`backward of narrow: gradient shape ${fmtShape(g.shape)} does not match the slice [${slice.start}, ${slice.start + slice.length}) of axis ${slice.axis} of input ${fmtShape(input.shape)}`);
+  }
+  let acc = grads.get(input);
+  if (!acc || sliced.get(input) !== acc) {
+    const fresh = Tensor.fromStorage(input.backend.alloc(g.dtype, input.size), input.shape, input.backend); // zeros
+    if (acc) {
+      fresh.assign(acc);
+      live.drop(acc);
+    }
+    grads.set(input, fresh);
+    sliced.set(input, fresh);
+    live.hold(fresh);
+    acc = fresh;
+  }
+  const part = acc.narrow(slice.axis, slice.start, slice.length);
+  const sum = part.add(g);
+  part.assign(sum);
+  live.dropUnheld(sum);
 }
 
 /**

@@ -90,7 +90,7 @@ test('round trip of a GPT (tied head): same weights, same logits; an unknown kin
   assert.deepEqual(ck.model.config, model.config);
   const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...c, modelKind: 'roberta' }));
-  await assert.rejects(loadCheckpoint(dir), /config\.json: modelKind is "roberta", which qkv cannot build, expected one of "transformer", "gpt", "bert"/);
+  await assert.rejects(loadCheckpoint(dir), /config\.json: modelKind is "roberta", which qkv cannot build, expected one of "transformer", "lstm-seq2seq", "gpt", "bert"/);
 });
 
 test("config.json records the format, qkv's version (package.json's), the model kind and config, without the backend", async () => {

@@ -14,6 +14,31 @@ describe('gradcheck: views and copies', () => {
     gradcheck((x) => x.narrow(1, 1, 2), [randn64([3, 4], rng())]);
     gradcheck((x) => x.narrow(0, 2, 1).narrow(-1, 0, 3), [randn64([3, 4], rng())]);
   });
+  it('many slices of one tensor, added into its gradient in place, mixed with other uses of it', () => {
+    // A recurrence's pattern: every time step's slice of one projection, plus the tensor used whole.
+    gradcheck((x) => {
+      let h = x.narrow(1, 0, 1);
+      for (let t = 1; t < 5; t++) h = h.mul(x.narrow(1, t, 1)).add(x.narrow(1, t, 1).tanh());
+      return h.add(x.sum(1, true)).mul(x.narrow(1, 2, 1));
+    }, [randn64([3, 5], rng())]);
+    // Slices of slices, overlapping slices, and one gradient passed unchanged (add) to two slices of the same input.
+    gradcheck((x) => {
+      const a = x.narrow(0, 0, 2), b = x.narrow(0, 1, 2);
+      const s = a.add(b);
+      return concat([s.narrow(1, 0, 2).mul(a.narrow(1, 1, 2)), x.narrow(0, 2, 1).narrow(1, 1, 2)], 0);
+    }, [randn64([3, 4], rng())]);
+    // The pending gradient of a sliced tensor shared with another tensor's (add passes one gradient to both
+    // inputs): the slice must not be added into it in place. Both orders of the last add.
+    // Here the add's gradient is also y's .grad when the slice of p arrives (backward visits y before the narrow).
+    gradcheck((x, y) => { const p = x.mul(2); return p.narrow(1, 0, 1).add(p.add(y)); }, [randn64([3, 4], rng()), randn64([3, 4], new Rng(12))]);
+    gradcheck((x, y) => { const p = x.mul(2); return p.add(y).add(p.narrow(1, 0, 1)); }, [randn64([3, 4], rng()), randn64([3, 4], new Rng(12))]);
+    // Slices of a computed tensor whose gradient also arrives whole from another path (a view of it).
+    gradcheck((x) => {
+      const m = x.mul(x);
+      const parts = [0, 1, 2].map((i) => m.narrow(1, i, 1));
+      return parts[0].add(parts[2]).mul(m.reshape([3, 3]).narrow(1, 1, 1)).add(m.sum(1, true));
+    }, [randn64([3, 3], rng())]);
+  });
   it('permute and transpose', () => {
     gradcheck((x) => x.permute([2, 0, 1]), [randn64([2, 3, 4], rng())]);
     gradcheck((x) => x.transpose(0, 2), [randn64([2, 3, 4], rng())]);

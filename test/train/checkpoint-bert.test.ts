@@ -68,5 +68,5 @@ test('config and weight problems are named before anything is allocated', () => 
   const unknown = new Map(gf);
   const c = JSON.parse(new TextDecoder().decode(gf.get('config.json')!)) as Record<string, unknown>;
   unknown.set('config.json', new TextEncoder().encode(JSON.stringify({ ...c, modelKind: 'roberta' })));
-  fails(unknown, /modelKind is "roberta", which qkv cannot build, expected one of "transformer", "gpt", "bert", "bert-classifier", "gpt-classifier"/);
+  fails(unknown, /modelKind is "roberta", which qkv cannot build, expected one of "transformer", "lstm-seq2seq", "gpt", "bert", "bert-classifier", "gpt-classifier"/);
 });

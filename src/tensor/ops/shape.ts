@@ -59,11 +59,14 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > x.shape[a]) {
     throw new ArgumentError(`narrow: [${start}, ${start + length}) is out of range for axis ${a} of size ${x.shape[a]}`);
   }
-  return view(x, narrowLayout(x.layout, a, start, length), 'narrow', (g) => {
-    const out = Tensor.fromStorage(x.backend.alloc(g.dtype, x.size), x.shape, x.backend);
-    out.narrow(a, start, length).assign(g);
-    return out;
+  const out = view(x, narrowLayout(x.layout, a, start, length), 'narrow', (g) => {
+    const full = Tensor.fromStorage(x.backend.alloc(g.dtype, x.size), x.shape, x.backend);
+    full.narrow(a, start, length).assign(g);
+    return full;
   });
+  // The backward pass adds into the slice of x's gradient in place (GradNode.slice); `backward` above is its composed twin.
+  if (out.node) out.node = { ...out.node, slice: { axis: a, start, length } };
+  return out;
 }
 
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
