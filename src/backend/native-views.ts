@@ -92,10 +92,23 @@ export const headStrides = (x: View): number[] => [x.layout.offset, x.layout.str
  */
 export function attentionMeta(q: View, k: View, v: View, mask: View | null, scale: number, rows: [View, View, View, View, View]): Float64Array {
   const [B, H, T, K] = q.layout.shape;
-  const S = k.layout.shape[2];
-  const Vd = v.layout.shape[3];
-  const ms = mask ? [mask.layout.offset, ...mask.layout.strides] : [0, 0, 0, 0, 0];
-  return new Float64Array([B, H, T, S, K, Vd, scale, ...headStrides(q), ...headStrides(k), ...headStrides(v), ...ms, ...rows.flatMap(headStrides)]);
+  const m = new Float64Array(44); // written in place: no spread arrays, once per attention call
+  m[0] = B; m[1] = H; m[2] = T; m[3] = k.layout.shape[2]; m[4] = K; m[5] = v.layout.shape[3]; m[6] = scale;
+  putHeadStrides(m, 7, q);
+  putHeadStrides(m, 11, k);
+  putHeadStrides(m, 15, v);
+  if (mask) {
+    m[19] = mask.layout.offset;
+    for (let i = 0; i < 4; i++) m[20 + i] = mask.layout.strides[i];
+  }
+  for (let i = 0; i < 5; i++) putHeadStrides(m, 24 + 4 * i, rows[i]);
+  return m;
+}
+
+/** headStrides(x) into m at `at`. */
+function putHeadStrides(m: Float64Array, at: number, x: View): void {
+  const st = x.layout.strides;
+  m[at] = x.layout.offset; m[at + 1] = st[0]; m[at + 2] = st[1]; m[at + 3] = st[2];
 }
 
 /** [B, H, rows, d] over storage laid out [B, H, rows, d] (head-major) or [B, rows, H, d] (token-major). */

@@ -23,7 +23,7 @@ import { Rng } from '../core/rng.js';
 import { Tensor, embedding, isGradEnabled, noGrad, randn, tensor, zeros } from '../tensor/index.js';
 import {
   ACTIVATIONS, Activation, Dropout, Embedding, LayerNorm, LearnedPositionalEncoding, Linear, Module, ModuleList,
-  TransformerEncoderLayer, causalMask,
+  TransformerEncoderLayer, sharedCausalMask,
 } from '../nn/index.js';
 import { KVCache, SlotKVCache } from '../nn/kv-cache.js';
 import type { ModelInitOptions } from '../nn/index.js';
@@ -239,7 +239,7 @@ export class GPT extends Module {
     const offset = cache ? cache.length : 0;
     let x = this.drop.forward(this.wpe.forward(this.wte.forward(ids), offset)); // [B, T, D]
     // Query t (position offset + t) sees positions ≤ offset + t (§2.3 of GPT-1: "masked").
-    const mask = cache && T === 1 ? null : causalMask(T, offset + T, { backend: x.backend }); // [T, S]
+    const mask = cache && T === 1 ? null : sharedCausalMask(T, offset + T, { backend: x.backend }); // [T, S]
     const attentions: Tensor[] = [];
     const attentionScores: Tensor[] = [];
     // One new position, no masks, no weights wanted: a block may run as one fused kernel (decodeStep, null when it cannot).

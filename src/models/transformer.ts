@@ -24,7 +24,7 @@ import { Rng } from '../core/rng.js';
 import type { Tensor } from '../tensor/index.js';
 import {
   ACTIVATIONS, Activation, DecoderOutput, Dropout, EncoderOutput, Embedding, LearnedPositionalEncoding, Linear, Module, SinusoidalPositionalEncoding,
-  TransformerDecoder, TransformerEncoder, causalMask, resetXavier,
+  TransformerDecoder, TransformerEncoder, resetXavier, sharedCausalMask,
 } from '../nn/index.js';
 import { KVCache } from '../nn/kv-cache.js';
 import type { ModelInitOptions } from '../nn/index.js';
@@ -234,7 +234,7 @@ export class Transformer extends Module {
     const y = this.embed(this.tgtEmbed, tgt, 'target', offset); // [B, T, D]
     const T = tgt.shape[1];
     // With a cache, query t (position offset + t) sees keys 0 .. offset + t; one query sees all.
-    const autoMask = opts.cache && T === 1 ? null : causalMask(T, offset + T, { backend: y.backend });
+    const autoMask = opts.cache && T === 1 ? null : sharedCausalMask(T, offset + T, { backend: y.backend });
     const tgtMask = opts.tgtMask === undefined ? autoMask : opts.tgtMask;
     return this.decoder.forward(y, memory, {
       tgtMask,

@@ -10,6 +10,7 @@ import { Module } from './module.js';
 import { ParamOptions, xavierUniform } from './init.js';
 import type { KVBuffer } from './kv-cache.js';
 import { Linear, linear } from './linear.js';
+import { knownMaskKind } from './masks.js';
 
 /** What an attention call returns: the output, and the attention weights when asked for. */
 export interface AttentionResult {
@@ -316,9 +317,12 @@ export class MultiHeadAttention extends Module {
  * @example
  * isAdditiveMask(tensor([[0, -0.5]])); // true: scores + [0, -0.5]
  * isAdditiveMask(causalMask(3)); // false: 1 where attention is not allowed
+ * isAdditiveMask(sharedCausalMask(3)); // false, known without reading the mask
  */
 export function isAdditiveMask(mask: Tensor): boolean {
   if (mask.dtype === 'int32') return false;
+  const known = knownMaskKind(mask); // a read-only mask of known kind (sharedCausalMask): no copy, no scan
+  if (known) return known.additive;
   const a = mask.toArray();
   for (let i = 0; i < a.length; i++) if (a[i] !== 0 && a[i] !== 1) return true;
   return false;

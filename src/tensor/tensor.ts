@@ -6,7 +6,7 @@
 
 import type { Backend, Storage } from '../backend/backend.js';
 import { DType, TypedArray } from '../core/dtype.js';
-import { GradError, ShapeError, fmtShape } from '../core/errors.js';
+import { ArgumentError, GradError, ShapeError, fmtShape } from '../core/errors.js';
 import { Layout, contiguousLayout, isContiguous } from '../core/layout.js';
 import { numel } from '../core/shape.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
@@ -15,6 +15,9 @@ import * as red from './ops/reduce.js';
 import * as sh from './ops/shape.js';
 import * as mm from './ops/matmul.js';
 import * as ix from './ops/index.js';
+
+/** Storages that Tensor.assign refuses to write (Tensor.markReadOnly). */
+const readOnlyStorages = new WeakSet<Storage>();
 
 /** How a tensor was computed: its inputs and the function that maps its gradient to theirs. */
 export interface GradNode {
@@ -106,6 +109,24 @@ export class Tensor {
     return this.toArray()[0];
   }
 
+  /**
+   * Marks this tensor's memory as read-only for good (returns this): {@link assign} through it or any view of it
+   * throws. For memory shared between calls (sharedCausalMask), whose values callers rely on without reading them.
+   *
+   * @example
+   * const m = tensor([0, 1]).markReadOnly();
+   * m.isReadOnly; // true; m.assign(tensor([1, 1])) throws
+   */
+  markReadOnly(): this {
+    readOnlyStorages.add(this.storage);
+    return this;
+  }
+
+  /** Whether this tensor's memory is read-only ({@link markReadOnly}). */
+  get isReadOnly(): boolean {
+    return readOnlyStorages.has(this.storage);
+  }
+
   /** Marks a leaf as wanting a gradient (returns this, for chaining). */
   requireGrad(flag = true): this {
     if (this.node) throw new GradError('requireGrad: only leaf tensors can be marked; this one was computed by ' + this.node.op);
@@ -132,8 +153,14 @@ export class Tensor {
     noGrad(() => runBackward(this, seed));
   }
 
-  /** Writes `src` (broadcast to this shape) into this tensor's storage, in place, outside autograd. */
+  /**
+   * Writes `src` (broadcast to this shape) into this tensor's storage, in place, outside autograd. Throws on a
+   * read-only tensor ({@link Tensor.markReadOnly}) or a view of one.
+   */
   assign(src: Tensor): this {
+    if (readOnlyStorages.has(this.storage)) {
+      throw new ArgumentError(`assign: this ${fmtShape(this.shape)} tensor's memory is read-only (shared between calls, such as a cached mask); expected a tensor of its own (copy one with .add(0))`);
+    }
     const s = src.shape.length === this.ndim && src.shape.every((d, i) => d === this.shape[i]) ? src : src.expand(this.shape);
     this.backend.assign(this, s);
     return this;
