@@ -74,8 +74,12 @@ const count = (m: Module) => m.parameters().reduce((s, p) => s + p.size, 0);
 
 /** The LSTM hidden size whose parameter count is nearest the target. */
 function matchedHidden(target: number): number {
-  let best = 8;
-  for (let h = 8; h <= 1024; h++) if (Math.abs(count(new LSTMReader(h)) - target) < Math.abs(count(new LSTMReader(best)) - target)) best = h;
+  let best = 8, bestGap = Infinity;
+  for (let h = 8; h <= 1024; h++) {
+    const gap = Math.abs(count(new LSTMReader(h)) - target);
+    if (gap < bestGap) [best, bestGap] = [h, gap];
+    else break; // the count grows with h: past the nearest, every gap is larger
+  }
   return best;
 }
 

@@ -7,8 +7,6 @@ import { readCheckpointDir, resolveCheckpointDir } from '../node/checkpoint.js';
 import { listSnapshots, SNAPSHOTS_DIR } from '../node/snapshots.js';
 import { averageStates } from '../train/average.js';
 import { checkpointFiles } from '../train/checkpoint.js';
-import type { Module } from '../nn/module.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { CliError } from './errors.js';
 import { stdio } from './train.js';
 import type { Output } from './train.js';
@@ -40,10 +38,8 @@ export async function averageCommand(paths: string[], flags: AverageFlags, io: O
     }
   }
   const mean = averageStates(cks.map((ck) => ({ source: `${ck.source}/model.safetensors`, state: ck.modelState })));
-  // checkpointFiles reads the weights through stateDict(); a stand-in module gives it the mean.
-  const holder = { stateDict: (): Map<string, Tensor> => mean } as unknown as Module;
   const files = checkpointFiles({
-    modelKind: first.config.modelKind, modelConfig: first.config.model, model: holder,
+    modelKind: first.config.modelKind, modelConfig: first.config.model, model: { stateDict: () => mean },
     tokenizer: first.tokenizer, targetTokenizer: first.targetTokenizer, task: first.config.task,
   });
   await writeDirAtomic(flags.out, files);

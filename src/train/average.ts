@@ -33,20 +33,18 @@ export function averageStates(states: readonly NamedState[]): Map<string, Tensor
         throw new CheckpointError(`${source}: tensor '${name}' is ${t.dtype} [${t.shape.join(', ')}], expected ${t0.dtype} [${t0.shape.join(', ')}] as in ${first.source}`);
       }
     }
-    out.set(name, t0.dtype === 'int32' ? sameInts(name, all, first.source) : mean(all.map((x) => x.t.toArray()), t0.dtype === 'float64'));
-    const made = out.get(name) as Tensor;
-    if (made !== t0) out.set(name, made.reshape([...t0.shape]));
+    out.set(name, t0.dtype === 'int32' ? sameInts(name, all, first.source) : mean(all.map((x) => x.t.toArray()), t0));
   }
   return out;
 }
 
-function mean(arrays: ArrayLike<number>[], f64: boolean): Tensor {
+function mean(arrays: ArrayLike<number>[], like: Tensor): Tensor {
   const n = arrays[0].length;
   const sum = new Float64Array(n);
   for (const a of arrays) for (let i = 0; i < n; i++) sum[i] += a[i];
-  const out = f64 ? new Float64Array(n) : new Float32Array(n);
+  const out = like.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = sum[i] / arrays.length;
-  return tensor(out, { shape: [n] });
+  return tensor(out, { shape: [...like.shape] });
 }
 
 function sameInts(name: string, all: { source: string; t: Tensor }[], firstSource: string): Tensor {

@@ -56,7 +56,8 @@ export interface CheckpointParts {
   modelKind: string;
   /** The resolved config (a Transformer's `model.config`); a `backend` field is left out. */
   modelConfig: object;
-  model: Module;
+  /** The weights: a Module, or anything giving its state dict (averaged weights, qkv average). */
+  model: Pick<Module, 'stateDict'>;
   tokenizer?: Tokenizer | null;
   /** Written as target_tokenizer.json only when given and not the same object as `tokenizer`. */
   targetTokenizer?: Tokenizer | null;
